@@ -1,0 +1,3 @@
+"""lifeboat: business continuity for cloud contact centers."""
+
+__version__ = "0.1.0"
