@@ -1,0 +1,36 @@
+"""The FastAPI application, built from a ``Platform`` (nothing at import time)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from lifeboat import __version__
+from lifeboat.api.errors import install_error_handlers
+from lifeboat.api.routes import auth, entities, platform as platform_routes
+from lifeboat.bootstrap import Platform
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """Business continuity for a cloud contact center: a warm BCP tenant in a second
+region, a one-way sync of the primary tenant's configuration, and a passkey-protected switch.
+
+Authenticate with `POST /api/v1/auth/login`, then send `Authorization: Bearer <token>`.
+Errors are `{"error": {"code", "message", "details"}}` with a stable `code`."""
+
+
+def create_app(platform: Platform) -> FastAPI:
+    app = FastAPI(title="lifeboat", version=__version__, description=DESCRIPTION,
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json")
+    app.state.platform = platform
+    install_error_handlers(app)
+    app.include_router(auth.router, prefix=API_PREFIX)
+    app.include_router(platform_routes.router, prefix=API_PREFIX)
+    app.include_router(entities.build_router(), prefix=API_PREFIX)
+    _mount_docs(app)
+    return app
+
+
+def _mount_docs(app: FastAPI) -> None:
+    from lifeboat.api.docs import mount_docs
+
+    mount_docs(app)

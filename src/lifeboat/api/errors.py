@@ -1,0 +1,50 @@
+"""The one place where errors become HTTP answers: ``{"error": {code, message, details}}``."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from lifeboat.errors import LifeboatError
+
+log = logging.getLogger("lifeboat.api")
+
+HTTP_CODES = {400: "bad_request", 401: "not_authenticated", 403: "permission_denied", 404: "not_found",
+              405: "method_not_allowed", 413: "content_too_large", 415: "unsupported_media_type"}
+
+
+def error_response(status: int, code: str, message: str, details: dict | None = None) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"error": {"code": code, "message": message, "details": details or {}}},
+                        status_code=status, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LifeboatError)
+    async def _lifeboat(_: Request, exc: LifeboatError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            where = next(e for e in errors if e.get("type") == "json_invalid")
+            return error_response(400, "malformed_json", "The request body is not valid JSON.",
+                                  {"position": (where.get("ctx") or {}).get("error")})
+        shaped = [{"field": ".".join(str(p) for p in e.get("loc", ())[1:]) or "body",
+                   "code": e.get("type", "invalid"), "message": e.get("msg", "")} for e in errors]
+        return error_response(422, "validation_failed", "The request is not valid.", {"errors": shaped})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = HTTP_CODES.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return error_response(500, "internal_error", "Something went wrong inside lifeboat; it is logged.")

@@ -1,0 +1,36 @@
+"""POST /auth/login and /auth/logout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body
+from pydantic import BaseModel
+
+from lifeboat.api.deps import CurrentPrincipal, PlatformDep
+from lifeboat.services import auth
+from lifeboat.services.entities import public_view
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+class LoginBody(BaseModel):
+    username: str
+    password: str
+    tenant_id: int | None = None
+
+
+@router.post("/login", summary="Log in; returns a bearer token")
+def login(platform: PlatformDep, body: LoginBody = Body()) -> dict[str, Any]:
+    result = auth.login(platform, body.username, body.password, body.tenant_id)
+    tenant = result.tenant
+    return {
+        "token": result.token,
+        "user": public_view(result.user) if result.user else {"id": result.principal.id, "username": result.principal.name, "operator": True},
+        "tenant": {"id": tenant.id, "name": tenant.name, "region": tenant.region} if tenant else None,
+    }
+
+
+@router.post("/logout", status_code=204, summary="End this session")
+def logout(platform: PlatformDep, principal: CurrentPrincipal) -> None:
+    auth.logout(platform, principal)

@@ -1,0 +1,56 @@
+"""Status, regions, tenants and the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from lifeboat.api.deps import CurrentPrincipal, PageDep, PlatformDep, page_of
+from lifeboat.services import audit, status, tenants
+from lifeboat.store.directory import Tenant
+
+router = APIRouter()
+
+
+class NewTenant(BaseModel):
+    name: str
+    region: str
+
+
+def tenant_view(tenant: Tenant) -> dict[str, Any]:
+    return {"id": tenant.id, "name": tenant.name, "region": tenant.region, "created_at": tenant.created_at.isoformat()}
+
+
+@router.get("/status", tags=["status"], summary="Regions and whether their databases answer (no login)")
+def get_status(platform: PlatformDep) -> dict[str, Any]:
+    return status.region_status(platform)
+
+
+@router.get("/regions", tags=["status"], summary="Configured regions")
+def get_regions(platform: PlatformDep) -> dict[str, Any]:
+    items = status.configured_regions(platform)
+    return page_of(items, len(items))
+
+
+@router.get("/tenants", tags=["tenants"], summary="Tenants you may see")
+def list_tenants(platform: PlatformDep, principal: CurrentPrincipal, page: PageDep) -> dict[str, Any]:
+    items, total = tenants.list_tenants(platform, principal, limit=page.limit, offset=page.offset)
+    return page_of([tenant_view(t) for t in items], total)
+
+
+@router.post("/tenants", status_code=201, tags=["tenants"], summary="Create a tenant in a region (operator)")
+def create_tenant(platform: PlatformDep, principal: CurrentPrincipal, body: NewTenant) -> dict[str, Any]:
+    return tenant_view(tenants.create_tenant(platform, principal, body.name, body.region))
+
+
+@router.get("/tenants/{tenant_id}", tags=["tenants"], summary="One tenant")
+def get_tenant(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int) -> dict[str, Any]:
+    return tenant_view(tenants.get_tenant(platform, principal, tenant_id))
+
+
+@router.get("/tenants/{tenant_id}/audit", tags=["audit"], summary="Audit log of a tenant, newest first")
+def get_audit(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, page: PageDep) -> dict[str, Any]:
+    items, total = audit.list_audit(platform, principal, tenant_id, limit=page.limit, offset=page.offset)
+    return page_of(items, total)

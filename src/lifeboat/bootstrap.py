@@ -1,0 +1,85 @@
+"""The composition root: settings in, a ``Platform`` of databases and services' tools out.
+
+Nothing else builds engines. Entrypoints (the API app, the CLI, job loops) call
+``build_platform`` once and pass the result down.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+
+from lifeboat.config import RegionSettings, Settings
+from lifeboat.errors import NotFound
+from lifeboat.migrations import migrate
+from lifeboat.store.database import Database, build_engine
+
+
+@dataclass
+class Region:
+    settings: RegionSettings
+    db: Database
+
+    @property
+    def name(self) -> str:
+        return self.settings.name
+
+    @property
+    def voice_cluster(self) -> str:
+        return self.settings.voice_cluster
+
+    @property
+    def id_block(self) -> int:
+        return self.settings.id_block
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    directory: Database
+    regions: dict[str, Region]
+    passwords: PasswordHasher
+
+    def region(self, name: str) -> Region:
+        try:
+            return self.regions[name]
+        except KeyError:
+            raise NotFound(f"Region {name!r} is not configured.", code="region_not_found",
+                           details={"region": name, "configured": sorted(self.regions)}) from None
+
+    def close(self) -> None:
+        self.directory.dispose()
+        for region in self.regions.values():
+            region.db.dispose()
+
+
+def build_platform(settings: Settings) -> Platform:
+    if any(u.startswith("sqlite") for u in _urls(settings)):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    timeout = settings.database_connect_timeout_s
+    directory = Database("directory", build_engine(settings.directory_database_url(), connect_timeout_s=timeout))
+    regions = {
+        r.name: Region(r, Database(r.name, build_engine(settings.region_database_url(r), connect_timeout_s=timeout)))
+        for r in settings.regions
+    }
+    hasher = PasswordHasher(time_cost=settings.password_time_cost, memory_cost=settings.password_memory_kib)
+    return Platform(settings, directory, regions, hasher)
+
+
+def _urls(settings: Settings) -> list[str]:
+    return [settings.directory_database_url(), *(settings.region_database_url(r) for r in settings.regions)]
+
+
+def migrate_platform(platform: Platform, *, skip_down: bool = False) -> dict[str, str]:
+    """Upgrade the directory and every region. Returns ``{database: "ok" | "down"}``."""
+    results = {}
+    migrate(platform.directory, "directory")
+    results["directory"] = "ok"
+    for region in platform.regions.values():
+        if skip_down and not region.db.is_up():
+            results[region.name] = "down"
+            continue
+        migrate(region.db, "region")
+        results[region.name] = "ok"
+    return results

@@ -1,0 +1,92 @@
+"""Typed settings, validated once at start.
+
+Sources, strongest first: values given by the caller (CLI flags), the TOML file named by
+``--config`` / ``LIFEBOAT_CONFIG``, ``LIFEBOAT_*`` environment variables, defaults.
+Nothing here opens a database: engines are built by ``lifeboat.bootstrap``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lifeboat.ids import MAX_BLOCK
+
+REGION_NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+
+
+class RegionSettings(BaseModel):
+    """One region ("server cluster"): its own database and voice cluster."""
+
+    name: str
+    voice_cluster: str
+    database_url: str | None = None
+    id_block: int = Field(ge=1, le=MAX_BLOCK)
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_simple(cls, value: str) -> str:
+        if not REGION_NAME.match(value):
+            raise ValueError("region names are lowercase letters, digits and '-', e.g. 'na1'")
+        return value
+
+
+def _default_regions() -> list[RegionSettings]:
+    return [
+        RegionSettings(name="na1", voice_cluster="sip:na1.voice.lifeboat.test", id_block=1),
+        RegionSettings(name="eu1", voice_cluster="sip:eu1.voice.lifeboat.test", id_block=2),
+    ]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LIFEBOAT_", env_nested_delimiter="__", extra="forbid")
+
+    data_dir: Path = Path("lifeboat-data")
+    directory_url: str | None = None
+    regions: list[RegionSettings] = Field(default_factory=_default_regions)
+    auto_migrate: bool = True
+    session_ttl_minutes: int = Field(default=12 * 60, ge=1)
+    max_script_bytes: int = Field(default=1_048_576, ge=1024)
+    max_file_bytes: int = Field(default=10 * 1_048_576, ge=1024)
+    database_connect_timeout_s: int = Field(default=3, ge=1)
+    # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
+    password_time_cost: int = Field(default=3, ge=1)
+    password_memory_kib: int = Field(default=65536, ge=8)
+
+    @model_validator(mode="after")
+    def _regions_are_distinct(self) -> "Settings":
+        names = [r.name for r in self.regions]
+        blocks = [r.id_block for r in self.regions]
+        if not names:
+            raise ValueError("at least one region must be configured")
+        if len(set(names)) != len(names):
+            raise ValueError(f"region names must be unique, got {names}")
+        if len(set(blocks)) != len(blocks):
+            raise ValueError(f"region id_block values must be unique, got {blocks}")
+        return self
+
+    def directory_database_url(self) -> str:
+        return self.directory_url or f"sqlite:///{self.data_dir / 'directory.db'}"
+
+    def region_database_url(self, region: RegionSettings) -> str:
+        return region.database_url or f"sqlite:///{self.data_dir / f'region-{region.name}.db'}"
+
+    def region(self, name: str) -> RegionSettings | None:
+        return next((r for r in self.regions if r.name == name), None)
+
+
+def load_settings(config: Path | str | None = None, **overrides: Any) -> Settings:
+    """Settings from an optional TOML file plus explicit overrides (None values ignored)."""
+    path = config or os.environ.get("LIFEBOAT_CONFIG")
+    values: dict[str, Any] = {}
+    if path:
+        with open(path, "rb") as fh:
+            values = tomllib.load(fh)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**values)

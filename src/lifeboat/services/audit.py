@@ -1,0 +1,35 @@
+"""Reading the audit log of a tenant: its region's trail of configuration writes merged with
+the directory's (tenant creation, failed logins, and later switch attempts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lifeboat.bootstrap import Platform
+from lifeboat.domain.access import Principal
+from lifeboat.errors import Unavailable
+from lifeboat.services.tenants import open_tenant
+from lifeboat.store.audit import AuditRepo
+from lifeboat.store.tables import directory_audit, region_audit
+
+
+def list_audit(platform: Platform, principal: Principal, tenant_id: int, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    tenant, region = open_tenant(platform, principal, tenant_id, "admin.view")
+    window = limit + offset
+    with platform.directory.read() as conn:
+        global_rows, global_total = AuditRepo(conn, directory_audit).page(tenant.id, limit=window, offset=0)
+    try:
+        with region.db.read() as conn:
+            local_rows, local_total = AuditRepo(conn, region_audit).page(tenant.id, limit=window, offset=0)
+    except Unavailable:
+        local_rows, local_total = [], 0  # the directory's part is still worth showing
+    merged = sorted(global_rows + local_rows, key=lambda r: r["at"], reverse=True)[offset:offset + limit]
+    return [_shape(r) for r in merged], global_total + local_total
+
+
+def _shape(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "at": row["at"].isoformat(), "actor": row["actor"], "action": row["action"],
+        "entity_type": row["entity_type"], "entity_id": row["entity_id"],
+        "before": row["before"], "after": row["after"], "details": row["details"] or {},
+    }

@@ -1,0 +1,151 @@
+"""Logging in and out, and turning a bearer token back into a ``Principal``.
+
+Tokens are random and shown once; the directory keeps only their SHA-256. Passwords are
+argon2 hashes, checked against the record of the tenant being entered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from lifeboat.bootstrap import Platform
+from lifeboat.domain.access import Principal
+from lifeboat.domain.entities import Entity
+from lifeboat.errors import Conflict, Invalid, NotAuthenticated
+from lifeboat.store.audit import AuditRepo
+from lifeboat.store.directory import LoginIndexRepo, OperatorRepo, Session, SessionRepo, Tenant, TenantRepo
+from lifeboat.store.region import EntityRepo
+from lifeboat.store.tables import directory_audit, now
+
+BAD_CREDENTIALS = "Unknown username or wrong password."
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    token: str
+    principal: Principal
+    tenant: Tenant | None
+    user: Entity | None
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_operator(platform: Platform, name: str, password: str) -> int:
+    if not name or len(password) < 8:
+        raise Invalid("An operator needs a name and a password of at least 8 characters.", code="weak_password")
+    with platform.directory.write() as conn:
+        if OperatorRepo(conn).by_name(name) or LoginIndexRepo(conn).lookup(name):
+            raise Conflict(f"The name {name!r} is taken.", code="username_taken", details={"username": name})
+        operator = OperatorRepo(conn).create(name, platform.passwords.hash(password))
+        AuditRepo(conn, directory_audit).record(actor="cli", action="operator.create", after={"name": name})
+    return operator.id
+
+
+def login(platform: Platform, username: Any, password: Any, tenant_id: Any = None) -> LoginResult:
+    if not isinstance(username, str) or not isinstance(password, str) or not username:
+        raise Invalid("username and password are required strings.", code="validation_failed")
+    username = username.strip()
+    with platform.directory.read() as conn:
+        operator = OperatorRepo(conn).by_name(username)
+        owner = LoginIndexRepo(conn).lookup(username.lower())
+        tenant = TenantRepo(conn).get(owner[0]) if owner else None
+    if operator is not None and tenant is None:
+        return _operator_login(platform, operator.id, operator.name, operator.password_hash, password)
+    if tenant is None or owner[1] == 0:
+        _failed(platform, username, None, "unknown_username")
+    user = _user_record(platform, tenant, username.lower())
+    if user is None or not _verify(platform, user.data.get("password_hash"), password):
+        _failed(platform, username, tenant.id, "wrong_password" if user else "unknown_username")
+    if not user.data.get("is_active", True):
+        _failed(platform, username, tenant.id, "user_inactive")
+    principal = Principal("user", user.id, username.lower(), tenant.id, user_permissions(platform, tenant, user))
+    return LoginResult(_open_session(platform, principal), principal, tenant, user)
+
+
+def _operator_login(platform: Platform, operator_id: int, name: str, password_hash: str, password: str) -> LoginResult:
+    if not _verify(platform, password_hash, password):
+        _failed(platform, name, None, "wrong_password")
+    principal = Principal("operator", operator_id, name)
+    return LoginResult(_open_session(platform, principal), principal, None, None)
+
+
+def _verify(platform: Platform, password_hash: str | None, password: str) -> bool:
+    if not password_hash:
+        return False
+    try:
+        return platform.passwords.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _failed(platform: Platform, username: str, tenant_id: int | None, reason: str) -> None:
+    with platform.directory.write() as conn:
+        AuditRepo(conn, directory_audit).record(actor=f"login:{username[:200]}", action="login.failed",
+                                                tenant_id=tenant_id, details={"reason": reason})
+    raise NotAuthenticated(BAD_CREDENTIALS, code="invalid_credentials")
+
+
+def _user_record(platform: Platform, tenant: Tenant, username: str) -> Entity | None:
+    region = platform.region(tenant.region)
+    with region.db.read() as conn:
+        return EntityRepo(conn, region.id_block).by_key(tenant.id, "users", username)
+
+
+def user_permissions(platform: Platform, tenant: Tenant, user: Entity) -> frozenset[str]:
+    role_id = user.data.get("role_id")
+    if role_id is None:
+        return frozenset()
+    region = platform.region(tenant.region)
+    with region.db.read() as conn:
+        role = EntityRepo(conn, region.id_block).get(tenant.id, "roles", role_id)
+    if role is None or not role.data.get("is_active", True):
+        return frozenset()
+    return frozenset(role.data.get("permissions", []))
+
+
+def _open_session(platform: Platform, principal: Principal) -> str:
+    token = secrets.token_urlsafe(32)
+    expires = now() + timedelta(minutes=platform.settings.session_ttl_minutes)
+    with platform.directory.write() as conn:
+        SessionRepo(conn).create(Session(hash_token(token), principal.kind, principal.id,
+                                         principal.tenant_id, principal.name, expires))
+    return token
+
+
+def logout(platform: Platform, principal: Principal) -> None:
+    with platform.directory.write() as conn:
+        SessionRepo(conn).end(principal.token_hash)
+
+
+def authenticate(platform: Platform, token: str | None) -> Principal:
+    """The principal behind a bearer token, with live permissions."""
+    if not token:
+        raise NotAuthenticated("Log in and send 'Authorization: Bearer <token>'.", code="not_authenticated")
+    token_hash = hash_token(token)
+    with platform.directory.read() as conn:
+        session = SessionRepo(conn).get(token_hash)
+        tenant = TenantRepo(conn).get(session.tenant_id) if session and session.tenant_id else None
+    if session is None:
+        raise NotAuthenticated("The session has ended or the token is unknown; log in again.", code="invalid_token")
+    if session.expires_at <= now():
+        raise NotAuthenticated("The session has expired; log in again.", code="session_expired")
+    if session.kind == "operator":
+        return Principal("operator", session.principal_id, session.name, token_hash=token_hash)
+    user = _user_by_id(platform, tenant, session.principal_id) if tenant else None
+    if user is None or not user.data.get("is_active", True):
+        raise NotAuthenticated("This user no longer exists or is inactive.", code="invalid_token")
+    return Principal("user", user.id, session.name, tenant.id, user_permissions(platform, tenant, user), token_hash)
+
+
+def _user_by_id(platform: Platform, tenant: Tenant, user_id: int) -> Entity | None:
+    region = platform.region(tenant.region)
+    with region.db.read() as conn:
+        return EntityRepo(conn, region.id_block).get(tenant.id, "users", user_id)

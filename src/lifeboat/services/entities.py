@@ -1,0 +1,217 @@
+"""Create, read, update and delete the configuration entities of a tenant (SPEC §2).
+
+Every write is one transaction in the tenant's region database, with its audit record.
+Usernames are also claimed in the directory's login index (see ``services.usernames``).
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from lifeboat.bootstrap import Platform, Region
+from lifeboat.domain.access import Principal
+from lifeboat.domain.entities import ENTITY_TYPES, Entity, EntityType, file_facts, validate
+from lifeboat.domain.scripts import parse_script
+from lifeboat.errors import Conflict, Invalid, NotFound, TooLarge
+from lifeboat.services import usernames
+from lifeboat.services.tenants import open_tenant
+from lifeboat.store.audit import AuditRepo
+from lifeboat.store.directory import Tenant
+from lifeboat.store.region import EntityRepo
+from lifeboat.store.tables import now, region_audit
+
+
+def entity_type(name: str) -> EntityType:
+    try:
+        return ENTITY_TYPES[name]
+    except KeyError:
+        raise NotFound(f"Unknown entity type {name!r}.", code="unknown_entity_type",
+                       details={"types": sorted(ENTITY_TYPES)}) from None
+
+
+def list_entities(platform: Platform, principal: Principal, tenant_id: int, type_name: str,
+                  *, limit: int, offset: int) -> tuple[list[Entity], int]:
+    kind = entity_type(type_name)
+    tenant, region = open_tenant(platform, principal, tenant_id, f"{kind.area}.view")
+    with region.db.read() as conn:
+        return EntityRepo(conn, region.id_block).page(tenant.id, kind.name, limit=limit, offset=offset)
+
+
+def get_entity(platform: Platform, principal: Principal, tenant_id: int, type_name: str, entity_id: int) -> Entity:
+    kind = entity_type(type_name)
+    tenant, region = open_tenant(platform, principal, tenant_id, f"{kind.area}.view")
+    with region.db.read() as conn:
+        return _must_get(EntityRepo(conn, region.id_block), tenant, kind, entity_id)
+
+
+def get_business_unit(platform: Platform, principal: Principal, tenant_id: int) -> Entity:
+    tenant, region = open_tenant(platform, principal, tenant_id, "acd.view")
+    with region.db.read() as conn:
+        found, _ = EntityRepo(conn, region.id_block).page(tenant.id, "business-unit", limit=1, offset=0)
+    if not found:
+        raise NotFound("This tenant has no business unit yet; PUT one.", code="entity_not_found")
+    return found[0]
+
+
+def create_entity(platform: Platform, principal: Principal, tenant_id: int, type_name: str, payload: Any) -> Entity:
+    kind = entity_type(type_name)
+    if kind.singleton:
+        raise Conflict(f"{kind.name} is a singleton: use PUT.", code="singleton")
+    tenant, region = open_tenant(platform, principal, tenant_id, f"{kind.area}.edit")
+    data, content = _prepare(platform, kind, validate(kind, payload))
+    with usernames.claimed(platform, tenant, None, data):
+        with region.db.write() as conn:
+            repo = EntityRepo(conn, region.id_block)
+            _check_links(repo, tenant, kind, data)
+            stamp = now()
+            entity = Entity(repo.new_ids()[0], tenant.id, kind.name, data, stamp, stamp, content)
+            _save(repo, entity, insert=True)
+            _audit(conn, principal, "create", entity, None, entity)
+    return entity
+
+
+def update_entity(platform: Platform, principal: Principal, tenant_id: int, type_name: str,
+                  entity_id: int | None, payload: Any, *, replace_all: bool = False) -> Entity:
+    """PATCH (partial) an entity, or PUT the business unit (``entity_id`` None)."""
+    kind = entity_type(type_name)
+    tenant, region = open_tenant(platform, principal, tenant_id, f"{kind.area}.edit")
+    with region.db.read() as conn:
+        current = _current(EntityRepo(conn, region.id_block), tenant, kind, entity_id)
+    base = None if (replace_all or current is None) else current.data
+    data, content = _prepare(platform, kind, validate(kind, payload, current=base))
+    if current is not None and "password_hash" in current.data and "password_hash" not in data:
+        data["password_hash"] = current.data["password_hash"]
+    with usernames.claimed(platform, tenant, current, data):
+        with region.db.write() as conn:
+            repo = EntityRepo(conn, region.id_block)
+            _check_links(repo, tenant, kind, data)
+            fresh = _current(repo, tenant, kind, entity_id)
+            if fresh is None:
+                stamp = now()
+                entity = Entity(repo.new_ids()[0], tenant.id, kind.name, data, stamp, stamp, content)
+                _save(repo, entity, insert=True)
+                _audit(conn, principal, "create", entity, None, entity)
+                return entity
+            content = content if content is not None else fresh.content
+            if data == fresh.data and content == fresh.content:
+                return fresh
+            entity = replace(fresh, data=data, content=content, updated_at=now())
+            _save(repo, entity, insert=False)
+            _audit(conn, principal, "update", entity, fresh, entity)
+    return entity
+
+
+def delete_entity(platform: Platform, principal: Principal, tenant_id: int, type_name: str, entity_id: int) -> None:
+    kind = entity_type(type_name)
+    if kind.singleton:
+        raise Conflict(f"{kind.name} cannot be deleted.", code="singleton")
+    tenant, region = open_tenant(platform, principal, tenant_id, f"{kind.area}.edit")
+    with region.db.write() as conn:
+        repo = EntityRepo(conn, region.id_block)
+        entity = _must_get(repo, tenant, kind, entity_id)
+        referrers = repo.referrers(tenant.id, kind.name, entity.id)
+        dependents = [r for r in referrers if kind.name == "users" and r[0] == "agent-settings"]
+        blocking = [r for r in referrers if r not in dependents and r != (kind.name, entity.id)]
+        if blocking:
+            raise Conflict(
+                f"{kind.name} {entity.id} is still referenced by {len(blocking)} entities; change them first.",
+                code="entity_in_use", details={"referenced_by": [{"type": t, "id": i} for t, i in blocking[:50]]},
+            )
+        for dep_type, dep_id in dependents:
+            dep = repo.get(tenant.id, dep_type, dep_id)
+            repo.delete(tenant.id, dep_id)
+            _audit(conn, principal, "delete", dep, dep, None)
+        repo.delete(tenant.id, entity.id)
+        _audit(conn, principal, "delete", entity, entity, None)
+    if kind.name == "users":
+        usernames.release(platform, tenant, entity)
+
+
+def _current(repo: EntityRepo, tenant: Tenant, kind: EntityType, entity_id: int | None) -> Entity | None:
+    if kind.singleton:
+        found, _ = repo.page(tenant.id, kind.name, limit=1, offset=0)
+        return found[0] if found else None
+    return _must_get(repo, tenant, kind, entity_id)
+
+
+def _must_get(repo: EntityRepo, tenant: Tenant, kind: EntityType, entity_id: int | None) -> Entity:
+    entity = repo.get(tenant.id, kind.name, entity_id) if entity_id is not None else None
+    if entity is None:
+        raise NotFound(f"{kind.name} {entity_id} does not exist in tenant {tenant.id}.", code="entity_not_found",
+                       details={"type": kind.name, "id": entity_id})
+    return entity
+
+
+def _prepare(platform: Platform, kind: EntityType, data: dict[str, Any]) -> tuple[dict[str, Any], bytes | None]:
+    """Turn validated fields into what is stored: hashes, file bytes, a checked script."""
+    settings = platform.settings
+    content = None
+    if kind.name == "users" and "password" in data:
+        data["password_hash"] = platform.passwords.hash(data.pop("password"))
+    if kind.name == "files" and "content" in data:
+        content = data.pop("content")
+        if len(content) > settings.max_file_bytes:
+            raise TooLarge(f"The file is {len(content)} bytes; the limit is {settings.max_file_bytes}.",
+                           code="file_too_large", details={"size": len(content), "limit": settings.max_file_bytes})
+        data.update(file_facts(content))
+    if kind.name == "scripts":
+        document = parse_script(data["content"], max_bytes=settings.max_script_bytes)
+        data["content"] = document.raw
+    return data, content
+
+
+def _check_links(repo: EntityRepo, tenant: Tenant, kind: EntityType, data: dict[str, Any]) -> None:
+    """Every reference must name an entity of the right type in the same tenant."""
+    wanted = [(link, i) for link in kind.links for i in link.ids(data)]
+    found = repo.types_of(tenant.id, [i for _, i in wanted])
+    errors = [
+        {"field": link.field, "code": "unknown_reference",
+         "message": f"{link.target} {i} does not exist in this tenant"}
+        for link, i in wanted if found.get(i) != link.target
+    ]
+    if errors:
+        raise Invalid.fields(errors)
+
+
+def _save(repo: EntityRepo, entity: Entity, *, insert: bool) -> None:
+    clash = repo.by_key(entity.tenant_id, entity.type, entity.natural_key) if entity.kind.natural_key else None
+    if clash is not None and clash.id != entity.id:
+        raise Conflict(
+            f"Another {entity.type} has the same {' + '.join(entity.kind.natural_key)} ({entity.natural_key}).",
+            code="duplicate_natural_key", details={"type": entity.type, "existing_id": clash.id,
+                                                    "natural_key": entity.natural_key},
+        )
+    try:
+        repo.insert(entity) if insert else repo.update(entity)
+    except IntegrityError:
+        raise Conflict("Another entity with the same natural key was written at the same time.",
+                       code="duplicate_natural_key", details={"natural_key": entity.natural_key}) from None
+
+
+def _audit(conn, principal: Principal, action: str, entity: Entity, before: Entity | None, after: Entity | None) -> None:  # noqa: ANN001
+    AuditRepo(conn, region_audit).record(
+        actor=principal.actor, action=f"{entity.type}.{action}", tenant_id=entity.tenant_id,
+        entity_type=entity.type, entity_id=entity.id,
+        before=audit_view(before), after=audit_view(after),
+    )
+
+
+def audit_view(entity: Entity | None) -> dict[str, Any] | None:
+    """What the audit log keeps of an entity: its fields, never a secret or file bytes."""
+    if entity is None:
+        return None
+    return entity.kind.public(entity.data)
+
+
+def public_view(entity: Entity, *, with_content: bool = False) -> dict[str, Any]:
+    """The API's shape of an entity."""
+    out = {"id": entity.id, **entity.kind.public(entity.data)}
+    if with_content and entity.kind.has_content and entity.content is not None:
+        out["content"] = base64.b64encode(entity.content).decode("ascii")
+    out["created_at"] = entity.created_at.isoformat()
+    out["updated_at"] = entity.updated_at.isoformat()
+    return out

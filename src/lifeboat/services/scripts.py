@@ -1,0 +1,37 @@
+"""What a Studio script refers to (SPEC §3), as the script developer needs to know it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from lifeboat.bootstrap import Platform
+from lifeboat.domain.access import Principal
+from lifeboat.domain.scripts import find_references, parse_script
+from lifeboat.services.entities import _must_get, entity_type
+from lifeboat.services.tenants import open_tenant
+from lifeboat.store.region import EntityRepo
+
+
+def script_references(platform: Platform, principal: Principal, tenant_id: int, script_id: int) -> list[dict[str, Any]]:
+    tenant, region = open_tenant(platform, principal, tenant_id, "studio.view")
+    with region.db.read() as conn:
+        repo = EntityRepo(conn, region.id_block)
+        script = _must_get(repo, tenant, entity_type("scripts"), script_id)
+        known = {e.id: e.type for e in repo.all_of(tenant.id, with_content=False)}
+        paths = {(e.type, e.data["path"]) for e in repo.all_of(tenant.id, ["scripts", "files"], with_content=False)}
+    document = parse_script(script.data["content"], max_bytes=platform.settings.max_script_bytes)
+    out = []
+    for ref in find_references(document, known_ids=known):
+        row = asdict(ref)
+        row["exists"] = _exists(ref.kind, ref.target, ref.value, known, paths)
+        out.append(row)
+    return out
+
+
+def _exists(kind: str, target: str, value: str, known: dict[int, str], paths: set[tuple[str, str]]) -> bool | None:
+    if kind in ("id", "possible_id"):
+        return known.get(int(value)) == target
+    if kind == "path":
+        return (target, value) in paths
+    return None

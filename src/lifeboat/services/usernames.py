@@ -1,0 +1,94 @@
+"""Usernames are unique across tenants: the directory's login index says whose each one is.
+
+A user lives in a region database and its username in the directory, so a write spans
+two databases. The name is claimed first and given back if the region write fails; a
+claim left behind by a crash is recognised (its user does not exist) and taken over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from lifeboat.bootstrap import Platform
+from lifeboat.domain.entities import Entity
+from lifeboat.errors import Conflict, Unavailable
+from lifeboat.store.directory import LoginIndexRepo, OperatorRepo, Tenant, TenantRepo
+from lifeboat.store.region import EntityRepo
+
+PENDING = 0  # user id of a claim whose user is not written yet
+
+
+@contextmanager
+def claimed(platform: Platform, tenant: Tenant, current: Entity | None, data: dict[str, Any]) -> Iterator[None]:
+    """Hold the username in ``data`` for the duration of a user write (no-op for other types)."""
+    new = data.get("username")
+    old = current.data.get("username") if current is not None else None
+    if new is None or new == old:
+        yield
+        return
+    _claim(platform, tenant, new)
+    try:
+        yield
+    except BaseException:
+        _release(platform, new, tenant.id)
+        raise
+    _settle(platform, tenant, new)
+    if old is not None:
+        _release(platform, old, tenant.id)
+
+
+def release(platform: Platform, tenant: Tenant, user: Entity) -> None:
+    _release(platform, user.data["username"], tenant.id)
+
+
+def _claim(platform: Platform, tenant: Tenant, username: str) -> None:
+    with platform.directory.write() as conn:
+        index = LoginIndexRepo(conn)
+        if OperatorRepo(conn).by_name(username) is not None:
+            raise _taken(username)
+        if index.reserve(username, tenant.id, PENDING):
+            return
+        owner = index.lookup(username)
+        if owner is None or _owner_exists(platform, conn, username, *owner):
+            raise _taken(username)
+        index.release(username, *owner)
+        index.reserve(username, tenant.id, PENDING)
+
+
+def _owner_exists(platform: Platform, conn, username: str, tenant_id: int, user_id: int) -> bool:  # noqa: ANN001
+    owner_tenant = TenantRepo(conn).get(tenant_id)
+    if owner_tenant is None:
+        return False
+    region = platform.region(owner_tenant.region)
+    try:
+        with region.db.read() as region_conn:
+            repo = EntityRepo(region_conn, region.id_block)
+            return repo.by_key(tenant_id, "users", username) is not None
+    except Unavailable:
+        return True  # cannot tell: keep the name with its owner
+
+
+def _settle(platform: Platform, tenant: Tenant, username: str) -> None:
+    """Point the claim at the user that now exists."""
+    region = platform.region(tenant.region)
+    with region.db.read() as conn:
+        user = EntityRepo(conn, region.id_block).by_key(tenant.id, "users", username)
+    with platform.directory.write() as conn:
+        index = LoginIndexRepo(conn)
+        index.release(username, tenant.id, PENDING)
+        if user is not None:
+            index.reserve(username, tenant.id, user.id)
+
+
+def _release(platform: Platform, username: str, tenant_id: int) -> None:
+    with platform.directory.write() as conn:
+        index = LoginIndexRepo(conn)
+        owner = index.lookup(username)
+        if owner is not None and owner[0] == tenant_id:
+            index.release(username, *owner)
+
+
+def _taken(username: str) -> Conflict:
+    return Conflict(f"The username {username!r} is taken.", code="username_taken", details={"username": username})

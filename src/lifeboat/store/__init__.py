@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy Core tables, one database per region plus the directory."""

@@ -1,0 +1,31 @@
+"""The audit trail: who did what, when, with the before and after of each write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Table, func, insert, select
+
+from lifeboat.store.tables import now
+
+
+class AuditRepo:
+    def __init__(self, conn: Connection, table: Table):
+        self.conn = conn
+        self.table = table
+
+    def record(self, *, actor: str, action: str, tenant_id: int | None = None,
+               entity_type: str | None = None, entity_id: int | None = None,
+               before: Any = None, after: Any = None, details: dict[str, Any] | None = None) -> None:
+        self.conn.execute(insert(self.table).values(
+            at=now(), tenant_id=tenant_id, actor=actor, action=action, entity_type=entity_type,
+            entity_id=entity_id, before=before, after=after, details=details,
+        ))
+
+    def page(self, tenant_id: int, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        t = self.table
+        total = self.conn.execute(select(func.count()).select_from(t).where(t.c.tenant_id == tenant_id)).scalar_one()
+        rows = self.conn.execute(
+            select(t).where(t.c.tenant_id == tenant_id).order_by(t.c.at.desc(), t.c.seq.desc()).limit(limit).offset(offset)
+        ).all()
+        return [dict(r._mapping) for r in rows], total

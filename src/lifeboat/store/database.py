@@ -1,0 +1,114 @@
+"""One database: its engine, its transactions, and whether it can be reached.
+
+``write()`` opens a transaction that commits when the block ends and rolls back on any
+exception (on SQLite it starts with ``BEGIN IMMEDIATE`` so two writers queue instead of
+failing half-way). ``read()`` gives a consistent snapshot. A database that cannot be
+reached raises ``Unavailable`` with the region's name, never a driver error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from lifeboat.errors import Unavailable
+
+
+def build_engine(url: str, *, connect_timeout_s: int = 3) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        connect_args={"connect_timeout": connect_timeout_s},
+    )
+
+
+def _sqlite_engine(url: str) -> Engine:
+    # A missing folder makes connect() fail, so the region is reported down rather
+    # than quietly recreated somewhere else.
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # noqa: ANN001
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("lifeboat_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """An engine plus the name used in errors (``directory`` or a region name)."""
+
+    def __init__(self, name: str, engine: Engine):
+        self.name = name
+        self.engine = engine
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        with self._connect(write=True) as conn:
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self._connect(write=False) as conn:
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _connect(self, *, write: bool) -> Iterator[Connection]:
+        try:
+            conn = self.engine.connect().execution_options(lifeboat_write=write)
+        except (OperationalError, DBAPIError) as exc:
+            raise self._down(exc) from None
+        try:
+            yield conn
+        except OperationalError as exc:
+            if _is_connection_error(exc):
+                raise self._down(exc) from None
+            raise
+        finally:
+            conn.close()
+
+    def is_up(self) -> bool:
+        try:
+            with self._connect(write=False) as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except Unavailable:
+            return False
+
+    def _down(self, exc: Exception) -> Unavailable:
+        return Unavailable(
+            f"The database of {self.name} cannot be reached.",
+            code="region_unavailable" if self.name != "directory" else "directory_unavailable",
+            details={"region": self.name, "reason": type(exc.__cause__ or exc).__name__},
+        )
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _is_connection_error(exc: OperationalError) -> bool:
+    return bool(exc.connection_invalidated) or "connect" in str(exc.orig).lower()

@@ -1,0 +1,142 @@
+"""Repositories over the directory database: tenants, operators, sessions, login index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from lifeboat.ids import DIRECTORY_BLOCK
+from lifeboat.store.counter import take_ids
+from lifeboat.store.tables import directory_id_counter, login_index, now, operators, sessions, tenants
+
+
+@dataclass(frozen=True)
+class Tenant:
+    id: int
+    name: str
+    region: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Operator:
+    id: int
+    name: str
+    password_hash: str
+
+
+@dataclass(frozen=True)
+class Session:
+    token_hash: str
+    kind: str  # "operator" or "user"
+    principal_id: int
+    tenant_id: int | None
+    name: str
+    expires_at: datetime
+
+
+class TenantRepo:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def create(self, name: str, region: str) -> Tenant:
+        tenant_id = take_ids(self.conn, directory_id_counter, DIRECTORY_BLOCK)[0]
+        created = now()
+        self.conn.execute(insert(tenants).values(id=tenant_id, name=name, region=region, created_at=created))
+        return Tenant(tenant_id, name, region, created)
+
+    def get(self, tenant_id: int) -> Tenant | None:
+        row = self.conn.execute(select(tenants).where(tenants.c.id == tenant_id)).first()
+        return Tenant(row.id, row.name, row.region, row.created_at) if row else None
+
+    def by_name(self, name: str) -> Tenant | None:
+        row = self.conn.execute(select(tenants).where(tenants.c.name == name)).first()
+        return Tenant(row.id, row.name, row.region, row.created_at) if row else None
+
+    def page(self, *, limit: int, offset: int, ids: list[int] | None = None) -> tuple[list[Tenant], int]:
+        where = [tenants.c.id.in_(ids)] if ids is not None else []
+        total = self.conn.execute(select(func.count()).select_from(tenants).where(*where)).scalar_one()
+        rows = self.conn.execute(select(tenants).where(*where).order_by(tenants.c.id).limit(limit).offset(offset))
+        return [Tenant(r.id, r.name, r.region, r.created_at) for r in rows], total
+
+
+class OperatorRepo:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def create(self, name: str, password_hash: str) -> Operator:
+        operator_id = take_ids(self.conn, directory_id_counter, DIRECTORY_BLOCK)[0]
+        self.conn.execute(insert(operators).values(id=operator_id, name=name, password_hash=password_hash, created_at=now()))
+        return Operator(operator_id, name, password_hash)
+
+    def by_name(self, name: str) -> Operator | None:
+        row = self.conn.execute(select(operators).where(operators.c.name == name)).first()
+        return Operator(row.id, row.name, row.password_hash) if row else None
+
+    def get(self, operator_id: int) -> Operator | None:
+        row = self.conn.execute(select(operators).where(operators.c.id == operator_id)).first()
+        return Operator(row.id, row.name, row.password_hash) if row else None
+
+    def set_password(self, operator_id: int, password_hash: str) -> None:
+        self.conn.execute(operators.update().where(operators.c.id == operator_id).values(password_hash=password_hash))
+
+
+class SessionRepo:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def create(self, session: Session) -> None:
+        self.conn.execute(insert(sessions).values(
+            token_hash=session.token_hash, kind=session.kind, principal_id=session.principal_id,
+            tenant_id=session.tenant_id, name=session.name, created_at=now(), expires_at=session.expires_at,
+        ))
+
+    def get(self, token_hash: str) -> Session | None:
+        row = self.conn.execute(select(sessions).where(sessions.c.token_hash == token_hash)).first()
+        if row is None:
+            return None
+        return Session(row.token_hash, row.kind, row.principal_id, row.tenant_id, row.name, row.expires_at)
+
+    def end(self, token_hash: str) -> None:
+        self.conn.execute(delete(sessions).where(sessions.c.token_hash == token_hash))
+
+    def end_for_tenants(self, tenant_ids: list[int]) -> int:
+        return self.conn.execute(delete(sessions).where(sessions.c.tenant_id.in_(tenant_ids))).rowcount
+
+    def end_for_user(self, tenant_id: int, user_id: int) -> int:
+        return self.conn.execute(delete(sessions).where(
+            sessions.c.tenant_id == tenant_id, sessions.c.kind == "user", sessions.c.principal_id == user_id,
+        )).rowcount
+
+    def purge_expired(self) -> int:
+        return self.conn.execute(delete(sessions).where(sessions.c.expires_at < now())).rowcount
+
+
+class LoginIndexRepo:
+    """username -> (tenant, user) for primary tenants: usernames are unique across them."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def reserve(self, username: str, tenant_id: int, user_id: int) -> bool:
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(insert(login_index).values(username=username, tenant_id=tenant_id, user_id=user_id))
+            return True
+        except IntegrityError:
+            return False
+
+    def lookup(self, username: str) -> tuple[int, int] | None:
+        row = self.conn.execute(select(login_index).where(login_index.c.username == username)).first()
+        return (row.tenant_id, row.user_id) if row else None
+
+    def release(self, username: str, tenant_id: int, user_id: int) -> None:
+        self.conn.execute(delete(login_index).where(
+            login_index.c.username == username, login_index.c.tenant_id == tenant_id, login_index.c.user_id == user_id,
+        ))
+
+    def release_tenant(self, tenant_id: int) -> None:
+        self.conn.execute(delete(login_index).where(login_index.c.tenant_id == tenant_id))

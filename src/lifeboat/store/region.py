@@ -1,0 +1,116 @@
+"""Repositories over one region database: entities and their audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, delete, func, insert, select, update
+
+from lifeboat.domain.entities import ENTITY_TYPES, Entity
+from lifeboat.store.counter import take_ids
+from lifeboat.store.tables import entities, region_audit, region_id_counter
+
+
+def _entity(row: Row) -> Entity:
+    return Entity(
+        id=row.id, tenant_id=row.tenant_id, type=row.type, data=row.data,
+        created_at=row.created_at, updated_at=row.updated_at, content=row.content,
+    )
+
+
+def _values(entity: Entity) -> dict[str, Any]:
+    return {
+        "id": entity.id, "tenant_id": entity.tenant_id, "type": entity.type,
+        "natural_key": entity.natural_key, "is_active": entity.is_active, "data": entity.data,
+        "content": entity.content, "created_at": entity.created_at, "updated_at": entity.updated_at,
+    }
+
+
+class EntityRepo:
+    def __init__(self, conn: Connection, id_block: int):
+        self.conn = conn
+        self.id_block = id_block
+
+    def new_ids(self, count: int = 1) -> range:
+        return take_ids(self.conn, region_id_counter, self.id_block, count)
+
+    def get(self, tenant_id: int, type_: str, entity_id: int) -> Entity | None:
+        row = self.conn.execute(select(entities).where(
+            entities.c.tenant_id == tenant_id, entities.c.type == type_, entities.c.id == entity_id,
+        )).first()
+        return _entity(row) if row else None
+
+    def page(self, tenant_id: int, type_: str, *, limit: int, offset: int) -> tuple[list[Entity], int]:
+        where = (entities.c.tenant_id == tenant_id, entities.c.type == type_)
+        total = self.conn.execute(select(func.count()).select_from(entities).where(*where)).scalar_one()
+        rows = self.conn.execute(
+            select(entities).where(*where).order_by(entities.c.id).limit(limit).offset(offset)
+        ).all()
+        return [_entity(r) for r in rows], total
+
+    def all_of(self, tenant_id: int, types: Iterable[str] | None = None, *, with_content: bool = True) -> list[Entity]:
+        columns = list(entities.c) if with_content else [c for c in entities.c if c.name != "content"]
+        stmt = select(*columns).where(entities.c.tenant_id == tenant_id)
+        if types is not None:
+            stmt = stmt.where(entities.c.type.in_(list(types)))
+        rows = self.conn.execute(stmt.order_by(entities.c.type, entities.c.id)).all()
+        return [_entity_partial(r, with_content) for r in rows]
+
+    def by_key(self, tenant_id: int, type_: str, natural_key: str) -> Entity | None:
+        row = self.conn.execute(select(entities).where(
+            entities.c.tenant_id == tenant_id, entities.c.type == type_,
+            entities.c.natural_key == natural_key,
+        )).first()
+        return _entity(row) if row else None
+
+    def types_of(self, tenant_id: int, ids: Sequence[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        rows = self.conn.execute(select(entities.c.id, entities.c.type).where(
+            entities.c.tenant_id == tenant_id, entities.c.id.in_(list(set(ids))),
+        ))
+        return {r.id: r.type for r in rows}
+
+    def referrers(self, tenant_id: int, target_type: str, target_id: int) -> list[tuple[str, int]]:
+        """Entities of this tenant whose links point at the given entity."""
+        found = []
+        for kind in ENTITY_TYPES.values():
+            links = [link for link in kind.links if link.target == target_type]
+            if not links:
+                continue
+            for e in self.all_of(tenant_id, [kind.name], with_content=False):
+                if any(target_id in link.ids(e.data) for link in links):
+                    found.append((kind.name, e.id))
+        return found
+
+    def count(self, tenant_id: int) -> int:
+        return self.conn.execute(
+            select(func.count()).select_from(entities).where(entities.c.tenant_id == tenant_id)
+        ).scalar_one()
+
+    def insert(self, entity: Entity) -> None:
+        self.conn.execute(insert(entities).values(**_values(entity)))
+
+    def insert_many(self, batch: Sequence[Entity]) -> None:
+        if batch:
+            self.conn.execute(insert(entities), [_values(e) for e in batch])
+
+    def update(self, entity: Entity) -> None:
+        values = _values(entity)
+        del values["id"], values["created_at"]
+        self.conn.execute(update(entities).where(entities.c.id == entity.id).values(**values))
+
+    def delete(self, tenant_id: int, entity_id: int) -> None:
+        self.conn.execute(delete(entities).where(entities.c.tenant_id == tenant_id, entities.c.id == entity_id))
+
+    def delete_tenant(self, tenant_id: int) -> None:
+        self.conn.execute(delete(entities).where(entities.c.tenant_id == tenant_id))
+
+
+def _entity_partial(row: Row, with_content: bool) -> Entity:
+    return Entity(
+        id=row.id, tenant_id=row.tenant_id, type=row.type, data=row.data,
+        created_at=row.created_at, updated_at=row.updated_at,
+        content=row.content if with_content else None,
+    )
