@@ -178,6 +178,7 @@ class Entity:
     created_at: datetime
     updated_at: datetime
     content: bytes | None = None
+    version: int = 1  # bumped by the store on every write
 
     @property
     def kind(self) -> EntityType:

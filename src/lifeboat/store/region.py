@@ -15,7 +15,7 @@ from lifeboat.store.tables import entities, region_audit, region_id_counter
 def _entity(row: Row) -> Entity:
     return Entity(
         id=row.id, tenant_id=row.tenant_id, type=row.type, data=row.data,
-        created_at=row.created_at, updated_at=row.updated_at, content=row.content,
+        created_at=row.created_at, updated_at=row.updated_at, content=row.content, version=row.version,
     )
 
 
@@ -24,6 +24,7 @@ def _values(entity: Entity) -> dict[str, Any]:
         "id": entity.id, "tenant_id": entity.tenant_id, "type": entity.type,
         "natural_key": entity.natural_key, "is_active": entity.is_active, "data": entity.data,
         "content": entity.content, "created_at": entity.created_at, "updated_at": entity.updated_at,
+        "version": entity.version,
     }
 
 
@@ -96,10 +97,13 @@ class EntityRepo:
         if batch:
             self.conn.execute(insert(entities), [_values(e) for e in batch])
 
-    def update(self, entity: Entity) -> None:
+    def update(self, entity: Entity) -> int:
+        """Write the entity's fields; returns its new version."""
         values = _values(entity)
         del values["id"], values["created_at"]
-        self.conn.execute(update(entities).where(entities.c.id == entity.id).values(**values))
+        values["version"] = entities.c.version + 1
+        stmt = update(entities).where(entities.c.id == entity.id).values(**values).returning(entities.c.version)
+        return self.conn.execute(stmt).scalar_one()
 
     def delete(self, tenant_id: int, entity_id: int) -> None:
         self.conn.execute(delete(entities).where(entities.c.tenant_id == tenant_id, entities.c.id == entity_id))
@@ -112,5 +116,5 @@ def _entity_partial(row: Row, with_content: bool) -> Entity:
     return Entity(
         id=row.id, tenant_id=row.tenant_id, type=row.type, data=row.data,
         created_at=row.created_at, updated_at=row.updated_at,
-        content=row.content if with_content else None,
+        content=row.content if with_content else None, version=row.version,
     )

@@ -80,8 +80,24 @@ entities = Table(
     Column("content", LargeBinary, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Bumped on every write: lets a sync tell exactly what changed since it last looked,
+    # with no reliance on clocks.
+    Column("version", BigInteger, nullable=False, server_default="1"),
     UniqueConstraint("tenant_id", "type", "natural_key", name="uq_entities_natural_key"),
     Index("ix_entities_tenant_type", "tenant_id", "type", "id"),
+)
+# Which primary entity each BCP entity copies. Kept in the BCP tenant's region database,
+# so that an entity and its correlation are committed together.
+correlations = Table(
+    "correlations", region_metadata,
+    Column("bcp_tenant_id", BigInteger, primary_key=True),
+    Column("type", String(40), primary_key=True),
+    Column("primary_id", BigInteger, primary_key=True),
+    Column("bcp_id", BigInteger, nullable=False),
+    Column("primary_version", BigInteger, nullable=False),  # 0: written, references still pending
+    Column("bcp_version", BigInteger, nullable=False),
+    Column("synced_at", UTCDateTime, nullable=False),
+    UniqueConstraint("bcp_tenant_id", "bcp_id", name="uq_correlations_bcp_id"),
 )
 
 
@@ -112,6 +128,41 @@ sessions = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Index("ix_sessions_tenant", "tenant_id"),
+)
+bcp_plans = Table(
+    "bcp_plans", directory_metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("primary_tenant_id", BigInteger, nullable=False, unique=True),
+    Column("bcp_tenant_id", BigInteger, nullable=False, unique=True),
+    Column("passkey_hash", Text, nullable=False),
+    Column("active_side", String(10), nullable=False),  # primary / bcp
+    Column("epoch", BigInteger, nullable=False),
+    Column("sync_enabled", Boolean, nullable=False),
+    Column("sync_settings", Json, nullable=False),
+    Column("sync_enabled_at", UTCDateTime, nullable=True),
+    Column("next_run_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+sync_runs = Table(
+    "sync_runs", directory_metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("plan_id", BigInteger, nullable=False),
+    Column("trigger", String(20), nullable=False),  # manual / scheduled / enable
+    Column("force", Boolean, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("scheduled_for", UTCDateTime, nullable=True),
+    Column("queued_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("requested_by", String(200), nullable=False),
+    Column("lease_owner", String(100), nullable=True),
+    Column("lease_expires_at", UTCDateTime, nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("report", Json, nullable=True),  # counts, drift, warnings, errors, checklist
+    UniqueConstraint("plan_id", "scheduled_for", name="uq_sync_runs_occurrence"),
+    Index("ix_sync_runs_plan", "plan_id", "id"),
+    Index("ix_sync_runs_status", "status", "queued_at"),
 )
 login_index = Table(
     "login_index", directory_metadata,
