@@ -71,8 +71,12 @@ class Database:
                 yield conn
 
     @contextmanager
-    def read(self) -> Iterator[Connection]:
+    def read(self, *, snapshot: bool = False) -> Iterator[Connection]:
+        """A read transaction; ``snapshot`` makes every statement see the same moment
+        (SQLite's read transactions always do; PostgreSQL needs REPEATABLE READ)."""
         with self._connect(write=False) as conn:
+            if snapshot and self.dialect == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
                 yield conn
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Row as SqlRow
 
 from lifeboat.domain.entities import ENTITY_TYPES, Entity
 from lifeboat.store.counter import take_ids
 from lifeboat.store.tables import entities, region_audit, region_id_counter
+from lifeboat.sync.model import Row
+
+CHUNK = 5000  # ids per IN (...) list, well under SQLite's limit of bound variables
 
 
-def _entity(row: Row) -> Entity:
+def _entity(row: SqlRow) -> Entity:
     return Entity(
         id=row.id, tenant_id=row.tenant_id, type=row.type, data=row.data,
         created_at=row.created_at, updated_at=row.updated_at, content=row.content, version=row.version,
@@ -57,6 +61,55 @@ class EntityRepo:
             stmt = stmt.where(entities.c.type.in_(list(types)))
         rows = self.conn.execute(stmt.order_by(entities.c.type, entities.c.id)).all()
         return [_entity_partial(r, with_content) for r in rows]
+
+    def rows(self, tenant_id: int) -> dict[int, Row]:
+        """Every entity of the tenant, narrowly: id, type, natural key, version."""
+        c = entities.c
+        stmt = select(c.id, c.type, c.natural_key, c.version).where(c.tenant_id == tenant_id)
+        return {r.id: Row(r.id, r.type, r.natural_key, r.version) for r in self.conn.execute(stmt)}
+
+    def many(self, tenant_id: int, ids: Iterable[int]) -> dict[int, Entity]:
+        ids = sorted(ids)
+        out: dict[int, Entity] = {}
+        for start in range(0, len(ids), CHUNK):
+            rows = self.conn.execute(select(entities).where(
+                entities.c.tenant_id == tenant_id, entities.c.id.in_(ids[start:start + CHUNK])))
+            out.update((r.id, _entity(r)) for r in rows)
+        return out
+
+    def lock_versions(self, tenant_id: int, ids: Sequence[int]) -> dict[int, int]:
+        """Current versions of these entities, locked until the transaction ends."""
+        out: dict[int, int] = {}
+        ids = sorted(ids)
+        for start in range(0, len(ids), CHUNK):
+            stmt = select(entities.c.id, entities.c.version).where(
+                entities.c.tenant_id == tenant_id, entities.c.id.in_(ids[start:start + CHUNK]))
+            if self.conn.dialect.name == "postgresql":
+                stmt = stmt.with_for_update()
+            out.update((r.id, r.version) for r in self.conn.execute(stmt))
+        return out
+
+    def update_many(self, batch: Sequence[Entity]) -> None:
+        """Write many entities whose current versions the caller holds locked (each + 1)."""
+        if not batch:
+            return
+        c = entities.c
+        stmt = update(entities).where(c.id == bindparam("b_id")).values(
+            natural_key=bindparam("b_natural_key"), is_active=bindparam("b_is_active"), data=bindparam("b_data"),
+            content=bindparam("b_content"), updated_at=bindparam("b_updated_at"), version=bindparam("b_version"))
+        self.conn.execute(stmt, [
+            {"b_id": e.id, "b_natural_key": e.natural_key, "b_is_active": e.is_active, "b_data": e.data,
+             "b_content": e.content, "b_updated_at": e.updated_at, "b_version": e.version} for e in batch])
+
+    def set_natural_keys(self, keys: Sequence[tuple[int, str]]) -> None:
+        if keys:
+            stmt = update(entities).where(entities.c.id == bindparam("b_id")).values(natural_key=bindparam("b_key"))
+            self.conn.execute(stmt, [{"b_id": i, "b_key": k} for i, k in keys])
+
+    def delete_many(self, tenant_id: int, ids: Sequence[int]) -> None:
+        for start in range(0, len(ids), CHUNK):
+            self.conn.execute(delete(entities).where(
+                entities.c.tenant_id == tenant_id, entities.c.id.in_(list(ids[start:start + CHUNK]))))
 
     def by_key(self, tenant_id: int, type_: str, natural_key: str) -> Entity | None:
         row = self.conn.execute(select(entities).where(
@@ -112,7 +165,7 @@ class EntityRepo:
         self.conn.execute(delete(entities).where(entities.c.tenant_id == tenant_id))
 
 
-def _entity_partial(row: Row, with_content: bool) -> Entity:
+def _entity_partial(row: SqlRow, with_content: bool) -> Entity:
     return Entity(
         id=row.id, tenant_id=row.tenant_id, type=row.type, data=row.data,
         created_at=row.created_at, updated_at=row.updated_at,

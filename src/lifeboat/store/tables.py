@@ -97,6 +97,7 @@ correlations = Table(
     Column("primary_version", BigInteger, nullable=False),  # 0: written, references still pending
     Column("bcp_version", BigInteger, nullable=False),
     Column("synced_at", UTCDateTime, nullable=False),
+    Column("notes", Json, nullable=True),  # unresolved references; a script's checklist
     UniqueConstraint("bcp_tenant_id", "bcp_id", name="uq_correlations_bcp_id"),
 )
 

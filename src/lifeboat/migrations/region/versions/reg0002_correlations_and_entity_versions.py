@@ -7,6 +7,7 @@ Create Date: 2026-11-27 12:55:43.463843
 from alembic import op
 import sqlalchemy as sa
 import lifeboat.store.tables
+from sqlalchemy.dialects import postgresql
 
 
 revision = 'reg0002'
@@ -24,6 +25,7 @@ def upgrade() -> None:
     sa.Column('primary_version', sa.BigInteger(), nullable=False),
     sa.Column('bcp_version', sa.BigInteger(), nullable=False),
     sa.Column('synced_at', lifeboat.store.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('notes', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.PrimaryKeyConstraint('bcp_tenant_id', 'type', 'primary_id'),
     sa.UniqueConstraint('bcp_tenant_id', 'bcp_id', name='uq_correlations_bcp_id')
     )

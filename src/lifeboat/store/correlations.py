@@ -1,0 +1,70 @@
+"""Correlations: which primary entity each BCP entity copies (in the BCP region database)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+
+from lifeboat.store.tables import correlations, now
+from lifeboat.sync.model import Correlation
+
+
+class CorrelationRepo:
+    def __init__(self, conn: Connection, bcp_tenant_id: int):
+        self.conn = conn
+        self.tenant_id = bcp_tenant_id
+
+    def all(self, types: Iterable[str] | None = None) -> list[Correlation]:
+        c = correlations.c
+        stmt = select(c.type, c.primary_id, c.bcp_id, c.primary_version, c.bcp_version).where(c.bcp_tenant_id == self.tenant_id)
+        if types is not None:
+            stmt = stmt.where(c.type.in_(list(types)))
+        return [Correlation(*row) for row in self.conn.execute(stmt)]
+
+    def page(self, type_name: str | None, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        c = correlations.c
+        where = [c.bcp_tenant_id == self.tenant_id] + ([c.type == type_name] if type_name else [])
+        total = self.conn.execute(select(func.count()).select_from(correlations).where(*where)).scalar_one()
+        rows = self.conn.execute(select(correlations).where(*where).order_by(c.type, c.primary_id).limit(limit).offset(offset))
+        return [dict(r._mapping) for r in rows], total
+
+    def notes_of(self, type_name: str) -> list[dict[str, Any]]:
+        c = correlations.c
+        rows = self.conn.execute(select(c.primary_id, c.bcp_id, c.notes).where(
+            c.bcp_tenant_id == self.tenant_id, c.type == type_name).order_by(c.primary_id))
+        return [dict(r._mapping) for r in rows]
+
+    def put_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert or replace correlations: {type, primary_id, bcp_id, primary_version, bcp_version, notes}."""
+        if not rows:
+            return
+        c = correlations.c
+        self.conn.execute(delete(correlations).where(
+            c.bcp_tenant_id == self.tenant_id, c.primary_id == bindparam("b_primary_id"), c.type == bindparam("b_type"),
+        ), [{"b_primary_id": r["primary_id"], "b_type": r["type"]} for r in rows])
+        stamp = now()
+        self.conn.execute(insert(correlations), [{**r, "bcp_tenant_id": self.tenant_id, "synced_at": stamp} for r in rows])
+
+    def refresh_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Update versions and notes: {type, primary_id, primary_version, notes}."""
+        if not rows:
+            return
+        c = correlations.c
+        self.conn.execute(update(correlations).where(
+            c.bcp_tenant_id == self.tenant_id, c.type == bindparam("b_type"), c.primary_id == bindparam("b_primary_id"),
+        ).values(primary_version=bindparam("b_primary_version"), notes=bindparam("b_notes"), synced_at=now()),
+            [{"b_type": r["type"], "b_primary_id": r["primary_id"], "b_primary_version": r["primary_version"],
+              "b_notes": r["notes"]} for r in rows])
+
+    def remove_many(self, keys: Sequence[tuple[str, int]]) -> None:
+        if not keys:
+            return
+        c = correlations.c
+        self.conn.execute(delete(correlations).where(
+            c.bcp_tenant_id == self.tenant_id, c.type == bindparam("b_type"), c.primary_id == bindparam("b_primary_id"),
+        ), [{"b_type": t, "b_primary_id": p} for t, p in keys])
+
+    def remove_tenant(self) -> None:
+        self.conn.execute(delete(correlations).where(correlations.c.bcp_tenant_id == self.tenant_id))

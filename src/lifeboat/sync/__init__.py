@@ -1,0 +1,1 @@
+"""The one-way sync: snapshot (read), plan (pure diff), apply (the only writer)."""

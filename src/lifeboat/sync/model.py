@@ -1,0 +1,155 @@
+"""The values the sync works with: narrow rows, correlations, options, and the plan.
+
+A plan is data: typed changes in a deterministic order, serialisable to JSON, shown by
+the dry run and the CLI, and carried out by ``sync.apply``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from lifeboat.errors import Conflict
+
+ACTIONS = ("delete", "create", "adopt", "update", "deactivate")
+COUNT_KEYS = ("created", "updated", "adopted", "deactivated", "deleted", "unchanged", "failed")
+SAFETY_MIN_SYNCED = 10
+SAFETY_MAX_SHARE = 0.30
+
+
+@dataclass(frozen=True)
+class Row:
+    """Enough of an entity to decide whether its fields must be read at all."""
+
+    id: int
+    type: str
+    natural_key: str
+    version: int
+
+
+@dataclass(frozen=True)
+class Correlation:
+    type: str
+    primary_id: int
+    bcp_id: int
+    primary_version: int  # 0: references were still pending or unresolved when written
+    bcp_version: int
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A reference to an entity this very run creates or adopts; resolved by apply."""
+
+    type: str
+    primary_id: int
+
+    def __str__(self) -> str:
+        return f"pending:{self.type}:{self.primary_id}"
+
+
+@dataclass(frozen=True)
+class Options:
+    types: frozenset[str]
+    script_ids: str = "remap"  # remap / keep
+    remap_free_text: bool = False
+    full: bool = False  # compare every entity, not only those whose version moved
+
+
+@dataclass(frozen=True)
+class Change:
+    action: str  # one of ACTIONS
+    type: str
+    key: str  # natural key, for people
+    primary_id: int | None
+    bcp_id: int | None  # None for a create: apply allocates it
+    primary_version: int = 0
+    fields: tuple[str, ...] = ()  # fields that change
+    data: dict[str, Any] | None = None  # the BCP fields to write; may hold Pending values
+    content: bytes | None = None
+    drift: tuple[str, ...] = ()  # fields edited by hand in BCP that this change overwrites
+    notes: dict[str, Any] | None = None  # unresolved references, script checklist
+    complete: bool = True  # False: a reference stays unresolved; look again next run
+    expected_version: int = 0  # the BCP entity's version when planned (0 for a create)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"action": self.action, "type": self.type, "name": self.key, "primary_id": self.primary_id,
+               "bcp_id": self.bcp_id, "fields": list(self.fields)}
+        if self.drift:
+            out["drift"] = list(self.drift)
+        if self.notes and self.notes.get("unresolved"):
+            out["unresolved"] = self.notes["unresolved"]
+        return out
+
+
+@dataclass(frozen=True)
+class Refresh:
+    """Bookkeeping only: the entities agree, the correlation learns the new versions."""
+
+    type: str
+    primary_id: int
+    primary_version: int
+    notes: dict[str, Any] | None = None
+    complete: bool = True
+
+
+@dataclass
+class Plan:
+    changes: list[Change] = field(default_factory=list)
+    refreshes: list[Refresh] = field(default_factory=list)
+    forget: list[Correlation] = field(default_factory=list)  # correlations with nothing left on either side
+    unchanged: Counter = field(default_factory=Counter)
+    failed: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    synced_before: Counter = field(default_factory=Counter)  # correlations per type at the start
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        names = {"create": "created", "adopt": "adopted", "update": "updated",
+                 "deactivate": "deactivated", "delete": "deleted"}
+        for change in self.changes:
+            out.setdefault(change.type, dict.fromkeys(COUNT_KEYS, 0))[names[change.action]] += 1
+        for type_name, n in self.unchanged.items():
+            out.setdefault(type_name, dict.fromkeys(COUNT_KEYS, 0))["unchanged"] += n
+        for failure in self.failed:
+            out.setdefault(failure["type"], dict.fromkeys(COUNT_KEYS, 0))["failed"] += 1
+        return out
+
+    @property
+    def drift(self) -> list[dict[str, Any]]:
+        return [{"type": c.type, "name": c.key, "primary_id": c.primary_id, "bcp_id": c.bcp_id,
+                 "fields": list(c.drift)} for c in self.changes if c.drift]
+
+    def unsafe(self) -> list[dict[str, Any]]:
+        """Types where the run would delete or deactivate over 30% of what is synced."""
+        removals = Counter(c.type for c in self.changes if c.action in ("delete", "deactivate"))
+        return [
+            {"type": t, "removals": n, "synced": self.synced_before[t],
+             "share": round(n / self.synced_before[t], 3)}
+            for t, n in sorted(removals.items())
+            if self.synced_before[t] >= SAFETY_MIN_SYNCED and n > SAFETY_MAX_SHARE * self.synced_before[t]
+        ]
+
+    def raise_if_unsafe(self, *, force: bool) -> None:
+        unsafe = self.unsafe()
+        if unsafe and not force:
+            summary = ", ".join(f"{u['type']}: {u['removals']} of {u['synced']}" for u in unsafe)
+            raise Conflict(
+                f"The run would delete or deactivate more than {SAFETY_MAX_SHARE:.0%} of the synced entities "
+                f"of a type ({summary}); nothing was written. Run it by hand with force to proceed.",
+                code="sync_held", details={"unsafe": unsafe},
+            )
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.changes or self.refreshes or self.forget)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "changes": [c.to_dict() for c in self.changes],
+            "counts": self.counts(),
+            "drift": self.drift,
+            "warnings": self.warnings,
+            "errors": self.failed,
+            "unsafe": self.unsafe(),
+        }

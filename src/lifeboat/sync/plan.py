@@ -1,0 +1,188 @@
+"""The planner: values in, a ``Plan`` out. Reads nothing, writes nothing.
+
+``needed`` says which entities' fields must be read (those whose version moved since the
+last run, those never synced, and adoption candidates); ``diff`` compares them and
+decides, per entity, to create, adopt, update, deactivate or delete in the BCP tenant.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from lifeboat.domain.entities import ENTITY_TYPES, Entity
+from lifeboat.domain.scripts import DEFAULT_MAX_SCRIPT_BYTES
+from lifeboat.sync.model import Change, Correlation, Options, Plan, Refresh, Row
+from lifeboat.sync.order import type_order
+from lifeboat.sync.translate import Translator, has_pending
+
+DEFAULT_TYPES = frozenset(ENTITY_TYPES)
+
+
+@dataclass
+class Side:
+    """One tenant as the planner sees it: every row, and the fields of some."""
+
+    tenant_id: int
+    rows: dict[int, Row]
+    full: dict[int, Entity] = field(default_factory=dict)
+
+
+def in_scope(row: Row, options: Options) -> bool:
+    """Selected type, and only voice points of contact (their key is ``channel|address``)."""
+    if row.type not in options.types:
+        return False
+    return row.type != "points-of-contact" or row.natural_key.startswith("voice|")
+
+
+def needed(primary: dict[int, Row], bcp: dict[int, Row], correlations: Iterable[Correlation],
+           options: Options) -> tuple[set[int], set[int]]:
+    """The primary and BCP ids whose fields the planner must see."""
+    by_primary = {c.primary_id: c for c in correlations}
+    correlated_bcp = {c.bcp_id for c in by_primary.values()}
+    want_primary: set[int] = set()
+    want_bcp: set[int] = set()
+    uncorrelated = False
+    for row in primary.values():
+        if not in_scope(row, options):
+            continue
+        c = by_primary.get(row.id)
+        if c is None:
+            uncorrelated = True
+            want_primary.add(row.id)
+        elif options.full or _moved(c, row, bcp.get(c.bcp_id)):
+            want_primary.add(row.id)
+            want_bcp.add(c.bcp_id)
+    if uncorrelated:  # adoption candidates: BCP entities that no correlation claims
+        want_bcp |= {r.id for r in bcp.values() if r.id not in correlated_bcp and r.type in options.types}
+    return want_primary, want_bcp & set(bcp)
+
+
+def _moved(c: Correlation, primary: Row, bcp: Row | None) -> bool:
+    return bcp is None or c.primary_version != primary.version or c.bcp_version != bcp.version
+
+
+def diff(primary: Side, bcp: Side, correlations: Iterable[Correlation], options: Options,
+         *, max_script_bytes: int = DEFAULT_MAX_SCRIPT_BYTES) -> Plan:
+    correlations = list(correlations)
+    planner = _Planner(primary, bcp, correlations, options, max_script_bytes)
+    for type_name in type_order():
+        if type_name in options.types:
+            planner.plan_type(type_name)
+    planner.plan_removals()
+    return planner.finish()
+
+
+class _Planner:
+    def __init__(self, primary: Side, bcp: Side, correlations: list[Correlation], options: Options, max_script_bytes: int):
+        self.primary, self.bcp, self.options = primary, bcp, options
+        self.max_script_bytes = max_script_bytes
+        self.by_primary = {c.primary_id: c for c in correlations}
+        self.plan = Plan(synced_before=Counter(c.type for c in correlations))
+        live = {c.primary_id: c.bcp_id for c in correlations if c.bcp_id in bcp.rows}
+        keep = {r.id: r.type for r in primary.rows.values() if in_scope(r, options)}
+        known = {r.id: r.type for r in primary.rows.values()}
+        self.tr = Translator(live, keep, known, options)
+        claimed = {c.bcp_id for c in correlations}
+        self.free_bcp = {(r.type, r.natural_key): r.id for r in bcp.rows.values() if r.id not in claimed}
+
+    def plan_type(self, type_name: str) -> None:
+        rows = sorted((r for r in self.primary.rows.values() if r.type == type_name and in_scope(r, self.options)),
+                      key=lambda r: r.id)
+        for row in rows:
+            c = self.by_primary.get(row.id)
+            if c is not None and c.bcp_id in self.bcp.rows:
+                self._existing(row, c)
+            else:
+                self._new(row, recreate=c is not None)
+
+    def _existing(self, row: Row, c: Correlation) -> None:
+        bcp_row = self.bcp.rows[c.bcp_id]
+        if not self.options.full and not _moved(c, row, bcp_row):
+            self.plan.unchanged[row.type] += 1
+            return
+        source, target = self.primary.full[row.id], self.bcp.full[c.bcp_id]
+        desired, notes = self._desired(source)
+        if desired is None:
+            return
+        changed = _changed_fields(desired, target.data)
+        drift = tuple(changed) if bcp_row.version != c.bcp_version else ()
+        complete = _complete(notes)
+        if not changed and not has_pending(desired):
+            self.plan.unchanged[row.type] += 1
+            self.plan.refreshes.append(Refresh(row.type, row.id, row.version, notes, complete))
+            return
+        deactivating = target.data.get("is_active", True) and desired.get("is_active", True) is False
+        self.plan.changes.append(Change(
+            "deactivate" if deactivating else "update", row.type, target.natural_key, row.id, c.bcp_id,
+            row.version, tuple(changed), desired, source.content, drift, notes, complete, bcp_row.version))
+
+    def _new(self, row: Row, *, recreate: bool) -> None:
+        source = self.primary.full[row.id]
+        desired, notes = self._desired(source)
+        if desired is None:
+            return
+        key = ENTITY_TYPES[row.type].key_of(desired) if not has_pending(desired) else source.natural_key
+        found = self.free_bcp.pop((row.type, key), None)
+        complete = _complete(notes)
+        if found is not None:
+            self.tr.mapping[row.id] = found
+            target = self.bcp.full[found]
+            changed = tuple(_changed_fields(desired, target.data))
+            self.plan.changes.append(Change("adopt", row.type, key, row.id, found, row.version, changed,
+                                            desired, source.content, (), notes, complete,
+                                            self.bcp.rows[found].version))
+            return
+        drift = ("deleted_in_bcp",) if recreate else ()
+        self.plan.changes.append(Change("create", row.type, key, row.id, None, row.version,
+                                        tuple(sorted(desired)), desired, source.content, drift, notes, complete))
+
+    def _desired(self, source: Entity) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        desired, unresolved = self.tr.fields(source.type, source.data)
+        notes: dict[str, Any] = {"unresolved": unresolved} if unresolved else {}
+        if source.type == "scripts":
+            desired, script_notes = self.tr.script(desired, self.max_script_bytes)
+            notes.update(script_notes)
+            if "unreadable" in script_notes:
+                self.plan.warnings.append({"code": "script_unreadable", "type": "scripts", "primary_id": source.id,
+                                           "name": source.natural_key, **script_notes["unreadable"]})
+        for item in unresolved:
+            required = any(f.name == item["field"] and f.required for f in ENTITY_TYPES[source.type].fields)
+            entry = {**item, "type": source.type, "primary_id": source.id, "name": source.natural_key}
+            if required:
+                self.plan.failed.append(entry)
+                return None, notes
+            self.plan.warnings.append(entry)
+        return desired, notes
+
+    def plan_removals(self) -> None:
+        for c in sorted(self.by_primary.values(), key=lambda c: (type_order().index(c.type), c.primary_id)):
+            if c.type not in self.options.types:
+                continue
+            row = self.primary.rows.get(c.primary_id)
+            if row is not None and in_scope(row, self.options):
+                continue
+            if c.bcp_id not in self.bcp.rows:
+                self.plan.forget.append(c)
+                continue
+            bcp_row = self.bcp.rows[c.bcp_id]
+            self.plan.changes.append(Change("delete", c.type, bcp_row.natural_key, c.primary_id, c.bcp_id,
+                                            expected_version=bcp_row.version))
+
+    def finish(self) -> Plan:
+        rank = {name: i for i, name in enumerate(type_order())}
+        action_rank = {"delete": 0, "adopt": 1, "create": 2, "update": 3, "deactivate": 4}
+        self.plan.changes.sort(key=lambda c: (rank[c.type], action_rank[c.action], c.key, c.primary_id or 0))
+        return self.plan
+
+
+def _changed_fields(desired: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    names = set(desired) | set(current)
+    return sorted(n for n in names if desired.get(n) != current.get(n))
+
+
+def _complete(notes: dict[str, Any]) -> bool:
+    """Pending references are apply's business; unresolved ones keep the entity under watch."""
+    return not notes.get("unresolved")

@@ -1,0 +1,105 @@
+"""Turning a primary entity's fields into the BCP tenant's: every reference through the
+correlation map, every numeric id inside a Studio script by the ``script_ids`` setting."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from lifeboat.domain.entities import ENTITY_TYPES, Link
+from lifeboat.domain.scripts import parse_script, rewrite_script
+from lifeboat.errors import LifeboatError
+from lifeboat.sync.model import Options, Pending
+
+Ref = int | Pending | None
+
+
+class Translator:
+    """Primary ids to BCP ids, learning the ids of adopted entities as planning goes."""
+
+    def __init__(self, mapping: dict[int, int], will_exist: Mapping[int, str], known_ids: Mapping[int, str],
+                 options: Options):
+        self.mapping = mapping  # primary id -> bcp id (correlated, or adopted in this run)
+        self.will_exist = will_exist  # primary id -> type, for every entity this run keeps in BCP
+        self.known_ids = known_ids  # primary id -> type, for free-text possible ids
+        self.options = options
+
+    def ref(self, target: str, primary_id: int) -> Ref:
+        if primary_id in self.mapping:
+            return self.mapping[primary_id]
+        if self.will_exist.get(primary_id) == target:
+            return Pending(target, primary_id)
+        return None
+
+    def fields(self, type_name: str, data: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """BCP fields and the references that could not be resolved."""
+        out = copy.deepcopy(data)
+        unresolved: list[dict[str, Any]] = []
+        for link in ENTITY_TYPES[type_name].links:
+            _translate_link(self, type_name, link, out, unresolved)
+        return out, unresolved
+
+    def script(self, data: dict[str, Any], max_bytes: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The BCP script and its checklist. An unreadable script is copied as it is."""
+        out = copy.deepcopy(data)
+        try:
+            document = parse_script(data["content"], max_bytes=max_bytes)
+        except LifeboatError as exc:
+            return out, {"checklist": [], "unreadable": {"code": exc.code, "message": exc.message}}
+        pending: list[int] = []
+
+        def translate(target: str, primary_id: int) -> int | None:
+            found = self.ref(target, primary_id)
+            if isinstance(found, Pending):
+                pending.append(primary_id)
+                return None
+            return found
+
+        content, rewrites = rewrite_script(
+            document, translate, remap_structured=self.options.script_ids == "remap",
+            remap_free_text=self.options.remap_free_text, known_ids=self.known_ids,
+        )
+        out["content"] = content
+        checklist = [_checklist_row(r) for r in rewrites]
+        return out, {"checklist": checklist, "pending": sorted(set(pending))}
+
+
+def _translate_link(tr: Translator, type_name: str, link: Link, data: dict[str, Any], unresolved: list) -> None:
+    value = data.get(link.field)
+    if value is None:
+        return
+
+    def one(primary_id: int) -> Ref:
+        found = tr.ref(link.target, primary_id)
+        if found is None:
+            unresolved.append({"code": "unresolved_reference", "field": link.field, "target": link.target,
+                               "primary_value": primary_id})
+        return found
+
+    if link.shape == "one":
+        data[link.field] = one(value)
+    elif link.shape == "many":
+        data[link.field] = [r for r in (one(v) for v in value) if r is not None]
+    else:
+        items = [{**item, link.key: one(item[link.key])} for item in value]
+        data[link.field] = [item for item in items if item[link.key] is not None]
+
+
+def _checklist_row(rewrite) -> dict[str, Any]:  # noqa: ANN001
+    ref = rewrite.reference
+    return {
+        "action_id": ref.action_id, "action": ref.action, "property": ref.property, "position": ref.position,
+        "kind": ref.kind, "target": ref.target, "primary_value": ref.value,
+        "bcp_value": rewrite.new_value, "status": rewrite.status, "written": rewrite.written,
+    }
+
+
+def has_pending(value: Any) -> bool:
+    if isinstance(value, Pending):
+        return True
+    if isinstance(value, list):
+        return any(has_pending(v) for v in value)
+    if isinstance(value, dict):
+        return any(has_pending(v) for v in value.values())
+    return False
