@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table, func, insert, select
@@ -21,6 +22,14 @@ class AuditRepo:
             at=now(), tenant_id=tenant_id, actor=actor, action=action, entity_type=entity_type,
             entity_id=entity_id, before=before, after=after, details=details,
         ))
+
+    def record_many(self, records: Sequence[dict[str, Any]]) -> None:
+        """Many records in one statement; each is a dict of ``record``'s keyword arguments."""
+        if not records:
+            return
+        stamp = now()
+        blank = {"tenant_id": None, "entity_type": None, "entity_id": None, "before": None, "after": None, "details": None}
+        self.conn.execute(insert(self.table), [{"at": stamp, **blank, **r} for r in records])
 
     def page(self, tenant_id: int, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
         t = self.table

@@ -211,7 +211,8 @@ def _fill_deferred(run: _Run) -> None:
 
 
 def _fail(run: _Run, change: Change, code: str, message: str) -> None:
-    run.result.failed.append({"code": code, "type": change.type, "name": change.key, "primary_id": change.primary_id,
+    run.result.failed.append({"code": code, "action": change.action, "type": change.type, "name": change.key,
+                              "primary_id": change.primary_id,
                               "bcp_id": change.bcp_id, "message": message})
 
 

@@ -1,0 +1,116 @@
+"""Scheduler and worker loops. They claim, lease, retry and call services; no business rules.
+
+Any number of ``lifeboat serve`` replicas and ``lifeboat worker`` processes may run these
+loops against the same directory database: a scheduled occurrence is queued once (a
+unique key on plan and time) and a run is carried out by one worker at a time (a lease).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from lifeboat.bootstrap import Platform
+from lifeboat.domain.sync_settings import next_run
+from lifeboat.services.sync import Progress, execute_run
+from lifeboat.store.plans import PlanRepo, RunRepo, SyncRun
+from lifeboat.store.tables import now
+
+log = logging.getLogger("lifeboat.jobs")
+LEASE = timedelta(seconds=60)
+HEARTBEAT_S = 15.0
+MAX_ATTEMPTS = 3
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def schedule_due(platform: Platform, at: datetime | None = None) -> list[SyncRun]:
+    """Queue every scheduled run that is due; safe to call from many schedulers at once."""
+    at = at or now()
+    queued = []
+    with platform.directory.read() as conn:
+        due = PlanRepo(conn).due(at)
+    for plan in due:
+        following = next_run(plan.sync_settings["schedule"], plan.sync_enabled_at, at)
+        with platform.directory.write() as conn:
+            if not PlanRepo(conn).advance_schedule(plan.id, plan.next_run_at, following):
+                continue  # another scheduler took this occurrence
+            if plan.active_side == "bcp":
+                continue  # paused: the occurrence passes, the schedule goes on
+            run = RunRepo(conn).enqueue(plan.id, trigger="scheduled", force=False, requested_by="scheduler",
+                                        scheduled_for=plan.next_run_at)
+        if run is not None:
+            queued.append(run)
+    return queued
+
+
+def work_once(platform: Platform, owner: str | None = None, progress: Progress = lambda s, n: None) -> SyncRun | None:
+    """Claim one run and carry it out, keeping its lease alive meanwhile."""
+    owner = owner or worker_name()
+    with platform.directory.write() as conn:
+        run = RunRepo(conn).claim(owner, LEASE)
+    if run is None:
+        return None
+    if run.attempts > MAX_ATTEMPTS:
+        with platform.directory.write() as conn:
+            RunRepo(conn).finish(run.id, "failed", {"errors": [{
+                "code": "worker_lost", "message": f"Gave up after {MAX_ATTEMPTS} attempts whose workers stopped."}]})
+            return RunRepo(conn).get(run.id)
+    stop = threading.Event()
+    beat = threading.Thread(target=_heartbeat, args=(platform, run.id, owner, stop), daemon=True)
+    beat.start()
+    try:
+        return execute_run(platform, run, owner=owner, progress=progress)
+    finally:
+        stop.set()
+        beat.join()
+
+
+def _heartbeat(platform: Platform, run_id: int, owner: str, stop: threading.Event) -> None:
+    while not stop.wait(HEARTBEAT_S):
+        try:
+            with platform.directory.write() as conn:
+                if not RunRepo(conn).extend_lease(run_id, owner, LEASE):
+                    return
+        except Exception:  # the directory blinked; the next beat tries again
+            log.warning("could not extend the lease of run %s", run_id, exc_info=True)
+
+
+def loop(step: Callable[[], object], stop: threading.Event, every_s: float, name: str) -> None:
+    """Call ``step`` until ``stop`` is set; an error is logged and the loop goes on."""
+    while not stop.is_set():
+        try:
+            busy = step()
+        except Exception:
+            log.exception("%s step failed", name)
+            busy = None
+        if not busy:
+            stop.wait(every_s)
+
+
+def start_background(platform: Platform, *, workers: int = 1, scheduler: bool = True,
+                     poll_s: float = 1.0, schedule_s: float = 15.0) -> Callable[[], None]:
+    """Start scheduler and worker threads; returns a function that stops them."""
+    stop = threading.Event()
+    threads = []
+    if scheduler:
+        threads.append(threading.Thread(target=loop, args=(lambda: schedule_due(platform), stop, schedule_s, "scheduler"),
+                                        name="lifeboat-scheduler", daemon=True))
+    for i in range(workers):
+        threads.append(threading.Thread(target=loop, args=(lambda: work_once(platform), stop, poll_s, "worker"),
+                                        name=f"lifeboat-worker-{i}", daemon=True))
+    for thread in threads:
+        thread.start()
+
+    def stop_all() -> None:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+
+    return stop_all

@@ -1,0 +1,177 @@
+"""Sync use cases: ask for a run, carry one out (the worker's part), preview one, and read
+the history, the correlations and the script checklist."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from lifeboat.bootstrap import Platform
+from lifeboat.domain.access import Principal
+from lifeboat.domain.sync_settings import fingerprint
+from lifeboat.errors import Conflict, LifeboatError, NotFound
+from lifeboat.services.bcp import PlanView, open_plan
+from lifeboat.store.audit import AuditRepo
+from lifeboat.store.correlations import CorrelationRepo
+from lifeboat.store.directory import TenantRepo
+from lifeboat.store.plans import BcpPlan, PlanRepo, RunRepo, SyncRun
+from lifeboat.store.region import EntityRepo
+from lifeboat.store.tables import directory_audit
+from lifeboat.sync.apply import apply_plan
+from lifeboat.sync.model import Options, Plan
+from lifeboat.sync.plan import diff
+from lifeboat.sync.snapshot import read_sides
+
+log = logging.getLogger("lifeboat.sync")
+PAST = {"create": "created", "adopt": "adopted", "update": "updated", "deactivate": "deactivated", "delete": "deleted"}
+Progress = Callable[[str, int], None]
+
+
+def request_run(platform: Platform, principal: Principal, tenant_id: int, *, force: bool = False) -> SyncRun:
+    """"Sync now": queue a manual run (or return the one already queued or running)."""
+    view = open_plan(platform, principal, tenant_id, "bcp.sync.edit")
+    with platform.directory.write() as conn:
+        plan = PlanRepo(conn).get(view.plan.id, lock=True)
+        _refuse_if_paused(plan)
+        runs = RunRepo(conn)
+        run = runs.open_for_plan(plan.id) or runs.enqueue(plan.id, trigger="manual", force=force, requested_by=principal.actor)
+        AuditRepo(conn, directory_audit).record(actor=principal.actor, action="bcp.sync_requested", tenant_id=tenant_id,
+                                                details={"run_id": run.id, "force": force})
+    return run
+
+
+def _refuse_if_paused(plan: BcpPlan) -> None:
+    if plan.active_side == "bcp":
+        raise Conflict("The BCP tenant is active, so sync is paused until you revert to the primary.",
+                       code="sync_paused", details={"plan_id": plan.id, "epoch": plan.epoch})
+
+
+def options_for(plan: BcpPlan, last_fingerprint: str | None, *, full: bool) -> Options:
+    settings = plan.sync_settings
+    changed = last_fingerprint != fingerprint(settings)
+    return Options(types=frozenset(settings["entity_types"]), script_ids=settings["script_ids"],
+                   remap_free_text=settings["remap_free_text"], full=full or changed)
+
+
+def compute_plan(platform: Platform, view: PlanView, *, full: bool) -> tuple[Plan, Options, tuple]:
+    with platform.directory.read() as conn:
+        last = RunRepo(conn).last(view.plan.id, ("succeeded",))
+    options = options_for(view.plan, (last.report or {}).get("settings_fingerprint") if last else None, full=full)
+    sides = read_sides(view.primary_region, view.primary.id, view.bcp_region, view.bcp.id, options)
+    plan = diff(*sides, options, max_script_bytes=platform.settings.max_script_bytes)
+    return plan, options, sides
+
+
+def dry_run(platform: Platform, principal: Principal, tenant_id: int) -> dict[str, Any]:
+    """Exactly what a manual run would do now, per entity, writing nothing."""
+    view = open_plan(platform, principal, tenant_id, "bcp.sync.view")
+    plan, options, _ = compute_plan(platform, view, full=False)
+    return {**plan.to_dict(), "full_compare": options.full, "paused": view.plan.active_side == "bcp"}
+
+
+def execute_run(platform: Platform, run: SyncRun, *, owner: str, progress: Progress = lambda s, n: None) -> SyncRun:
+    """Carry out a claimed run and record how it ended. Never raises for a run's failure."""
+    started = time.monotonic()
+    with platform.directory.read() as conn:
+        plan = PlanRepo(conn).get(run.plan_id)
+        tenants = TenantRepo(conn)
+        primary, bcp = tenants.get(plan.primary_tenant_id), tenants.get(plan.bcp_tenant_id)
+    view = PlanView(plan, primary, bcp, platform.region(primary.region), platform.region(bcp.region))
+    try:
+        _refuse_if_paused(plan)
+        status, report = _carry_out(platform, view, run, progress)
+    except LifeboatError as exc:
+        status, report = "failed", {"errors": [{"code": exc.code, "message": exc.message, **exc.details}]}
+    except Exception as exc:  # a bug must end the run visibly, not leave it running
+        log.exception("sync run %s failed", run.id)
+        status, report = "failed", {"errors": [{"code": "internal_error", "message": f"{type(exc).__name__}: {exc}"}]}
+    report["duration_s"] = round(time.monotonic() - started, 3)
+    with platform.directory.write() as conn:
+        RunRepo(conn).finish(run.id, status, report, owner=owner)
+        for tenant in (primary, bcp):
+            AuditRepo(conn, directory_audit).record(actor="sync", action=f"bcp.sync_{status}", tenant_id=tenant.id,
+                                                    details={"run_id": run.id, "trigger": run.trigger})
+        return RunRepo(conn).get(run.id)
+
+
+def _carry_out(platform: Platform, view: PlanView, run: SyncRun, progress: Progress) -> tuple[str, dict[str, Any]]:
+    plan, options, (primary, bcp, correlations) = compute_plan(platform, view, full=run.trigger in ("scheduled", "enable"))
+    report = {**plan.to_dict(), "full_compare": options.full, "settings_fingerprint": fingerprint(view.plan.sync_settings)}
+    del report["changes"]
+    progress("planned", len(plan.changes))
+    try:
+        plan.raise_if_unsafe(force=run.force)
+    except Conflict as exc:
+        report["errors"] = report["errors"] + [{"code": exc.code, "message": exc.message}]
+        return "held", report
+    known = {row.id: row.type for row in primary.rows.values()}
+    applied = apply_plan(plan, region=view.bcp_region, bcp=bcp, correlations=correlations, options=options,
+                         known_ids=known, actor=f"sync:run {run.id}", max_script_bytes=platform.settings.max_script_bytes,
+                         progress=progress)
+    for failure in applied.failed:  # planned, then refused at write time
+        counts = report["counts"][failure["type"]]
+        counts[PAST[failure["action"]]] -= 1
+        counts["failed"] += 1
+    report["errors"] = report["errors"] + applied.failed
+    return "succeeded", report
+
+
+def run_view(run: SyncRun) -> dict[str, Any]:
+    report = run.report or {}
+    return {
+        "id": run.id, "trigger": run.trigger, "force": run.force, "status": run.status,
+        "queued_at": run.queued_at.isoformat(), "requested_by": run.requested_by,
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "attempts": run.attempts, "duration_s": report.get("duration_s"),
+        "counts": report.get("counts", {}), "drift": report.get("drift", []),
+        "warnings": report.get("warnings", []), "errors": report.get("errors", []),
+        "full_compare": report.get("full_compare"),
+    }
+
+
+def list_runs(platform: Platform, principal: Principal, tenant_id: int, *, limit: int, offset: int) -> tuple[list[SyncRun], int]:
+    view = open_plan(platform, principal, tenant_id, "bcp.sync.view")
+    with platform.directory.read() as conn:
+        return RunRepo(conn).page(view.plan.id, limit=limit, offset=offset)
+
+
+def get_run(platform: Platform, principal: Principal, tenant_id: int, run_id: int) -> SyncRun:
+    view = open_plan(platform, principal, tenant_id, "bcp.sync.view")
+    with platform.directory.read() as conn:
+        run = RunRepo(conn).get(run_id)
+    if run is None or run.plan_id != view.plan.id:
+        raise NotFound(f"Sync run {run_id} does not exist for this plan.", code="sync_run_not_found")
+    return run
+
+
+def list_correlations(platform: Platform, principal: Principal, tenant_id: int, type_name: str | None,
+                      *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    view = open_plan(platform, principal, tenant_id, "bcp.sync.view")
+    with view.bcp_region.db.read() as conn:
+        rows, total = CorrelationRepo(conn, view.bcp.id).page(type_name, limit=limit, offset=offset)
+        names = EntityRepo(conn, view.bcp_region.id_block).many(view.bcp.id, [r["bcp_id"] for r in rows])
+    items = [{"type": r["type"], "primary_id": r["primary_id"], "bcp_id": r["bcp_id"],
+              "name": names[r["bcp_id"]].natural_key if r["bcp_id"] in names else None,
+              "synced_at": r["synced_at"].isoformat(), "complete": r["primary_version"] != 0} for r in rows]
+    return items, total
+
+
+def script_checklist(platform: Platform, principal: Principal, tenant_id: int) -> list[dict[str, Any]]:
+    """Every reference of every synced script: what it was, what it is in BCP, what to fix."""
+    view = open_plan(platform, principal, tenant_id, "bcp.sync.view")
+    with view.bcp_region.db.read() as conn:
+        rows = CorrelationRepo(conn, view.bcp.id).notes_of("scripts")
+        scripts = EntityRepo(conn, view.bcp_region.id_block).many(view.bcp.id, [r["bcp_id"] for r in rows])
+    items = []
+    for row in rows:
+        notes = row["notes"] or {}
+        path = scripts[row["bcp_id"]].data["path"] if row["bcp_id"] in scripts else None
+        if "unreadable" in notes:
+            items.append({"script": path, "primary_script_id": row["primary_id"], "bcp_script_id": row["bcp_id"],
+                          "status": "unreadable", **notes["unreadable"]})
+        for entry in notes.get("checklist", []):
+            items.append({"script": path, "primary_script_id": row["primary_id"], "bcp_script_id": row["bcp_id"], **entry})
+    return items

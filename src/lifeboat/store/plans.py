@@ -1,0 +1,184 @@
+"""BCP plans and their sync runs, in the directory database.
+
+Runs are jobs: a worker claims one with a lease. On PostgreSQL the claim locks the run
+and its plan with ``FOR UPDATE SKIP LOCKED``; on SQLite the write transaction already
+starts with ``BEGIN IMMEDIATE``, which serialises claimers. Either way one plan never has
+two runs going at once, and a run whose worker died is claimed again once its lease ends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from lifeboat.ids import DIRECTORY_BLOCK
+from lifeboat.store.counter import take_ids
+from lifeboat.store.tables import bcp_plans, directory_id_counter, now, sync_runs
+
+
+@dataclass(frozen=True)
+class BcpPlan:
+    id: int
+    primary_tenant_id: int
+    bcp_tenant_id: int
+    passkey_hash: str
+    active_side: str
+    epoch: int
+    sync_enabled: bool
+    sync_settings: dict[str, Any]
+    sync_enabled_at: datetime | None
+    next_run_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    def side_of(self, tenant_id: int) -> str:
+        return "primary" if tenant_id == self.primary_tenant_id else "bcp"
+
+
+@dataclass(frozen=True)
+class SyncRun:
+    id: int
+    plan_id: int
+    trigger: str
+    force: bool
+    status: str
+    scheduled_for: datetime | None
+    queued_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    requested_by: str
+    lease_owner: str | None
+    lease_expires_at: datetime | None
+    attempts: int
+    report: dict[str, Any] | None
+
+
+def _plan(row) -> BcpPlan:  # noqa: ANN001
+    return BcpPlan(**{k: row._mapping[k] for k in BcpPlan.__dataclass_fields__})
+
+
+def _run(row) -> SyncRun:  # noqa: ANN001
+    return SyncRun(**{k: row._mapping[k] for k in SyncRun.__dataclass_fields__})
+
+
+class PlanRepo:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def create(self, primary_tenant_id: int, bcp_tenant_id: int, passkey_hash: str, settings: dict[str, Any]) -> BcpPlan:
+        plan_id = take_ids(self.conn, directory_id_counter, DIRECTORY_BLOCK)[0]
+        stamp = now()
+        self.conn.execute(insert(bcp_plans).values(
+            id=plan_id, primary_tenant_id=primary_tenant_id, bcp_tenant_id=bcp_tenant_id, passkey_hash=passkey_hash,
+            active_side="primary", epoch=0, sync_enabled=False, sync_settings=settings, sync_enabled_at=None,
+            next_run_at=None, created_at=stamp, updated_at=stamp,
+        ))
+        return self.get(plan_id)
+
+    def get(self, plan_id: int, *, lock: bool = False) -> BcpPlan | None:
+        stmt = select(bcp_plans).where(bcp_plans.c.id == plan_id)
+        if lock and self.conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        row = self.conn.execute(stmt).first()
+        return _plan(row) if row else None
+
+    def of_tenant(self, tenant_id: int) -> BcpPlan | None:
+        row = self.conn.execute(select(bcp_plans).where(
+            or_(bcp_plans.c.primary_tenant_id == tenant_id, bcp_plans.c.bcp_tenant_id == tenant_id))).first()
+        return _plan(row) if row else None
+
+    def update(self, plan_id: int, **values: Any) -> None:
+        self.conn.execute(update(bcp_plans).where(bcp_plans.c.id == plan_id).values(updated_at=now(), **values))
+
+    def due(self, at: datetime) -> list[BcpPlan]:
+        rows = self.conn.execute(select(bcp_plans).where(
+            bcp_plans.c.sync_enabled.is_(True), bcp_plans.c.next_run_at <= at))
+        return [_plan(r) for r in rows]
+
+    def advance_schedule(self, plan_id: int, expected: datetime, following: datetime) -> bool:
+        """Move ``next_run_at`` on, once: only the scheduler that saw ``expected`` wins."""
+        result = self.conn.execute(update(bcp_plans).where(
+            bcp_plans.c.id == plan_id, bcp_plans.c.next_run_at == expected).values(next_run_at=following))
+        return result.rowcount == 1
+
+
+class RunRepo:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def enqueue(self, plan_id: int, *, trigger: str, force: bool, requested_by: str,
+                scheduled_for: datetime | None = None) -> SyncRun | None:
+        """A new queued run; None if that scheduled occurrence is queued already."""
+        run_id = take_ids(self.conn, directory_id_counter, DIRECTORY_BLOCK)[0]
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(insert(sync_runs).values(
+                    id=run_id, plan_id=plan_id, trigger=trigger, force=force, status="queued",
+                    scheduled_for=scheduled_for, queued_at=now(), requested_by=requested_by, attempts=0,
+                ))
+        except IntegrityError:
+            return None
+        return self.get(run_id)
+
+    def get(self, run_id: int) -> SyncRun | None:
+        row = self.conn.execute(select(sync_runs).where(sync_runs.c.id == run_id)).first()
+        return _run(row) if row else None
+
+    def open_for_plan(self, plan_id: int) -> SyncRun | None:
+        """The plan's queued or running run, if any."""
+        row = self.conn.execute(select(sync_runs).where(
+            sync_runs.c.plan_id == plan_id, sync_runs.c.status.in_(("queued", "running")),
+        ).order_by(sync_runs.c.id)).first()
+        return _run(row) if row else None
+
+    def page(self, plan_id: int, *, limit: int, offset: int) -> tuple[list[SyncRun], int]:
+        where = sync_runs.c.plan_id == plan_id
+        total = self.conn.execute(select(func.count()).select_from(sync_runs).where(where)).scalar_one()
+        rows = self.conn.execute(select(sync_runs).where(where).order_by(sync_runs.c.id.desc()).limit(limit).offset(offset))
+        return [_run(r) for r in rows], total
+
+    def last(self, plan_id: int, statuses: tuple[str, ...]) -> SyncRun | None:
+        row = self.conn.execute(select(sync_runs).where(
+            sync_runs.c.plan_id == plan_id, sync_runs.c.status.in_(statuses)).order_by(sync_runs.c.id.desc())).first()
+        return _run(row) if row else None
+
+    def claim(self, owner: str, lease: timedelta) -> SyncRun | None:
+        """Take the oldest runnable run whose plan has no other run going."""
+        stamp = now()
+        runnable = or_(sync_runs.c.status == "queued",
+                       and_(sync_runs.c.status == "running", sync_runs.c.lease_expires_at < stamp))
+        busy = select(sync_runs.c.plan_id).where(sync_runs.c.status == "running", sync_runs.c.lease_expires_at >= stamp)
+        stmt = select(sync_runs).where(runnable, sync_runs.c.plan_id.not_in(busy)).order_by(sync_runs.c.queued_at, sync_runs.c.id)
+        postgres = self.conn.dialect.name == "postgresql"
+        for row in self.conn.execute(stmt.limit(20).with_for_update(skip_locked=True) if postgres else stmt.limit(20)).all():
+            if postgres and not self._lock_plan(row.plan_id):
+                continue  # another worker is claiming a run of this plan right now
+            if self.conn.execute(busy.where(sync_runs.c.plan_id == row.plan_id)).first():
+                continue
+            self.conn.execute(update(sync_runs).where(sync_runs.c.id == row.id).values(
+                status="running", lease_owner=owner, lease_expires_at=stamp + lease,
+                started_at=row.started_at or stamp, attempts=row.attempts + 1))
+            return self.get(row.id)
+        return None
+
+    def _lock_plan(self, plan_id: int) -> bool:
+        stmt = select(bcp_plans.c.id).where(bcp_plans.c.id == plan_id).with_for_update(skip_locked=True)
+        return self.conn.execute(stmt).first() is not None
+
+    def extend_lease(self, run_id: int, owner: str, lease: timedelta) -> bool:
+        result = self.conn.execute(update(sync_runs).where(
+            sync_runs.c.id == run_id, sync_runs.c.lease_owner == owner, sync_runs.c.status == "running",
+        ).values(lease_expires_at=now() + lease))
+        return result.rowcount == 1
+
+    def finish(self, run_id: int, status: str, report: dict[str, Any], *, owner: str | None = None) -> bool:
+        where = [sync_runs.c.id == run_id]
+        if owner is not None:
+            where.append(sync_runs.c.lease_owner == owner)
+        result = self.conn.execute(update(sync_runs).where(*where).values(
+            status=status, report=report, finished_at=now(), lease_expires_at=None))
+        return result.rowcount == 1
