@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from lifeboat import __version__
 from lifeboat.api.errors import install_error_handlers
-from lifeboat.api.routes import auth, entities, platform as platform_routes
+from lifeboat.api.routes import auth, bcp, entities, platform as platform_routes
 from lifeboat.bootstrap import Platform
+from lifeboat.jobs import start_background
 
 API_PREFIX = "/api/v1"
 
@@ -18,14 +22,24 @@ Authenticate with `POST /api/v1/auth/login`, then send `Authorization: Bearer <t
 Errors are `{"error": {"code", "message", "details"}}` with a stable `code`."""
 
 
-def create_app(platform: Platform) -> FastAPI:
-    app = FastAPI(title="lifeboat", version=__version__, description=DESCRIPTION,
+def create_app(platform: Platform, *, run_jobs: bool = False) -> FastAPI:
+    """The API; with ``run_jobs`` the sync scheduler and a worker run inside the process."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        stop = start_background(platform) if run_jobs else None
+        yield
+        if stop:
+            stop()
+
+    app = FastAPI(title="lifeboat", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url="/openapi.json")
     app.state.platform = platform
     install_error_handlers(app)
     app.include_router(auth.router, prefix=API_PREFIX)
     app.include_router(platform_routes.router, prefix=API_PREFIX)
     app.include_router(entities.build_router(), prefix=API_PREFIX)
+    app.include_router(bcp.router, prefix=API_PREFIX)
     _mount_docs(app)
     return app
 

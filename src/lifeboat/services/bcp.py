@@ -149,3 +149,29 @@ def update_settings(platform: Platform, principal: Principal, tenant_id: int, pa
             runs = RunRepo(conn)
             first = runs.open_for_plan(plan.id) or runs.enqueue(plan.id, trigger="enable", force=False, requested_by=principal.actor)
         return plans.get(plan.id), first
+
+
+def describe_plan(platform: Platform, view: PlanView) -> dict[str, Any]:
+    """The plan as the API and the CLI show it."""
+    from lifeboat.services.sync import run_view
+
+    with platform.directory.read() as conn:
+        runs = RunRepo(conn)
+        last, last_ok = runs.last(view.plan.id, ("succeeded", "failed", "held")), runs.last(view.plan.id, ("succeeded",))
+        open_run = runs.open_for_plan(view.plan.id)
+    plan = view.plan
+    return {
+        "id": plan.id,
+        "primary": {"tenant_id": view.primary.id, "name": view.primary.name, "region": view.primary.region},
+        "bcp": {"tenant_id": view.bcp.id, "name": view.bcp.name, "region": view.bcp.region},
+        "active_side": plan.active_side,
+        "active_tenant_id": view.primary.id if plan.active_side == "primary" else view.bcp.id,
+        "epoch": plan.epoch,
+        "sync_settings": settings_view(plan),
+        "sync_paused": plan.active_side == "bcp",
+        "last_run": run_view(last) if last else None,
+        "last_successful_run_at": last_ok.finished_at.isoformat() if last_ok and last_ok.finished_at else None,
+        "open_run": run_view(open_run) if open_run else None,
+        "next_run_at": plan.next_run_at.isoformat() if plan.next_run_at and plan.active_side == "primary" else None,
+        "created_at": plan.created_at.isoformat(),
+    }

@@ -91,6 +91,9 @@ class PlanRepo:
             or_(bcp_plans.c.primary_tenant_id == tenant_id, bcp_plans.c.bcp_tenant_id == tenant_id))).first()
         return _plan(row) if row else None
 
+    def primary_tenant_ids(self) -> list[int]:
+        return list(self.conn.execute(select(bcp_plans.c.primary_tenant_id).order_by(bcp_plans.c.id)).scalars())
+
     def update(self, plan_id: int, **values: Any) -> None:
         self.conn.execute(update(bcp_plans).where(bcp_plans.c.id == plan_id).values(updated_at=now(), **values))
 

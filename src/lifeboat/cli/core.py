@@ -1,43 +1,17 @@
-"""The ``lifeboat`` command line: thin commands over the same services as the API."""
+"""Core commands: serve, worker, migrate, operator create, demo."""
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-from typing import Annotated, Optional
+import time
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from lifeboat.bootstrap import Platform, build_platform, migrate_platform
-from lifeboat.config import load_settings
+from lifeboat.bootstrap import migrate_platform
+from lifeboat.cli.common import ConfigFile, DataDir, app, console, fail, open_platform, operator_app
 from lifeboat.errors import LifeboatError
-
-app = typer.Typer(help="lifeboat: business continuity for cloud contact centers.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
-operator_app = typer.Typer(help="Operator (account representative) accounts.", no_args_is_help=True)
-app.add_typer(operator_app, name="operator")
-console = Console()
-err_console = Console(stderr=True)
-
-DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Data folder (default ./lifeboat-data; env LIFEBOAT_DATA_DIR).")]
-ConfigFile = Annotated[Optional[Path], typer.Option("--config", help="TOML settings file (env LIFEBOAT_CONFIG).")]
-
-
-def _platform(data_dir: Path | None, config: Path | None, *, migrate: bool = True) -> Platform:
-    settings = load_settings(config, data_dir=data_dir)
-    platform = build_platform(settings)
-    if migrate and settings.auto_migrate:
-        migrate_platform(platform, skip_down=True)
-    return platform
-
-
-def _fail(exc: LifeboatError) -> None:
-    err_console.print(f"[red]error[/red] {exc.code}: {exc.message}")
-    for item in exc.details.get("errors", []):
-        err_console.print(f"  {item.get('field')}: {item.get('message')} ({item.get('code')})")
-    raise typer.Exit(1)
 
 
 @app.command()
@@ -46,24 +20,24 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
-    """Run the API server (migrating the databases first when auto_migrate is on)."""
+    """Run the API server with the sync scheduler and a worker (migrating first when auto_migrate is on)."""
     import uvicorn
 
     from lifeboat.api.app import create_app
 
-    platform = _platform(data_dir, config)
+    platform = open_platform(data_dir, config)
     console.print(f"lifeboat listening on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(platform), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(platform, run_jobs=True), host=host, port=port, log_level="info")
 
 
 @app.command()
 def migrate(data_dir: DataDir = None, config: ConfigFile = None) -> None:
     """Upgrade the directory and every region database to the newest schema."""
-    platform = _platform(data_dir, config, migrate=False)
+    platform = open_platform(data_dir, config, migrate=False)
     try:
-        results = migrate_platform(platform, skip_down=True)
+        results = migrateopen_platform(platform, skip_down=True)
     except LifeboatError as exc:
-        _fail(exc)
+        fail(exc)
     table = Table("database", "result")
     for name, result in results.items():
         table.add_row(name, "[green]migrated[/green]" if result == "ok" else "[red]down: skipped[/red]")
@@ -82,11 +56,11 @@ def operator_create(
     from lifeboat.services.auth import create_operator
 
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    platform = _platform(data_dir, config)
+    platform = open_platform(data_dir, config)
     try:
         operator_id = create_operator(platform, name, password)
     except LifeboatError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"operator [bold]{name}[/bold] created (id {operator_id})")
 
 
@@ -98,13 +72,26 @@ def demo(
     """Load a realistic demo contact center (idempotent: running it twice adds nothing)."""
     from lifeboat.services.demo import load_demo, print_demo_summary
 
-    platform = _platform(data_dir, config)
+    platform = open_platform(data_dir, config)
     try:
         summary = load_demo(platform, users=users, progress=console)
     except LifeboatError as exc:
-        _fail(exc)
+        fail(exc)
     print_demo_summary(console, summary)
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    app()
+@app.command("worker")
+def worker(data_dir: DataDir = None, config: ConfigFile = None,
+           threads: Annotated[int, typer.Option(help="Worker threads in this process.")] = 1,
+           scheduler: Annotated[bool, typer.Option(help="Also queue scheduled runs.")] = True) -> None:
+    """Run sync workers (and the scheduler) until interrupted."""
+    from lifeboat.jobs import start_background
+
+    platform = open_platform(data_dir, config)
+    stop = start_background(platform, workers=threads, scheduler=scheduler)
+    console.print(f"lifeboat worker: {threads} worker thread(s){' + scheduler' if scheduler else ''}; Ctrl-C stops")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        stop()
