@@ -13,9 +13,10 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from lifeboat.errors import BadInput
 from lifeboat.ids import MAX_BLOCK
 
 REGION_NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
@@ -58,6 +59,23 @@ class Settings(BaseSettings):
     # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
     password_time_cost: int = Field(default=3, ge=1)
     password_memory_kib: int = Field(default=65536, ge=8)
+    # Sync jobs: how long a claimed run stays a worker's without a heartbeat.
+    job_lease_s: float = Field(default=60.0, gt=0)
+    # Voice routing: how old the in-memory routing table may get before it is rebuilt
+    # (a switch in this process rebuilds it at once; other replicas follow within this).
+    route_cache_ttl_s: float = Field(default=1.0, ge=0)
+    # Region monitor: how often each region's database is checked for region_down/up alerts.
+    region_check_s: float = Field(default=15.0, gt=0)
+    # Alerts.
+    alert_timeout_s: float = Field(default=10.0, gt=0)
+    alert_max_attempts: int = Field(default=8, ge=1)
+    alert_retry_base_s: float = Field(default=5.0, gt=0)
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "lifeboat@localhost"
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = Field(default=None, repr=False)
 
     @model_validator(mode="after")
     def _regions_are_distinct(self) -> "Settings":
@@ -82,11 +100,29 @@ class Settings(BaseSettings):
 
 
 def load_settings(config: Path | str | None = None, **overrides: Any) -> Settings:
-    """Settings from an optional TOML file plus explicit overrides (None values ignored)."""
+    """Settings from an optional TOML file plus explicit overrides (None values ignored).
+
+    A missing or unreadable file and every invalid value are one ``BadInput``
+    (``invalid_config``) whose message names the file and each problem."""
     path = config or os.environ.get("LIFEBOAT_CONFIG")
     values: dict[str, Any] = {}
     if path:
-        with open(path, "rb") as fh:
-            values = tomllib.load(fh)
+        try:
+            with open(path, "rb") as fh:
+                values = tomllib.load(fh)
+        except OSError as exc:
+            raise _config_error(path, [f"cannot read it ({exc.strerror or exc})"]) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise _config_error(path, [f"not valid TOML ({exc})"]) from None
     values.update({k: v for k, v in overrides.items() if v is not None})
-    return Settings(**values)
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        problems = [f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()]
+        raise _config_error(path, problems) from None
+
+
+def _config_error(path: Path | str | None, problems: list[str]) -> BadInput:
+    source = f"configuration file {path}, LIFEBOAT_* environment variables" if path else "LIFEBOAT_* environment variables"
+    return BadInput(f"Invalid settings ({source}): " + "; ".join(problems), code="invalid_config",
+                    details={"file": str(path) if path else None, "problems": problems})

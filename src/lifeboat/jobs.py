@@ -21,8 +21,6 @@ from lifeboat.store.plans import PlanRepo, RunRepo, SyncRun
 from lifeboat.store.tables import now
 
 log = logging.getLogger("lifeboat.jobs")
-LEASE = timedelta(seconds=60)
-HEARTBEAT_S = 15.0
 MAX_ATTEMPTS = 3
 
 
@@ -53,8 +51,9 @@ def schedule_due(platform: Platform, at: datetime | None = None) -> list[SyncRun
 def work_once(platform: Platform, owner: str | None = None, progress: Progress = lambda s, n: None) -> SyncRun | None:
     """Claim one run and carry it out, keeping its lease alive meanwhile."""
     owner = owner or worker_name()
+    lease = timedelta(seconds=platform.settings.job_lease_s)
     with platform.directory.write() as conn:
-        run = RunRepo(conn).claim(owner, LEASE)
+        run = RunRepo(conn).claim(owner, lease)
     if run is None:
         return None
     if run.attempts > MAX_ATTEMPTS:
@@ -63,7 +62,7 @@ def work_once(platform: Platform, owner: str | None = None, progress: Progress =
                 "code": "worker_lost", "message": f"Gave up after {MAX_ATTEMPTS} attempts whose workers stopped."}]})
             return RunRepo(conn).get(run.id)
     stop = threading.Event()
-    beat = threading.Thread(target=_heartbeat, args=(platform, run.id, owner, stop), daemon=True)
+    beat = threading.Thread(target=_heartbeat, args=(platform, run.id, owner, lease, stop), daemon=True)
     beat.start()
     try:
         return execute_run(platform, run, owner=owner, progress=progress)
@@ -72,11 +71,11 @@ def work_once(platform: Platform, owner: str | None = None, progress: Progress =
         beat.join()
 
 
-def _heartbeat(platform: Platform, run_id: int, owner: str, stop: threading.Event) -> None:
-    while not stop.wait(HEARTBEAT_S):
+def _heartbeat(platform: Platform, run_id: int, owner: str, lease: timedelta, stop: threading.Event) -> None:
+    while not stop.wait(lease.total_seconds() / 4):  # four beats per lease: one lost beat is harmless
         try:
             with platform.directory.write() as conn:
-                if not RunRepo(conn).extend_lease(run_id, owner, LEASE):
+                if not RunRepo(conn).extend_lease(run_id, owner, lease):
                     return
         except Exception:  # the directory blinked; the next beat tries again
             log.warning("could not extend the lease of run %s", run_id, exc_info=True)

@@ -165,6 +165,48 @@ sync_runs = Table(
     Index("ix_sync_runs_plan", "plan_id", "id"),
     Index("ix_sync_runs_status", "status", "queued_at"),
 )
+switch_attempts = Table(
+    "switch_attempts", directory_metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("plan_id", BigInteger, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("to_side", String(10), nullable=False),
+    Column("outcome", String(30), nullable=False),  # switched / wrong_passkey / locked / ...
+    Index("ix_switch_attempts_plan_at", "plan_id", "at"),
+)
+alert_subscriptions = Table(
+    "alert_subscriptions", directory_metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("tenant_id", BigInteger, nullable=False, index=True),
+    Column("kind", String(20), nullable=False),  # webhook / email
+    Column("target", String(500), nullable=False),  # URL or email address
+    Column("secret", String(200), nullable=True),  # HMAC key of a webhook: needed to sign, so kept as is
+    Column("events", Json, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+# Alerts to deliver, written in the same transaction as what caused them and sent after
+# it commits; retried with backoff.
+alert_outbox = Table(
+    "alert_outbox", directory_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("subscription_id", BigInteger, nullable=False),
+    Column("event", String(40), nullable=False),
+    Column("payload", Json, nullable=False),
+    Column("status", String(20), nullable=False),  # pending / delivered / failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    Index("ix_alert_outbox_due", "status", "next_attempt_at"),
+)
+region_states = Table(
+    "region_states", directory_metadata,
+    Column("region", String(40), primary_key=True),
+    Column("status", String(10), nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
+)
 login_index = Table(
     "login_index", directory_metadata,
     Column("username", String(200), primary_key=True),

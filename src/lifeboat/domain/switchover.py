@@ -1,0 +1,46 @@
+"""Switching voice and logins between the primary and the BCP tenant, as a state machine.
+
+    primary ──switch──▶ bcp ──revert──▶ primary       (manual only; epoch + 1 each time)
+
+and the passkey lockout: five wrong passkeys within 15 minutes lock switching for the
+plan for 15 minutes from the fifth. Pure values and functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from lifeboat.errors import Conflict, Invalid
+
+SIDES = ("primary", "bcp")
+EVENTS = {("primary", "bcp"): "switched", ("bcp", "primary"): "reverted"}
+MAX_WRONG = 5
+WINDOW = timedelta(minutes=15)
+LOCK = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class SwitchState:
+    active_side: str
+    epoch: int
+
+
+def transition(state: SwitchState, to: object) -> tuple[SwitchState, str]:
+    """The state after switching ``to`` a side, and the event it raises."""
+    if to not in SIDES:
+        raise Invalid("'to' must be \"bcp\" or \"primary\".", code="validation_failed",
+                      details={"errors": [{"field": "to", "code": "bad_choice", "message": "must be bcp or primary"}]})
+    if to == state.active_side:
+        raise Conflict(f"The {to} tenant is already active.", code="already_active",
+                       details={"active_side": state.active_side, "epoch": state.epoch})
+    return SwitchState(to, state.epoch + 1), EVENTS[(state.active_side, to)]
+
+
+def locked_until(wrong_tries: list[datetime], now: datetime) -> datetime | None:
+    """When switching unlocks, if it is locked now. ``wrong_tries`` are the counted failures."""
+    tries = sorted(wrong_tries)
+    for i in range(MAX_WRONG - 1, len(tries)):
+        if tries[i] - tries[i - MAX_WRONG + 1] <= WINDOW and now < tries[i] + LOCK:
+            return tries[i] + LOCK
+    return None

@@ -1,0 +1,183 @@
+"""Alert subscriptions and their delivery.
+
+``emit`` writes an outbox row per interested subscription inside the caller's directory
+transaction, so an alert exists exactly when what caused it committed. ``deliver_due``
+(run by the job loops) sends them: webhooks as a signed JSON POST, email over SMTP,
+retried with exponential backoff.
+
+Webhook signature: ``X-Lifeboat-Signature: sha256=<hex>``, the HMAC-SHA256 with the
+subscription's secret over ``<X-Lifeboat-Timestamp>.<raw body>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import smtplib
+import time
+from datetime import timedelta
+from email.message import EmailMessage
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx2
+from sqlalchemy import Connection
+
+from lifeboat.bootstrap import Platform
+from lifeboat.domain.access import Principal
+from lifeboat.domain.fields import EMAIL
+from lifeboat.errors import Invalid, NotFound
+from lifeboat.services.tenants import open_tenant
+from lifeboat.store.alerts import OutboxItem, OutboxRepo, Subscription, SubscriptionRepo
+from lifeboat.store.audit import AuditRepo
+from lifeboat.store.tables import directory_audit, now
+
+log = logging.getLogger("lifeboat.alerts")
+EVENTS = ("sync_failed", "sync_held", "switched", "reverted", "region_down", "region_up", "passkey_locked")
+SENDING_LEASE = timedelta(minutes=2)
+
+
+def subscribe(platform: Platform, principal: Principal, tenant_id: int, payload: Any) -> tuple[Subscription, str | None]:
+    """A new subscription; a webhook's signing secret is returned this once."""
+    tenant, _ = open_tenant(platform, principal, tenant_id, "bcp.enablement.edit")
+    kind, target, events = _validate(payload)
+    secret = secrets.token_urlsafe(32) if kind == "webhook" else None
+    with platform.directory.write() as conn:
+        sub = SubscriptionRepo(conn).create(tenant.id, kind, target, secret, events)
+        AuditRepo(conn, directory_audit).record(actor=principal.actor, action="alerts.subscribe", tenant_id=tenant.id,
+                                                after={"id": sub.id, "kind": kind, "target": target, "events": events})
+    return sub, secret
+
+
+def _validate(payload: Any) -> tuple[str, str, list[str]]:
+    if not isinstance(payload, dict):
+        raise Invalid("The body must be a JSON object.", code="not_an_object")
+    kind, target, events = payload.get("kind"), payload.get("target"), payload.get("events", list(EVENTS))
+    errors = [{"field": k, "code": "unknown_field", "message": "is not a field"} for k in payload
+              if k not in ("kind", "target", "events")]
+    if kind not in ("webhook", "email"):
+        errors.append({"field": "kind", "code": "bad_choice", "message": "must be webhook or email"})
+    elif kind == "webhook" and not _is_http_url(target):
+        errors.append({"field": "target", "code": "bad_url", "message": "a webhook needs an http(s) URL"})
+    elif kind == "email" and not (isinstance(target, str) and EMAIL.match(target)):
+        errors.append({"field": "target", "code": "bad_email", "message": "an email subscription needs an address"})
+    if not isinstance(events, list) or not events or any(e not in EVENTS for e in events):
+        errors.append({"field": "events", "code": "bad_events", "message": f"a non-empty list of: {', '.join(EVENTS)}"})
+    if errors:
+        raise Invalid.fields(errors)
+    return kind, target, sorted(set(events))
+
+
+def _is_http_url(value: Any) -> bool:
+    parsed = urlparse(value) if isinstance(value, str) else None
+    return bool(parsed and parsed.scheme in ("http", "https") and parsed.netloc)
+
+
+def list_subscriptions(platform: Platform, principal: Principal, tenant_id: int) -> list[dict[str, Any]]:
+    tenant, _ = open_tenant(platform, principal, tenant_id, "bcp.enablement.view")
+    with platform.directory.read() as conn:
+        subs = SubscriptionRepo(conn).of_tenants([tenant.id])
+        outbox = OutboxRepo(conn)
+        return [{**subscription_view(s), "recent": [_delivery_view(d) for d in outbox.of_subscription(s.id, 5)]} for s in subs]
+
+
+def delete_subscription(platform: Platform, principal: Principal, tenant_id: int, sub_id: int) -> None:
+    tenant, _ = open_tenant(platform, principal, tenant_id, "bcp.enablement.edit")
+    with platform.directory.write() as conn:
+        repo = SubscriptionRepo(conn)
+        sub = repo.get(sub_id)
+        if sub is None or sub.tenant_id != tenant.id:
+            raise NotFound(f"Alert subscription {sub_id} does not exist.", code="subscription_not_found")
+        repo.delete(sub_id)
+        AuditRepo(conn, directory_audit).record(actor=principal.actor, action="alerts.unsubscribe", tenant_id=tenant.id,
+                                                before=subscription_view(sub))
+
+
+def subscription_view(sub: Subscription) -> dict[str, Any]:
+    return {"id": sub.id, "tenant_id": sub.tenant_id, "kind": sub.kind, "target": sub.target, "events": sub.events,
+            "created_at": sub.created_at.isoformat()}
+
+
+def _delivery_view(row: dict[str, Any]) -> dict[str, Any]:
+    return {"event": row["event"], "status": row["status"], "attempts": row["attempts"], "last_error": row["last_error"],
+            "created_at": row["created_at"].isoformat()}
+
+
+def emit(conn: Connection, tenant_ids: list[int], event: str, payload: dict[str, Any]) -> int:
+    """Queue ``event`` for every subscriber of these tenants, in the caller's transaction."""
+    assert event in EVENTS, event
+    body = {"event": event, "at": now().isoformat(), **payload}
+    rows = [(s.id, event, body) for s in SubscriptionRepo(conn).of_tenants(tenant_ids) if event in s.events]
+    OutboxRepo(conn).add_many(rows)
+    return len(rows)
+
+
+def deliver_due(platform: Platform) -> int:
+    """Send what is due; returns how many were attempted."""
+    with platform.directory.write() as conn:
+        outbox = OutboxRepo(conn)
+        items = outbox.due()
+        for item in items:
+            outbox.postpone(item.id, now() + SENDING_LEASE)
+        repo = SubscriptionRepo(conn)
+        subs = {i: repo.get(i) for i in {item.subscription_id for item in items}}
+    for item in items:
+        _deliver(platform, item, subs[item.subscription_id])
+    return len(items)
+
+
+def _deliver(platform: Platform, item: OutboxItem, sub: Subscription | None) -> None:
+    settings = platform.settings
+    error = None
+    try:
+        if sub is None:
+            error = "subscription deleted"
+        elif sub.kind == "webhook":
+            send_webhook(sub.target, sub.secret or "", item.event, item.id, item.payload, settings.alert_timeout_s)
+        else:
+            send_email(platform, sub.target, item.event, item.payload)
+    except Exception as exc:  # any failure of the far end is retried, never raised into the loop
+        error = f"{type(exc).__name__}: {exc}"
+    with platform.directory.write() as conn:
+        outbox = OutboxRepo(conn)
+        if error is None:
+            outbox.delivered(item.id)
+            return
+        attempts = item.attempts + 1
+        retry = attempts < settings.alert_max_attempts and sub is not None
+        delay = min(settings.alert_retry_base_s * (2 ** (attempts - 1)), 3600)
+        outbox.failed_attempt(item.id, error, now() + timedelta(seconds=delay) if retry else None)
+    log.warning("alert %s (%s) not delivered, attempt %s: %s", item.id, item.event, item.attempts + 1, error)
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def send_webhook(url: str, secret: str, event: str, delivery_id: int, payload: dict[str, Any], timeout_s: float) -> None:
+    body = json.dumps(payload, sort_keys=True).encode()
+    stamp = str(int(time.time()))
+    headers = {"Content-Type": "application/json", "X-Lifeboat-Event": event, "X-Lifeboat-Delivery": str(delivery_id),
+               "X-Lifeboat-Timestamp": stamp, "X-Lifeboat-Signature": signature(secret, stamp, body)}
+    response = httpx2.post(url, content=body, headers=headers, timeout=timeout_s)
+    if response.status_code >= 300:
+        raise RuntimeError(f"webhook answered HTTP {response.status_code}")
+
+
+def send_email(platform: Platform, to: str, event: str, payload: dict[str, Any]) -> None:
+    settings = platform.settings
+    message = EmailMessage()
+    message["From"] = settings.smtp_from
+    message["To"] = to
+    message["Subject"] = f"[lifeboat] {event.replace('_', ' ')}: {payload.get('summary', '')}".strip()
+    message.set_content(json.dumps(payload, indent=2, sort_keys=True))
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.alert_timeout_s) as smtp:
+        if settings.smtp_starttls:
+            smtp.starttls()
+        if settings.smtp_username:
+            smtp.login(settings.smtp_username, settings.smtp_password or "")
+        smtp.send_message(message)
