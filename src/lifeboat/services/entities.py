@@ -7,12 +7,14 @@ Usernames are also claimed in the directory's login index (see ``services.userna
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from lifeboat.bootstrap import Platform, Region
+from lifeboat.config import Settings
 from lifeboat.domain.access import Principal
 from lifeboat.domain.entities import ENTITY_TYPES, Entity, EntityType, file_facts, validate
 from lifeboat.domain.scripts import parse_script
@@ -147,11 +149,18 @@ def _must_get(repo: EntityRepo, tenant: Tenant, kind: EntityType, entity_id: int
 
 
 def _prepare(platform: Platform, kind: EntityType, data: dict[str, Any]) -> tuple[dict[str, Any], bytes | None]:
-    """Turn validated fields into what is stored: hashes, file bytes, a checked script."""
-    settings = platform.settings
+    return prepare_for_storage(platform.settings, kind, data, platform.passwords.hash)
+
+
+def prepare_for_storage(settings: Settings, kind: EntityType, data: dict[str, Any],
+                        hash_password: Callable[[str], str]) -> tuple[dict[str, Any], bytes | None]:
+    """Turn validated fields into what is stored: hashes, file bytes, a checked script.
+
+    ``hash_password`` is a parameter so that a bulk load can hash each distinct password once.
+    """
     content = None
     if kind.name == "users" and "password" in data:
-        data["password_hash"] = platform.passwords.hash(data.pop("password"))
+        data["password_hash"] = hash_password(data.pop("password"))
     if kind.name == "files" and "content" in data:
         content = data.pop("content")
         if len(content) > settings.max_file_bytes:

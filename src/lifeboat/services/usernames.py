@@ -51,13 +51,14 @@ def _claim(platform: Platform, tenant: Tenant, username: str) -> None:
         if index.reserve(username, tenant.id, PENDING):
             return
         owner = index.lookup(username)
-        if owner is None or _owner_exists(platform, conn, username, *owner):
+        if owner is None or owner_exists(platform, conn, username, *owner):
             raise _taken(username)
         index.release(username, *owner)
         index.reserve(username, tenant.id, PENDING)
 
 
-def _owner_exists(platform: Platform, conn, username: str, tenant_id: int, user_id: int) -> bool:  # noqa: ANN001
+def owner_exists(platform: Platform, conn, username: str, tenant_id: int, user_id: int) -> bool:  # noqa: ANN001
+    """Whether a claim's user exists; a claim left by a crashed write may be taken over."""
     owner_tenant = TenantRepo(conn).get(tenant_id)
     if owner_tenant is None:
         return False

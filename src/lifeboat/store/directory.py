@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -80,6 +81,13 @@ class OperatorRepo:
         row = self.conn.execute(select(operators).where(operators.c.id == operator_id)).first()
         return Operator(row.id, row.name, row.password_hash) if row else None
 
+    def names_among(self, names: Iterable[str]) -> set[str]:
+        """Which of ``names`` are operator names (a user may not take one)."""
+        found: set[str] = set()
+        for chunk in _chunks(list(names)):
+            found.update(self.conn.execute(select(operators.c.name).where(operators.c.name.in_(chunk))).scalars())
+        return found
+
     def set_password(self, operator_id: int, password_hash: str) -> None:
         self.conn.execute(operators.update().where(operators.c.id == operator_id).values(password_hash=password_hash))
 
@@ -129,6 +137,20 @@ class LoginIndexRepo:
         except IntegrityError:
             return False
 
+    def reserve_many(self, tenant_id: int, user_ids: Mapping[str, int]) -> None:
+        """Claim many free usernames at once; a name taken meanwhile raises IntegrityError."""
+        rows = [{"username": name, "tenant_id": tenant_id, "user_id": uid} for name, uid in user_ids.items()]
+        if rows:
+            self.conn.execute(insert(login_index), rows)
+
+    def owners(self, usernames: Iterable[str]) -> dict[str, tuple[int, int]]:
+        """username -> (tenant id, user id) for those of ``usernames`` that are claimed."""
+        found = {}
+        for chunk in _chunks(list(usernames)):
+            rows = self.conn.execute(select(login_index).where(login_index.c.username.in_(chunk)))
+            found.update({r.username: (r.tenant_id, r.user_id) for r in rows})
+        return found
+
     def lookup(self, username: str) -> tuple[int, int] | None:
         row = self.conn.execute(select(login_index).where(login_index.c.username == username)).first()
         return (row.tenant_id, row.user_id) if row else None
@@ -140,3 +162,8 @@ class LoginIndexRepo:
 
     def release_tenant(self, tenant_id: int) -> None:
         self.conn.execute(delete(login_index).where(login_index.c.tenant_id == tenant_id))
+
+
+def _chunks(values: list[str], size: int = 1000) -> Iterable[list[str]]:
+    # Bounded IN lists: SQLite and PostgreSQL both limit the parameters of one statement.
+    return (values[i:i + size] for i in range(0, len(values), size))

@@ -1,0 +1,244 @@
+"""Drafts of entities for a bulk load, and how they become entities with ids.
+
+A draft is ``(type, local key, payload)``. A payload may name another draft of the same
+load by its local key, ``{"role_id": Ref("role:admin")}``, or an existing entity by its id.
+``plan_drafts`` checks every payload as a single create would (``domain.entities.validate``,
+the Studio script reader, file size and digest: ``services.entities.prepare_for_storage``),
+skips a draft whose natural key already exists in the tenant, and gives the new ones ids,
+type after type in ``creation_order``. A link that closes a cycle (users name a team, teams
+name a lead user) is filled in once its target has an id: entities are only written after
+planning, so the "patch" happens before anything reaches the database.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from lifeboat.config import Settings
+from lifeboat.domain.entities import ENTITY_TYPES, Entity, EntityType, validate
+from lifeboat.errors import Invalid, LifeboatError
+from lifeboat.services.entities import entity_type, prepare_for_storage
+from lifeboat.store.region import EntityRepo
+from lifeboat.store.tables import now
+
+MAX_REPORTED_ERRORS = 200
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference, inside a draft's payload, to another draft of the same load."""
+
+    key: str
+
+
+class Draft(NamedTuple):
+    type: str  # API name of an entity type, e.g. "skills"
+    key: str  # local key, unique within one load, e.g. "skill:12"
+    payload: dict[str, Any]
+
+
+@dataclass
+class TypeCounts:
+    created: int = 0
+    skipped: int = 0  # its natural key existed already
+
+
+def plan_drafts(settings: Settings, tenant_id: int, repo: EntityRepo, drafts: Sequence[Draft],
+                hash_password: Callable[[str], str]) -> DraftPlan:
+    """The entities to create (with ids from ``repo``'s counter) and what was skipped.
+
+    Raises ``Invalid`` listing every problem, each field prefixed with the draft's local
+    key (``"user:7.email"``); the caller's transaction then gives the ids back.
+    """
+    check_drafts(drafts)
+    return DraftPlan(settings, tenant_id, repo, hash_password).plan(drafts)
+
+
+def check_drafts(drafts: Sequence[Draft]) -> None:
+    """Known types and distinct local keys: checked before any database is opened."""
+    for draft in drafts:
+        entity_type(draft.type)  # NotFound for an unknown type
+    twice = sorted(key for key, n in Counter(d.key for d in drafts).items() if n > 1)
+    if twice:
+        raise Invalid.fields([{"field": key, "code": "duplicate_local_key", "message": "is the key of two drafts"}
+                              for key in twice[:MAX_REPORTED_ERRORS]])
+
+
+@functools.cache
+def creation_order() -> tuple[str, ...]:
+    """Entity types, each after the types it links to (a link closing a cycle is deferred)."""
+    order: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in order or name in visiting:
+            return
+        visiting.add(name)
+        for link in ENTITY_TYPES[name].links:
+            visit(link.target)
+        visiting.discard(name)
+        order.append(name)
+
+    for name in ENTITY_TYPES:
+        visit(name)
+    return tuple(order)
+
+
+class _NotYet(Exception):
+    """A Ref to a draft of a type that is created later: fill the field in afterwards."""
+
+
+class _BadRef(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class _Deferred:
+    entity: Entity
+    draft: Draft
+    fields: dict[str, Any]  # field -> raw value still holding Refs
+
+
+class DraftPlan:
+    """Validates the drafts and turns the new ones into entities with ids. It writes only
+    the id counter, in the caller's transaction, so a failed load gives its ids back."""
+
+    def __init__(self, settings: Settings, tenant_id: int, repo: EntityRepo, hash_password: Callable[[str], str]):
+        self.settings = settings
+        self.tenant_id = tenant_id
+        self.repo = repo
+        self.hash_password = hash_password
+        self.stamp = now()
+        self.ids: dict[str, int] = {}
+        self.counts: dict[str, TypeCounts] = {}
+        self.entities: list[Entity] = []
+        self.usernames: dict[str, int] = {}
+        self.errors: list[dict[str, str]] = []
+        self.deferred: list[_Deferred] = []
+        self.done: set[str] = set()  # types planned already
+        self.new_keys: set[tuple[str, str]] = set()
+
+    def plan(self, drafts: Sequence[Draft]) -> DraftPlan:
+        existing = self.repo.all_of(self.tenant_id, with_content=False)
+        self.type_of_id = {e.id: e.type for e in existing}
+        self.id_of_key = {(e.type, e.natural_key): e.id for e in existing}
+        self.type_of_draft = {d.key: d.type for d in drafts}
+        by_type: dict[str, list[Draft]] = defaultdict(list)
+        for draft in drafts:
+            by_type[draft.type].append(draft)
+        for type_name in creation_order():
+            if by_type[type_name]:
+                self._plan_type(ENTITY_TYPES[type_name], by_type[type_name])
+            self.done.add(type_name)
+        for item in self.deferred:
+            self._fill_in(item)
+        if self.errors:
+            raise Invalid.fields(self.errors[:MAX_REPORTED_ERRORS])
+        return self
+
+    def _plan_type(self, kind: EntityType, drafts: list[Draft]) -> None:
+        self.counts[kind.name] = TypeCounts()
+        new = [prepared for draft in drafts if (prepared := self._prepare(kind, draft)) is not None]
+        new_ids = self.repo.new_ids(len(new)) if new else range(0)
+        for (draft, data, content, later), entity_id in zip(new, new_ids):
+            entity = Entity(entity_id, self.tenant_id, kind.name, data, self.stamp, self.stamp, content)
+            self.entities.append(entity)
+            self.ids[draft.key] = entity_id
+            self.type_of_id[entity_id] = kind.name
+            if later:
+                self.deferred.append(_Deferred(entity, draft, later))
+            if kind.name == "users":
+                self.usernames[data["username"]] = entity_id
+        self.counts[kind.name].created = len(new)
+
+    def _prepare(self, kind: EntityType, draft: Draft) -> tuple | None:
+        """(draft, data, content, deferred fields) for a new entity; None when skipped or invalid."""
+        try:
+            payload, later = self._resolve(kind, draft.payload)
+            data = validate(kind, payload)
+            key = (kind.name, kind.key_of(data))
+            if key in self.new_keys:
+                raise Invalid.fields([{"field": ",".join(kind.natural_key) or kind.name, "code": "duplicate_natural_key",
+                                       "message": f"another draft has the same natural key ({key[1]})"}])
+            if key in self.id_of_key:
+                self.ids[draft.key] = self.id_of_key[key]
+                self.counts[kind.name].skipped += 1
+                return None
+            self.new_keys.add(key)
+            self._check_links(kind, data)
+            data, content = prepare_for_storage(self.settings, kind, data, self.hash_password)
+            return draft, data, content, later
+        except LifeboatError as exc:
+            self._error(draft, exc)
+            return None
+
+    def _resolve(self, kind: EntityType, payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The payload with Refs replaced by ids, and the link fields that must wait."""
+        if not isinstance(payload, dict):
+            return payload, {}  # validate() says why
+        resolved, later, errors = dict(payload), {}, []
+        for link in kind.links:
+            if link.field not in payload:
+                continue
+            try:
+                resolved[link.field] = _replace_refs(payload[link.field], self._id_of)
+            except _NotYet:
+                later[link.field] = payload[link.field]
+                resolved[link.field] = None if link.shape == "one" else []
+            except _BadRef as exc:
+                errors.append({"field": link.field, "code": exc.code, "message": str(exc)})
+        if errors:
+            raise Invalid.fields(errors)
+        return resolved, later
+
+    def _id_of(self, ref: Ref) -> int:
+        if ref.key in self.ids:
+            return self.ids[ref.key]
+        target = self.type_of_draft.get(ref.key)
+        if target is None:
+            raise _BadRef("unknown_ref", f"Ref({ref.key!r}): no draft of this load has that local key")
+        if target in self.done:
+            raise _BadRef("ref_to_invalid_draft", f"Ref({ref.key!r}): that draft is invalid, so it is not created")
+        raise _NotYet
+
+    def _fill_in(self, item: _Deferred) -> None:
+        kind = item.entity.kind
+        try:
+            resolved, _ = self._resolve(kind, item.fields)  # every type is planned: nothing waits now
+            item.entity.data = {**item.entity.data, **validate(kind, resolved, current=item.entity.data)}
+            self._check_links(kind, item.entity.data)
+        except LifeboatError as exc:
+            self._error(item.draft, exc)
+
+    def _check_links(self, kind: EntityType, data: dict[str, Any]) -> None:
+        """Every id must name an entity of the right type in this tenant (or of this load)."""
+        errors = [
+            {"field": link.field, "code": "unknown_reference", "message": f"{link.target} {i} does not exist in this tenant"}
+            for link in kind.links for i in link.ids(data) if self.type_of_id.get(i) != link.target
+        ]
+        if errors:
+            raise Invalid.fields(errors)
+
+    def _error(self, draft: Draft, exc: LifeboatError) -> None:
+        found = exc.details.get("errors") if isinstance(exc, Invalid) else None
+        for item in found or [{"field": "", "code": exc.code, "message": exc.message}]:
+            where = f"{draft.key}.{item['field']}" if item["field"] else draft.key
+            self.errors.append({**item, "field": where})
+
+
+def _replace_refs(value: Any, id_of: Callable[[Ref], int]) -> Any:
+    if isinstance(value, Ref):
+        return id_of(value)
+    if isinstance(value, list):
+        return [_replace_refs(v, id_of) for v in value]
+    if isinstance(value, dict):
+        return {k: _replace_refs(v, id_of) for k, v in value.items()}
+    return value
+
+
