@@ -99,6 +99,8 @@ def update_entity(platform: Platform, principal: Principal, tenant_id: int, type
                 _audit(conn, principal, "create", entity, None, entity)
                 return entity
             content = content if content is not None else fresh.content
+            if kind.has_content and content is not None:
+                data.update(file_facts(content))  # size and checksum follow the kept bytes
             if data == fresh.data and content == fresh.content:
                 return fresh
             entity = replace(fresh, data=data, content=content, updated_at=now())
