@@ -179,7 +179,7 @@ def _map_link(link: Link, data: dict[str, Any], one: Callable[[Any], Any]) -> No
         data[link.field] = sorted(v for v in (one(x) for x in value) if v is not None)
     else:
         items = [{**item, link.key: one(item[link.key])} for item in value]
-        data[link.field] = [i for i in items if i[link.key] is not None]
+        data[link.field] = sorted((i for i in items if i[link.key] is not None), key=lambda i: i[link.key])
 
 
 def _correlation(change: Change, entity: Entity, waiting: bool) -> dict[str, Any]:

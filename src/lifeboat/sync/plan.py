@@ -44,20 +44,20 @@ def needed(primary: dict[int, Row], bcp: dict[int, Row], correlations: Iterable[
     correlated_bcp = {c.bcp_id for c in by_primary.values()}
     want_primary: set[int] = set()
     want_bcp: set[int] = set()
-    uncorrelated = False
+    unmatched = False
     for row in primary.values():
         if not in_scope(row, options):
             continue
         c = by_primary.get(row.id)
-        if c is None:
-            uncorrelated = True
+        if c is None or c.bcp_id not in bcp:  # never synced, or its copy was deleted by hand
+            unmatched = True
             want_primary.add(row.id)
-        elif options.full or _moved(c, row, bcp.get(c.bcp_id)):
+        elif options.full or _moved(c, row, bcp[c.bcp_id]):
             want_primary.add(row.id)
             want_bcp.add(c.bcp_id)
-    if uncorrelated:  # adoption candidates: BCP entities that no correlation claims
+    if unmatched:  # adoption candidates: BCP entities that no correlation claims
         want_bcp |= {r.id for r in bcp.values() if r.id not in correlated_bcp and r.type in options.types}
-    return want_primary, want_bcp & set(bcp)
+    return want_primary, want_bcp
 
 
 def _moved(c: Correlation, primary: Row, bcp: Row | None) -> bool:
@@ -117,7 +117,8 @@ class _Planner:
         deactivating = target.data.get("is_active", True) and desired.get("is_active", True) is False
         self.plan.changes.append(Change(
             "deactivate" if deactivating else "update", row.type, target.natural_key, row.id, c.bcp_id,
-            row.version, tuple(changed), desired, source.content, drift, notes, complete, bcp_row.version))
+            row.version, tuple(changed), _to_write(source, desired), source.content, drift, notes, complete,
+            bcp_row.version))
 
     def _new(self, row: Row, *, recreate: bool) -> None:
         source = self.primary.full[row.id]
@@ -127,17 +128,17 @@ class _Planner:
         key = ENTITY_TYPES[row.type].key_of(desired) if not has_pending(desired) else source.natural_key
         found = self.free_bcp.pop((row.type, key), None)
         complete = _complete(notes)
+        drift = ("deleted_in_bcp",) if recreate else ()
         if found is not None:
             self.tr.mapping[row.id] = found
             target = self.bcp.full[found]
             changed = tuple(_changed_fields(desired, target.data))
             self.plan.changes.append(Change("adopt", row.type, key, row.id, found, row.version, changed,
-                                            desired, source.content, (), notes, complete,
+                                            _to_write(source, desired), source.content, drift, notes, complete,
                                             self.bcp.rows[found].version))
             return
-        drift = ("deleted_in_bcp",) if recreate else ()
-        self.plan.changes.append(Change("create", row.type, key, row.id, None, row.version,
-                                        tuple(sorted(desired)), desired, source.content, drift, notes, complete))
+        self.plan.changes.append(Change("create", row.type, key, row.id, None, row.version, tuple(sorted(desired)),
+                                        _to_write(source, desired), source.content, drift, notes, complete))
 
     def _desired(self, source: Entity) -> tuple[dict[str, Any] | None, dict[str, Any]]:
         desired, unresolved = self.tr.fields(source.type, source.data)
@@ -146,8 +147,10 @@ class _Planner:
             desired, script_notes = self.tr.script(desired, self.max_script_bytes)
             notes.update(script_notes)
             if "unreadable" in script_notes:
+                problem = script_notes["unreadable"]
                 self.plan.warnings.append({"code": "script_unreadable", "type": "scripts", "primary_id": source.id,
-                                           "name": source.natural_key, **script_notes["unreadable"]})
+                                           "name": source.natural_key, "reason": problem["code"],
+                                           "message": problem["message"]})
         for item in unresolved:
             required = any(f.name == item["field"] and f.required for f in ENTITY_TYPES[source.type].fields)
             entry = {**item, "type": source.type, "primary_id": source.id, "name": source.natural_key}
@@ -176,6 +179,14 @@ class _Planner:
         action_rank = {"delete": 0, "adopt": 1, "create": 2, "update": 3, "deactivate": 4}
         self.plan.changes.sort(key=lambda c: (rank[c.type], action_rank[c.action], c.key, c.primary_id or 0))
         return self.plan
+
+
+def _to_write(source: Entity, desired: dict[str, Any]) -> dict[str, Any]:
+    """What apply writes. A script keeps the primary's content: apply rewrites it once every
+    entity it names has a BCP id, and rewriting BCP ids again would list them as unresolved."""
+    if source.type != "scripts":
+        return desired
+    return {**desired, "content": source.data["content"]}
 
 
 def _changed_fields(desired: dict[str, Any], current: dict[str, Any]) -> list[str]:

@@ -4,7 +4,7 @@ correlation map, every numeric id inside a Studio script by the ``script_ids`` s
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from lifeboat.domain.entities import ENTITY_TYPES, Link
@@ -80,10 +80,19 @@ def _translate_link(tr: Translator, type_name: str, link: Link, data: dict[str, 
     if link.shape == "one":
         data[link.field] = one(value)
     elif link.shape == "many":
-        data[link.field] = [r for r in (one(v) for v in value) if r is not None]
+        data[link.field] = _stored_order([r for r in (one(v) for v in value) if r is not None], lambda r: r)
     else:
         items = [{**item, link.key: one(item[link.key])} for item in value]
-        data[link.field] = [item for item in items if item[link.key] is not None]
+        data[link.field] = _stored_order([item for item in items if item[link.key] is not None],
+                                         lambda item: item[link.key])
+
+
+def _stored_order(items: list, id_of: Callable[[Any], Ref]) -> list:
+    """Sorted by BCP id, as the store keeps id lists, so that equal lists compare equal. While
+    an id is pending the order is apply's to settle, once every id is known."""
+    if any(isinstance(id_of(item), Pending) for item in items):
+        return items
+    return sorted(items, key=id_of)
 
 
 def _checklist_row(rewrite) -> dict[str, Any]:  # noqa: ANN001
