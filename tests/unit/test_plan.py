@@ -334,6 +334,18 @@ def test_bcp_edit_that_was_undone_is_not_drift():
     assert [(r.type, r.primary_id) for r in plan.refreshes] == [("skills", 14)]
 
 
+def test_bcp_edit_that_was_undone_is_not_reported_as_drift_when_the_primary_changes_later():
+    primary = acme()
+    bcp, correlations = mirror(*primary)
+    undone = replaced(bcp, edited(by_id(bcp)[twin_id(primary[4])], version=3))
+    (refresh,) = plan_sync(primary, undone, correlations).refreshes
+    learned = [correlate(primary[4], by_id(undone)[refresh.bcp_id], primary_version=refresh.primary_version,
+                         bcp_version=refresh.bcp_version) if c.primary_id == refresh.primary_id else c
+               for c in correlations]
+    later = plan_sync(replaced(primary, edited(primary[4], media_type="chat")), undone, learned)
+    assert (the_change(later, 14).fields, later.drift) == (("media_type",), [])
+
+
 def test_entity_deleted_by_hand_in_bcp_is_recreated_and_reported_as_drift():
     primary = acme()
     bcp, correlations = mirror(*primary)

@@ -132,8 +132,9 @@ def _upsert(run: _Run, type_name: str, batch: list[Change], refreshes: list) -> 
         repo.update_many([e for _, e, _ in updated])
         written = inserted + updated
         CorrelationRepo(conn, run.tenant_id).put_many([_correlation(c, e, waiting) for c, e, waiting in written])
-        CorrelationRepo(conn, run.tenant_id).refresh_many([
-            {"type": r.type, "primary_id": r.primary_id, "primary_version": r.primary_version if r.complete else 0,
+        CorrelationRepo(conn, run.tenant_id).put_many([
+            {"type": r.type, "primary_id": r.primary_id, "bcp_id": r.bcp_id,
+             "primary_version": r.primary_version if r.complete else 0, "bcp_version": r.bcp_version,
              "notes": r.notes or None} for r in refreshes])
         _audit(conn, run, [c for c, _, _ in written])
     run.progress(type_name, len(written))

@@ -84,13 +84,16 @@ class Change:
 
 @dataclass(frozen=True)
 class Refresh:
-    """Bookkeeping only: the entities agree, the correlation learns the new versions."""
+    """Bookkeeping only: the entities agree, the correlation learns the new versions (both:
+    a BCP edit since undone must not count as drift on a later run)."""
 
     type: str
     primary_id: int
     primary_version: int
     notes: dict[str, Any] | None = None
     complete: bool = True
+    bcp_id: int = 0
+    bcp_version: int = 0
 
 
 @dataclass

@@ -112,7 +112,8 @@ class _Planner:
         complete = _complete(notes)
         if not changed and not has_pending(desired):
             self.plan.unchanged[row.type] += 1
-            self.plan.refreshes.append(Refresh(row.type, row.id, row.version, notes, complete))
+            self.plan.refreshes.append(Refresh(row.type, row.id, row.version, notes, complete,
+                                               bcp_id=c.bcp_id, bcp_version=bcp_row.version))
             return
         deactivating = target.data.get("is_active", True) and desired.get("is_active", True) is False
         self.plan.changes.append(Change(
