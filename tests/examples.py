@@ -91,6 +91,8 @@ class TenantApi:
         self.headers = headers
         self.tenant = tenant
         self.id: int = tenant["id"]
+        self.user: dict[str, Any] | None = None  # set by as_user
+        self.role: dict[str, Any] | None = None
 
     def url(self, type_name: str, entity_id: int | None = None) -> str:
         base = f"/api/v1/tenants/{self.id}/{type_name}"
@@ -124,8 +126,9 @@ class TenantApi:
         """The same tenant, acting as a new user whose role holds exactly ``permissions``."""
         role = self.create("roles", permissions=sorted(permissions))
         user = self.create("users", role_id=role["id"], **({"username": username} if username else {}))
-        headers = self.api.login(user["username"], PASSWORD)
-        return TenantApi(self.api, headers, self.tenant)
+        acting = TenantApi(self.api, self.api.login(user["username"], PASSWORD), self.tenant)
+        acting.user, acting.role = user, role
+        return acting
 
 
 def new_tenant(api: Any, name: str, region: str = "na1") -> TenantApi:
