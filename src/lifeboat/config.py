@@ -103,7 +103,7 @@ def load_settings(config: Path | str | None = None, **overrides: Any) -> Setting
     """Settings from an optional TOML file plus explicit overrides (None values ignored).
 
     A missing or unreadable file and every invalid value are one ``BadInput``
-    (``invalid_config``) whose message names the file and each problem."""
+    (``invalid_config``) listing each problem as ``{field, code, message}``."""
     path = config or os.environ.get("LIFEBOAT_CONFIG")
     values: dict[str, Any] = {}
     if path:
@@ -111,18 +111,24 @@ def load_settings(config: Path | str | None = None, **overrides: Any) -> Setting
             with open(path, "rb") as fh:
                 values = tomllib.load(fh)
         except OSError as exc:
-            raise _config_error(path, [f"cannot read it ({exc.strerror or exc})"]) from None
+            raise _config_error(path, [_problem("config", "unreadable", f"cannot read it ({exc.strerror or exc})")], env=False) from None
         except tomllib.TOMLDecodeError as exc:
-            raise _config_error(path, [f"not valid TOML ({exc})"]) from None
+            raise _config_error(path, [_problem("config", "bad_toml", f"not valid TOML ({exc})")], env=False) from None
     values.update({k: v for k, v in overrides.items() if v is not None})
     try:
         return Settings(**values)
     except ValidationError as exc:
-        problems = [f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()]
+        problems = [_problem(".".join(str(p) for p in e["loc"]) or "settings", e["type"], e["msg"]) for e in exc.errors()]
         raise _config_error(path, problems) from None
 
 
-def _config_error(path: Path | str | None, problems: list[str]) -> BadInput:
-    source = f"configuration file {path}, LIFEBOAT_* environment variables" if path else "LIFEBOAT_* environment variables"
-    return BadInput(f"Invalid settings ({source}): " + "; ".join(problems), code="invalid_config",
-                    details={"file": str(path) if path else None, "problems": problems})
+def _problem(field: str, code: str, message: str) -> dict[str, str]:
+    return {"field": field, "code": code, "message": message}
+
+
+def _config_error(path: Path | str | None, problems: list[dict[str, str]], *, env: bool = True) -> BadInput:
+    variables = "the LIFEBOAT_* environment variables"
+    source = (f"the configuration file {path}" + (f" or {variables}" if env else "")) if path else variables
+    summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+    return BadInput(f"Invalid settings in {source}: {summary}", code="invalid_config",
+                    details={"file": str(path) if path else None, "errors": problems})
