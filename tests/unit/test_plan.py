@@ -262,6 +262,17 @@ def test_bcp_only_entities_are_never_changed_or_deleted(full):
     assert not {c.bcp_id for c in plan.changes} & {e.id for e in local}
 
 
+def test_renaming_onto_the_name_of_a_bcp_only_entity_fails_that_entity_and_leaves_the_bcp_one_alone():
+    primary = acme()
+    bcp, correlations = mirror(*primary)
+    local = skill(7000, "Overflow")
+    plan = plan_sync(replaced(primary, edited(primary[4], name="Overflow")), bcp + [local], correlations)
+    assert plan.changes == []
+    assert [(f["code"], f["type"], f["primary_id"], f["bcp_id"]) for f in plan.failed] == [
+        ("natural_key_taken", "skills", 14, twin_id(primary[4]))]
+    assert plan.counts()["skills"]["failed"] == 1
+
+
 def test_bcp_skill_with_the_same_name_is_adopted_instead_of_duplicated():
     primary = acme()
     bcp, correlations = mirror(*primary[1:4])

@@ -107,6 +107,8 @@ class _Planner:
         desired, notes = self._desired(source)
         if desired is None:
             return
+        if self._key_taken(source, desired, target):
+            return
         changed = _changed_fields(desired, target.data)
         drift = tuple(changed) if bcp_row.version != c.bcp_version else ()
         complete = _complete(notes)
@@ -120,6 +122,18 @@ class _Planner:
             "deactivate" if deactivating else "update", row.type, target.natural_key, row.id, c.bcp_id,
             row.version, tuple(changed), _to_write(source, desired), source.content, drift, notes, complete,
             bcp_row.version))
+
+    def _key_taken(self, source: Entity, desired: dict[str, Any], target: Entity) -> bool:
+        """A rename onto the natural key of a BCP-only entity: sync may not touch that one,
+        and the store refuses two entities with one key, so this entity fails until it moves."""
+        key = ENTITY_TYPES[source.type].key_of(desired)
+        if key == target.natural_key or (source.type, key) not in self.free_bcp:
+            return False
+        self.plan.failed.append({
+            "code": "natural_key_taken", "type": source.type, "primary_id": source.id, "bcp_id": target.id,
+            "name": key, "existing_bcp_id": self.free_bcp[(source.type, key)],
+            "message": "an entity created directly in the BCP tenant already has this natural key"})
+        return True
 
     def _new(self, row: Row, *, recreate: bool) -> None:
         source = self.primary.full[row.id]
