@@ -35,7 +35,7 @@ def migrate(data_dir: DataDir = None, config: ConfigFile = None) -> None:
     """Upgrade the directory and every region database to the newest schema."""
     platform = open_platform(data_dir, config, migrate=False)
     try:
-        results = migrateopen_platform(platform, skip_down=True)
+        results = migrate_platform(platform, skip_down=True)
     except LifeboatError as exc:
         fail(exc)
     table = Table("database", "result")

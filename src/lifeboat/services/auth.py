@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -24,14 +22,6 @@ from lifeboat.store.region import EntityRepo
 from lifeboat.store.tables import directory_audit, now
 
 BAD_CREDENTIALS = "Unknown username or wrong password."
-
-
-@dataclass(frozen=True)
-class LoginResult:
-    token: str
-    principal: Principal
-    tenant: Tenant | None
-    user: Entity | None
 
 
 def hash_token(token: str) -> str:
@@ -49,54 +39,13 @@ def create_operator(platform: Platform, name: str, password: str) -> int:
     return operator.id
 
 
-def login(platform: Platform, username: Any, password: Any, tenant_id: Any = None) -> LoginResult:
-    if not isinstance(username, str) or not isinstance(password, str) or not username:
-        raise Invalid("username and password are required strings.", code="validation_failed")
-    username = username.strip()
-    with platform.directory.read() as conn:
-        operator = OperatorRepo(conn).by_name(username)
-        owner = LoginIndexRepo(conn).lookup(username.lower())
-        tenant = TenantRepo(conn).get(owner[0]) if owner else None
-    if operator is not None and tenant is None:
-        return _operator_login(platform, operator.id, operator.name, operator.password_hash, password)
-    if tenant is None or owner[1] == 0:
-        _failed(platform, username, None, "unknown_username")
-    user = _user_record(platform, tenant, username.lower())
-    if user is None or not _verify(platform, user.data.get("password_hash"), password):
-        _failed(platform, username, tenant.id, "wrong_password" if user else "unknown_username")
-    if not user.data.get("is_active", True):
-        _failed(platform, username, tenant.id, "user_inactive")
-    principal = Principal("user", user.id, username.lower(), tenant.id, user_permissions(platform, tenant, user))
-    return LoginResult(_open_session(platform, principal), principal, tenant, user)
-
-
-def _operator_login(platform: Platform, operator_id: int, name: str, password_hash: str, password: str) -> LoginResult:
-    if not _verify(platform, password_hash, password):
-        _failed(platform, name, None, "wrong_password")
-    principal = Principal("operator", operator_id, name)
-    return LoginResult(_open_session(platform, principal), principal, None, None)
-
-
-def _verify(platform: Platform, password_hash: str | None, password: str) -> bool:
+def verify_password(platform: Platform, password_hash: str | None, password: str) -> bool:
     if not password_hash:
         return False
     try:
         return platform.passwords.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-def _failed(platform: Platform, username: str, tenant_id: int | None, reason: str) -> None:
-    with platform.directory.write() as conn:
-        AuditRepo(conn, directory_audit).record(actor=f"login:{username[:200]}", action="login.failed",
-                                                tenant_id=tenant_id, details={"reason": reason})
-    raise NotAuthenticated(BAD_CREDENTIALS, code="invalid_credentials")
-
-
-def _user_record(platform: Platform, tenant: Tenant, username: str) -> Entity | None:
-    region = platform.region(tenant.region)
-    with region.db.read() as conn:
-        return EntityRepo(conn, region.id_block).by_key(tenant.id, "users", username)
 
 
 def user_permissions(platform: Platform, tenant: Tenant, user: Entity) -> frozenset[str]:
@@ -111,7 +60,7 @@ def user_permissions(platform: Platform, tenant: Tenant, user: Entity) -> frozen
     return frozenset(role.data.get("permissions", []))
 
 
-def _open_session(platform: Platform, principal: Principal) -> str:
+def open_session(platform: Platform, principal: Principal) -> str:
     token = secrets.token_urlsafe(32)
     expires = now() + timedelta(minutes=platform.settings.session_ttl_minutes)
     with platform.directory.write() as conn:
@@ -137,8 +86,8 @@ def authenticate(platform: Platform, token: str | None) -> Principal:
         raise NotAuthenticated("The session has ended or the token is unknown; log in again.", code="invalid_token")
     if session.expires_at <= now():
         raise NotAuthenticated("The session has expired; log in again.", code="session_expired")
-    if session.kind == "operator":
-        return Principal("operator", session.principal_id, session.name, token_hash=token_hash)
+    if session.kind in ("operator", "voice"):
+        return Principal(session.kind, session.principal_id, session.name, token_hash=token_hash)
     user = _user_by_id(platform, tenant, session.principal_id) if tenant else None
     if user is None or not user.data.get("is_active", True):
         raise NotAuthenticated("This user no longer exists or is inactive.", code="invalid_token")

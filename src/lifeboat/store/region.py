@@ -10,7 +10,7 @@ from sqlalchemy import Row as SqlRow
 
 from lifeboat.domain.entities import ENTITY_TYPES, Entity
 from lifeboat.store.counter import take_ids
-from lifeboat.store.tables import entities, region_audit, region_id_counter
+from lifeboat.store.tables import entities, region_id_counter
 from lifeboat.sync.model import Row
 
 CHUNK = 5000  # ids per IN (...) list, well under SQLite's limit of bound variables

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body
 from pydantic import BaseModel
 
 from lifeboat.api.deps import CurrentPrincipal, PlatformDep
-from lifeboat.services import auth
+from lifeboat.services import auth, login as login_service
 from lifeboat.services.entities import public_view
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -20,9 +20,11 @@ class LoginBody(BaseModel):
     tenant_id: int | None = None
 
 
-@router.post("/login", summary="Log in; returns a bearer token")
+@router.post("/login", summary="Log in; returns a bearer token, or the tenants to choose from (BCP type multiple)")
 def login(platform: PlatformDep, body: LoginBody = Body()) -> dict[str, Any]:
-    result = auth.login(platform, body.username, body.password, body.tenant_id)
+    result = login_service.login(platform, body.username, body.password, body.tenant_id)
+    if result.choose is not None:
+        return {"choose": result.choose}
     tenant = result.tenant
     return {
         "token": result.token,

@@ -1,0 +1,163 @@
+"""Global login (SPEC §5): one username and password, and the BCP type decides where it goes.
+
+The password is always checked against the user record of the tenant being entered, and
+that record is read from that tenant's own region, so logging in to the BCP tenant works
+while the primary region is down. Which tenant a user may enter is decided by
+``domain.access.decide_login`` from the record of the *active* tenant when it can be read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lifeboat.bootstrap import Platform
+from lifeboat.domain.access import BCP, PRIMARY, Principal, decide_login
+from lifeboat.domain.entities import Entity
+from lifeboat.errors import Forbidden, Invalid, NotAuthenticated, Unavailable
+from lifeboat.services.auth import BAD_CREDENTIALS, open_session, user_permissions, verify_password
+from lifeboat.store.audit import AuditRepo
+from lifeboat.store.directory import LoginIndexRepo, OperatorRepo, Tenant, TenantRepo
+from lifeboat.store.plans import BcpPlan, PlanRepo
+from lifeboat.store.region import EntityRepo
+from lifeboat.store.tables import directory_audit
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    token: str | None = None
+    principal: Principal | None = None
+    tenant: Tenant | None = None
+    user: Entity | None = None
+    choose: list[dict[str, Any]] | None = None
+
+
+@dataclass
+class _Attempt:
+    platform: Platform
+    username: str
+    password: str
+    home: Tenant
+    plan: BcpPlan | None
+    tenants: dict[str, Tenant]  # side -> tenant
+    records: dict[str, Entity | None]
+
+    def record(self, side: str) -> Entity | None:
+        if side not in self.records:
+            tenant = self.tenants[side]
+            region = self.platform.region(tenant.region)
+            with region.db.read() as conn:
+                self.records[side] = EntityRepo(conn, region.id_block).by_key(tenant.id, "users", self.username)
+        return self.records[side]
+
+
+def login(platform: Platform, username: Any, password: Any, tenant_id: Any = None) -> LoginResult:
+    if not isinstance(username, str) or not isinstance(password, str) or not username.strip():
+        raise Invalid("username and password are required strings.", code="validation_failed")
+    if tenant_id is not None and (isinstance(tenant_id, bool) or not isinstance(tenant_id, int)):
+        raise Invalid("tenant_id must be a tenant id.", code="validation_failed")
+    name = username.strip()
+    with platform.directory.read() as conn:
+        operator = OperatorRepo(conn).by_name(name)
+        owner = LoginIndexRepo(conn).lookup(name.lower())
+        home = TenantRepo(conn).get(owner[0]) if owner and owner[1] else None
+        plan = PlanRepo(conn).of_tenant(home.id) if home else None
+        tenants = _sides(TenantRepo(conn), home, plan)
+    if operator is not None and home is None:
+        return _operator_login(platform, operator, password)
+    if home is None:
+        _refuse(platform, name, None, "unknown_username")
+    attempt = _Attempt(platform, name.lower(), password, home, plan, tenants, {})
+    return _user_login(attempt, _requested_side(attempt, tenant_id))
+
+
+def _sides(repo: TenantRepo, home: Tenant | None, plan: BcpPlan | None) -> dict[str, Tenant]:
+    if home is None:
+        return {}
+    if plan is None:
+        return {PRIMARY: home}
+    return {PRIMARY: repo.get(plan.primary_tenant_id), BCP: repo.get(plan.bcp_tenant_id)}
+
+
+def _requested_side(attempt: _Attempt, tenant_id: int | None) -> str | None:
+    if tenant_id is None:
+        return None
+    for side, tenant in attempt.tenants.items():
+        if tenant.id == tenant_id:
+            return side
+    _deny(attempt, f"Tenant {tenant_id} is not a tenant of this user.")
+
+
+def _user_login(attempt: _Attempt, requested: str | None) -> LoginResult:
+    plan = attempt.plan
+    origin = BCP if plan and attempt.home.id == plan.bcp_tenant_id else PRIMARY
+    active = plan.active_side if plan else None
+    deciding_side, deciding = _deciding_record(attempt, origin, active)
+    _check_password(attempt, deciding, deciding_side)
+    decision = decide_login(bcp_type=deciding.data.get("bcp_type", "none"), active_side=active, origin=origin,
+                            requested=requested)
+    if decision.denied:
+        _deny(attempt, decision.denied)
+    if decision.choose:
+        return LoginResult(choose=_choices(attempt))
+    user = attempt.record(decision.enter) if decision.enter != deciding_side else deciding
+    if user is None:
+        _deny(attempt, f"This user has not been synced to the {decision.enter} tenant yet.")
+    if user is not deciding:
+        _check_password(attempt, user, decision.enter)
+    tenant = attempt.tenants[decision.enter]
+    principal = Principal("user", user.id, attempt.username, tenant.id, user_permissions(attempt.platform, tenant, user))
+    return LoginResult(open_session(attempt.platform, principal), principal, tenant, user)
+
+
+def _deciding_record(attempt: _Attempt, origin: str, active: str | None) -> tuple[str, Entity]:
+    """The active tenant's record of the user, or the other one's if that region is down."""
+    order = [origin] if active is None or origin == BCP else [active, BCP if active == PRIMARY else PRIMARY]
+    down: Unavailable | None = None
+    for side in order:
+        try:
+            record = attempt.record(side)
+        except Unavailable as exc:
+            down = down or exc
+            continue
+        if record is not None:
+            return side, record
+    if down is not None:
+        raise down
+    _refuse(attempt.platform, attempt.username, attempt.home.id, "unknown_username")
+
+
+def _check_password(attempt: _Attempt, user: Entity, side: str) -> None:
+    if not verify_password(attempt.platform, user.data.get("password_hash"), attempt.password):
+        _refuse(attempt.platform, attempt.username, attempt.tenants[side].id, "wrong_password")
+    if not user.data.get("is_active", True):
+        _refuse(attempt.platform, attempt.username, attempt.tenants[side].id, "user_inactive")
+
+
+def _choices(attempt: _Attempt) -> list[dict[str, Any]]:
+    active = attempt.plan.active_side
+    return [{"tenant_id": t.id, "name": t.name, "kind": side, "region": t.region, "active": side == active}
+            for side, t in attempt.tenants.items()]
+
+
+def _operator_login(platform: Platform, operator, password: str) -> LoginResult:  # noqa: ANN001
+    if not verify_password(platform, operator.password_hash, password):
+        _refuse(platform, operator.name, None, "wrong_password")
+    principal = Principal("operator", operator.id, operator.name)
+    return LoginResult(open_session(platform, principal), principal)
+
+
+def _refuse(platform: Platform, username: str, tenant_id: int | None, reason: str) -> None:
+    _audit(platform, username, tenant_id, reason)
+    raise NotAuthenticated(BAD_CREDENTIALS, code="invalid_credentials")
+
+
+def _deny(attempt: _Attempt, message: str) -> None:
+    _audit(attempt.platform, attempt.username, attempt.home.id, "bcp_access_denied")
+    raise Forbidden(message, code="bcp_access_denied")
+
+
+def _audit(platform: Platform, username: str, tenant_id: int | None, reason: str) -> None:
+    with platform.directory.write() as conn:
+        AuditRepo(conn, directory_audit).record(actor=f"login:{username[:200]}", action="login.failed",
+                                                tenant_id=tenant_id, details={"reason": reason})
