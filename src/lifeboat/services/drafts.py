@@ -125,9 +125,9 @@ class DraftPlan:
         self.new_keys: set[tuple[str, str]] = set()
 
     def plan(self, drafts: Sequence[Draft]) -> DraftPlan:
-        existing = self.repo.all_of(self.tenant_id, with_content=False)
-        self.type_of_id = {e.id: e.type for e in existing}
-        self.id_of_key = {(e.type, e.natural_key): e.id for e in existing}
+        existing = self.repo.rows(self.tenant_id).values()  # ids, types and keys only: no JSON to parse
+        self.type_of_id = {row.id: row.type for row in existing}
+        self.id_of_key = {(row.type, row.natural_key): row.id for row in existing}
         self.type_of_draft = {d.key: d.type for d in drafts}
         by_type: dict[str, list[Draft]] = defaultdict(list)
         for draft in drafts:
