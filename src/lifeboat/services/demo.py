@@ -1,0 +1,192 @@
+"""``lifeboat demo``: a realistic contact center to try lifeboat on, loaded idempotently.
+
+It makes sure there is an operator account, a primary tenant "Acme Contact Center" in
+``na1`` full of configuration (sized by ``services.profile.scaled``), and an empty tenant
+"Acme Contact Center BCP" in ``eu1`` to pair with it. Everything is found by name or
+natural key first, so a second run adds nothing and says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from time import perf_counter
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from lifeboat.bootstrap import Platform
+from lifeboat.domain.access import Principal
+from lifeboat.services.auth import create_operator
+from lifeboat.services.bulk import TypeCounts, load_entities
+from lifeboat.services.drafts import creation_order
+from lifeboat.services.entities import get_business_unit, update_entity
+from lifeboat.services.profile import Profile, configuration, scaled, usernames
+from lifeboat.services.profile_scripts import script_drafts
+from lifeboat.services.tenants import create_tenant
+from lifeboat.store.directory import OperatorRepo, Tenant, TenantRepo
+
+DEMO_PASSWORD = "lifeboat-demo"  # every demo account's password, printed on purpose
+OPERATOR_NAME = "operator"
+PRIMARY_TENANT = "Acme Contact Center"
+BCP_TENANT = "Acme Contact Center BCP"
+PRIMARY_REGION, BCP_REGION = "na1", "eu1"
+API_URL = "http://127.0.0.1:8000"
+BUSINESS_UNIT = {"name": PRIMARY_TENANT, "time_zone": "America/New_York",
+                 "settings": {"default_language": "en-US", "service_level_seconds": 20, "abandon_after_seconds": 5}}
+ROLE_OF_USERNAME = {"admin": "Administrator", "bcpadmin": "BCP Administrator", "supervisor1": "Supervisor",
+                    "agent1": "Agent"}
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class DemoSummary:
+    primary: Tenant
+    bcp: Tenant | None  # None when only one region is configured
+    operator: str
+    operator_created: bool
+    password: str
+    tenants_created: list[str]
+    business_unit_updated: bool
+    counts: dict[str, TypeCounts]
+    logins: dict[str, str]  # username -> role, the accounts worth trying first
+    seconds: float
+
+    @property
+    def created(self) -> int:
+        return sum(c.created for c in self.counts.values())
+
+    @property
+    def already_loaded(self) -> bool:
+        return not (self.created or self.tenants_created or self.operator_created or self.business_unit_updated)
+
+
+def load_demo(platform: Platform, *, users: int = 50, progress: Console | None = None) -> DemoSummary:
+    """Load (or complete) the demo; ``progress`` shows each step as it ends."""
+    started = perf_counter()
+    say = _reporter(progress)
+    operator_id, operator_created = _ensure_operator(platform)
+    principal = Principal("operator", operator_id, OPERATOR_NAME)
+    primary, bcp, tenants_created = _ensure_tenants(platform, principal)
+    say(f"tenants: {primary.name} ({primary.region})" + (f", {bcp.name} ({bcp.region})" if bcp else ""))
+    bu_updated = _set_business_unit(platform, principal, primary.id)
+    profile = scaled(users)
+    counts = load_contact_center(platform, principal, primary.id, profile, say)
+    logins = {name: ROLE_OF_USERNAME[name] for name in usernames(profile) if name in ROLE_OF_USERNAME}
+    return DemoSummary(primary, bcp, OPERATOR_NAME, operator_created, DEMO_PASSWORD, tenants_created, bu_updated,
+                       counts, logins, perf_counter() - started)
+
+
+def load_contact_center(platform: Platform, principal: Principal, tenant_id: int, profile: Profile,
+                        say: Say | None = None) -> dict[str, TypeCounts]:
+    """The profile's entities, then its scripts (which hold the ids the first load gave)."""
+    say = say or (lambda message: None)
+    started = perf_counter()
+    drafts = configuration(profile, DEMO_PASSWORD)
+    first = load_entities(platform, principal, tenant_id, drafts)
+    say(f"configuration: {first.created:,} created, {first.skipped:,} already there ({perf_counter() - started:.1f} s)")
+    started = perf_counter()
+    second = load_entities(platform, principal, tenant_id, script_drafts(profile, first.ids))
+    say(f"scripts: {second.created:,} created, {second.skipped:,} already there ({perf_counter() - started:.1f} s)")
+    return {**first.counts, **second.counts}
+
+
+def _reporter(console: Console | None) -> Say:
+    if console is None:
+        return lambda message: None
+    return lambda message: console.print(f"[dim]demo[/dim] {escape(message)}")
+
+
+def _ensure_operator(platform: Platform) -> tuple[int, bool]:
+    with platform.directory.read() as conn:
+        existing = OperatorRepo(conn).by_name(OPERATOR_NAME)
+    if existing is not None:
+        return existing.id, False
+    return create_operator(platform, OPERATOR_NAME, DEMO_PASSWORD), True
+
+
+def _ensure_tenants(platform: Platform, principal: Principal) -> tuple[Tenant, Tenant | None, list[str]]:
+    primary_region, bcp_region = _regions(platform)
+    created: list[str] = []
+
+    def ensure(name: str, region: str) -> Tenant:
+        with platform.directory.read() as conn:
+            found = TenantRepo(conn).by_name(name)
+        if found is not None:
+            return found
+        created.append(name)
+        return create_tenant(platform, principal, name, region)
+
+    primary = ensure(PRIMARY_TENANT, primary_region)
+    bcp = ensure(BCP_TENANT, bcp_region) if bcp_region else None
+    return primary, bcp, created
+
+
+def _regions(platform: Platform) -> tuple[str, str | None]:
+    """na1 and eu1 when configured, else the first region and another one (if any)."""
+    names = list(platform.regions)
+    primary = PRIMARY_REGION if PRIMARY_REGION in names else names[0]
+    others = [n for n in names if n != primary]
+    return primary, (BCP_REGION if BCP_REGION in others else next(iter(others), None))
+
+
+def _set_business_unit(platform: Platform, principal: Principal, tenant_id: int) -> bool:
+    before = get_business_unit(platform, principal, tenant_id)
+    after = update_entity(platform, principal, tenant_id, "business-unit", None, BUSINESS_UNIT, replace_all=True)
+    return after.updated_at != before.updated_at
+
+
+def print_demo_summary(console: Console, summary: DemoSummary) -> None:
+    if summary.already_loaded:
+        console.print("[bold]The demo was already loaded[/bold]: nothing was added.")
+    else:
+        console.print(f"[bold green]Demo loaded[/bold green]: {summary.created:,} entities created "
+                      f"in {summary.seconds:.1f} s.")
+    console.print(_counts_table(summary))
+    _print_tenants(console, summary)
+    _print_logins(console, summary)
+
+
+def _counts_table(summary: DemoSummary) -> Table:
+    table = Table("type", "created", "already there", title=f"{summary.primary.name} (tenant {summary.primary.id})")
+    for name in creation_order():
+        if name in summary.counts:
+            counts = summary.counts[name]
+            table.add_row(name, f"{counts.created:,}", f"{counts.skipped:,}")
+    table.add_row("business-unit", "time zone set" if summary.business_unit_updated else "0", "1")
+    return table
+
+
+def _print_tenants(console: Console, summary: DemoSummary) -> None:
+    p, b = summary.primary, summary.bcp
+    console.print(f"Primary tenant: [bold]{escape(p.name)}[/bold]  id {p.id}, region {p.region}")
+    if b is None:
+        console.print("No BCP tenant: configure a second region to get one.")
+        return
+    console.print(f"BCP tenant:     [bold]{escape(b.name)}[/bold]  id {b.id}, region {b.region} (empty; pair it "
+                  f"as the operator with POST /api/v1/tenants/{p.id}/bcp {{\"bcp_tenant_id\": {b.id}}})")
+
+
+def _print_logins(console: Console, summary: DemoSummary) -> None:
+    operator = f"{summary.operator} (operator, every tenant)"
+    if not summary.operator_created:
+        operator += " [existing account: its password was left as it was]"
+    accounts = [operator] + [f"{name} ({role})" for name, role in summary.logins.items()]
+    login = ("curl -s -X POST " + API_URL + "/api/v1/auth/login -H 'Content-Type: application/json' "
+             "-d '{\"username\": \"admin\", \"password\": \"" + summary.password + "\"}'")
+    skills = (f"curl -s '{API_URL}/api/v1/tenants/{summary.primary.id}/skills?limit=5' "
+              "-H 'Authorization: Bearer <token from the login answer>'")
+    console.print()
+    console.print("[bold]How to log in[/bold]")
+    lines = [
+        f"  password of every demo account: {summary.password}",
+        f"  accounts: {', '.join(accounts)}",
+        "  start the server: lifeboat serve (with the same --data-dir), then",
+        f"  API docs: {API_URL}/docs",
+        f"  log in:   {login}",
+        f"  then:     {skills}",
+    ]
+    for line in lines:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
