@@ -6,7 +6,9 @@ Nothing else builds engines. Entrypoints (the API app, the CLI, job loops) call
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
+from typing import Any
 
 from argon2 import PasswordHasher
 
@@ -40,6 +42,9 @@ class Platform:
     directory: Database
     regions: dict[str, Region]
     passwords: PasswordHasher
+    # Process-local caches (the routing table); rebuilt from the databases when stale.
+    caches: dict[str, Any] = field(default_factory=dict)
+    cache_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def region(self, name: str) -> Region:
         try:

@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.sync_settings import next_run
+from lifeboat.services.alerts import deliver_due
+from lifeboat.services.monitor import check_regions
 from lifeboat.services.sync import Progress, execute_run
 from lifeboat.store.plans import PlanRepo, RunRepo, SyncRun
 from lifeboat.store.tables import now
@@ -95,12 +97,15 @@ def loop(step: Callable[[], object], stop: threading.Event, every_s: float, name
 
 def start_background(platform: Platform, *, workers: int = 1, scheduler: bool = True,
                      poll_s: float = 1.0, schedule_s: float = 15.0) -> Callable[[], None]:
-    """Start scheduler and worker threads; returns a function that stops them."""
+    """Start scheduler, monitor, alert sender and worker threads; returns a function that stops them."""
     stop = threading.Event()
     threads = []
     if scheduler:
-        threads.append(threading.Thread(target=loop, args=(lambda: schedule_due(platform), stop, schedule_s, "scheduler"),
-                                        name="lifeboat-scheduler", daemon=True))
+        steps = [("scheduler", lambda: schedule_due(platform), schedule_s),
+                 ("monitor", lambda: check_regions(platform) and False, platform.settings.region_check_s),
+                 ("alerts", lambda: deliver_due(platform), poll_s)]
+        threads += [threading.Thread(target=loop, args=(step, stop, every, name), name=f"lifeboat-{name}", daemon=True)
+                    for name, step, every in steps]
     for i in range(workers):
         threads.append(threading.Thread(target=loop, args=(lambda: work_once(platform), stop, poll_s, "worker"),
                                         name=f"lifeboat-worker-{i}", daemon=True))

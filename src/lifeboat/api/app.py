@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from lifeboat import __version__
 from lifeboat.api.errors import install_error_handlers
-from lifeboat.api.routes import auth, bcp, entities, platform as platform_routes
+from lifeboat.api.routes import auth, bcp, continuity, entities, platform as platform_routes
 from lifeboat.bootstrap import Platform
 from lifeboat.jobs import start_background
 
@@ -40,6 +40,7 @@ def create_app(platform: Platform, *, run_jobs: bool = False) -> FastAPI:
     app.include_router(platform_routes.router, prefix=API_PREFIX)
     app.include_router(entities.build_router(), prefix=API_PREFIX)
     app.include_router(bcp.router, prefix=API_PREFIX)
+    app.include_router(continuity.router, prefix=API_PREFIX)
     _mount_docs(app)
     return app
 

@@ -15,7 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
 from lifeboat.domain.entities import Entity
-from lifeboat.errors import Conflict, Invalid, NotAuthenticated
+from lifeboat.errors import Conflict, Forbidden, Invalid, NotAuthenticated
 from lifeboat.store.audit import AuditRepo
 from lifeboat.store.directory import LoginIndexRepo, OperatorRepo, Session, SessionRepo, Tenant, TenantRepo
 from lifeboat.store.region import EntityRepo
@@ -60,9 +60,22 @@ def user_permissions(platform: Platform, tenant: Tenant, user: Entity) -> frozen
     return frozenset(role.data.get("permissions", []))
 
 
-def open_session(platform: Platform, principal: Principal) -> str:
+def create_voice_token(platform: Platform, principal: Principal, name: str, *, days: int = 365) -> str:
+    """A long-lived token for the carrier / voice edge: it may ask for routes, nothing else.
+    Switches do not end it (it belongs to no tenant)."""
+    if not principal.is_operator:
+        raise Forbidden("Only an operator may create voice tokens.", code="operator_required")
+    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        raise Invalid("A voice token needs a name (who uses it).", code="validation_failed")
+    token = open_session(platform, Principal("voice", 0, name.strip()), ttl=timedelta(days=days))
+    with platform.directory.write() as conn:
+        AuditRepo(conn, directory_audit).record(actor=principal.actor, action="voice_token.create", details={"name": name})
+    return token
+
+
+def open_session(platform: Platform, principal: Principal, ttl: timedelta | None = None) -> str:
     token = secrets.token_urlsafe(32)
-    expires = now() + timedelta(minutes=platform.settings.session_ttl_minutes)
+    expires = now() + (ttl or timedelta(minutes=platform.settings.session_ttl_minutes))
     with platform.directory.write() as conn:
         SessionRepo(conn).create(Session(hash_token(token), principal.kind, principal.id,
                                          principal.tenant_id, principal.name, expires))

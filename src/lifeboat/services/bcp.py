@@ -153,7 +153,8 @@ def update_settings(platform: Platform, principal: Principal, tenant_id: int, pa
 
 def describe_plan(platform: Platform, view: PlanView) -> dict[str, Any]:
     """The plan as the API and the CLI show it."""
-    from lifeboat.services.sync import run_view
+    from lifeboat.services.bcp_access import access_counts
+    from lifeboat.services.sync import run_view  # sync imports this module
 
     with platform.directory.read() as conn:
         runs = RunRepo(conn)
@@ -174,4 +175,6 @@ def describe_plan(platform: Platform, view: PlanView) -> dict[str, Any]:
         "open_run": run_view(open_run) if open_run else None,
         "next_run_at": plan.next_run_at.isoformat() if plan.next_run_at and plan.active_side == "primary" else None,
         "created_at": plan.created_at.isoformat(),
+        "bcp_access": {"primary": access_counts(view.primary_region, view.primary.id),
+                       "bcp": access_counts(view.bcp_region, view.bcp.id)},
     }

@@ -12,6 +12,7 @@ from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
 from lifeboat.domain.sync_settings import fingerprint
 from lifeboat.errors import Conflict, LifeboatError, NotFound
+from lifeboat.services import alerts
 from lifeboat.services.bcp import PlanView, open_plan
 from lifeboat.store.audit import AuditRepo
 from lifeboat.store.correlations import CorrelationRepo
@@ -90,6 +91,11 @@ def execute_run(platform: Platform, run: SyncRun, *, owner: str, progress: Progr
     report["duration_s"] = round(time.monotonic() - started, 3)
     with platform.directory.write() as conn:
         RunRepo(conn).finish(run.id, status, report, owner=owner)
+        first = (report.get("errors") or [{}])[0]
+        if status in ("failed", "held") and first.get("code") != "sync_paused":  # a pause is no failure
+            alerts.emit(conn, [primary.id, bcp.id], f"sync_{status}", {
+                "plan_id": plan.id, "run_id": run.id, "trigger": run.trigger, "error": first.get("code"),
+                "summary": f"sync of {primary.name} {status}: {first.get('message', '')}"[:300]})
         for tenant in (primary, bcp):
             AuditRepo(conn, directory_audit).record(actor="sync", action=f"bcp.sync_{status}", tenant_id=tenant.id,
                                                     details={"run_id": run.id, "trigger": run.trigger})

@@ -1,0 +1,83 @@
+"""Emergency routes: switch and revert, readiness, voice routing, BCP types in bulk, alerts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request, Response
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from lifeboat.api.deps import CurrentPrincipal, PlatformDep, page_of
+from lifeboat.services import alerts, auth, bcp_access, readiness, routing, switchover
+
+router = APIRouter()
+
+
+class SwitchBody(BaseModel):
+    to: str
+    passkey: str
+
+
+class VoiceTokenBody(BaseModel):
+    name: str
+
+
+@router.post("/tenants/{tenant_id}/bcp/switch", tags=["switchover"],
+             summary="Switch voice and logins to the BCP tenant, or revert to the primary (passkey required)")
+def switch(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, body: SwitchBody) -> dict[str, Any]:
+    return switchover.switch_to(platform, principal, tenant_id, body.to, body.passkey)
+
+
+@router.get("/tenants/{tenant_id}/bcp/readiness", tags=["switchover"], summary="Is the BCP tenant ready? pass/warn/fail per check")
+def get_readiness(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int) -> dict[str, Any]:
+    return readiness.readiness(platform, principal, tenant_id)
+
+
+@router.get("/voice/route", tags=["voice"], summary="Where a dialled number goes now (operator or voice token)")
+def route(platform: PlatformDep, principal: CurrentPrincipal,
+          number: Annotated[str, Query(description="E.164, e.g. +15551234567")]) -> dict[str, Any]:
+    return routing.lookup(platform, principal, number)
+
+
+@router.post("/voice/tokens", status_code=201, tags=["voice"], summary="A token for the voice edge (operator); shown once")
+def voice_token(platform: PlatformDep, principal: CurrentPrincipal, body: VoiceTokenBody) -> dict[str, Any]:
+    return {"name": body.name, "token": auth.create_voice_token(platform, principal, body.name)}
+
+
+CSV_DOC = {"requestBody": {"required": True, "content": {"text/csv": {
+    "schema": {"type": "string", "example": "username,bcp_type\nalice,multiple\nbob,single\n"}}}}}
+
+
+@router.post("/tenants/{tenant_id}/users/bcp-types", tags=["users"], openapi_extra=CSV_DOC,
+             summary="Set many employees' BCP type from a CSV (username,bcp_type); per-row results")
+async def bcp_types(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, request: Request) -> dict[str, Any]:
+    body = await request.body()
+    return await run_in_threadpool(bcp_access.set_bcp_types_csv, platform, principal, tenant_id, body)
+
+
+@router.get("/tenants/{tenant_id}/alert-subscriptions", tags=["alerts"], summary="Alert subscriptions of a tenant")
+def list_alerts(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int) -> dict[str, Any]:
+    items = alerts.list_subscriptions(platform, principal, tenant_id)
+    return page_of(items, len(items))
+
+
+ALERT_DOC = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["kind", "target"], "properties": {
+        "kind": {"enum": ["webhook", "email"]}, "target": {"type": "string", "description": "URL or email address"},
+        "events": {"type": "array", "items": {"enum": list(alerts.EVENTS)}}}}}}}}
+
+
+@router.post("/tenants/{tenant_id}/alert-subscriptions", status_code=201, tags=["alerts"], openapi_extra=ALERT_DOC,
+             summary="Subscribe a webhook (signed) or an email address to events; a webhook's secret is shown once")
+def subscribe(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int,
+              payload: Annotated[Any, Body()]) -> dict[str, Any]:
+    sub, secret = alerts.subscribe(platform, principal, tenant_id, payload)
+    return {**alerts.subscription_view(sub), **({"secret": secret} if secret else {})}
+
+
+@router.delete("/tenants/{tenant_id}/alert-subscriptions/{subscription_id}", status_code=204, tags=["alerts"],
+               summary="Remove an alert subscription")
+def unsubscribe(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, subscription_id: int) -> Response:
+    alerts.delete_subscription(platform, principal, tenant_id, subscription_id)
+    return Response(status_code=204)

@@ -1,0 +1,131 @@
+"""Readiness of a BCP plan (SPEC §8): is the warm tenant ready to take the calls?
+
+Every figure comes from the directory and the BCP region, so the report works while the
+primary region is down. Each check is ``pass``, ``warn`` or ``fail`` with its figures.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+from lifeboat.bootstrap import Platform
+from lifeboat.domain.access import Principal
+from lifeboat.errors import Unavailable
+from lifeboat.services.bcp import PlanView, open_plan
+from lifeboat.store.correlations import CorrelationRepo
+from lifeboat.store.plans import RunRepo
+from lifeboat.store.region import EntityRepo
+from lifeboat.store.tables import now
+
+ACCESS = ("single", "multiple")
+TO_FIX = ("unresolved", "possible_id")
+
+
+def readiness(platform: Platform, principal: Principal, tenant_id: int) -> dict[str, Any]:
+    return readiness_of(platform, open_plan(platform, principal, tenant_id, "bcp.enablement.view"))
+
+
+def readiness_of(platform: Platform, view: PlanView) -> dict[str, Any]:
+    checks = _sync_checks(platform, view)
+    try:
+        checks += _bcp_checks(view)
+    except Unavailable as exc:
+        checks.append(_check("bcp_region", "fail", exc.message, {"region": view.bcp.region}))
+    worst = "fail" if any(c["status"] == "fail" for c in checks) else "warn" if any(c["status"] == "warn" for c in checks) else "pass"
+    return {"plan_id": view.plan.id, "status": worst, "active_side": view.plan.active_side,
+            "checked_at": now().isoformat(), "checks": checks}
+
+
+def _check(name: str, status: str, message: str, figures: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "status": status, "message": message, **figures}
+
+
+def _sync_checks(platform: Platform, view: PlanView) -> list[dict[str, Any]]:
+    with platform.directory.read() as conn:
+        runs = RunRepo(conn)
+        last_ok = runs.last(view.plan.id, ("succeeded",))
+        last = runs.last(view.plan.id, ("succeeded", "failed", "held"))
+    period = _period(view.plan.sync_settings.get("schedule", {}))
+    if last_ok is None or last_ok.finished_at is None:
+        age_check = _check("last_successful_sync", "fail", "The BCP tenant has never been synced.", {"at": None, "age_s": None})
+    else:
+        age = now() - last_ok.finished_at
+        status = "pass" if age <= period + timedelta(hours=2) else "warn" if age <= 3 * period else "fail"
+        age_check = _check("last_successful_sync", status, f"Last successful sync {_human(age)} ago.",
+                           {"at": last_ok.finished_at.isoformat(), "age_s": int(age.total_seconds()), "run_id": last_ok.id})
+    if last is None:
+        run_check = _check("last_run", "fail", "No sync has run yet.", {"run_id": None, "run_status": None})
+    else:
+        errors = len((last.report or {}).get("errors", []))
+        status = {"succeeded": "warn" if errors else "pass", "held": "warn"}.get(last.status, "fail")
+        run_check = _check("last_run", status, f"Last run {last.id} {last.status}" + (f" with {errors} errors." if errors else "."),
+                           {"run_id": last.id, "run_status": last.status, "errors": errors})
+    return [age_check, run_check]
+
+
+def _period(schedule: dict[str, Any]) -> timedelta:
+    if schedule.get("kind") == "interval":
+        return timedelta(minutes=schedule["every_minutes"])
+    return timedelta(days=1)
+
+
+def _human(age: timedelta) -> str:
+    seconds = int(age.total_seconds())
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h"
+
+
+def _bcp_checks(view: PlanView) -> list[dict[str, Any]]:
+    region = view.bcp_region
+    with region.db.read(snapshot=True) as conn:
+        repo = EntityRepo(conn, region.id_block)
+        kinds = ("users", "agent-settings", "skills", "points-of-contact")
+        entities = repo.all_of(view.bcp.id, kinds, with_content=False)
+        notes = CorrelationRepo(conn, view.bcp.id).notes_of("scripts")
+    by_type: dict[str, list] = {k: [e for e in entities if e.type == k] for k in kinds}
+    return [_script_check(notes), _poc_check(by_type["points-of-contact"]), *_access_checks(by_type)]
+
+
+def _script_check(notes: list[dict[str, Any]]) -> dict[str, Any]:
+    open_items = [e for n in notes for e in (n["notes"] or {}).get("checklist", [])
+                  if e["status"] in TO_FIX or (e["status"] == "remapped" and not e.get("written", True))]
+    unreadable = sum(1 for n in notes if "unreadable" in (n["notes"] or {}))
+    count = len(open_items) + unreadable
+    return _check("script_references", "pass" if count == 0 else "warn",
+                  "Every script reference resolves in BCP." if count == 0 else
+                  f"{count} script references need a look (see the script checklist).",
+                  {"unresolved": count, "unreadable_scripts": unreadable})
+
+
+def _poc_check(pocs: list) -> dict[str, Any]:  # noqa: ANN001
+    active = sum(1 for p in pocs if p.data.get("channel") == "voice" and p.data.get("is_active", True))
+    return _check("voice_points_of_contact", "pass" if active else "fail",
+                  f"{active} active voice points of contact in the BCP tenant.", {"active_voice": active})
+
+
+def _access_checks(by_type: dict[str, list]) -> list[dict[str, Any]]:
+    users = {u.id: u for u in by_type["users"] if u.data.get("is_active", True)}
+    access = Counter(u.data.get("bcp_type", "none") for u in users.values())
+    with_access = access["single"] + access["multiple"]
+    user_check = _check(
+        "users_with_bcp_access", "fail" if not with_access else "warn" if not access["multiple"] else "pass",
+        f"{with_access} users can log in to BCP ({access['multiple']} with multiple access, who can switch "
+        "while the primary is active)." if with_access else "No user has BCP access: nobody could log in to BCP.",
+        {"single": access["single"], "multiple": access["multiple"]})
+    agents = Counter()
+    for settings in by_type["agent-settings"]:
+        user = users.get(settings.data.get("user_id"))
+        if user is not None and user.data.get("bcp_type") in ACCESS:
+            agents.update(s["skill_id"] for s in settings.data.get("skills", []))
+    skills = [s for s in by_type["skills"] if s.data.get("media_type") == "voice" and s.data.get("is_active", True)]
+    per_skill = [{"skill_id": s.id, "name": s.data["name"], "agents": agents[s.id]} for s in sorted(skills, key=lambda s: s.data["name"])]
+    empty = [s for s in per_skill if s["agents"] == 0]
+    skill_check = _check("voice_skill_agents", "pass" if skills and not empty else "warn" if skills else "fail",
+                         f"{len(empty)} of {len(skills)} voice skills have no agent with BCP access." if skills
+                         else "The BCP tenant has no active voice skill.", {"skills": per_skill})
+    return [user_check, skill_check]

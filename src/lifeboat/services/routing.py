@@ -1,0 +1,141 @@
+"""Voice routing (SPEC §7): where does a dialled number go now?
+
+The answer comes from an in-memory table of every point of contact of every region and
+the active side of every plan, rebuilt when older than ``route_cache_ttl_s`` and at once
+after a switch in this process. A region that cannot be read keeps its last known points
+of contact (they matter only while that region's tenant is active, and the switch does not
+depend on them).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from lifeboat.bootstrap import Platform
+from lifeboat.domain.access import Principal
+from lifeboat.domain.fields import E164
+from lifeboat.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
+from lifeboat.store.directory import TenantRepo
+from lifeboat.store.tables import bcp_plans, entities
+
+
+@dataclass(frozen=True)
+class Contact:
+    tenant_id: int
+    id: int
+    name: str
+    address: str
+    channel: str
+    is_active: bool
+    skill_id: int | None
+    script_path: str | None
+
+
+@dataclass
+class RouteTable:
+    by_address: dict[str, list[Contact]] = field(default_factory=dict)
+    region_of: dict[int, str] = field(default_factory=dict)  # tenant -> region
+    plan_of: dict[int, tuple[int, int, str, int]] = field(default_factory=dict)  # tenant -> (primary, bcp, side, epoch)
+    contacts_by_region: dict[str, list[Contact]] = field(default_factory=dict)
+    built_at: float = 0.0
+
+
+CACHE = "routes"
+
+
+def invalidate_routes(platform: Platform) -> None:
+    """Make the next lookup rebuild the table (after a switch in this process)."""
+    table = platform.caches.get(CACHE)
+    if table is not None:
+        table.built_at = 0.0
+
+
+def route_table(platform: Platform) -> RouteTable:
+    table = platform.caches.get(CACHE)
+    ttl = platform.settings.route_cache_ttl_s
+    if table is not None and table.built_at and time.monotonic() - table.built_at <= ttl:
+        return table
+    with platform.cache_lock:  # one thread rebuilds; the others wait for its table
+        table = platform.caches.get(CACHE)
+        if table is None or not table.built_at or time.monotonic() - table.built_at > ttl:
+            table = _build(platform, table)
+            platform.caches[CACHE] = table
+    return table
+
+
+def _build(platform: Platform, previous: RouteTable | None) -> RouteTable:
+    started = time.monotonic()
+    table = RouteTable()
+    with platform.directory.read() as conn:
+        tenants, _ = TenantRepo(conn).page(limit=1_000_000, offset=0)
+        plans = conn.execute(select(bcp_plans.c.primary_tenant_id, bcp_plans.c.bcp_tenant_id,
+                                    bcp_plans.c.active_side, bcp_plans.c.epoch)).all()
+    table.region_of = {t.id: t.region for t in tenants}
+    for p in plans:
+        table.plan_of[p.primary_tenant_id] = table.plan_of[p.bcp_tenant_id] = (p.primary_tenant_id, p.bcp_tenant_id, p.active_side, p.epoch)
+    for region in platform.regions.values():
+        try:
+            contacts = _read_contacts(region)
+        except Unavailable:
+            contacts = (previous.contacts_by_region if previous else {}).get(region.name, [])
+        table.contacts_by_region[region.name] = contacts
+        for contact in contacts:
+            table.by_address.setdefault(contact.address, []).append(contact)
+    table.built_at = max(started, 1e-9)
+    return table
+
+
+def _read_contacts(region) -> list[Contact]:  # noqa: ANN001
+    with region.db.read() as conn:
+        rows = conn.execute(select(entities.c.tenant_id, entities.c.id, entities.c.data).where(
+            entities.c.type == "points-of-contact")).all()
+    return [Contact(r.tenant_id, r.id, r.data["name"], r.data["address"], r.data["channel"], r.data.get("is_active", True),
+                    r.data.get("skill_id"), r.data.get("script_path")) for r in rows]
+
+
+def lookup(platform: Platform, principal: Principal, number: Any) -> dict[str, Any]:
+    if not (principal.is_operator or principal.kind == "voice"):
+        raise Forbidden("Routing answers operators and voice-edge tokens only.", code="permission_denied")
+    return route(platform, number)
+
+
+def route(platform: Platform, number: Any) -> dict[str, Any]:
+    """The route of a number, or NotFound ``unknown_number`` / Conflict ``not_routable``."""
+    if not isinstance(number, str) or not E164.match(number.strip()):
+        raise Invalid("number must be E.164, e.g. +15551234567.", code="bad_number", details={"number": str(number)[:40]})
+    number = number.strip()
+    table = route_table(platform)
+    contacts = table.by_address.get(number)
+    if not contacts:
+        raise NotFound(f"No point of contact has the number {number}.", code="unknown_number", details={"number": number})
+    reasons = []
+    for contact in sorted(contacts, key=lambda c: c.id):
+        answer, reason = _answer(platform, table, number, contact)
+        if answer is not None:
+            return answer
+        reasons.append(reason)
+    raise Conflict(f"{number} is not routable now: {reasons[0]}", code="not_routable", details={"number": number, "reasons": reasons})
+
+
+def _answer(platform: Platform, table: RouteTable, number: str, contact: Contact) -> tuple[dict[str, Any] | None, str]:
+    plan = table.plan_of.get(contact.tenant_id)
+    kind = "standalone"
+    epoch = None
+    if plan is not None:
+        primary_id, bcp_id, side, epoch = plan
+        kind = "primary" if contact.tenant_id == primary_id else "bcp"
+        if kind != side:
+            return None, f"the {kind} tenant is not active (the {side} tenant is)"
+        if side == "bcp" and contact.channel != "voice":
+            return None, f"{contact.channel} has no route while the BCP tenant is active"
+    if not contact.is_active:
+        return None, f"point of contact {contact.id} is inactive"
+    region = table.region_of[contact.tenant_id]
+    return {"number": number, "tenant_id": contact.tenant_id, "tenant_kind": kind, "region": region,
+            "cluster": platform.region(region).voice_cluster, "point_of_contact_id": contact.id,
+            "channel": contact.channel, "skill_id": contact.skill_id, "script_path": contact.script_path,
+            "epoch": epoch}, ""
