@@ -1,0 +1,97 @@
+"""``lifeboat switch``, ``route``, ``readiness`` and ``voice-token``: the emergency commands."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from lifeboat.cli.common import CLI_OPERATOR, ConfigFile, DataDir, TenantOpt, app, console, fail, open_platform, pick_tenant
+from lifeboat.errors import LifeboatError
+
+STATUS_COLOUR = {"pass": "green", "warn": "yellow", "fail": "red"}
+
+
+@app.command()
+def switch(
+    to: Annotated[str, typer.Option("--to", help="bcp (switch) or primary (revert).")],
+    tenant: TenantOpt = None, data_dir: DataDir = None, config: ConfigFile = None,
+    passkey_stdin: Annotated[bool, typer.Option("--passkey-stdin", help="Read the passkey from standard input.")] = False,
+) -> None:
+    """Switch voice and logins to the BCP tenant, or revert (prompts for the passkey)."""
+    import sys
+
+    from lifeboat.services.switchover import switch_to
+
+    if to not in ("bcp", "primary"):
+        console.print("[red]error[/red] --to must be bcp or primary")
+        raise typer.Exit(2)
+    passkey = sys.stdin.readline().strip() if passkey_stdin else typer.prompt("Passkey", hide_input=True)
+    platform = open_platform(data_dir, config)
+    try:
+        result = switch_to(platform, CLI_OPERATOR, pick_tenant(platform, tenant), to, passkey)
+    except LifeboatError as exc:
+        fail(exc)
+    verb = "switched to the BCP tenant" if result["event"] == "switched" else "reverted to the primary tenant"
+    console.print(f"[bold green]{verb}[/bold green] (tenant {result['active_tenant_id']}, epoch {result['epoch']}) "
+                  f"in {result['switch_ms']} ms; {result['sessions_ended']} sessions ended — users log in again.")
+    console.print("sync is paused until you revert." if result["sync_paused"] else "sync resumes on its schedule.")
+    print_readiness(result["readiness"])
+
+
+@app.command()
+def route(number: str, data_dir: DataDir = None, config: ConfigFile = None) -> None:
+    """Where a dialled number goes now."""
+    from lifeboat.services.routing import route as route_number
+
+    platform = open_platform(data_dir, config)
+    try:
+        answer = route_number(platform, number)
+    except LifeboatError as exc:
+        fail(exc)
+    table = Table("", "", show_header=False, title=f"route of {number}")
+    for key in ("tenant_id", "tenant_kind", "region", "cluster", "point_of_contact_id", "channel", "skill_id", "script_path", "epoch"):
+        table.add_row(key, str(answer[key]))
+    console.print(table)
+
+
+@app.command()
+def readiness(tenant: TenantOpt = None, data_dir: DataDir = None, config: ConfigFile = None) -> None:
+    """Is the BCP tenant ready to take the calls? Each check pass/warn/fail."""
+    from lifeboat.services.readiness import readiness as readiness_report
+
+    platform = open_platform(data_dir, config)
+    try:
+        report = readiness_report(platform, CLI_OPERATOR, pick_tenant(platform, tenant))
+    except LifeboatError as exc:
+        fail(exc)
+    print_readiness(report)
+    if report["status"] == "fail":
+        raise typer.Exit(1)
+
+
+@app.command("voice-token")
+def voice_token(name: str, data_dir: DataDir = None, config: ConfigFile = None) -> None:
+    """Create a token for the carrier / voice edge to ask for routes (shown once)."""
+    from lifeboat.services.auth import create_voice_token
+
+    platform = open_platform(data_dir, config)
+    try:
+        token = create_voice_token(platform, CLI_OPERATOR, name)
+    except LifeboatError as exc:
+        fail(exc)
+    console.print(f"voice token for [bold]{name}[/bold] (shown once):\n{token}")
+
+
+def print_readiness(report: dict) -> None:
+    colour = STATUS_COLOUR[report["status"]]
+    table = Table("check", "status", "detail", title=f"readiness: [{colour}]{report['status']}[/{colour}]")
+    for check in report["checks"]:
+        c = STATUS_COLOUR[check["status"]]
+        table.add_row(check["name"], f"[{c}]{check['status']}[/{c}]", check["message"])
+    console.print(table)
+    skills = next((c.get("skills") for c in report["checks"] if c["name"] == "voice_skill_agents"), None) or []
+    empty = [s["name"] for s in skills if s["agents"] == 0]
+    if empty:
+        console.print("voice skills with no BCP agent: " + ", ".join(empty[:20]) + (" …" if len(empty) > 20 else ""))
