@@ -91,6 +91,7 @@ class TenantApi:
         self.headers = headers
         self.tenant = tenant
         self.id: int = tenant["id"]
+        self.entities: dict[str, dict[str, Any]] = {}  # filled by tests that need one of each
         self.user: dict[str, Any] | None = None  # set by as_user
         self.role: dict[str, Any] | None = None
 
