@@ -22,12 +22,13 @@ COLLECTIONS = [name for name, kind in ENTITY_TYPES.items() if not kind.singleton
 PARAM = re.compile(r"\{(\w+)\}")
 
 
-@pytest.fixture
+# Module-scoped: the tests only read tenant B, or check that it did not change.
+@pytest.fixture(scope="module")
 def tenant_a(shared_api) -> TenantApi:
     return new_tenant(shared_api, tenant_name("Tenant A"))
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def tenant_b(shared_api) -> TenantApi:
     """Tenant B, in the other region, with one entity of every type."""
     b = new_tenant(shared_api, tenant_name("Tenant B"), "eu1")
@@ -35,7 +36,7 @@ def tenant_b(shared_api) -> TenantApi:
     return b
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def user_a(tenant_a) -> TenantApi:
     """A user of tenant A who holds every permission there is."""
     return tenant_a.as_user(*PERMISSIONS)
