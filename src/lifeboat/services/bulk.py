@@ -54,11 +54,12 @@ def load_entities(platform: Platform, principal: Principal, tenant_id: int,
                   drafts: Iterable[Draft | tuple[str, str, dict[str, Any]]]) -> LoadResult:
     """Create every draft whose natural key is new in the tenant, in one transaction.
 
-    Passwords: each distinct password is hashed once and the hash is shared by every user
-    given that password. An argon2 hash embeds its salt, so those users share a salt:
-    acceptable for demo and benchmark data (argon2 costs ~50 ms a hash; 10,000 agents
-    with one demo password would otherwise take minutes), NOT for real accounts, which
-    must come through ``services.entities.create_entity`` one by one.
+    Passwords: each distinct password is hashed once, and every user given that password
+    gets the same hash string. An argon2 hash embeds its salt, so those users share a
+    salt, and anyone reading the hashes sees that they share a password. That is fine
+    for demo and benchmark data only (argon2 costs tens of milliseconds a hash: 10,000
+    agents with the demo password would otherwise take minutes). Real accounts loaded
+    this way must each have their own password, so that each gets its own salt.
     """
     drafts = [Draft(*d) for d in drafts]
     check_drafts(drafts)
