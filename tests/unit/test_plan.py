@@ -283,6 +283,16 @@ def test_bcp_skill_with_the_same_name_is_adopted_instead_of_duplicated():
     assert change.data["media_type"] == "voice"
 
 
+def test_after_the_first_run_a_bcp_only_entity_with_the_same_name_is_left_alone_and_the_clash_reported():
+    primary = acme()
+    bcp, correlations = mirror(*primary[1:4])
+    local = skill(7000, "Sales", media_type="chat", hours_of_operation_id=11 + BCP_OFFSET)
+    plan = plan_sync(primary, bcp + [local], correlations, adopt=False)
+    assert not [c for c in plan.changes if c.primary_id == 14 or c.bcp_id == 7000]
+    (failure,) = [f for f in plan.failed if f["primary_id"] == 14]
+    assert (failure["code"], failure["existing_bcp_id"]) == ("natural_key_taken", 7000)
+
+
 def test_adoption_needs_no_change_of_fields_when_the_bcp_entity_already_matches():
     sales = skill(14, "Sales")
     change = the_change(plan_sync([sales], [bcp_twin(sales)]), 14)

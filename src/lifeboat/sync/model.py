@@ -54,6 +54,9 @@ class Options:
     script_ids: str = "remap"  # remap / keep
     remap_free_text: bool = False
     full: bool = False  # compare every entity, not only those whose version moved
+    # Adopt uncorrelated BCP entities with a primary entity's natural key: the first run
+    # only (SPEC §4.4). Later, such a BCP-only entity is left alone and the clash reported.
+    adopt: bool = True
 
 
 @dataclass(frozen=True)

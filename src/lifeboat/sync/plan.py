@@ -141,10 +141,17 @@ class _Planner:
         if desired is None:
             return
         key = ENTITY_TYPES[row.type].key_of(desired) if not has_pending(desired) else source.natural_key
-        found = self.free_bcp.pop((row.type, key), None)
+        found = self.free_bcp.get((row.type, key))
         complete = _complete(notes)
         drift = ("deleted_in_bcp",) if recreate else ()
+        if found is not None and not self.options.adopt:
+            self.plan.failed.append({
+                "code": "natural_key_taken", "type": row.type, "primary_id": row.id, "bcp_id": None, "name": key,
+                "existing_bcp_id": found,
+                "message": "an entity created directly in the BCP tenant has this natural key; it is only adopted on the first run"})
+            return
         if found is not None:
+            del self.free_bcp[(row.type, key)]
             self.tr.mapping[row.id] = found
             target = self.bcp.full[found]
             changed = tuple(_changed_fields(desired, target.data))
