@@ -95,3 +95,16 @@ def print_readiness(report: dict) -> None:
     empty = [s["name"] for s in skills if s["agents"] == 0]
     if empty:
         console.print("voice skills with no BCP agent: " + ", ".join(empty[:20]) + (" …" if len(empty) > 20 else ""))
+
+
+@app.command()
+def passkey(tenant: TenantOpt = None, data_dir: DataDir = None, config: ConfigFile = None) -> None:
+    """Make a new switch passkey for a plan (the old one stops working); shown once."""
+    from lifeboat.services.bcp import regenerate_passkey
+
+    platform = open_platform(data_dir, config)
+    try:
+        new = regenerate_passkey(platform, CLI_OPERATOR, pick_tenant(platform, tenant))
+    except LifeboatError as exc:
+        fail(exc)
+    console.print(f"new passkey (shown once; the old one no longer works):\n[bold]{new}[/bold]")

@@ -19,6 +19,7 @@ from rich.table import Table
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
 from lifeboat.services.auth import create_operator
+from lifeboat.services.bcp import create_plan, update_settings
 from lifeboat.services.bulk import TypeCounts, load_entities
 from lifeboat.services.drafts import creation_order
 from lifeboat.services.entities import get_business_unit, update_entity
@@ -26,6 +27,7 @@ from lifeboat.services.profile import Profile, configuration, scaled, usernames
 from lifeboat.services.profile_scripts import script_drafts
 from lifeboat.services.tenants import create_tenant
 from lifeboat.store.directory import OperatorRepo, Tenant, TenantRepo
+from lifeboat.store.plans import PlanRepo
 
 DEMO_PASSWORD = "lifeboat-demo"  # every demo account's password, printed on purpose
 OPERATOR_NAME = "operator"
@@ -53,6 +55,8 @@ class DemoSummary:
     counts: dict[str, TypeCounts]
     logins: dict[str, str]  # username -> role, the accounts worth trying first
     seconds: float
+    passkey: str | None = None  # set only on the run that paired the tenants: shown once
+    paired: bool = False
 
     @property
     def created(self) -> int:
@@ -75,8 +79,21 @@ def load_demo(platform: Platform, *, users: int = 50, progress: Console | None =
     profile = scaled(users)
     counts = load_contact_center(platform, principal, primary.id, profile, say)
     logins = {name: ROLE_OF_USERNAME[name] for name in usernames(profile) if name in ROLE_OF_USERNAME}
+    passkey = _ensure_plan(platform, principal, primary, bcp, say) if bcp else None
     return DemoSummary(primary, bcp, OPERATOR_NAME, operator_created, DEMO_PASSWORD, tenants_created, bu_updated,
-                       counts, logins, perf_counter() - started)
+                       counts, logins, perf_counter() - started, passkey, bcp is not None)
+
+
+def _ensure_plan(platform: Platform, principal: Principal, primary: Tenant, bcp: Tenant, say: Say) -> str | None:
+    """Pair the demo tenants and turn sync on (its first run waits for a worker: `lifeboat serve`).
+    Returns the passkey when this run paired them; an existing plan keeps its passkey."""
+    with platform.directory.read() as conn:
+        if PlanRepo(conn).of_tenant(primary.id) is not None:
+            return None
+    _, passkey = create_plan(platform, principal, primary.id, bcp.id)
+    update_settings(platform, principal, primary.id, {"enabled": True})
+    say(f"paired {primary.name} with {bcp.name}; sync enabled (first run queued)")
+    return passkey
 
 
 def load_contact_center(platform: Platform, principal: Principal, tenant_id: int, profile: Profile,
@@ -165,8 +182,13 @@ def _print_tenants(console: Console, summary: DemoSummary) -> None:
     if b is None:
         console.print("No BCP tenant: configure a second region to get one.")
         return
-    console.print(f"BCP tenant:     [bold]{escape(b.name)}[/bold]  id {b.id}, region {b.region} (empty; pair it "
-                  f"as the operator with POST /api/v1/tenants/{p.id}/bcp {{\"bcp_tenant_id\": {b.id}}})")
+    console.print(f"BCP tenant:     [bold]{escape(b.name)}[/bold]  id {b.id}, region {b.region}, paired; "
+                  "sync is on (the server's worker runs the first sync)")
+    if summary.passkey:
+        console.print(f"BCP passkey:    [bold]{summary.passkey}[/bold]  (shown this once: it switches voice "
+                      "and logins to the BCP tenant; keep it safe)")
+    else:
+        console.print("BCP passkey:    shown when the plan was made; `lifeboat passkey` makes a new one")
 
 
 def _print_logins(console: Console, summary: DemoSummary) -> None:
