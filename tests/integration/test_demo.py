@@ -85,12 +85,21 @@ def test_team_leads_and_user_teams_point_at_each_other(platform, demo):
 def test_demo_accounts_log_in_with_the_printed_password(platform, demo):
     text = printed(demo)
     assert demo.password in text and "http://127.0.0.1:8000/docs" in text and "curl" in text
-    admin = login(platform, "admin", demo.password)
+    choice = login(platform, "admin", demo.password)  # multiple BCP access, and the demo pairs the tenants
+    assert [(c["tenant_id"], c["active"]) for c in choice.choose] == [(demo.primary.id, True), (demo.bcp.id, False)]
+    admin = login(platform, "admin", demo.password, demo.primary.id)
     assert admin.tenant.id == demo.primary.id
     assert "bcp.enablement.edit" in admin.principal.permissions and "admin.edit" in admin.principal.permissions
     agent = login(platform, "agent1", demo.password)
     assert agent.principal.permissions == {"agent"}
     assert login(platform, "operator", demo.password).principal.is_operator
+
+
+def test_demo_pairs_its_tenants_and_prints_the_passkey_once(platform, demo):
+    assert demo.passkey and demo.passkey in printed(demo)
+    again = load_demo(platform, users=USERS)
+    assert again.passkey is None and again.already_loaded
+    assert "lifeboat passkey" in printed(again)
 
 
 def test_users_sharing_the_demo_password_share_one_hash(platform, demo):
