@@ -7,7 +7,9 @@ installed (a throwaway server is started, as the tests do) -- it prints:
 - load: time to load the tenant with the demo's own loader
   (``services.demo.load_contact_center``: the configuration, then the scripts);
 - read: time to read the whole tenant back as domain values, ``EntityRepo.all_of`` in one
-  read transaction (what a sync starts from): the first read, and the median of three;
+  read transaction (what a sync starts from): the first read, and the median of three,
+  wall clock and this process's CPU time (the CPU time barely moves when other programs
+  share the machine; on PostgreSQL it leaves out the server's own work);
 - memory of that read: ``tracemalloc`` peak (Python allocations during the read: the
   values built plus transient driver buffers; measured in its own read, because tracing
   slows Python down), what is still held after it (the values), and the growth of the
@@ -24,6 +26,7 @@ import platform as host
 import sqlite3
 import statistics
 import tempfile
+import time
 import tracemalloc
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -52,17 +55,20 @@ class Figures:
     backend: str
     entities: int
     load_s: float
+    load_cpu_s: float
     first_read_s: float
     median_read_s: float
+    median_read_cpu_s: float
     peak_mb: float
     held_mb: float
     rss_growth_mb: float
 
 
 def run(profile: Profile = PROFILE_L, *, postgres: bool = True, console: Console | None = None) -> list[Figures]:
-    console = console or Console(width=120)  # a readable table when piped to a file, too
+    console = console or Console(width=150)  # a readable table when piped to a file, too
     console.print(f"profile: {profile}")
-    console.print(f"host: {os.cpu_count()} CPUs, Python {host.python_version()}, SQLite {sqlite3.sqlite_version}")
+    console.print(f"host: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, "
+                  f"Python {host.python_version()}, SQLite {sqlite3.sqlite_version}")
     results = []
     with tempfile.TemporaryDirectory(prefix="lifeboat-bench-") as tmp:
         console.print("sqlite: loading ...")
@@ -84,9 +90,7 @@ def measure(backend: str, settings: Settings, profile: Profile) -> Figures:
     try:
         migrate_platform(platform)
         tenant = create_tenant(platform, BENCH_OPERATOR, "Bench profile", settings.regions[0].name)
-        started = perf_counter()
-        load_contact_center(platform, BENCH_OPERATOR, tenant.id, profile)
-        load_s = perf_counter() - started
+        load_s, _, load_cpu_s = _timed(lambda: load_contact_center(platform, BENCH_OPERATOR, tenant.id, profile))
         region = platform.region(tenant.region)
 
         def read() -> list:
@@ -94,21 +98,26 @@ def measure(backend: str, settings: Settings, profile: Profile) -> Figures:
                 return EntityRepo(conn, region.id_block).all_of(tenant.id)
 
         rss_before = _rss_bytes()
-        first_s, values = _timed(read)
+        first_s, values, _ = _timed(read)
         rss_growth = _rss_bytes() - rss_before
         entities = len(values)
         del values
-        median_s = statistics.median(_timed(read)[0] for _ in range(3))
+        reads = [_timed(read) for _ in range(3)]
+        median_s = statistics.median(r[0] for r in reads)
+        median_cpu_s = statistics.median(r[2] for r in reads)
+        del reads
         peak, held = _traced(read)
-        return Figures(backend, entities, load_s, first_s, median_s, peak / MB, held / MB, rss_growth / MB)
+        return Figures(backend, entities, load_s, load_cpu_s, first_s, median_s, median_cpu_s, peak / MB, held / MB,
+                       rss_growth / MB)
     finally:
         platform.close()
 
 
-def _timed(fn) -> tuple[float, object]:  # noqa: ANN001
-    started = perf_counter()
+def _timed(fn) -> tuple[float, object, float]:  # noqa: ANN001
+    """(wall-clock seconds, result, CPU seconds of this process)."""
+    started, cpu = perf_counter(), time.process_time()
     result = fn()
-    return perf_counter() - started, result
+    return perf_counter() - started, result, time.process_time() - cpu
 
 
 def _traced(fn) -> tuple[int, int]:  # noqa: ANN001
@@ -164,11 +173,13 @@ def postgres_settings(data_dir: Path, console: Console) -> Iterator[Settings | N
 
 
 def figures_table(results: list[Figures]) -> Table:
-    table = Table("backend", "entities", "load s", "read s, first", "read s, median of 3",
+    table = Table("backend", "entities", "load s", "load CPU s", "read s, first", "read s, median of 3", "read CPU s",
                   "read peak MB", "held MB", "RSS growth MB", title="load the tenant, read it back as domain values",
-                  caption="read peak: tracemalloc peak during one read; held: Python memory still held by the "
-                          "values; RSS growth: resident set growth over the first read")
+                  caption="CPU s: this process's CPU time (PostgreSQL's own work not included); read peak: "
+                          "tracemalloc peak during one read; held: Python memory still held by the values; "
+                          "RSS growth: resident set growth over the first read")
     for r in results:
-        table.add_row(r.backend, f"{r.entities:,}", f"{r.load_s:.2f}", f"{r.first_read_s:.2f}", f"{r.median_read_s:.2f}",
-                      f"{r.peak_mb:.0f}", f"{r.held_mb:.0f}", f"{r.rss_growth_mb:.0f}")
+        table.add_row(r.backend, f"{r.entities:,}", f"{r.load_s:.2f}", f"{r.load_cpu_s:.2f}", f"{r.first_read_s:.2f}",
+                      f"{r.median_read_s:.2f}", f"{r.median_read_cpu_s:.2f}", f"{r.peak_mb:.0f}", f"{r.held_mb:.0f}",
+                      f"{r.rss_growth_mb:.0f}")
     return table
