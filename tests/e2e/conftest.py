@@ -8,7 +8,8 @@ over HTTP on loopback (see ``tests/e2e/lifeboat_process.py`` for the machinery).
                         operator ``ops`` created first by ``lifeboat operator create``;
                         one server per module and backend, so tests make their own tenants
     start_lifeboat      start more servers in a test (stopped at its end)
-    postgres_install    build a ``--config`` install on PostgreSQL databases of one's choice
+    postgres_install    build a ``--config`` install on fresh PostgreSQL databases, with the
+                        regions of one's choice
 
 Every fixture that takes a backend runs twice: ``sqlite`` and ``postgres`` (marked
 ``postgres``). When a test fails, the log of every server it used is added to its report.
@@ -19,25 +20,27 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.lifeboat_process import Installation, LifeboatServer, create_operator, region
 
+DEFAULT_REGIONS = (("na1", 1), ("eu1", 2))
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 SERVERS = pytest.StashKey[list[LifeboatServer]]()
 _names = itertools.count()
 
 
-def _postgres_installation(request: pytest.FixtureRequest, root: Path, *, from_templates: bool = True) -> Installation:
-    """Directory, na1 and eu1 on fresh PostgreSQL databases (cloned from the migrated
-    templates, or empty so that lifeboat migrates them itself); dropped at the end."""
+def _postgres_installation(request: pytest.FixtureRequest, root: Path, *, regions: Sequence[tuple[str, int]] = DEFAULT_REGIONS,
+                           from_templates: bool = True) -> Installation:
+    """The directory and each region on a fresh PostgreSQL database (cloned from the
+    migrated templates, or empty so that lifeboat migrates it itself); dropped at the end."""
     server = request.getfixturevalue("postgres_server")
     templates = request.getfixturevalue("postgres_templates") if from_templates else {}
     prefix = f"e2e{os.getpid()}_{next(_names)}"
-    names = {kind: f"{prefix}_{kind}" for kind in ("directory", "na1", "eu1")}
+    names = {kind: f"{prefix}_{kind}" for kind in ["directory", *(name for name, _ in regions)]}
 
     def drop() -> None:
         for name in names.values():
@@ -51,7 +54,7 @@ def _postgres_installation(request: pytest.FixtureRequest, root: Path, *, from_t
     }
     return Installation.with_config(
         "postgres", root / "data", root / "lifeboat.toml", directory_url=urls["directory"],
-        regions=[region("na1", 1, urls["na1"]), region("eu1", 2, urls["eu1"])],
+        regions=[region(name, block, urls[name]) for name, block in regions],
     )
 
 
@@ -70,13 +73,13 @@ def installation(request: pytest.FixtureRequest, tmp_path: Path) -> Installation
 
 @pytest.fixture
 def postgres_install(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., Installation]:
-    """``postgres_install(from_templates=False)``: a PostgreSQL install whose databases
-    are empty, for tests of ``lifeboat migrate``."""
+    """``postgres_install(regions=[("us2", 7)], from_templates=False)``: an install on
+    fresh PostgreSQL databases (empty ones, with ``from_templates=False``)."""
 
-    def make(*, from_templates: bool = True) -> Installation:
+    def make(*, regions: Sequence[tuple[str, int]] = DEFAULT_REGIONS, from_templates: bool = True) -> Installation:
         root = tmp_path / f"pg{next(_names)}"
         root.mkdir()
-        return _postgres_installation(request, root, from_templates=from_templates)
+        return _postgres_installation(request, root, regions=regions, from_templates=from_templates)
 
     return make
 

@@ -96,11 +96,16 @@ def free_port() -> int:
 
 @dataclass(frozen=True)
 class Installation:
-    """Where one lifeboat keeps its data, and the flags that point a command at it."""
+    """Where one lifeboat keeps its data, and the flags that point a command at it.
+
+    ``urls`` names the databases that are not SQLite files in ``data_dir``; with
+    ``use_flags=False`` commands get no flags (the environment must point them)."""
 
     kind: str  # "sqlite" or "postgres": where the directory and the regions live
     data_dir: Path
     config: Path | None = None
+    urls: Mapping[str, str] = field(default_factory=dict)
+    use_flags: bool = True
 
     @classmethod
     def sqlite(cls, data_dir: Path) -> Installation:
@@ -110,10 +115,21 @@ class Installation:
     def with_config(cls, kind: str, data_dir: Path, config_path: Path, *, directory_url: str | None = None,
                     regions: Sequence[Mapping[str, Any]] = ()) -> Installation:
         config_path.write_text(config_toml(data_dir=data_dir, directory_url=directory_url, regions=regions))
-        return cls(kind, data_dir, config_path)
+        urls = {r["name"]: r["database_url"] for r in regions if r.get("database_url")}
+        if directory_url:
+            urls["directory"] = directory_url
+        return cls(kind, data_dir, config_path, urls)
 
     def flags(self) -> list[str]:
+        if not self.use_flags:
+            return []
         return ["--config", str(self.config)] if self.config else ["--data-dir", str(self.data_dir)]
+
+    def database_url(self, name: str) -> str:
+        """SQLAlchemy URL of the ``directory`` or of a region's database."""
+        if name in self.urls:
+            return self.urls[name]
+        return f"sqlite:///{self.data_dir / ('directory.db' if name == 'directory' else f'region-{name}.db')}"
 
 
 def config_toml(*, data_dir: Path, directory_url: str | None = None, regions: Sequence[Mapping[str, Any]] = ()) -> str:
@@ -149,6 +165,7 @@ class LifeboatServer:
     log_path: Path
     http: httpx2.Client
     _clients: list[httpx2.Client] = field(default_factory=list)
+    killed: bool = False  # True when SIGTERM did not end it in time
 
     @classmethod
     def start(cls, install: Installation, *, log_path: Path, env: Mapping[str, str] | None = None,
@@ -242,6 +259,7 @@ class LifeboatServer:
             try:
                 self.process.wait(timeout=STOP_TIMEOUT_S)
             except subprocess.TimeoutExpired:
+                self.killed = True
                 self.process.kill()
                 self.process.wait(timeout=STOP_TIMEOUT_S)
 
