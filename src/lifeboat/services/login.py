@@ -68,7 +68,7 @@ def login(platform: Platform, username: Any, password: Any, tenant_id: Any = Non
     if home is None:
         _refuse(platform, name, None, "unknown_username")
     attempt = _Attempt(platform, name.lower(), password, home, plan, tenants, {})
-    return _user_login(attempt, _requested_side(attempt, tenant_id))
+    return _user_login(attempt, tenant_id)
 
 
 def _sides(repo: TenantRepo, home: Tenant | None, plan: BcpPlan | None) -> dict[str, Tenant]:
@@ -88,12 +88,13 @@ def _requested_side(attempt: _Attempt, tenant_id: int | None) -> str | None:
     _deny(attempt, f"Tenant {tenant_id} is not a tenant of this user.")
 
 
-def _user_login(attempt: _Attempt, requested: str | None) -> LoginResult:
+def _user_login(attempt: _Attempt, tenant_id: int | None) -> LoginResult:
     plan = attempt.plan
     origin = BCP if plan and attempt.home.id == plan.bcp_tenant_id else PRIMARY
     active = plan.active_side if plan else None
     deciding_side, deciding = _deciding_record(attempt, origin, active)
     _check_password(attempt, deciding, deciding_side)
+    requested = _requested_side(attempt, tenant_id)  # after the password: no refusal without credentials
     decision = decide_login(bcp_type=deciding.data.get("bcp_type", "none"), active_side=active, origin=origin,
                             requested=requested)
     if decision.denied:
