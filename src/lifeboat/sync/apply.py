@@ -126,7 +126,10 @@ def _upsert(run: _Run, type_name: str, batch: list[Change], refreshes: list) -> 
         current = repo.many(run.tenant_id, [c.bcp_id for c in live])
         inserted = [_entity(run, c, new_id, 1, stamp, stamp) for c, new_id in zip(creates, new_ids)]
         updated = [_entity(run, c, c.bcp_id, versions[c.bcp_id] + 1, current[c.bcp_id].created_at, stamp) for c in live]
-        renamed = [(e.id, f"\x00renaming:{e.id}") for _, e, _ in updated if e.natural_key != current[e.id].natural_key]
+        # Renames go through a placeholder key so that swapped names never clash mid-batch. It
+        # starts with \x1f, which no validated key can (names are stripped, paths and usernames
+        # refuse control characters); not \x00, which PostgreSQL text refuses.
+        renamed = [(e.id, f"\x1frenaming:{e.id}") for _, e, _ in updated if e.natural_key != current[e.id].natural_key]
         repo.set_natural_keys(renamed)
         repo.insert_many([e for _, e, _ in inserted])
         repo.update_many([e for _, e, _ in updated])
