@@ -12,7 +12,6 @@ entity without its correlation and the next run picks up where this one stopped:
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -145,7 +144,7 @@ def _upsert(run: _Run, type_name: str, batch: list[Change], refreshes: list) -> 
 
 def _entity(run: _Run, change: Change, bcp_id: int, version: int, created, stamp) -> tuple[Change, Entity, bool]:  # noqa: ANN001
     """The BCP entity to write for a change, with references resolved as far as possible."""
-    data = copy.deepcopy(change.data)
+    data = dict(change.data)  # _resolve replaces link fields, never changes them in place
     waiting = _resolve(run, change.type, data)
     if change.type == "scripts":  # its targets are all written by now: rewrite with the final ids
         data, notes = run.translator.script(data, run.max_script_bytes)
@@ -201,7 +200,7 @@ def _fill_deferred(run: _Run) -> None:
         current = repo.many(run.tenant_id, [bcp_id for _, bcp_id in run.deferred])
         updated, rows = [], []
         for change, bcp_id in run.deferred:
-            data = copy.deepcopy(change.data)
+            data = dict(change.data)
             waiting = _resolve(run, change.type, data)
             entity = replace(current[bcp_id], data=data, version=versions[bcp_id] + 1, updated_at=now())
             updated.append(entity)

@@ -3,7 +3,6 @@ correlation map, every numeric id inside a Studio script by the ``script_ids`` s
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -33,8 +32,11 @@ class Translator:
         return None
 
     def fields(self, type_name: str, data: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """BCP fields and the references that could not be resolved."""
-        out = copy.deepcopy(data)
+        """BCP fields and the references that could not be resolved.
+
+        A shallow copy is enough: every link field is replaced by a new value, never changed
+        in place, and the other fields are shared read-only with ``data``."""
+        out = dict(data)
         unresolved: list[dict[str, Any]] = []
         for link in ENTITY_TYPES[type_name].links:
             _translate_link(self, type_name, link, out, unresolved)
@@ -42,7 +44,7 @@ class Translator:
 
     def script(self, data: dict[str, Any], max_bytes: int) -> tuple[dict[str, Any], dict[str, Any]]:
         """The BCP script and its checklist. An unreadable script is copied as it is."""
-        out = copy.deepcopy(data)
+        out = dict(data)  # only "content" is replaced (see ``fields``)
         try:
             document = parse_script(data["content"], max_bytes=max_bytes)
         except LifeboatError as exc:
