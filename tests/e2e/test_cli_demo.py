@@ -3,6 +3,7 @@ what it printed (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from tests.e2e.lifeboat_process import API, describe, run_lifeboat
@@ -26,14 +27,16 @@ def test_demo_twice_loads_once_then_says_it_was_already_loaded(installation):
     assert re.search(r"│ scripts\s+│ 0\s+│ [1-9]\d*\s+│", second), second
 
 
-def test_printed_credentials_log_in_to_the_server(installation, start_lifeboat):
+def test_the_printed_login_command_gets_a_token_that_reads_the_tenant(installation, start_lifeboat):
     printed = demo(installation)
-    password = re.search(r"password of every demo account: (\S+)", printed).group(1)
+    body = json.loads(re.search(r"auth/login .* -d '(\{.*\})'", printed).group(1))
     tenant_id = int(re.search(r"Primary tenant: .* id (\d+), region na1", printed).group(1))
-    assert "/docs" in printed and "curl" in printed
+    assert "/docs" in printed
     server = start_lifeboat(installation)
-    admin = server.login("admin", password)
+    answer = server.http.post(f"{API}/auth/login", json=body)
+    assert answer.status_code == 200 and answer.json()["tenant"]["id"] == tenant_id, answer.text
+    admin = server.client({"Authorization": f"Bearer {answer.json()['token']}"})
     skills = admin.get(f"{API}/tenants/{tenant_id}/skills", params={"limit": 5})
     assert skills.status_code == 200 and skills.json()["total"] >= 1, skills.text
-    server.login("agent1", password)  # each login asserts its 200
-    server.login("operator", password)
+    server.login("agent1", body["password"])  # each login asserts its 200
+    server.login("operator", body["password"])

@@ -8,6 +8,7 @@ natural key first, so a second run adds nothing and says so.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from time import perf_counter
@@ -196,8 +197,10 @@ def _print_logins(console: Console, summary: DemoSummary) -> None:
     if not summary.operator_created:
         operator += " [existing account: its password was left as it was]"
     accounts = [operator] + [f"{name} ({role})" for name, role in summary.logins.items()]
-    login = ("curl -s -X POST " + API_URL + "/api/v1/auth/login -H 'Content-Type: application/json' "
-             "-d '{\"username\": \"admin\", \"password\": \"" + summary.password + "\"}'")
+    # admin may enter either paired tenant (BCP type multiple): naming the tenant gets a
+    # token at once, where a login without it answers with the tenants to choose from.
+    body = json.dumps({"username": "admin", "password": summary.password, "tenant_id": summary.primary.id})
+    login = f"curl -s -X POST {API_URL}/api/v1/auth/login -H 'Content-Type: application/json' -d '{body}'"
     skills = (f"curl -s '{API_URL}/api/v1/tenants/{summary.primary.id}/skills?limit=5' "
               "-H 'Authorization: Bearer <token from the login answer>'")
     console.print()
@@ -208,6 +211,7 @@ def _print_logins(console: Console, summary: DemoSummary) -> None:
         "  start the server: lifeboat serve (with the same --data-dir), then",
         f"  API docs: {API_URL}/docs",
         f"  log in:   {login}",
+        "            (without tenant_id, admin gets the list of tenants to choose from; agent1 goes straight in)",
         f"  then:     {skills}",
     ]
     for line in lines:
