@@ -235,7 +235,9 @@ class LifeboatServer:
             body["tenant_id"] = tenant_id
         response = self.http.post(f"{API}/auth/login", json=body)
         assert response.status_code == 200, f"login of {username!r} failed: {response.status_code} {response.text}"
-        return self.client({"Authorization": f"Bearer {response.json()['token']}"})
+        answer = response.json()
+        assert "token" in answer, f"login of {username!r} gave no token (a 'multiple' user chooses a tenant_id): {answer}"
+        return self.client({"Authorization": f"Bearer {answer['token']}"})
 
     def operator(self) -> httpx2.Client:
         return self.login(*OPERATOR)
