@@ -164,3 +164,19 @@ def add_bcp_only_user(plan: SyncedPlan) -> None:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def with_region_down(settings: Any, name: str) -> Any:
+    """The same settings with region ``name`` out of reach: on SQLite its file sits in a folder
+    that does not exist, on PostgreSQL nothing listens on its port. (Stopping the shared test
+    server would take every region down at once.)"""
+    import socket
+
+    if settings.directory_url is None or settings.directory_url.startswith("sqlite"):
+        url = f"sqlite:///{settings.data_dir / 'no-such-folder' / f'region-{name}.db'}"
+    else:
+        with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+            probe.bind(("127.0.0.1", 0))
+            url = f"postgresql+psycopg://postgres@127.0.0.1:{probe.getsockname()[1]}/lifeboat_{name}"
+    regions = [r.model_copy(update={"database_url": url}) if r.name == name else r for r in settings.regions]
+    return settings.model_copy(update={"regions": regions, "database_connect_timeout_s": 2})

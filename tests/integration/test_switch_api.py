@@ -10,12 +10,17 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from lifeboat.api.app import create_app
+from lifeboat.bootstrap import build_platform
 from lifeboat.jobs import schedule_due, work_once
 from lifeboat.services import switchover
-from tests.bcp_fixture import SyncedPlan, build_plan
+from lifeboat.services.routing import invalidate_routes
+from tests.bcp_fixture import SyncedPlan, bearer, build_plan, with_region_down
+from tests.conftest import Api
 from tests.shared_platform import shared_api, shared_platform  # noqa: F401
-from tests.sync_fixture import API, entity_url, error_code
+from tests.sync_fixture import API, Http, entity_url, error_code
 
 FAR_FUTURE = datetime(2100, 1, 1, tzinfo=timezone.utc)
 WRONG = "WRONG-WRONG-WRONG-WRONG"
@@ -308,3 +313,45 @@ def test_no_scheduled_run_while_bcp_is_active_and_the_schedule_resumes_on_revert
 
     assert [(r.plan_id, r.trigger) for r in queued] == [(described["id"], "scheduled")]
     assert plan.work(queued[0].id)["trigger"] == "scheduled"
+
+
+# --------------------------------------------------------------------------- primary region down
+
+
+def test_with_the_primary_region_down_an_admin_enters_bcp_switches_and_users_follow(api, platform):
+    """A second server on the same databases cannot reach na1 (the primary's region). Once na1
+    answers again, routing stays on BCP until someone reverts."""
+    plan = build_plan(api, platform)
+    down = build_platform(with_region_down(platform.settings, "na1"))
+    try:
+        with TestClient(create_app(down)) as client:
+            outage = SyncedPlan(Api(client), down, Http(client, plan.ops.headers), plan.primary, plan.bcp, plan.passkey,
+                                plan.ids, plan.usernames, plan.numbers, plan.bcp_only_id)
+            assert {r["name"]: r["status"] for r in client.get(f"{API}/status").json()["regions"]} == {
+                "na1": "down", "eu1": "up"}
+
+            admin = outage.login("admin", plan.bcp_id)
+            assert admin.status_code == 200, admin.text
+            assert admin.json()["tenant"]["id"] == plan.bcp_id
+            switched = outage.switch("bcp", headers=bearer(admin.json()["token"]), tenant_id=plan.bcp_id)
+            assert switched.status_code == 200, switched.text
+            assert switched.json()["readiness"]["status"] == "pass"
+
+            single = outage.login("single")
+            assert single.status_code == 200, single.text
+            assert single.json()["tenant"]["id"] == plan.bcp_id
+            assert (outage.login("none").status_code, error_code(outage.login("none"))) == (403, "bcp_access_denied")
+            assert outage.login("bcp_only").json()["tenant"]["id"] == plan.bcp_id
+            voice = outage.api.get(f"{API}/voice/route", params={"number": plan.numbers["voice"]},
+                                   headers=plan.ops.headers)
+            assert voice.status_code == 200, voice.text
+            assert (voice.json()["tenant_id"], voice.json()["region"]) == (plan.bcp_id, "eu1")
+    finally:
+        down.close()
+
+    # na1 is back (the first server reaches it): nothing switches back by itself.
+    invalidate_routes(platform)  # the route table of a server lives a second at most
+    assert state(plan) == ("bcp", 1)
+    back = plan.api.get(f"{API}/voice/route", params={"number": plan.numbers["voice"]}, headers=plan.ops.headers)
+    assert (back.status_code, back.json()["tenant_id"]) == (200, plan.bcp_id)
+    assert plan.login("single").json()["tenant"]["id"] == plan.bcp_id
