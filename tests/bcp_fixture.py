@@ -102,14 +102,17 @@ class SyncedPlan:
         return made["id"]
 
 
-def build_plan(api: Any, platform: Any, *, bcp_only: bool = True) -> SyncedPlan:
-    """Primary with users, skills, a script and points of contact; paired; first sync done."""
+def build_plan(api: Any, platform: Any, *, bcp_only: bool = True, synced: bool = True) -> SyncedPlan:
+    """Primary with users, skills, a script and points of contact; paired; first sync done
+    (``synced=False``: sync stays off and the BCP tenant empty)."""
     ops = Http(api, api.operator())
     primary = new_tenant(ops, "na1")
     bcp = new_tenant(ops, "eu1")
     plan = SyncedPlan(api, platform, ops, primary, bcp, passkey="")
     _fill_primary(plan)
     plan.passkey = pair(ops, plan.primary_id, plan.bcp_id)
+    if not synced:
+        return plan
     first = enable_sync(ops, plan.primary_id)
     plan.work(first["id"])
     if bcp_only:
