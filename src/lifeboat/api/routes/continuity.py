@@ -37,6 +37,8 @@ def get_readiness(platform: PlatformDep, principal: CurrentPrincipal, tenant_id:
 @router.get("/voice/route", tags=["voice"], summary="Where a dialled number goes now (operator or voice token)")
 def route(platform: PlatformDep, principal: CurrentPrincipal,
           number: Annotated[str, Query(description="E.164, e.g. +15551234567")]) -> dict[str, Any]:
+    if number.startswith(" ") and number[1:].isdigit():  # "?number=+1555…" unencoded: the + arrives as a space
+        number = "+" + number[1:]
     return routing.lookup(platform, principal, number)
 
 
