@@ -154,6 +154,14 @@ def test_a_number_that_is_not_e164_is_422(plan, number):
     assert refused(route(plan, number), 422, "bad_number")
 
 
+def test_a_number_whose_plus_was_not_url_encoded_still_routes(plan):
+    """``?number=+15551234567`` as SPEC §9 writes it: form decoding turns the ``+`` into a space."""
+    response = plan.api.get(f"{ROUTE}?number={plan.numbers['voice']}", headers=plan.ops.headers)
+
+    assert response.status_code == 200, response.text
+    assert response.json()["number"] == plan.numbers["voice"]
+
+
 def test_a_number_is_required(plan):
     assert plan.api.get(ROUTE, headers=plan.ops.headers).status_code == 422
 
