@@ -131,6 +131,18 @@ def test_a_csv_that_is_not_utf8_is_400_and_changes_nothing(plan):
     assert bcp_types(plan, plan.primary_id) == before
 
 
+def test_a_csv_over_5_mb_is_413_and_changes_nothing(plan):
+    before = bcp_types(plan, plan.primary_id)
+    row = f"{plan.usernames['none']},single\n"
+    body = ("username,bcp_type\n" + row * (5 * 1_048_576 // len(row) + 1)).encode()
+
+    response = upload(plan, body)
+
+    assert response.status_code == 413, response.text[:300]
+    assert error_code(response) == "csv_too_large"
+    assert bcp_types(plan, plan.primary_id) == before
+
+
 def test_a_spreadsheet_export_with_a_bom_crlf_quotes_and_spaces_is_read(plan):
     u = plan.usernames
     body = ("\ufeffUsername,BCP_Type\r\n"

@@ -172,6 +172,19 @@ def test_a_malformed_switch_request_is_422_and_changes_nothing(plan, body):
     assert state(plan) == ("primary", 0)
 
 
+def test_a_failing_readiness_does_not_stop_a_switch_and_the_answer_says_so(shared_api, shared_platform):
+    """Switching is the administrator's call: readiness informs it, never blocks it."""
+    plan = build_plan(shared_api, shared_platform, synced=False, bcp_only=False)
+
+    response = plan.switch("bcp")
+
+    assert response.status_code == 200, response.text
+    report = response.json()["readiness"]
+    assert report["status"] == "fail"
+    assert {c["name"]: c["status"] for c in report["checks"]}["last_successful_sync"] == "fail"
+    assert state(plan) == ("bcp", 1)
+
+
 def test_a_switch_flips_the_active_side_raises_the_epoch_and_ends_every_session_of_both_tenants(plan):
     open_sessions = sessions(plan)
     voice = plan.api.post(f"{API}/voice/tokens", json={"name": "carrier"}, headers=plan.ops.headers).json()["token"]
