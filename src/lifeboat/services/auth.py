@@ -2,13 +2,21 @@
 
 Tokens are random and shown once; the directory keeps only their SHA-256. Passwords are
 argon2 hashes, checked against the record of the tenant being entered.
+
+Sessions that belong to no tenant (voice-edge and operator tokens) are remembered in the
+process for ``SESSION_CACHE_TTL_S``: the voice edge asks for a route on every call, and
+reading its session each time was most of the cost of a lookup over HTTP. A logout in
+this process forgets the token at once; one on another replica is seen there within the
+TTL (the same delay as the routing table's). User sessions are always read, so a switch
+ends them on every replica at once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
 
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -22,6 +30,9 @@ from lifeboat.store.region import EntityRepo
 from lifeboat.store.tables import directory_audit, now
 
 BAD_CREDENTIALS = "Unknown username or wrong password."
+SESSION_CACHE = "sessions"
+SESSION_CACHE_TTL_S = 1.0
+SESSION_CACHE_SIZE = 10_000
 
 
 def hash_token(token: str) -> str:
@@ -85,6 +96,7 @@ def open_session(platform: Platform, principal: Principal, ttl: timedelta | None
 def logout(platform: Platform, principal: Principal) -> None:
     with platform.directory.write() as conn:
         SessionRepo(conn).end(principal.token_hash)
+    platform.caches.get(SESSION_CACHE, {}).pop(principal.token_hash, None)
 
 
 def authenticate(platform: Platform, token: str | None) -> Principal:
@@ -92,6 +104,9 @@ def authenticate(platform: Platform, token: str | None) -> Principal:
     if not token:
         raise NotAuthenticated("Log in and send 'Authorization: Bearer <token>'.", code="not_authenticated")
     token_hash = hash_token(token)
+    remembered = _remembered(platform, token_hash)
+    if remembered is not None:
+        return remembered
     with platform.directory.read() as conn:
         session = SessionRepo(conn).get(token_hash)
         tenant = TenantRepo(conn).get(session.tenant_id) if session and session.tenant_id else None
@@ -100,11 +115,30 @@ def authenticate(platform: Platform, token: str | None) -> Principal:
     if session.expires_at <= now():
         raise NotAuthenticated("The session has expired; log in again.", code="session_expired")
     if session.kind in ("operator", "voice"):
-        return Principal(session.kind, session.principal_id, session.name, token_hash=token_hash)
+        principal = Principal(session.kind, session.principal_id, session.name, token_hash=token_hash)
+        _remember(platform, principal, session.expires_at)
+        return principal
     user = _user_by_id(platform, tenant, session.principal_id) if tenant else None
     if user is None or not user.data.get("is_active", True):
         raise NotAuthenticated("This user no longer exists or is inactive.", code="invalid_token")
     return Principal("user", user.id, session.name, tenant.id, user_permissions(platform, tenant, user), token_hash)
+
+
+def _remembered(platform: Platform, token_hash: str) -> Principal | None:
+    entry = platform.caches.get(SESSION_CACHE, {}).get(token_hash)
+    if entry is None:
+        return None
+    principal, expires_at, read_at = entry
+    if time.monotonic() - read_at > SESSION_CACHE_TTL_S or expires_at <= now():
+        return None  # read it again: ended, expired or still there
+    return principal
+
+
+def _remember(platform: Platform, principal: Principal, expires_at: datetime) -> None:
+    cache = platform.caches.setdefault(SESSION_CACHE, {})
+    if len(cache) >= SESSION_CACHE_SIZE:
+        cache.clear()  # crude but bounded; it refills from the directory within a second
+    cache[principal.token_hash] = (principal, expires_at, time.monotonic())
 
 
 def _user_by_id(platform: Platform, tenant: Tenant, user_id: int) -> Entity | None:
