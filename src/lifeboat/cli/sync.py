@@ -114,7 +114,10 @@ def checklist(tenant: TenantOpt = None, data_dir: DataDir = None, config: Config
     except LifeboatError as exc:
         fail(exc)
     if todo:
-        items = [i for i in items if i["status"] in ("unresolved", "possible_id", "unreadable") or not i.get("written", True)]
+        # To look at: what could not be remapped, free-text ids, and ids kept as they were
+        # (script_ids: keep). Names, paths, variables and Default ("unchanged") need nothing.
+        items = [i for i in items if i["status"] in ("unresolved", "possible_id", "unreadable")
+                 or (i["status"] == "remapped" and not i.get("written", True))]
     table = Table("script", "action", "property", "primary", "BCP", "status", title=f"{len(items)} references")
     for i in items:
         status = i["status"] if i.get("written", True) or i["status"] != "remapped" else "to fix (keep)"
