@@ -144,7 +144,9 @@ class _Planner:
         found = self.free_bcp.get((row.type, key))
         complete = _complete(notes)
         drift = ("deleted_in_bcp",) if recreate else ()
-        if found is not None and not self.options.adopt:
+        # The business unit (a singleton) is in every tenant from its creation: it is always
+        # the one to update, whichever run first selects its type.
+        if found is not None and not self.options.adopt and not ENTITY_TYPES[row.type].singleton:
             self.plan.failed.append({
                 "code": "natural_key_taken", "type": row.type, "primary_id": row.id, "bcp_id": None, "name": key,
                 "existing_bcp_id": found,
