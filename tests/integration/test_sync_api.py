@@ -542,13 +542,17 @@ def test_the_dry_run_lists_every_change_per_entity_and_writes_nothing(platform, 
 # ------------------------------------------------------------------------------ safety
 
 
-def test_deleting_over_30_percent_of_synced_skills_holds_the_run_until_forced(platform, ops):
+@pytest.mark.parametrize("removal", ["deleted", "deactivated"])
+def test_removing_over_30_percent_of_synced_skills_holds_the_run_until_forced(platform, ops, removal):
     primary, bcp = paired(ops)
     extra = [ops.call("POST", primary.url("skills"), json={"name": f"Queue {n}"}, expect=201)["id"] for n in range(9)]
     enable_sync(ops, primary.id)
     work(platform)
     for skill_id in extra[:4]:  # 4 of 12 synced skills: 33%
-        ops.call("DELETE", primary.url("skills", skill_id), expect=204)
+        if removal == "deleted":
+            ops.call("DELETE", primary.url("skills", skill_id), expect=204)
+        else:
+            ops.call("PATCH", primary.url("skills", skill_id), json={"is_active": False})
     before = bcp_state(ops, primary.id, bcp["id"])
 
     held = run_now(ops, platform, primary.id)
@@ -564,8 +568,8 @@ def test_deleting_over_30_percent_of_synced_skills_holds_the_run_until_forced(pl
     forced = run_now(ops, platform, primary.id, force=True)
 
     assert forced["status"] == "succeeded" and forced["force"] is True
-    assert change_counts(forced) == {"skills": {"deleted": 4}}
-    assert len(read_tenant(ops, bcp["id"])["skills"]) == 8
+    assert change_counts(forced) == {"skills": {removal: 4}}
+    assert len([s for s in read_tenant(ops, bcp["id"])["skills"].values() if s["is_active"]]) == 8
     assert_bcp_mirrors_primary(ops, primary.id, bcp["id"], script_refs=primary.script_refs)
 
 
@@ -625,3 +629,159 @@ def test_two_skills_that_swap_names_in_the_primary_swap_them_in_bcp(platform, op
     assert run["status"] == "succeeded" and change_counts(run) == {"skills": {"updated": 2}}, run
     mirror = assert_bcp_mirrors_primary(ops, primary.id, bcp["id"], script_refs=primary.script_refs)
     assert (mirror.bcp_of("skills", billing)["name"], mirror.bcp_of("skills", support)["name"]) == ("Support", "Billing")
+
+
+# ------------------------------------------------------------------- more of what a run does
+
+
+def test_custom_mode_syncs_the_chosen_types_and_reports_references_it_cannot_resolve(platform, ops):
+    primary, bcp = paired(ops)
+    first = enable_sync(ops, primary.id, mode="custom", entity_types=["skills", "agent-settings"])
+    work(platform)
+
+    run = get_run(ops, primary.id, first["id"])
+
+    assert run["status"] == "succeeded"
+    assert change_counts(run) == {"skills": {"created": 3}, "agent-settings": {"failed": 1}}
+    unresolved = {(w["type"], w["primary_id"], w["field"], w["primary_value"]) for w in run["warnings"]
+                  if w["code"] == "unresolved_reference"}
+    billing, support = primary.of("skills", "billing"), primary.of("skills", "support")
+    assert unresolved == {
+        ("skills", billing, "hours_of_operation_id", primary.of("hours-of-operation", "weekdays")),
+        ("skills", billing, "disposition_ids", primary.of("dispositions", "resolved")),
+        ("skills", billing, "disposition_ids", primary.of("dispositions", "escalated")),
+        ("skills", support, "hours_of_operation_id", primary.of("hours-of-operation", "weekend")),
+        ("skills", support, "disposition_ids", primary.of("dispositions", "resolved")),
+    }
+    # A required reference that cannot be resolved fails that entity, with the reason.
+    assert [(e["code"], e["type"], e["field"]) for e in run["errors"]] == [("unresolved_reference", "agent-settings", "user_id")]
+    state = read_tenant(ops, bcp["id"])
+    assert {t for t, entities in state.items() if entities} == {"business-unit", "skills"}
+    assert all((s["hours_of_operation_id"], s["disposition_ids"]) == (None, []) for s in state["skills"].values())
+
+    put_settings(ops, primary.id, mode="default")  # every type: the next run compares everything
+    run = run_now(ops, platform, primary.id)
+    assert run["status"] == "succeeded" and run["errors"] == [] and run["warnings"] == []
+    assert change_counts(run)["skills"] == {"updated": 2}  # their references are filled in now
+    assert_bcp_mirrors_primary(ops, primary.id, bcp["id"], script_refs=primary.script_refs)
+
+    # Back to skills only: references still resolve through the existing correlations, and
+    # the types no longer selected are left as they are in BCP.
+    put_settings(ops, primary.id, mode="custom", entity_types=["skills"])
+    ops.call("PATCH", primary.url("skills", billing), json={"disposition_ids": [primary.of("dispositions", "resolved")]})
+    ops.call("DELETE", primary.url("dispositions", primary.of("dispositions", "escalated")), expect=204)
+    run = run_now(ops, platform, primary.id)
+    assert change_counts(run) == {"skills": {"updated": 1}} and run["warnings"] == []
+    corr = correlation_map(ops, primary.id)
+    bcp_billing = ops.get(entity_url(bcp["id"], "skills", corr[("skills", billing)]))
+    assert bcp_billing["disposition_ids"] == [corr[("dispositions", primary.of("dispositions", "resolved"))]]
+    assert ("dispositions", primary.of("dispositions", "escalated")) in corr  # not selected: not deleted
+    assert corr[("dispositions", primary.of("dispositions", "escalated"))] in read_tenant(ops, bcp["id"])["dispositions"]
+
+
+def test_password_and_file_content_changes_are_carried(platform, ops):
+    primary, bcp, _ = synced(ops, platform)
+    agent = primary.of("users", "agent")
+    ops.call("PATCH", primary.url("users", agent), json={"password": "a-brand-new-password"})
+    ops.call("PATCH", primary.url("files", primary.of("files", "welcome")),
+             json={"content": base64.b64encode(b"RIFF new prompt").decode()})
+
+    run = run_now(ops, platform, primary.id)
+
+    assert change_counts(run) == {"users": {"updated": 1}, "files": {"updated": 1}}
+    corr = correlation_map(ops, primary.id)
+    new_hash = stored_entity(platform, primary.id, "users", agent).data["password_hash"]
+    assert stored_entity(platform, bcp["id"], "users", corr[("users", agent)]).data["password_hash"] == new_hash
+    bcp_file = ops.get(entity_url(bcp["id"], "files", corr[("files", primary.of("files", "welcome"))]))
+    assert base64.b64decode(bcp_file["content"]) == b"RIFF new prompt" and bcp_file["size"] == len(b"RIFF new prompt")
+    assert_bcp_mirrors_primary(ops, primary.id, bcp["id"], script_refs=primary.script_refs)
+
+
+def test_a_voice_point_of_contact_turned_digital_leaves_bcp_and_a_chat_one_turned_voice_arrives(platform, ops):
+    primary, bcp, _ = synced(ops, platform)
+    voice, chat = primary.of("points-of-contact", "voice"), primary.of("points-of-contact", "chat")
+    ops.call("PATCH", primary.url("points-of-contact", voice), json={"channel": "sms"})
+    ops.call("PATCH", primary.url("points-of-contact", chat), json={"channel": "voice", "address": "+15550001111"})
+
+    run = run_now(ops, platform, primary.id)
+
+    assert change_counts(run) == {"points-of-contact": {"created": 1, "deleted": 1}}
+    mirror = assert_bcp_mirrors_primary(ops, primary.id, bcp["id"], script_refs=primary.script_refs)
+    assert [p["address"] for p in mirror.bcp["points-of-contact"].values()] == ["+15550001111"]
+
+
+def test_after_the_first_run_a_bcp_only_entity_is_never_adopted(platform, ops):
+    primary, bcp, _ = synced(ops, platform)
+    own = ops.call("POST", entity_url(bcp["id"], "dispositions"), json={"name": "Callback"}, expect=201)
+    made = ops.call("POST", primary.url("dispositions"), json={"name": "Callback", "classification": "positive"}, expect=201)
+
+    run = run_now(ops, platform, primary.id)
+
+    assert change_counts(run) == {"dispositions": {"failed": 1}}
+    assert [(e["code"], e["primary_id"]) for e in run["errors"]] == [("natural_key_taken", made["id"])]
+    assert ops.get(entity_url(bcp["id"], "dispositions", own["id"])) == own
+    assert ("dispositions", made["id"]) not in correlation_map(ops, primary.id)
+
+
+def test_a_deletion_that_a_bcp_only_entity_still_needs_is_refused_and_reported(platform, ops):
+    primary, bcp, _ = synced(ops, platform)
+    corr = correlation_map(ops, primary.id)
+    escalated = primary.of("dispositions", "escalated")
+    local = ops.call("POST", entity_url(bcp["id"], "skills"), expect=201,
+                     json={"name": "BCP overflow", "disposition_ids": [corr[("dispositions", escalated)]]})
+    ops.call("PATCH", primary.url("skills", primary.of("skills", "billing")),
+             json={"disposition_ids": [primary.of("dispositions", "resolved")]})
+    ops.call("DELETE", primary.url("dispositions", escalated), expect=204)
+
+    run = run_now(ops, platform, primary.id)
+
+    assert run["status"] == "succeeded"
+    assert change_counts(run) == {"skills": {"updated": 1}, "dispositions": {"failed": 1}}
+    assert [(e["code"], e["primary_id"], e["bcp_id"]) for e in run["errors"]] == [
+        ("in_use_by_bcp_entity", escalated, corr[("dispositions", escalated)])]
+    assert ops.get(entity_url(bcp["id"], "skills", local["id"])) == local
+    assert ops.get(entity_url(bcp["id"], "dispositions", corr[("dispositions", escalated)]))["name"] == "Escalated"
+
+
+def test_a_stored_script_that_cannot_be_read_is_copied_and_reported_without_stopping_the_run(platform, ops):
+    primary, bcp = paired(ops)
+    region = platform.region("na1")
+    with region.db.write() as conn:  # stored before the rules tightened: it would be refused today
+        from lifeboat.domain.entities import Entity
+        from lifeboat.store.tables import now
+
+        repo = EntityRepo(conn, region.id_block)
+        broken = Entity(repo.new_ids()[0], primary.id, "scripts",
+                        {"path": "Legacy/Broken", "media_type": "voice", "content": "{not json", "is_active": True},
+                        now(), now())
+        repo.insert(broken)
+    first = enable_sync(ops, primary.id)
+    work(platform)
+
+    run = get_run(ops, primary.id, first["id"])
+
+    assert run["status"] == "succeeded" and run["counts"]["scripts"]["created"] == 2
+    assert [(w["code"], w["primary_id"]) for w in run["warnings"]] == [("script_unreadable", broken.id)]
+    corr = correlation_map(ops, primary.id)
+    assert ops.get(entity_url(bcp["id"], "scripts", corr[("scripts", broken.id)]))["content"] == "{not json"
+    unreadable = [i for i in ops.get(bcp_url(primary.id, "/script-checklist"))["items"] if i["script"] == "Legacy/Broken"]
+    assert [(i["status"], i["primary_script_id"]) for i in unreadable] == [("unreadable", broken.id)]
+
+
+def test_runs_are_listed_newest_first_and_correlations_filter_by_type(platform, ops):
+    primary, bcp, first = synced(ops, platform)
+    second = run_now(ops, platform, primary.id)
+    other, _, _ = synced(ops, platform)
+    others_run = ops.get(bcp_url(other.id, "/sync-runs"))["items"][0]
+
+    history = ops.get(bcp_url(bcp["id"], "/sync-runs"))
+    assert [r["id"] for r in history["items"]] == [second["id"], first["id"]] and history["total"] == 2
+    assert ops.get(bcp_url(primary.id, "/sync-runs"), limit=1, offset=1)["items"][0]["id"] == first["id"]
+    missing = ops.request("GET", bcp_url(primary.id, f"/sync-runs/{others_run['id']}"))
+    assert missing.status_code == 404 and error_code(missing) == "sync_run_not_found"
+
+    skills = ops.get(bcp_url(primary.id, "/correlations"), type="skills")
+    assert skills["total"] == 3 and {c["type"] for c in skills["items"]} == {"skills"}
+    assert {c["name"] for c in skills["items"]} == {"Billing", "Support", "Chat sales"}
+    unknown = ops.request("GET", bcp_url(primary.id, "/correlations"), params={"type": "queues"})
+    assert unknown.status_code == 404 and error_code(unknown) == "unknown_entity_type"
