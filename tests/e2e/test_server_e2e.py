@@ -443,7 +443,8 @@ def test_hostile_xml_script_is_refused_and_the_server_stays_healthy(lifeboat_ser
     response = ops.post(cc.url("scripts"), json={"path": "Evil/Laughs", "content": document})
     patch = ops.patch(cc.url("scripts", cc.id("scripts")), json={"content": document})
 
-    assert time.monotonic() - started < 10, "the document must be refused, not expanded"
+    # Expanding it would take 3 GB and minutes; refusing it takes milliseconds.
+    assert time.monotonic() - started < 30, "the document must be refused, not expanded"
     for refused in (response, patch):
         assert refused.status_code == 400, refused.text
         assert error_code(refused) == "hostile_xml"
