@@ -26,3 +26,8 @@ def block_range(block: int) -> tuple[int, int]:
 
 def block_of(entity_id: int) -> int:
     return entity_id >> BLOCK_BITS
+
+
+def is_id(value: int) -> bool:
+    """Whether ``value`` lies in the id space; nothing outside it can exist (or fit a BIGINT)."""
+    return 0 < value <= MAX_ID

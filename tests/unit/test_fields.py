@@ -230,3 +230,36 @@ def test_script_content_is_a_json_object_or_xml_text():
 
 def test_a_settings_object_must_be_an_object():
     assert code_of(f.json_object(), ["a"]) == "not_an_object"
+
+
+# --- text a database can store ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["a\x00b", "\ud800", {"key\x00": 1}, {"k": ["ok", {"deep": "\udfff"}]}])
+def test_nul_characters_and_unpaired_surrogates_anywhere_in_a_value_are_refused(value):
+    with pytest.raises(f.FieldError) as caught:
+        f.storable(value)
+    assert caught.value.code == "bad_text"
+
+
+def test_text_with_a_nul_is_refused_by_the_text_check():
+    assert code_of(f.text(), "Bill\x00ing") == "bad_text"
+
+
+def test_a_deeply_nested_value_is_checked_without_recursion():
+    value: object = "\x00"
+    for _ in range(5000):
+        value = [value]
+    with pytest.raises(f.FieldError):
+        f.storable(value)
+
+
+def test_ordinary_unicode_including_astral_characters_is_storable():
+    value = {"name": "Facturación 請求 🚀", "list": ["\t", "\n"]}
+
+    assert f.storable(value) is value
+
+
+@pytest.mark.parametrize("value", [2**53, 2**63, 10**30])
+def test_a_reference_beyond_the_id_space_is_refused(value):
+    assert code_of(f.reference(), value) == "bad_reference"

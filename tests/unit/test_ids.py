@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lifeboat.ids import BLOCK_SIZE, DIRECTORY_BLOCK, MAX_BLOCK, MAX_ID, block_of, block_range
+from lifeboat.ids import BLOCK_SIZE, DIRECTORY_BLOCK, MAX_BLOCK, MAX_ID, block_of, block_range, is_id
 
 
 def test_the_largest_id_is_exact_in_javascript():
@@ -48,3 +48,9 @@ def test_consecutive_blocks_leave_no_gap():
 def test_a_block_outside_the_id_space_is_refused(block):
     with pytest.raises(ValueError, match="outside"):
         block_range(block)
+
+
+@pytest.mark.parametrize(("value", "expected"), [(1, True), (MAX_ID, True), (0, False), (-1, False),
+                                                 (MAX_ID + 1, False), (2**63, False)])
+def test_is_id_says_whether_a_number_lies_in_the_id_space(value, expected):
+    assert is_id(value) is expected

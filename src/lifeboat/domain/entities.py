@@ -207,7 +207,7 @@ def validate(kind: EntityType, payload: Any, *, current: dict[str, Any] | None =
     for spec in kind.fields:
         if spec.name in payload:
             try:
-                out[spec.name] = spec.spec.check(payload[spec.name])
+                out[spec.name] = spec.spec.check(f.storable(payload[spec.name]))
             except f.FieldError as exc:
                 errors.append({"field": spec.name, "code": exc.code, "message": exc.message})
         elif current is None and spec.required:

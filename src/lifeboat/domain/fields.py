@@ -15,6 +15,8 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from lifeboat.ids import is_id
+
 Check = Callable[[Any], Any]
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
@@ -40,11 +42,36 @@ class Spec:
     schema: dict[str, Any]
 
 
+def storable(value: Any) -> Any:
+    """``value`` if every string in it (keys too) can be stored: PostgreSQL refuses NUL
+    characters and no UTF-8 encoder takes an unpaired surrogate, yet both are valid JSON."""
+    stack = [value]
+    while stack:  # a loop, not recursion: a script may nest deeply
+        item = stack.pop()
+        if isinstance(item, str):
+            _check_storable_text(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return value
+
+
+def _check_storable_text(text: str) -> None:
+    if "\x00" in text:
+        raise FieldError("bad_text", "must not contain NUL characters")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise FieldError("bad_text", "must not contain unpaired UTF-16 surrogates") from None
+
+
 def text(max_len: int = 200, *, min_len: int = 1) -> Spec:
     def check(value: Any) -> str:
         if not isinstance(value, str):
             raise FieldError("not_a_string", "must be a string")
-        value = value.strip()
+        value = storable(value).strip()
         if not min_len <= len(value) <= max_len:
             raise FieldError("bad_length", f"must be {min_len} to {max_len} characters")
         return value
@@ -180,8 +207,8 @@ def reference() -> Spec:
     def check(value: Any) -> int | None:
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise FieldError("bad_reference", "must be an entity id (positive integer) or null")
+        if isinstance(value, bool) or not isinstance(value, int) or not is_id(value):
+            raise FieldError("bad_reference", "must be an entity id (positive integer below 2**53) or null")
         return value
 
     return Spec(check, {"type": ["integer", "null"]})

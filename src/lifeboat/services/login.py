@@ -14,6 +14,7 @@ from typing import Any
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import BCP, PRIMARY, Principal, decide_login
 from lifeboat.domain.entities import Entity
+from lifeboat.domain.fields import FieldError, storable
 from lifeboat.errors import Forbidden, Invalid, NotAuthenticated, Unavailable
 from lifeboat.services.auth import BAD_CREDENTIALS, open_session, user_permissions, verify_password
 from lifeboat.store.audit import AuditRepo
@@ -54,6 +55,10 @@ class _Attempt:
 def login(platform: Platform, username: Any, password: Any, tenant_id: Any = None) -> LoginResult:
     if not isinstance(username, str) or not isinstance(password, str) or not username.strip():
         raise Invalid("username and password are required strings.", code="validation_failed")
+    try:  # no stored name holds such text, and neither the databases nor argon2 take it
+        storable([username, password])
+    except FieldError as exc:
+        raise Invalid(f"username and password {exc.message}.", code="validation_failed") from None
     if tenant_id is not None and (isinstance(tenant_id, bool) or not isinstance(tenant_id, int)):
         raise Invalid("tenant_id must be a tenant id.", code="validation_failed")
     name = username.strip()

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from lifeboat.ids import DIRECTORY_BLOCK
+from lifeboat.ids import DIRECTORY_BLOCK, is_id
 from lifeboat.store.counter import take_ids
 from lifeboat.store.tables import directory_id_counter, login_index, now, operators, sessions, tenants
 
@@ -50,6 +50,8 @@ class TenantRepo:
         return Tenant(tenant_id, name, region, created)
 
     def get(self, tenant_id: int) -> Tenant | None:
+        if not is_id(tenant_id):  # e.g. a path id too large for the column
+            return None
         row = self.conn.execute(select(tenants).where(tenants.c.id == tenant_id)).first()
         return Tenant(row.id, row.name, row.region, row.created_at) if row else None
 

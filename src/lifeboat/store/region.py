@@ -9,6 +9,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 from sqlalchemy import Row as SqlRow
 
 from lifeboat.domain.entities import ENTITY_TYPES, Entity
+from lifeboat.ids import is_id
 from lifeboat.store.counter import take_ids
 from lifeboat.store.tables import entities, region_id_counter
 from lifeboat.sync.model import Row
@@ -41,6 +42,8 @@ class EntityRepo:
         return take_ids(self.conn, region_id_counter, self.id_block, count)
 
     def get(self, tenant_id: int, type_: str, entity_id: int) -> Entity | None:
+        if not is_id(entity_id):  # e.g. a path id too large for the column
+            return None
         row = self.conn.execute(select(entities).where(
             entities.c.tenant_id == tenant_id, entities.c.type == type_, entities.c.id == entity_id,
         )).first()
