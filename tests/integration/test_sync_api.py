@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from lifeboat.jobs import schedule_due, work_once
+from lifeboat.services import sync as sync_service
 from lifeboat.store.directory import TenantRepo
 from lifeboat.store.plans import PlanRepo, RunRepo, SyncRun
 from lifeboat.store.region import EntityRepo
@@ -785,3 +786,30 @@ def test_runs_are_listed_newest_first_and_correlations_filter_by_type(platform, 
     assert {c["name"] for c in skills["items"]} == {"Billing", "Support", "Chat sales"}
     unknown = ops.request("GET", bcp_url(primary.id, "/correlations"), params={"type": "queues"})
     assert unknown.status_code == 404 and error_code(unknown) == "unknown_entity_type"
+
+
+def test_an_edit_in_bcp_while_a_run_is_applying_is_kept_and_decided_by_the_next_run(platform, ops, monkeypatch):
+    primary, bcp, _ = synced(ops, platform)
+    corr = correlation_map(ops, primary.id)
+    support = primary.of("skills", "support")
+    ops.call("PATCH", primary.url("skills", support), json={"name": "Support (primary)"})
+    real_apply = sync_service.apply_plan
+
+    def edited_meanwhile(*args: Any, **kwargs: Any) -> Any:  # the run has planned; someone edits BCP
+        ops.call("PATCH", entity_url(bcp["id"], "skills", corr[("skills", support)]), json={"name": "Support (BCP)"})
+        return real_apply(*args, **kwargs)
+
+    monkeypatch.setattr(sync_service, "apply_plan", edited_meanwhile)
+    run = run_now(ops, platform, primary.id)
+    monkeypatch.setattr(sync_service, "apply_plan", real_apply)
+
+    assert run["status"] == "succeeded"
+    assert change_counts(run) == {"skills": {"failed": 1}}
+    assert [(e["code"], e["primary_id"]) for e in run["errors"]] == [("changed_during_sync", support)]
+    assert ops.get(entity_url(bcp["id"], "skills", corr[("skills", support)]))["name"] == "Support (BCP)"
+
+    after = run_now(ops, platform, primary.id)
+
+    assert change_counts(after) == {"skills": {"updated": 1}}
+    assert [(d["bcp_id"], d["fields"]) for d in after["drift"]] == [(corr[("skills", support)], ["name"])]
+    assert_bcp_mirrors_primary(ops, primary.id, bcp["id"], script_refs=primary.script_refs)
