@@ -173,7 +173,7 @@ def send_email(platform: Platform, to: str, event: str, payload: dict[str, Any])
     message = EmailMessage()
     message["From"] = settings.smtp_from
     message["To"] = to
-    message["Subject"] = f"[lifeboat] {event.replace('_', ' ')}: {payload.get('summary', '')}".strip()
+    message["Subject"] = f"[lifeboat] {event}: {payload.get('summary', '')}".strip()
     message.set_content(json.dumps(payload, indent=2, sort_keys=True))
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.alert_timeout_s) as smtp:
         if settings.smtp_starttls:
