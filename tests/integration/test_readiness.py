@@ -188,3 +188,15 @@ def test_readiness_works_with_the_primary_region_down(plan, shared_platform):
 
     assert report.status_code == 200, report.text
     assert report.json()["status"] == "pass"
+
+
+def test_a_run_that_found_the_bcp_tenant_active_does_not_count_as_the_last_run(plan, shared_platform):
+    from lifeboat.jobs import work_once
+
+    assert plan.api.post(plan.url("/sync-runs"), headers=plan.ops.headers).status_code == 202  # queued, not yet run
+    assert plan.switch("bcp").status_code == 200
+    assert work_once(shared_platform).report["errors"][0]["code"] == "sync_paused"
+    assert plan.switch("primary").status_code == 200
+
+    found = checks(readiness(plan))["last_run"]
+    assert (found["status"], found["run_status"]) == ("pass", "succeeded")

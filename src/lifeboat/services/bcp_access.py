@@ -93,11 +93,11 @@ def _row_error(row: list[str], username: str, value: str, users: dict[str, Any],
 
 
 def access_counts(region: Region, tenant_id: int) -> dict[str, int] | None:
-    """Users with single and multiple BCP access (billing weight); None if the region is down."""
+    """Active users with single and multiple BCP access (billing weight); None if the region is down."""
     try:
         with region.db.read() as conn:
             users = EntityRepo(conn, region.id_block).all_of(tenant_id, ["users"], with_content=False)
     except Unavailable:
         return None
-    counts = Counter(u.data.get("bcp_type", "none") for u in users)
+    counts = Counter(u.data.get("bcp_type", "none") for u in users if u.data.get("is_active", True))
     return {"single": counts["single"], "multiple": counts["multiple"], "total": counts["single"] + counts["multiple"]}

@@ -84,13 +84,13 @@ def _sides(repo: TenantRepo, home: Tenant | None, plan: BcpPlan | None) -> dict[
     return {PRIMARY: repo.get(plan.primary_tenant_id), BCP: repo.get(plan.bcp_tenant_id)}
 
 
+FOREIGN = "foreign"  # a tenant_id that is neither tenant of the user's plan
+
+
 def _requested_side(attempt: _Attempt, tenant_id: int | None) -> str | None:
     if tenant_id is None:
         return None
-    for side, tenant in attempt.tenants.items():
-        if tenant.id == tenant_id:
-            return side
-    _deny(attempt, f"Tenant {tenant_id} is not a tenant of this user.")
+    return next((side for side, tenant in attempt.tenants.items() if tenant.id == tenant_id), FOREIGN)
 
 
 def _user_login(attempt: _Attempt, tenant_id: int | None) -> LoginResult:
@@ -98,20 +98,23 @@ def _user_login(attempt: _Attempt, tenant_id: int | None) -> LoginResult:
     origin = BCP if plan and attempt.home.id == plan.bcp_tenant_id else PRIMARY
     active = plan.active_side if plan else None
     deciding_side, deciding = _deciding_record(attempt, origin, active)
-    _check_password(attempt, deciding, deciding_side)
-    requested = _requested_side(attempt, tenant_id)  # after the password: no refusal without credentials
+    requested = _requested_side(attempt, tenant_id)
     decision = decide_login(bcp_type=deciding.data.get("bcp_type", "none"), active_side=active, origin=origin,
-                            requested=requested)
+                            requested=None if requested == FOREIGN else requested)
+    entering = decision.enter if requested != FOREIGN and not decision.denied else None
+    user = (deciding if entering == deciding_side else attempt.record(entering)) if entering else None
+    # The password of the tenant entered decides; with nothing to enter (a refusal, a choice),
+    # the active tenant's. Either way a wrong password is 401 before any refusal is told.
+    _check_password(attempt, user or deciding, entering if user else deciding_side)
+    if requested == FOREIGN:
+        _deny(attempt, f"Tenant {tenant_id} is not a tenant of this user.")
     if decision.denied:
         _deny(attempt, decision.denied)
     if decision.choose:
         return LoginResult(choose=_choices(attempt))
-    user = attempt.record(decision.enter) if decision.enter != deciding_side else deciding
     if user is None:
-        _deny(attempt, f"This user has not been synced to the {decision.enter} tenant yet.")
-    if user is not deciding:
-        _check_password(attempt, user, decision.enter)
-    tenant = attempt.tenants[decision.enter]
+        _deny(attempt, f"This user has not been synced to the {entering} tenant yet.")
+    tenant = attempt.tenants[entering]
     principal = Principal("user", user.id, attempt.username, tenant.id, user_permissions(attempt.platform, tenant, user))
     return LoginResult(open_session(attempt.platform, principal), principal, tenant, user)
 

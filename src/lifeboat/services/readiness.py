@@ -46,7 +46,8 @@ def _sync_checks(platform: Platform, view: PlanView) -> list[dict[str, Any]]:
     with platform.directory.read() as conn:
         runs = RunRepo(conn)
         last_ok = runs.last(view.plan.id, ("succeeded",))
-        last = runs.last(view.plan.id, ("succeeded", "failed", "held"))
+        last = next((r for r in runs.page(view.plan.id, limit=20, offset=0)[0]
+                     if r.status in ("succeeded", "failed", "held") and not _paused(r)), None)
     period = _period(view.plan.sync_settings.get("schedule", {}))
     if last_ok is None or last_ok.finished_at is None:
         age_check = _check("last_successful_sync", "fail", "The BCP tenant has never been synced.", {"at": None, "age_s": None})
@@ -63,6 +64,12 @@ def _sync_checks(platform: Platform, view: PlanView) -> list[dict[str, Any]]:
         run_check = _check("last_run", status, f"Last run {last.id} {last.status}" + (f" with {errors} errors." if errors else "."),
                            {"run_id": last.id, "run_status": last.status, "errors": errors})
     return [age_check, run_check]
+
+
+def _paused(run) -> bool:  # noqa: ANN001
+    """A run that found the BCP tenant active wrote nothing and says nothing about readiness."""
+    errors = (run.report or {}).get("errors") or [{}]
+    return run.status == "failed" and errors[0].get("code") == "sync_paused"
 
 
 def _period(schedule: dict[str, Any]) -> timedelta:
