@@ -20,7 +20,10 @@ and prints:
   ``route_cache_ttl_s`` of 1 s so the table rebuilds are in the steady state; also with
   the table warm (no rebuild), and the time of one rebuild;
 - routing over HTTP: one ``lifeboat serve`` process on a free loopback port, driven by
-  ``wrk`` (Debian package ``wrk``) with a voice token over the routable voice numbers.
+  ``wrk`` (Debian package ``wrk``) with a voice token over the routable voice numbers:
+  requests per second, latency, and the server's CPU time per request (wrk and the server
+  share the host, and other work on it slows every figure; 1000 / that CPU time is what
+  one free core would serve).
 
 Figures are printed, never asserted; the targets of issue 4 are said to be met or not.
 """
@@ -41,18 +44,20 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from time import perf_counter
+from typing import Any
 
 import uvicorn
+from argon2 import PasswordHasher
 from rich.console import Console
 from rich.table import Table
 
 from lifeboat.bootstrap import Platform, build_platform, migrate_platform
-from lifeboat.config import RegionSettings, Settings
+from lifeboat.config import Settings
 from lifeboat.domain.access import Principal
 from lifeboat.errors import Conflict, NotFound
 from lifeboat.jobs import work_once
@@ -68,11 +73,11 @@ from lifeboat.store.region import EntityRepo
 from lifeboat.store.tables import now
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # for tests.postgres_server, imported when PostgreSQL is measured
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]  # for foundation and the tests.postgres_server it uses
 
-POSTGRES_URL_ENV = "LIFEBOAT_BENCH_POSTGRES_URL"
 TARGETS = {"switch_ms": 200, "route_per_s": 20_000, "http_per_s": 1_500}
 BENCH_OPERATOR = Principal("operator", 0, "bench")
+Say = Callable[[str], None]
 UNKNOWN_NUMBERS = [f"+1999555{i:04d}" for i in range(50)]
 
 
@@ -103,7 +108,7 @@ class TimedHasher:
     """The platform's PasswordHasher, timing each verify (the passkey check of a switch):
     wall time, and the CPU time of its threads (what it would take on an idle host)."""
 
-    def __init__(self, hasher):
+    def __init__(self, hasher: PasswordHasher):
         self._hasher, self.verify_s, self.verify_cpu_s = hasher, 0.0, 0.0
 
     def verify(self, hash_: str, password: str) -> bool:
@@ -114,14 +119,14 @@ class TimedHasher:
             self.verify_s += perf_counter() - started
             self.verify_cpu_s += time.process_time() - cpu
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._hasher, name)
 
 
 # --------------------------------------------------------------------------- the tenant pair
 
 
-def build_pair(settings: Settings, profile: Profile, say) -> Pair:
+def build_pair(settings: Settings, profile: Profile, say: Say) -> Pair:
     platform = build_platform(settings)
     migrate_platform(platform)
     primary = create_tenant(platform, BENCH_OPERATOR, "Bench primary", "na1")
@@ -220,7 +225,7 @@ def measure_routing(pair: Pair, seconds: float) -> dict[str, float]:
     return {"ttl_s": ttl, "steady": steady, "rebuilds": rebuilds, "seconds": seconds, "warm": warm, "build_ms": build_ms}
 
 
-def _timed_ms(fn) -> float:
+def _timed_ms(fn: Callable[[], object]) -> float:
     started = perf_counter()
     fn()
     return (perf_counter() - started) * 1000
@@ -240,7 +245,7 @@ end
 """
 
 
-def measure_http(pair: Pair, workdir: Path, seconds: float, connections: int, threads: int, say) -> dict | None:
+def measure_http(pair: Pair, workdir: Path, seconds: float, connections: int, threads: int, say: Say) -> dict | None:
     wrk = shutil.which("wrk")
     if wrk is None:
         say("http: skipped (no wrk; apt-get install -y wrk)")
@@ -346,45 +351,6 @@ def parse_wrk(output: str) -> dict:
             "non_2xx": int(non_2xx.group(1)) if non_2xx else 0, "socket_errors": errors.group(1) if errors else "none"}
 
 
-# --------------------------------------------------------------------------- PostgreSQL
-
-
-@contextlib.contextmanager
-def postgres_settings(data_dir: Path, say) -> Iterator[Settings | None]:
-    """Settings over three fresh databases on a PostgreSQL server, or None (said why)."""
-    import pytest  # tests/postgres_server.py reports a missing server through pytest
-
-    from tests.postgres_server import PostgresServer, _start_local_server, find_bindir
-
-    cluster = None
-    if os.environ.get(POSTGRES_URL_ENV):
-        server = PostgresServer.from_url(os.environ[POSTGRES_URL_ENV])
-    elif find_bindir() is None:
-        say(f"postgresql: skipped (no server binaries; install postgresql or set {POSTGRES_URL_ENV})")
-        yield None
-        return
-    else:
-        try:
-            server, cluster = _start_local_server()
-        except (pytest.skip.Exception, pytest.fail.Exception) as exc:
-            say(f"postgresql: skipped ({exc})")
-            yield None
-            return
-        say("postgresql: a throwaway local server on a Unix socket (fsync and synchronous_commit off)")
-    names = {"directory": "lifeboat_continuity_directory", "na1": "lifeboat_continuity_na1", "eu1": "lifeboat_continuity_eu1"}
-    try:
-        urls = {key: server.create_database(name) for key, name in names.items()}
-        regions = [RegionSettings(name=name, voice_cluster=f"sip:{name}.voice.lifeboat.test", id_block=block,
-                                  database_url=urls[name]) for block, name in ((1, "na1"), (2, "eu1"))]
-        yield Settings(data_dir=data_dir, directory_url=urls["directory"], regions=regions)
-    finally:
-        for name in names.values():
-            with contextlib.suppress(Exception):
-                server.drop_database(name)
-        if cluster is not None:
-            cluster.remove()
-
-
 # --------------------------------------------------------------------------- run and report
 
 
@@ -439,7 +405,8 @@ def routing_table(results: list[Figures]) -> Table:
                   "HTTP requests/s", "HTTP latency ms avg / p50 / p99 / max", "server CPU ms / request",
                   "HTTP non-2xx, socket errors",
                   title="voice routing", caption="in-process: one thread, 8 routable voice : 1 sms : 1 unknown number; "
-                  "HTTP: one `lifeboat serve` process, wrk over the routable voice numbers with a voice token")
+                  "HTTP: one `lifeboat serve` process, wrk over the routable voice numbers with a voice token; "
+                  "server CPU: user + system time of the server process per request")
     for r in results:
         g, h = r.routing, r.http
         http = ("skipped",) * 4 if h is None else (
@@ -488,7 +455,9 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="lifeboat-continuity-") as tmp:
         results.append(measure("sqlite", Settings(data_dir=Path(tmp) / "sqlite"), args, Path(tmp), console))
         if not args.no_postgres:
-            with postgres_settings(Path(tmp) / "pg", console.print) as settings:
+            import foundation  # its PostgreSQL server: LIFEBOAT_BENCH_POSTGRES_URL or a throwaway one
+
+            with foundation.postgres_settings(Path(tmp) / "pg", console) as settings:
                 if settings is not None:
                     results.append(measure("postgresql", settings, args, Path(tmp), console))
     console.print(switch_table(results))
