@@ -813,3 +813,36 @@ def test_an_edit_in_bcp_while_a_run_is_applying_is_kept_and_decided_by_the_next_
     assert change_counts(after) == {"skills": {"updated": 1}}
     assert [(d["bcp_id"], d["fields"]) for d in after["drift"]] == [(corr[("skills", support)], ["name"])]
     assert_bcp_mirrors_primary(ops, primary.id, bcp["id"], script_refs=primary.script_refs)
+
+
+def test_a_desktop_studio_xml_script_and_list_values_are_remapped_too(platform, ops):
+    primary, bcp = paired(ops)
+    billing, support = primary.of("skills", "billing"), primary.of("skills", "support")
+    xml = ('<?xml version="1.0" encoding="utf-8"?>\n<Script><!-- exported -->'
+           f'<ActionStruct><Action ID="7" Name="REQAGENT"/><Parameters><Parameter Name="Skill">{billing}</Parameter>'
+           '<Parameter Name="TargetAgent">Default</Parameter></Parameters></ActionStruct>'
+           f'<ActionStruct><Action ID="8" Name="CHECKCALLSUP"/><Parameters><Parameter Name="Disposition">'
+           f'{primary.of("dispositions", "escalated")}</Parameter></Parameters></ActionStruct></Script>')
+    listed = {"actions": {"1": {"name": "REQAGENT (digital)"}},
+              "properties": {"1": {"0": {"name": "Skill", "value": [str(support), "{Fallback}", str(billing)]}}}}
+    xml_id = ops.call("POST", primary.url("scripts"), json={"path": "Desktop/Export", "content": xml}, expect=201)["id"]
+    list_id = ops.call("POST", primary.url("scripts"), json={"path": "Digital/List", "content": listed}, expect=201)["id"]
+    enable_sync(ops, primary.id)
+    work(platform)
+    corr = correlation_map(ops, primary.id)
+
+    bcp_xml = ops.get(entity_url(bcp["id"], "scripts", corr[("scripts", xml_id)]))["content"]
+    bcp_list = ops.get(entity_url(bcp["id"], "scripts", corr[("scripts", list_id)]))["content"]
+
+    assert f'<Parameter Name="Skill">{corr[("skills", billing)]}</Parameter>' in bcp_xml
+    assert f'<Parameter Name="Disposition">{corr[("dispositions", primary.of("dispositions", "escalated"))]}</Parameter>' in bcp_xml
+    assert "<!-- exported -->" in bcp_xml and str(billing) not in bcp_xml
+    assert bcp_list["properties"]["1"]["0"]["value"] == [str(corr[("skills", support)]), "{Fallback}",
+                                                         str(corr[("skills", billing)])]
+    rows = [(i["script"], i["action"], i["position"], i["status"])
+            for i in ops.get(bcp_url(primary.id, "/script-checklist"))["items"] if i["script"] != "Inbound/Main"]
+    assert sorted(rows, key=str) == sorted([
+        ("Desktop/Export", "REQAGENT", None, "remapped"), ("Desktop/Export", "REQAGENT", None, "unchanged"),
+        ("Desktop/Export", "CHECKCALLSUP", None, "remapped"), ("Digital/List", "REQAGENT (digital)", 0, "remapped"),
+        ("Digital/List", "REQAGENT (digital)", 1, "unchanged"), ("Digital/List", "REQAGENT (digital)", 2, "remapped"),
+    ], key=str)
