@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import base64
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
+from lifeboat.errors import Unavailable
 from lifeboat.jobs import schedule_due, work_once
 from lifeboat.services import sync as sync_service
 from lifeboat.store.directory import TenantRepo
@@ -846,3 +849,25 @@ def test_a_desktop_studio_xml_script_and_list_values_are_remapped_too(platform, 
         ("Desktop/Export", "CHECKCALLSUP", None, "remapped"), ("Digital/List", "REQAGENT (digital)", 0, "remapped"),
         ("Digital/List", "REQAGENT (digital)", 1, "unchanged"), ("Digital/List", "REQAGENT (digital)", 2, "remapped"),
     ], key=str)
+
+
+def test_a_run_while_the_primary_region_is_down_fails_with_its_code_and_writes_nothing(platform, ops, monkeypatch):
+    primary, bcp, _ = synced(ops, platform)
+    ops.call("PATCH", primary.url("skills", primary.of("skills", "billing")), json={"name": "Billing (later)"})
+    before = bcp_state(ops, primary.id, bcp["id"])
+    na1 = platform.region("na1").db
+
+    @contextmanager
+    def unreachable(*, write: bool) -> Iterator[Any]:
+        raise Unavailable("The database of na1 cannot be reached.", code="region_unavailable", details={"region": "na1"})
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(na1, "_connect", unreachable)
+    down = run_now(ops, platform, bcp["id"])  # asked from the BCP tenant: the primary cannot answer
+    monkeypatch.undo()
+
+    assert down["status"] == "failed"
+    assert [(e["code"], e.get("region")) for e in down["errors"]] == [("region_unavailable", "na1")]
+    assert bcp_state(ops, primary.id, bcp["id"]) == before
+    up = run_now(ops, platform, primary.id)
+    assert up["status"] == "succeeded" and change_counts(up) == {"skills": {"updated": 1}}
