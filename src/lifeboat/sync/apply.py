@@ -46,7 +46,7 @@ class _Run:
     progress: Progress
     max_script_bytes: int
     result: Applied = field(default_factory=Applied)
-    deferred: list[tuple[Change, int]] = field(default_factory=list)
+    deferred: list[tuple[Change, Entity]] = field(default_factory=list)  # written with references still to fill
 
 
 def apply_plan(plan: Plan, *, region: Region, bcp: Side, correlations: list[Correlation], options: Options,
@@ -150,9 +150,10 @@ def _entity(run: _Run, change: Change, bcp_id: int, version: int, created, stamp
         data, notes = run.translator.script(data, run.max_script_bytes)
         run.result.checklist[bcp_id] = notes.get("checklist", [])
         change = replace(change, notes={**(change.notes or {}), **notes})
+    entity = Entity(bcp_id, run.tenant_id, change.type, data, created, stamp, change.content, version)
     if waiting:
-        run.deferred.append((change, bcp_id))
-    return change, Entity(bcp_id, run.tenant_id, change.type, data, created, stamp, change.content, version), waiting
+        run.deferred.append((change, entity))
+    return change, entity, waiting
 
 
 def _resolve(run: _Run, type_name: str, data: dict[str, Any]) -> bool:
@@ -193,16 +194,18 @@ def _correlation(change: Change, entity: Entity, waiting: bool) -> dict[str, Any
 
 
 def _fill_deferred(run: _Run) -> None:
-    """Second pass for references whose targets were written later in the run."""
+    """Second pass for references whose targets were written later in the run.
+
+    The entities are not read again: this run wrote them, and only their fields change."""
     with run.region.db.write() as conn:
         repo = EntityRepo(conn, run.region.id_block)
-        versions = repo.lock_versions(run.tenant_id, [bcp_id for _, bcp_id in run.deferred])
-        current = repo.many(run.tenant_id, [bcp_id for _, bcp_id in run.deferred])
+        versions = repo.lock_versions(run.tenant_id, [written.id for _, written in run.deferred])
         updated, rows = [], []
-        for change, bcp_id in run.deferred:
+        for change, written in run.deferred:
+            bcp_id = written.id
             data = dict(change.data)
             waiting = _resolve(run, change.type, data)
-            entity = replace(current[bcp_id], data=data, version=versions[bcp_id] + 1, updated_at=now())
+            entity = replace(written, data=data, version=versions[bcp_id] + 1, updated_at=now())
             updated.append(entity)
             complete = change.complete and not waiting
             rows.append({"type": change.type, "primary_id": change.primary_id, "bcp_id": bcp_id,
