@@ -2,13 +2,16 @@
 
 A user lives in a region database and its username in the directory, so a write spans
 two databases. The name is claimed first and given back if the region write fails; a
-claim left behind by a crash is recognised (its user does not exist) and taken over.
+claim left behind by a crash is recognised (its user does not exist, and it is older than
+``CLAIM_GRACE``) and taken over. A younger claim without its user is a write still running:
+taking it over would let two tenants create the same username at once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 from lifeboat.bootstrap import Platform
@@ -16,8 +19,11 @@ from lifeboat.domain.entities import Entity
 from lifeboat.errors import Conflict, Unavailable
 from lifeboat.store.directory import LoginIndexRepo, OperatorRepo, Tenant, TenantRepo
 from lifeboat.store.region import EntityRepo
+from lifeboat.store.tables import now
 
 PENDING = 0  # user id of a claim whose user is not written yet
+# Longer than any write that holds a claim, a bulk load of a large tenant included.
+CLAIM_GRACE = timedelta(minutes=15)
 
 
 @contextmanager
@@ -58,7 +64,11 @@ def _claim(platform: Platform, tenant: Tenant, username: str) -> None:
 
 
 def owner_exists(platform: Platform, conn, username: str, tenant_id: int, user_id: int) -> bool:  # noqa: ANN001
-    """Whether a claim's user exists; a claim left by a crashed write may be taken over."""
+    """Whether a claim is alive: its user exists, or its write may still be running. Only
+    a claim left by a crashed write (old, and without its user) may be taken over."""
+    claimed = LoginIndexRepo(conn).claimed_at(username)
+    if claimed is not None and now() - claimed < CLAIM_GRACE:
+        return True
     owner_tenant = TenantRepo(conn).get(tenant_id)
     if owner_tenant is None:
         return False

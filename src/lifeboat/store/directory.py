@@ -134,14 +134,17 @@ class LoginIndexRepo:
     def reserve(self, username: str, tenant_id: int, user_id: int) -> bool:
         try:
             with self.conn.begin_nested():
-                self.conn.execute(insert(login_index).values(username=username, tenant_id=tenant_id, user_id=user_id))
+                self.conn.execute(insert(login_index).values(username=username, tenant_id=tenant_id, user_id=user_id,
+                                                             claimed_at=now()))
             return True
         except IntegrityError:
             return False
 
     def reserve_many(self, tenant_id: int, user_ids: Mapping[str, int]) -> None:
         """Claim many free usernames at once; a name taken meanwhile raises IntegrityError."""
-        rows = [{"username": name, "tenant_id": tenant_id, "user_id": uid} for name, uid in user_ids.items()]
+        stamp = now()
+        rows = [{"username": name, "tenant_id": tenant_id, "user_id": uid, "claimed_at": stamp}
+                for name, uid in user_ids.items()]
         if rows:
             self.conn.execute(insert(login_index), rows)
 
@@ -156,6 +159,10 @@ class LoginIndexRepo:
     def lookup(self, username: str) -> tuple[int, int] | None:
         row = self.conn.execute(select(login_index).where(login_index.c.username == username)).first()
         return (row.tenant_id, row.user_id) if row else None
+
+    def claimed_at(self, username: str) -> datetime | None:
+        """When the name was last claimed (None for claims older than the column)."""
+        return self.conn.execute(select(login_index.c.claimed_at).where(login_index.c.username == username)).scalar()
 
     def release(self, username: str, tenant_id: int, user_id: int) -> None:
         self.conn.execute(delete(login_index).where(

@@ -212,5 +212,6 @@ login_index = Table(
     Column("username", String(200), primary_key=True),
     Column("tenant_id", BigInteger, nullable=False),
     Column("user_id", BigInteger, nullable=False),
+    Column("claimed_at", UTCDateTime, nullable=True),  # see services.usernames.CLAIM_GRACE
     Index("ix_login_index_tenant", "tenant_id"),
 )
