@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from lifeboat.store.tables import correlations, now
 from lifeboat.sync.model import Correlation
@@ -37,15 +38,19 @@ class CorrelationRepo:
         return [dict(r._mapping) for r in rows]
 
     def put_many(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Insert or replace correlations: {type, primary_id, bcp_id, primary_version, bcp_version, notes}."""
+        """Insert or replace correlations: {type, primary_id, bcp_id, primary_version, bcp_version, notes}.
+
+        One upsert per row (``INSERT ... ON CONFLICT DO UPDATE``, which SQLite and PostgreSQL
+        both have) rather than a delete and an insert: half the statements of a first sync."""
         if not rows:
             return
-        c = correlations.c
-        self.conn.execute(delete(correlations).where(
-            c.bcp_tenant_id == self.tenant_id, c.primary_id == bindparam("b_primary_id"), c.type == bindparam("b_type"),
-        ), [{"b_primary_id": r["primary_id"], "b_type": r["type"]} for r in rows])
+        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(correlations)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[correlations.c.bcp_tenant_id, correlations.c.type, correlations.c.primary_id],
+            set_={name: stmt.excluded[name] for name in ("bcp_id", "primary_version", "bcp_version", "notes", "synced_at")})
         stamp = now()
-        self.conn.execute(insert(correlations), [{**r, "bcp_tenant_id": self.tenant_id, "synced_at": stamp} for r in rows])
+        self.conn.execute(stmt, [{**r, "bcp_tenant_id": self.tenant_id, "synced_at": stamp} for r in rows])
 
     def refresh_many(self, rows: Sequence[dict[str, Any]]) -> None:
         """Update versions and notes: {type, primary_id, primary_version, notes}."""
