@@ -42,6 +42,7 @@ class Platform:
     directory: Database
     regions: dict[str, Region]
     passwords: PasswordHasher
+    passkeys: PasswordHasher
     # Process-local caches (the routing table); rebuilt from the databases when stale.
     caches: dict[str, Any] = field(default_factory=dict)
     cache_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -69,7 +70,11 @@ def build_platform(settings: Settings) -> Platform:
         for r in settings.regions
     }
     hasher = PasswordHasher(time_cost=settings.password_time_cost, memory_cost=settings.password_memory_kib)
-    return Platform(settings, directory, regions, hasher)
+    # A passkey is 100 random bits, not a person's password: argon2's cost is there to slow
+    # the guessing of weak secrets, which a passkey is not, and guesses are capped by the
+    # lockout anyway. A light argon2id keeps the switch fast when every second counts.
+    passkeys = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+    return Platform(settings, directory, regions, hasher, passkeys)
 
 
 def _urls(settings: Settings) -> list[str]:

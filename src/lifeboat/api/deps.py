@@ -7,23 +7,28 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
-from lifeboat.services.auth import authenticate
+from lifeboat.services.auth import authenticate, remembered_principal
 
 bearer = HTTPBearer(auto_error=False, description="The token from POST /api/v1/auth/login")
 
 
-def _platform(request: Request) -> Platform:
+async def _platform(request: Request) -> Platform:
     return request.app.state.platform
 
 
 PlatformDep = Annotated[Platform, Depends(_platform)]
 
 
-def _principal(platform: PlatformDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
-    return authenticate(platform, credentials.credentials if credentials else None)
+async def _principal(platform: PlatformDep,
+                     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
+    token = credentials.credentials if credentials else None
+    # A token read a moment ago needs no database: answer on the event loop (the voice
+    # edge asks on every call); anything else reads the directory in the thread pool.
+    return remembered_principal(platform, token) or await run_in_threadpool(authenticate, platform, token)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]

@@ -19,6 +19,7 @@ def serve(
     data_dir: DataDir = None, config: ConfigFile = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    access_log: Annotated[bool, typer.Option(help="Log every request (off: the voice edge's lookups would flood it).")] = False,
 ) -> None:
     """Run the API server with the sync scheduler and a worker (migrating first when auto_migrate is on)."""
     import uvicorn
@@ -27,7 +28,7 @@ def serve(
 
     platform = open_platform(data_dir, config)
     console.print(f"lifeboat listening on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(platform, run_jobs=True), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(platform, run_jobs=True), host=host, port=port, log_level="info", access_log=access_log)
 
 
 @app.command()

@@ -100,7 +100,7 @@ def create_plan(platform: Platform, principal: Principal, tenant_id: int, bcp_te
         plans = PlanRepo(conn)
         if plans.of_tenant(tenant_id) or plans.of_tenant(bcp_tenant_id):  # paired by someone meanwhile
             raise Conflict("One of the tenants was paired meanwhile.", code="already_paired")
-        plan = plans.create(tenant_id, bcp_tenant_id, platform.passwords.hash(passkey), dict(DEFAULT_SETTINGS))
+        plan = plans.create(tenant_id, bcp_tenant_id, platform.passkeys.hash(passkey), dict(DEFAULT_SETTINGS))
         AuditRepo(conn, directory_audit).record(actor=principal.actor, action="bcp.plan_create", tenant_id=tenant_id,
                                                 after={"plan_id": plan.id, "bcp_tenant_id": bcp_tenant_id})
     return plan, passkey
@@ -111,7 +111,7 @@ def regenerate_passkey(platform: Platform, principal: Principal, tenant_id: int)
     view = open_plan(platform, principal, tenant_id)
     passkey = new_passkey()
     with platform.directory.write() as conn:
-        PlanRepo(conn).update(view.plan.id, passkey_hash=platform.passwords.hash(passkey))
+        PlanRepo(conn).update(view.plan.id, passkey_hash=platform.passkeys.hash(passkey))
         for tenant in (view.primary, view.bcp):
             AuditRepo(conn, directory_audit).record(actor=principal.actor, action="bcp.passkey_regenerate",
                                                     tenant_id=tenant.id, details={"plan_id": view.plan.id})

@@ -55,6 +55,11 @@ def invalidate_routes(platform: Platform) -> None:
         table.built_at = 0.0
 
 
+def is_fresh(platform: Platform) -> bool:
+    table = platform.caches.get(CACHE)
+    return bool(table and table.built_at and time.monotonic() - table.built_at <= platform.settings.route_cache_ttl_s)
+
+
 def route_table(platform: Platform) -> RouteTable:
     table = platform.caches.get(CACHE)
     ttl = platform.settings.route_cache_ttl_s

@@ -35,10 +35,12 @@ def get_readiness(platform: PlatformDep, principal: CurrentPrincipal, tenant_id:
 
 
 @router.get("/voice/route", tags=["voice"], summary="Where a dialled number goes now (operator or voice token)")
-def route(platform: PlatformDep, principal: CurrentPrincipal,
-          number: Annotated[str, Query(description="E.164, e.g. +15551234567")]) -> dict[str, Any]:
+async def route(platform: PlatformDep, principal: CurrentPrincipal,
+                number: Annotated[str, Query(description="E.164, e.g. +15551234567")]) -> dict[str, Any]:
     if number.startswith(" ") and number[1:].isdigit():  # "?number=+1555…" unencoded: the + arrives as a space
         number = "+" + number[1:]
+    if not routing.is_fresh(platform):  # rebuilding reads every region: not on the event loop
+        await run_in_threadpool(routing.route_table, platform)
     return routing.lookup(platform, principal, number)
 
 
