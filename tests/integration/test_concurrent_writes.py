@@ -115,3 +115,26 @@ def test_the_same_username_sent_to_one_tenant_at_once_is_created_once_and_logs_i
     assert acme.get("users").json()["total"] == 1
     login = shared_api.post("/api/v1/auth/login", json={"username": payload["username"], "password": PASSWORD})
     assert login.status_code == 200
+
+
+def test_patches_of_different_fields_sent_at_once_all_apply(acme):
+    skill = acme.create("skills", media_type="voice")
+    changes = [{"name": "Renamed"}, {"media_type": "chat"}, {"hours_of_operation_id": None},
+               {"disposition_ids": []}, {"is_active": False}]
+
+    responses = race([lambda c=c: acme.patch("skills", skill["id"], c) for c in changes])
+
+    assert [r.status_code for r in responses] == [200] * len(changes)
+    final = acme.get("skills", skill["id"]).json()
+    assert {k: final[k] for c in changes for k in c} == {k: v for c in changes for k, v in c.items()}
+
+
+def test_a_patch_racing_a_delete_either_applies_first_or_finds_nothing(acme):
+    skill = acme.create("skills")
+
+    patched, deleted = race([lambda: acme.patch("skills", skill["id"], {"name": "Renamed"}),
+                             lambda: acme.delete("skills", skill["id"])])
+
+    assert deleted.status_code == 204
+    assert patched.status_code in (200, 404), patched.text
+    assert acme.get("skills", skill["id"]).status_code == 404

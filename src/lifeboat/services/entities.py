@@ -76,10 +76,32 @@ def create_entity(platform: Platform, principal: Principal, tenant_id: int, type
     return entity
 
 
+UPDATE_ATTEMPTS = 5
+
+
+class _Changed(Exception):
+    """The entity changed between the read an update was checked against and its write."""
+
+
 def update_entity(platform: Platform, principal: Principal, tenant_id: int, type_name: str,
                   entity_id: int | None, payload: Any, *, replace_all: bool = False) -> Entity:
-    """PATCH (partial) an entity, or PUT the business unit (``entity_id`` None)."""
+    """PATCH (partial) an entity, or PUT the business unit (``entity_id`` None).
+
+    The payload is checked over the entity as first read (outside the write transaction:
+    hashing a password is slow). If another write changed the entity before this one
+    holds it, the update starts again over the new version, so that no change is lost."""
     kind = entity_type(type_name)
+    for _ in range(UPDATE_ATTEMPTS):
+        try:
+            return _update(platform, principal, tenant_id, kind, entity_id, payload, replace_all=replace_all)
+        except _Changed:
+            continue
+    raise Conflict(f"{kind.name} {entity_id} kept changing while this update was applied; send it again.",
+                   code="concurrent_update", details={"type": kind.name, "id": entity_id})
+
+
+def _update(platform: Platform, principal: Principal, tenant_id: int, kind: EntityType, entity_id: int | None,
+            payload: Any, *, replace_all: bool) -> Entity:
     tenant, region = open_tenant(platform, principal, tenant_id, f"{kind.area}.edit")
     with region.db.read() as conn:
         current = _current(EntityRepo(conn, region.id_block), tenant, kind, entity_id)
@@ -91,7 +113,9 @@ def update_entity(platform: Platform, principal: Principal, tenant_id: int, type
         with region.db.write() as conn:
             repo = EntityRepo(conn, region.id_block)
             _check_links(repo, tenant, kind, data)
-            fresh = _current(repo, tenant, kind, entity_id)
+            fresh = _current(repo, tenant, kind, current.id if current else entity_id, lock=True)
+            if _version(fresh) != _version(current):
+                raise _Changed()
             if fresh is None:
                 stamp = now()
                 entity = Entity(repo.new_ids()[0], tenant.id, kind.name, data, stamp, stamp, content)
@@ -135,15 +159,23 @@ def delete_entity(platform: Platform, principal: Principal, tenant_id: int, type
         usernames.release(platform, tenant, entity)
 
 
-def _current(repo: EntityRepo, tenant: Tenant, kind: EntityType, entity_id: int | None) -> Entity | None:
-    if kind.singleton:
+def _current(repo: EntityRepo, tenant: Tenant, kind: EntityType, entity_id: int | None, *,
+             lock: bool = False) -> Entity | None:
+    """The entity to update, locked for this transaction with ``lock`` (the singleton by its
+    id once known)."""
+    if kind.singleton and entity_id is None:
         found, _ = repo.page(tenant.id, kind.name, limit=1, offset=0)
         return found[0] if found else None
-    return _must_get(repo, tenant, kind, entity_id)
+    return _must_get(repo, tenant, kind, entity_id, lock=lock)
 
 
-def _must_get(repo: EntityRepo, tenant: Tenant, kind: EntityType, entity_id: int | None) -> Entity:
-    entity = repo.get(tenant.id, kind.name, entity_id) if entity_id is not None else None
+def _version(entity: Entity | None) -> int | None:
+    return entity.version if entity is not None else None
+
+
+def _must_get(repo: EntityRepo, tenant: Tenant, kind: EntityType, entity_id: int | None, *,
+              lock: bool = False) -> Entity:
+    entity = repo.get(tenant.id, kind.name, entity_id, lock=lock) if entity_id is not None else None
     if entity is None:
         raise NotFound(f"{kind.name} {entity_id} does not exist in tenant {tenant.id}.", code="entity_not_found",
                        details={"type": kind.name, "id": entity_id})

@@ -41,12 +41,15 @@ class EntityRepo:
     def new_ids(self, count: int = 1) -> range:
         return take_ids(self.conn, region_id_counter, self.id_block, count)
 
-    def get(self, tenant_id: int, type_: str, entity_id: int) -> Entity | None:
+    def get(self, tenant_id: int, type_: str, entity_id: int, *, lock: bool = False) -> Entity | None:
+        """One entity; ``lock`` holds its row until the transaction ends (PostgreSQL: FOR
+        UPDATE; a SQLite write transaction holds the whole database already)."""
         if not is_id(entity_id):  # e.g. a path id too large for the column
             return None
-        row = self.conn.execute(select(entities).where(
+        stmt = select(entities).where(
             entities.c.tenant_id == tenant_id, entities.c.type == type_, entities.c.id == entity_id,
-        )).first()
+        )
+        row = self.conn.execute(stmt.with_for_update() if lock else stmt).first()
         return _entity(row) if row else None
 
     def page(self, tenant_id: int, type_: str, *, limit: int, offset: int) -> tuple[list[Entity], int]:
