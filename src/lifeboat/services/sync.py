@@ -21,6 +21,7 @@ from lifeboat.store.directory import TenantRepo
 from lifeboat.store.plans import BcpPlan, PlanRepo, RunRepo, SyncRun
 from lifeboat.store.region import EntityRepo
 from lifeboat.store.tables import directory_audit
+from lifeboat.sync import collector
 from lifeboat.sync.apply import apply_plan
 from lifeboat.sync.model import Options, Plan
 from lifeboat.sync.plan import diff
@@ -70,8 +71,9 @@ def compute_plan(platform: Platform, view: PlanView, *, full: bool) -> tuple[Pla
 def dry_run(platform: Platform, principal: Principal, tenant_id: int) -> dict[str, Any]:
     """Exactly what a manual run would do now, per entity, writing nothing."""
     view = open_plan(platform, principal, tenant_id, "bcp.sync.view")
-    plan, options, _ = compute_plan(platform, view, full=False)
-    return {**plan.to_dict(), "full_compare": options.full, "paused": view.plan.active_side == "bcp"}
+    with collector.paused():
+        plan, options, _ = compute_plan(platform, view, full=False)
+        return {**plan.to_dict(), "full_compare": options.full, "paused": view.plan.active_side == "bcp"}
 
 
 def execute_run(platform: Platform, run: SyncRun, *, owner: str, progress: Progress = lambda s, n: None) -> SyncRun:
@@ -84,7 +86,8 @@ def execute_run(platform: Platform, run: SyncRun, *, owner: str, progress: Progr
     view = PlanView(plan, primary, bcp, platform.region(primary.region), platform.region(bcp.region))
     try:
         _refuse_if_paused(plan)
-        status, report = _carry_out(platform, view, run, progress)
+        with collector.paused():
+            status, report = _carry_out(platform, view, run, progress)
     except LifeboatError as exc:
         status, report = "failed", {"errors": [{"code": exc.code, "message": exc.message, **exc.details}]}
     except Exception as exc:  # a bug must end the run visibly, not leave it running
