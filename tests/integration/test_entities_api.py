@@ -677,3 +677,13 @@ def test_malformed_json_is_a_400_with_a_stable_code(acme, method):
     assert response.status_code == 400
     assert error_of(response)["code"] == "malformed_json"
     assert acme.get("skills", skill["id"]).json() == skill
+
+
+def test_a_refused_user_delete_keeps_its_agent_settings(acme):
+    settings = acme.create("agent-settings")
+    acme.create("teams", lead_user_id=settings["user_id"])
+
+    response = acme.delete("users", settings["user_id"])
+
+    assert response.status_code == 409
+    assert acme.get("agent-settings", settings["id"]).json() == settings
