@@ -10,7 +10,14 @@ from datetime import datetime
 import pytest
 
 from lifeboat.domain.entities import ENTITY_TYPES
-from tests.examples import CHANGES, FILE_BYTES, PASSWORD, TenantApi, error_of, new_tenant
+from tests.examples import (
+    CHANGES,
+    FILE_BYTES,
+    PASSWORD,
+    TenantApi,
+    error_of,
+    new_tenant,
+)
 from tests.shared_platform import shared_api, shared_platform, tenant_name  # noqa: F401
 
 COLLECTIONS = [name for name, kind in ENTITY_TYPES.items() if not kind.singleton]

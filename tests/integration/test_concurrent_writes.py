@@ -14,7 +14,6 @@ from sqlalchemy import update
 from lifeboat.services import usernames
 from lifeboat.store.directory import LoginIndexRepo
 from lifeboat.store.tables import login_index, now
-
 from tests.examples import PASSWORD, TenantApi, new_tenant, unique
 from tests.shared_platform import shared_api, shared_platform, tenant_name  # noqa: F401
 

@@ -10,7 +10,15 @@ import pytest
 from lifeboat.domain.entities import ENTITY_TYPES
 from lifeboat.store.region import EntityRepo
 from tests.examples import (
-    CHANGES, FILE_BYTES, PASSWORD, TenantApi, error_of, example, field_errors, new_tenant, unique,
+    CHANGES,
+    FILE_BYTES,
+    PASSWORD,
+    TenantApi,
+    error_of,
+    example,
+    field_errors,
+    new_tenant,
+    unique,
 )
 from tests.shared_platform import shared_api, shared_platform, tenant_name  # noqa: F401
 

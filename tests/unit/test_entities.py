@@ -7,7 +7,15 @@ from itertools import count
 
 import pytest
 
-from lifeboat.domain.entities import ENTITY_TYPES, PERMISSIONS, READ_ONLY, Entity, file_facts, request_schema, validate
+from lifeboat.domain.entities import (
+    ENTITY_TYPES,
+    PERMISSIONS,
+    READ_ONLY,
+    Entity,
+    file_facts,
+    request_schema,
+    validate,
+)
 from lifeboat.errors import Invalid
 from tests.examples import EXAMPLES
 

@@ -6,7 +6,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lifeboat.ids import BLOCK_SIZE, DIRECTORY_BLOCK, MAX_BLOCK, MAX_ID, block_of, block_range, is_id
+from lifeboat.ids import (
+    BLOCK_SIZE,
+    DIRECTORY_BLOCK,
+    MAX_BLOCK,
+    MAX_ID,
+    block_of,
+    block_range,
+    is_id,
+)
 
 
 def test_the_largest_id_is_exact_in_javascript():
@@ -19,7 +27,7 @@ def test_id_zero_is_never_handed_out():
 
 
 def test_every_block_lies_below_2_to_the_53():
-    first, last = block_range(MAX_BLOCK)
+    _, last = block_range(MAX_BLOCK)
 
     assert last <= MAX_ID
     assert float(last) == last
