@@ -82,16 +82,18 @@ class _Planner:
         self.by_primary = {c.primary_id: c for c in correlations}
         self.plan = Plan(synced_before=Counter(c.type for c in correlations))
         live = {c.primary_id: c.bcp_id for c in correlations if c.bcp_id in bcp.rows}
-        keep = {r.id: r.type for r in primary.rows.values() if in_scope(r, options)}
+        self.rows_of_type: dict[str, list[Row]] = {}  # in scope, by id: each type's rows found once, not per type
+        for row in sorted(primary.rows.values(), key=lambda r: r.id):
+            if in_scope(row, options):
+                self.rows_of_type.setdefault(row.type, []).append(row)
+        keep = {r.id: r.type for rows in self.rows_of_type.values() for r in rows}
         known = {r.id: r.type for r in primary.rows.values()}
         self.tr = Translator(live, keep, known, options)
         claimed = {c.bcp_id for c in correlations}
         self.free_bcp = {(r.type, r.natural_key): r.id for r in bcp.rows.values() if r.id not in claimed}
 
     def plan_type(self, type_name: str) -> None:
-        rows = sorted((r for r in self.primary.rows.values() if r.type == type_name and in_scope(r, self.options)),
-                      key=lambda r: r.id)
-        for row in rows:
+        for row in self.rows_of_type.get(type_name, []):
             c = self.by_primary.get(row.id)
             if c is not None and c.bcp_id in self.bcp.rows:
                 self._existing(row, c)
