@@ -6,6 +6,7 @@
 #   make test    run the test suite; pass options with PYTEST_ARGS="-k sync -x"
 #   make lock    re-resolve requirements.lock from pyproject.toml (with the dev extra)
 #   make bench   run the benchmarks in bench/
+#   make bench-sync  run the sync benchmark (bench/sync_bench.py), profile L on SQLite and PostgreSQL
 #   make vendor  refresh the vendored Swagger UI and htmx files (needs npm)
 
 SHELL := /bin/bash
@@ -22,7 +23,7 @@ DATA_DIR ?= ./lifeboat-data
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lock bench vendor
+.PHONY: help venv run test lock bench bench-sync vendor
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -53,6 +54,9 @@ lock: | $(UV)
 
 bench: venv
 	$(BIN)/python bench/run.py
+
+bench-sync: venv
+	$(BIN)/python bench/sync_bench.py
 
 vendor:
 	bash scripts/vendor-frontend.sh
