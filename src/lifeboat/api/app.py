@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from lifeboat import __version__
 from lifeboat.api.errors import install_error_handlers
+from lifeboat.api.limits import BodyLimit, body_limit
 from lifeboat.api.routes import auth, bcp, continuity, entities, platform as platform_routes
 from lifeboat.bootstrap import Platform
 from lifeboat.jobs import start_background
@@ -35,6 +36,7 @@ def create_app(platform: Platform, *, run_jobs: bool = False) -> FastAPI:
     app = FastAPI(title="lifeboat", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url="/openapi.json")
     app.state.platform = platform
+    app.add_middleware(BodyLimit, limit=body_limit(platform.settings.max_file_bytes))
     install_error_handlers(app)
     app.include_router(auth.router, prefix=API_PREFIX)
     app.include_router(platform_routes.router, prefix=API_PREFIX)

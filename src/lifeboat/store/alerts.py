@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from lifeboat.ids import DIRECTORY_BLOCK
+from lifeboat.ids import DIRECTORY_BLOCK, is_id
 from lifeboat.store.counter import take_ids
 from lifeboat.store.tables import (
     alert_outbox, alert_subscriptions, directory_id_counter, now, region_states, switch_attempts,
@@ -50,6 +50,8 @@ class SubscriptionRepo:
         return self.get(sub_id)
 
     def get(self, sub_id: int) -> Subscription | None:
+        if not is_id(sub_id):
+            return None
         row = self.conn.execute(select(alert_subscriptions).where(alert_subscriptions.c.id == sub_id)).first()
         return _subscription(row) if row else None
 

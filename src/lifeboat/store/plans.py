@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from lifeboat.ids import DIRECTORY_BLOCK
+from lifeboat.ids import DIRECTORY_BLOCK, is_id
 from lifeboat.store.counter import take_ids
 from lifeboat.store.tables import bcp_plans, directory_id_counter, now, sync_runs
 
@@ -128,6 +128,8 @@ class RunRepo:
         return self.get(run_id)
 
     def get(self, run_id: int) -> SyncRun | None:
+        if not is_id(run_id):  # nothing outside the id space exists (nor fits a BIGINT)
+            return None
         row = self.conn.execute(select(sync_runs).where(sync_runs.c.id == run_id)).first()
         return _run(row) if row else None
 
