@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from lifeboat.bootstrap import Platform, Region
+from lifeboat.bootstrap import Platform
 from lifeboat.config import Settings
 from lifeboat.domain.access import Principal
 from lifeboat.domain.entities import ENTITY_TYPES, Entity, EntityType, file_facts, validate
