@@ -51,3 +51,11 @@ def test_the_order_is_the_same_every_time():
     first = sync_order()
     sync_order.cache_clear()
     assert sync_order() == first
+
+
+def test_the_types_of_a_cycle_are_written_together_and_every_type_exactly_once():
+    from lifeboat.sync.order import type_order, write_groups
+
+    groups = write_groups()
+    assert ("users", "teams") in groups
+    assert [t for group in groups for t in group] == list(type_order())

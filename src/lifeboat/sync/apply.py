@@ -6,8 +6,10 @@ entity without its correlation and the next run picks up where this one stopped:
 
 1. deletions, referrers first;
 2. per type, in dependency order: creates, adoptions and updates (an entity edited in
-   BCP since it was planned is left for the next run, never overwritten blind);
-3. references that had to wait for their target (the team of a user) are filled in.
+   BCP since it was planned is left for the next run, never overwritten blind); the types
+   of a cycle (users and the teams they lead) share one step, with every id given out
+   first, so their references to each other are written once, already resolved;
+3. references that still had to wait for their target are filled in.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from lifeboat.store.correlations import CorrelationRepo
 from lifeboat.store.region import EntityRepo
 from lifeboat.store.tables import now, region_audit
 from lifeboat.sync.model import Change, Correlation, Options, Pending, Plan
-from lifeboat.sync.order import type_order
+from lifeboat.sync.order import type_order, write_groups
 from lifeboat.sync.plan import Side
 from lifeboat.sync.translate import Translator
 
@@ -60,11 +62,11 @@ def apply_plan(plan: Plan, *, region: Region, bcp: Side, correlations: list[Corr
         batch = [c for c in deletes if c.type == type_name]
         if batch:
             _delete(run, batch)
-    for type_name in type_order():
-        batch = [c for c in plan.changes if c.type == type_name and c.action != "delete"]
-        refreshes = [r for r in plan.refreshes if r.type == type_name]
-        if batch or refreshes:
-            _upsert(run, type_name, batch, refreshes)
+    for group in write_groups():
+        batches = {t: [c for c in plan.changes if c.type == t and c.action != "delete"] for t in group}
+        refreshes = {t: [r for r in plan.refreshes if r.type == t] for t in group}
+        if any(batches.values()) or any(refreshes.values()):
+            _upsert(run, group, batches, refreshes)
     if run.deferred:
         _fill_deferred(run)
     if plan.forget:
@@ -105,41 +107,55 @@ def _local_referrers(repo: EntityRepo, run: _Run, targets: set[int]) -> dict[int
     return found
 
 
-def _upsert(run: _Run, type_name: str, batch: list[Change], refreshes: list) -> None:  # noqa: ANN001
+def _upsert(run: _Run, group: tuple[str, ...], batches: dict[str, list[Change]], refreshes: dict[str, list]) -> None:
+    """One transaction for a group of types (one type, or the types of a cycle)."""
     with run.region.db.write() as conn:
         repo = EntityRepo(conn, run.region.id_block)
-        creates = [c for c in batch if c.action == "create"]
-        existing = [c for c in batch if c.action != "create"]
-        new_ids = repo.new_ids(len(creates)) if creates else range(0)
-        for change, new_id in zip(creates, new_ids):
-            run.translator.mapping[change.primary_id] = new_id
-        for change in existing:
+        new_ids = {t: _give_ids(run, repo, batches[t]) for t in group}  # every id first: a cycle resolves at once
+        for type_name in group:
+            written = _write_type(run, conn, repo, batches[type_name], new_ids[type_name], refreshes[type_name])
+            run.progress(type_name, written)
+
+
+def _give_ids(run: _Run, repo: EntityRepo, batch: list[Change]) -> range:
+    creates = [c for c in batch if c.action == "create"]
+    new_ids = repo.new_ids(len(creates)) if creates else range(0)
+    for change, new_id in zip(creates, new_ids):
+        run.translator.mapping[change.primary_id] = new_id
+    for change in batch:
+        if change.action != "create":
             run.translator.mapping[change.primary_id] = change.bcp_id
-        versions = repo.lock_versions(run.tenant_id, [c.bcp_id for c in existing])
-        stale = {c.bcp_id for c in existing if versions.get(c.bcp_id) != c.expected_version}
-        for change in existing:
-            if change.bcp_id in stale:
-                _fail(run, change, "changed_during_sync", "edited in BCP while the run was planned; next run decides")
-        live = [c for c in existing if c.bcp_id not in stale]
-        stamp = now()
-        current = repo.many(run.tenant_id, [c.bcp_id for c in live])
-        inserted = [_entity(run, c, new_id, 1, stamp, stamp) for c, new_id in zip(creates, new_ids)]
-        updated = [_entity(run, c, c.bcp_id, versions[c.bcp_id] + 1, current[c.bcp_id].created_at, stamp) for c in live]
-        # Renames go through a placeholder key so that swapped names never clash mid-batch. It
-        # starts with \x1f, which no validated key can (names are stripped, paths and usernames
-        # refuse control characters); not \x00, which PostgreSQL text refuses.
-        renamed = [(e.id, f"\x1frenaming:{e.id}") for _, e, _ in updated if e.natural_key != current[e.id].natural_key]
-        repo.set_natural_keys(renamed)
-        repo.insert_many([e for _, e, _ in inserted])
-        repo.update_many([e for _, e, _ in updated])
-        written = inserted + updated
-        CorrelationRepo(conn, run.tenant_id).put_many([_correlation(c, e, waiting) for c, e, waiting in written])
-        CorrelationRepo(conn, run.tenant_id).put_many([
-            {"type": r.type, "primary_id": r.primary_id, "bcp_id": r.bcp_id,
-             "primary_version": r.primary_version if r.complete else 0, "bcp_version": r.bcp_version,
-             "notes": r.notes or None} for r in refreshes])
-        _audit(conn, run, [c for c, _, _ in written])
-    run.progress(type_name, len(written))
+    return new_ids
+
+
+def _write_type(run: _Run, conn, repo: EntityRepo, batch: list[Change], new_ids: range, refreshes: list) -> int:  # noqa: ANN001
+    creates = [c for c in batch if c.action == "create"]
+    existing = [c for c in batch if c.action != "create"]
+    versions = repo.lock_versions(run.tenant_id, [c.bcp_id for c in existing])
+    stale = {c.bcp_id for c in existing if versions.get(c.bcp_id) != c.expected_version}
+    for change in existing:
+        if change.bcp_id in stale:
+            _fail(run, change, "changed_during_sync", "edited in BCP while the run was planned; next run decides")
+    live = [c for c in existing if c.bcp_id not in stale]
+    stamp = now()
+    current = repo.many(run.tenant_id, [c.bcp_id for c in live])
+    inserted = [_entity(run, c, new_id, 1, stamp, stamp) for c, new_id in zip(creates, new_ids)]
+    updated = [_entity(run, c, c.bcp_id, versions[c.bcp_id] + 1, current[c.bcp_id].created_at, stamp) for c in live]
+    # Renames go through a placeholder key so that swapped names never clash mid-batch. It
+    # starts with \x1f, which no validated key can (names are stripped, paths and usernames
+    # refuse control characters); not \x00, which PostgreSQL text refuses.
+    renamed = [(e.id, f"\x1frenaming:{e.id}") for _, e, _ in updated if e.natural_key != current[e.id].natural_key]
+    repo.set_natural_keys(renamed)
+    repo.insert_many([e for _, e, _ in inserted])
+    repo.update_many([e for _, e, _ in updated])
+    written = inserted + updated
+    CorrelationRepo(conn, run.tenant_id).put_many([_correlation(c, e, waiting) for c, e, waiting in written])
+    CorrelationRepo(conn, run.tenant_id).put_many([
+        {"type": r.type, "primary_id": r.primary_id, "bcp_id": r.bcp_id,
+         "primary_version": r.primary_version if r.complete else 0, "bcp_version": r.bcp_version,
+         "notes": r.notes or None} for r in refreshes])
+    _audit(conn, run, [c for c, _, _ in written])
+    return len(written)
 
 
 def _entity(run: _Run, change: Change, bcp_id: int, version: int, created, stamp) -> tuple[Change, Entity, bool]:  # noqa: ANN001

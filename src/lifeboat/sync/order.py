@@ -53,3 +53,23 @@ def type_order() -> tuple[str, ...]:
 
 def is_deferred(type_name: str, field: str) -> bool:
     return (type_name, field) in sync_order()[1]
+
+
+@lru_cache(maxsize=1)
+def write_groups() -> tuple[tuple[str, ...], ...]:
+    """Types in dependency order, with the types of a cycle together: they are written in one
+    transaction, ids given out first, so a cycle's references need no second write."""
+    order, deferred = sync_order()
+    group_of = {name: {name} for name in order}
+    for type_name, field in deferred:
+        target = next(link.target for link in ENTITY_TYPES[type_name].links if link.field == field)
+        merged = group_of[type_name] | group_of[target]
+        for name in merged:
+            group_of[name] = merged
+    groups, seen = [], set()
+    for name in order:
+        if name not in seen:
+            members = tuple(n for n in order if n in group_of[name])
+            seen.update(members)
+            groups.append(members)
+    return tuple(groups)
