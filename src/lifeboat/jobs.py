@@ -95,6 +95,11 @@ def loop(step: Callable[[], object], stop: threading.Event, every_s: float, name
             stop.wait(every_s)
 
 
+def _watch_regions(platform: Platform) -> None:
+    """One look at every region; returns nothing, so the loop waits its interval even after a change."""
+    check_regions(platform)
+
+
 def start_background(platform: Platform, *, workers: int = 1, scheduler: bool = True,
                      poll_s: float = 1.0, schedule_s: float = 15.0) -> Callable[[], None]:
     """Start scheduler, monitor, alert sender and worker threads; returns a function that stops them."""
@@ -102,7 +107,7 @@ def start_background(platform: Platform, *, workers: int = 1, scheduler: bool = 
     threads = []
     if scheduler:
         steps = [("scheduler", lambda: schedule_due(platform), schedule_s),
-                 ("monitor", lambda: check_regions(platform) and False, platform.settings.region_check_s),
+                 ("monitor", lambda: _watch_regions(platform), platform.settings.region_check_s),
                  ("alerts", lambda: deliver_due(platform), poll_s)]
         threads += [threading.Thread(target=loop, args=(step, stop, every, name), name=f"lifeboat-{name}", daemon=True)
                     for name, step, every in steps]
