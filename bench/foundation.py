@@ -29,6 +29,7 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Iterator
+from typing import Any
 from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter
@@ -139,8 +140,8 @@ def _rss_bytes() -> int:
 
 
 @contextlib.contextmanager
-def postgres_settings(data_dir: Path, console: Console) -> Iterator[Settings | None]:
-    """Settings over three fresh databases on a PostgreSQL server, or None (said why)."""
+def postgres_server(console: Console) -> Iterator[Any | None]:
+    """The server named by LIFEBOAT_BENCH_POSTGRES_URL, or a throwaway local one, or None (said why)."""
     import pytest  # tests/postgres_server.py reports a missing server through pytest
 
     from tests.postgres_server import PostgresServer, _start_local_server, find_bindir
@@ -148,6 +149,7 @@ def postgres_settings(data_dir: Path, console: Console) -> Iterator[Settings | N
     cluster = None
     if os.environ.get(POSTGRES_URL_ENV):
         server = PostgresServer.from_url(os.environ[POSTGRES_URL_ENV])
+        console.print(f"postgresql: the server of {POSTGRES_URL_ENV}")
     elif find_bindir() is None:
         console.print(f"postgresql: skipped (no server binaries; install postgresql or set {POSTGRES_URL_ENV})")
         yield None
@@ -160,18 +162,30 @@ def postgres_settings(data_dir: Path, console: Console) -> Iterator[Settings | N
             yield None
             return
         console.print("postgresql: a throwaway local server (fsync and synchronous_commit off, as in the tests)")
-    names = {"directory": "lifeboat_bench_directory", "na1": "lifeboat_bench_na1", "eu1": "lifeboat_bench_eu1"}
     try:
-        urls = {key: server.create_database(name) for key, name in names.items()}
-        regions = [RegionSettings(name=name, voice_cluster=f"sip:{name}.voice.lifeboat.test", id_block=block,
-                                  database_url=urls[name]) for block, name in ((1, "na1"), (2, "eu1"))]
-        yield Settings(data_dir=data_dir, directory_url=urls["directory"], regions=regions)
+        yield server
     finally:
-        for name in names.values():
-            with contextlib.suppress(Exception):
-                server.drop_database(name)
         if cluster is not None:
             cluster.remove()
+
+
+@contextlib.contextmanager
+def postgres_settings(data_dir: Path, console: Console) -> Iterator[Settings | None]:
+    """Settings over three fresh databases on a PostgreSQL server, or None (said why)."""
+    with postgres_server(console) as server:
+        if server is None:
+            yield None
+            return
+        names = {"directory": "lifeboat_bench_directory", "na1": "lifeboat_bench_na1", "eu1": "lifeboat_bench_eu1"}
+        try:
+            urls = {key: server.create_database(name) for key, name in names.items()}
+            regions = [RegionSettings(name=name, voice_cluster=f"sip:{name}.voice.lifeboat.test", id_block=block,
+                                      database_url=urls[name]) for block, name in ((1, "na1"), (2, "eu1"))]
+            yield Settings(data_dir=data_dir, directory_url=urls["directory"], regions=regions)
+        finally:
+            for name in names.values():
+                with contextlib.suppress(Exception):
+                    server.drop_database(name)
 
 
 def figures_table(results: list[Figures]) -> Table:

@@ -54,7 +54,6 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import insert, or_, select
-from sqlalchemy.engine import make_url
 
 from lifeboat.bootstrap import Platform, Region, build_platform, migrate_platform
 from lifeboat.config import RegionSettings, Settings
@@ -284,36 +283,20 @@ class Backend:
 @contextlib.contextmanager
 def postgres_backend(root: Path, console: Console) -> Iterator[Backend | None]:
     """A backend on the server named by LIFEBOAT_BENCH_POSTGRES_URL or a throwaway one; None if neither."""
-    import pytest  # tests/postgres_server.py reports a missing server through pytest
-
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from tests.postgres_server import PostgresServer, _start_local_server, find_bindir
+    sys.path.insert(0, str(ROOT / "bench"))
+    import foundation  # the same server as the foundation benchmark
 
-    cluster = None
-    if os.environ.get(POSTGRES_URL_ENV):
-        server = PostgresServer.from_url(os.environ[POSTGRES_URL_ENV])
-        console.print(f"postgresql: the server of {POSTGRES_URL_ENV} ({make_url(os.environ[POSTGRES_URL_ENV]).host})")
-    elif find_bindir() is None:
-        console.print(f"postgresql: skipped (no server binaries; install postgresql or set {POSTGRES_URL_ENV})")
-        yield None
-        return
-    else:
-        try:
-            server, cluster = _start_local_server()
-        except (pytest.skip.Exception, pytest.fail.Exception) as exc:
-            console.print(f"postgresql: skipped ({exc})")
+    with foundation.postgres_server(console) as server:
+        if server is None:
             yield None
             return
-        console.print("postgresql: a throwaway local server (fsync and synchronous_commit off, as in the tests)")
-    backend = Backend("postgresql", root, server)
-    try:
-        yield backend
-    finally:
-        backend.drop_all()
-        if cluster is not None:
-            cluster.remove()
-
+        backend = Backend("postgresql", root, server)
+        try:
+            yield backend
+        finally:
+            backend.drop_all()
 
 def measure_backend(backend: Backend, profile: Profile, *, repeats: int, trace: bool,
                     console: Console) -> dict[str, list[Sample]]:
