@@ -16,6 +16,7 @@ from lifeboat.bootstrap import Platform, Region
 from lifeboat.domain.access import Principal
 from lifeboat.domain.entities import BCP_TYPES
 from lifeboat.errors import BadInput, TooLarge, Unavailable
+from lifeboat.services.escalation import held_by, stronger_user
 from lifeboat.services.tenants import open_tenant
 from lifeboat.store.audit import AuditRepo
 from lifeboat.store.region import EntityRepo
@@ -23,6 +24,7 @@ from lifeboat.store.tables import now, region_audit
 
 MAX_CSV_BYTES = 5 * 1_048_576
 HEADER = ["username", "bcp_type"]
+STRONGER = object()  # stands for a user the uploader may not change
 
 
 def set_bcp_types_csv(platform: Platform, principal: Principal, tenant_id: int, body: bytes) -> dict[str, Any]:
@@ -31,7 +33,7 @@ def set_bcp_types_csv(platform: Platform, principal: Principal, tenant_id: int, 
     with region.db.write() as conn:
         repo = EntityRepo(conn, region.id_block)
         users = {u.data["username"]: u for u in repo.all_of(tenant.id, ["users"], with_content=False)}
-        results, changes = _check_rows(rows, users)
+        results, changes = _check_rows(rows, _within_reach(repo, tenant.id, users, held_by(principal)))
         stamp = now()
         updated = [replace(u, data={**u.data, "bcp_type": value}, updated_at=stamp) for u, value in changes]
         for user in updated:
@@ -62,6 +64,16 @@ def _parse(body: bytes) -> list[tuple[int, list[str]]]:
     return numbered[1:]
 
 
+def _within_reach(repo: EntityRepo, tenant_id: int, users: dict[str, Any],
+                  held: frozenset[str] | None) -> dict[str, Any]:
+    """Each user, or ``STRONGER`` for one whose role carries a permission the uploader lacks
+    (out of its reach: see ``domain.permissions``)."""
+    if held is None:
+        return users
+    roles = {r.id: frozenset(r.data.get("permissions") or ()) for r in repo.all_of(tenant_id, ["roles"], with_content=False)}
+    return {name: STRONGER if stronger_user(roles, user, held) else user for name, user in users.items()}
+
+
 def _check_rows(rows: list[tuple[int, list[str]]], users: dict[str, Any]) -> tuple[list[dict[str, Any]], list]:
     seen = Counter(row[0].strip().lower() for _, row in rows if row)
     results, changes = [], []
@@ -89,6 +101,8 @@ def _row_error(row: list[str], username: str, value: str, users: dict[str, Any],
         return {"code": "bad_bcp_type", "message": f"bcp_type must be one of {', '.join(BCP_TYPES)}"}
     if username not in users:
         return {"code": "unknown_user", "message": f"no user {username!r} in this tenant"}
+    if users[username] is STRONGER:
+        return {"code": "permission_escalation", "message": "this user holds permissions you do not; not changed"}
     return None
 
 

@@ -24,6 +24,7 @@ from lifeboat.errors import Conflict, Forbidden
 from lifeboat.services import usernames
 from lifeboat.services.drafts import MAX_REPORTED_ERRORS, Draft, Ref, TypeCounts, check_drafts, plan_drafts
 from lifeboat.services.entities import audit_view
+from lifeboat.services.escalation import guard_new
 from lifeboat.services.tenants import open_tenant
 from lifeboat.store.audit import AuditRepo
 from lifeboat.store.directory import LoginIndexRepo, OperatorRepo, Tenant
@@ -71,6 +72,7 @@ def load_entities(platform: Platform, principal: Principal, tenant_id: int,
         with region.db.write() as conn:
             repo = EntityRepo(conn, region.id_block)
             plan = plan_drafts(platform.settings, tenant.id, repo, drafts, hash_password)
+            guard_new(repo, tenant.id, principal, plan.entities)
             # Usernames are claimed in the directory before the users are committed, and
             # given back if the region write fails (as services.usernames does for one user).
             _claim_usernames(platform, tenant, plan.usernames)

@@ -20,6 +20,7 @@ from lifeboat.domain.entities import ENTITY_TYPES, Entity, EntityType, file_fact
 from lifeboat.domain.scripts import parse_script
 from lifeboat.errors import Conflict, Invalid, NotFound, TooLarge
 from lifeboat.services import usernames
+from lifeboat.services.escalation import guard_write
 from lifeboat.services.tenants import open_tenant
 from lifeboat.store.audit import AuditRepo
 from lifeboat.store.directory import Tenant
@@ -69,6 +70,7 @@ def create_entity(platform: Platform, principal: Principal, tenant_id: int, type
         with region.db.write() as conn:
             repo = EntityRepo(conn, region.id_block)
             _check_links(repo, tenant, kind, data)
+            guard_write(repo, tenant.id, principal, kind.name, None, data)
             stamp = now()
             entity = Entity(repo.new_ids()[0], tenant.id, kind.name, data, stamp, stamp, content)
             _save(repo, entity, insert=True)
@@ -116,6 +118,7 @@ def _update(platform: Platform, principal: Principal, tenant_id: int, kind: Enti
             fresh = _current(repo, tenant, kind, current.id if current else entity_id, lock=True)
             if _version(fresh) != _version(current):
                 raise _Changed()
+            guard_write(repo, tenant.id, principal, kind.name, fresh.data if fresh else None, data)
             if fresh is None:
                 stamp = now()
                 entity = Entity(repo.new_ids()[0], tenant.id, kind.name, data, stamp, stamp, content)
@@ -141,6 +144,7 @@ def delete_entity(platform: Platform, principal: Principal, tenant_id: int, type
     with region.db.write() as conn:
         repo = EntityRepo(conn, region.id_block)
         entity = _must_get(repo, tenant, kind, entity_id)
+        guard_write(repo, tenant.id, principal, kind.name, entity.data, None)
         referrers = repo.referrers(tenant.id, kind.name, entity.id)
         dependents = [r for r in referrers if kind.name == "users" and r[0] == "agent-settings"]
         blocking = [r for r in referrers if r not in dependents and r != (kind.name, entity.id)]
