@@ -59,6 +59,15 @@ class Settings(BaseSettings):
     # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
     password_time_cost: int = Field(default=3, ge=1)
     password_memory_kib: int = Field(default=65536, ge=8)
+    # Login throttle (lifeboat.domain.throttle), shared by every replica through the directory:
+    # this many failed logins within the window lock a username / a client address; each
+    # later failure before a quiet window locks it again, twice as long, up to the maximum.
+    # Per address is higher because a contact center's agents often share one office address.
+    login_window_s: float = Field(default=900.0, gt=0)
+    login_max_failures_per_username: int = Field(default=10, ge=1)
+    login_max_failures_per_address: int = Field(default=100, ge=1)
+    login_lockout_s: float = Field(default=60.0, gt=0)
+    login_lockout_max_s: float = Field(default=3600.0, gt=0)
     # Sync jobs: how long a claimed run stays a worker's without a heartbeat.
     job_lease_s: float = Field(default=60.0, gt=0)
     # Voice routing: how old the in-memory routing table may get before it is rebuilt

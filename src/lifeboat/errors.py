@@ -35,6 +35,11 @@ class LifeboatError(Exception):
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "details": self.details}
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries besides the body."""
+        return {}
+
 
 class BadInput(LifeboatError):
     status = 400
@@ -84,8 +89,15 @@ class Locked(LifeboatError):
 
 
 class TooManyRequests(LifeboatError):
+    """``details["retry_after_s"]`` becomes the ``Retry-After`` header."""
+
     status = 429
     default_code = "too_many_requests"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        retry = self.details.get("retry_after_s")
+        return {"Retry-After": str(retry)} if retry is not None else {}
 
 
 class Unavailable(LifeboatError):

@@ -17,16 +17,17 @@ HTTP_CODES = {400: "bad_request", 401: "not_authenticated", 403: "permission_den
               405: "method_not_allowed", 413: "content_too_large", 415: "unsupported_media_type"}
 
 
-def error_response(status: int, code: str, message: str, details: dict | None = None) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+def error_response(status: int, code: str, message: str, details: dict | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    headers = {**({"WWW-Authenticate": "Bearer"} if status == 401 else {}), **(headers or {})}
     return JSONResponse({"error": {"code": code, "message": message, "details": details or {}}},
-                        status_code=status, headers=headers)
+                        status_code=status, headers=headers or None)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LifeboatError)
     async def _lifeboat(_: Request, exc: LifeboatError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -4,10 +4,15 @@ The password is always checked against the user record of the tenant being enter
 that record is read from that tenant's own region, so logging in to the BCP tenant works
 while the primary region is down. Which tenant a user may enter is decided by
 ``domain.access.decide_login`` from the record of the *active* tenant when it can be read.
+
+Guessing is slowed down by ``services.throttle`` (per username and per client address), and
+an unknown username costs the same argon2 verification as a known one, against a dummy hash
+made with the same parameters, so the time of an answer does not tell whether a name exists.
 """
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +22,7 @@ from lifeboat.domain.entities import Entity
 from lifeboat.domain.fields import FieldError, storable
 from lifeboat.errors import Forbidden, Invalid, NotAuthenticated, Unavailable
 from lifeboat.services.auth import BAD_CREDENTIALS, open_session, user_permissions, verify_password
+from lifeboat.services.throttle import LoginGuard
 from lifeboat.store.audit import AuditRepo
 from lifeboat.store.directory import LoginIndexRepo, OperatorRepo, Tenant, TenantRepo
 from lifeboat.store.plans import BcpPlan, PlanRepo
@@ -52,7 +58,9 @@ class _Attempt:
         return self.records[side]
 
 
-def login(platform: Platform, username: Any, password: Any, tenant_id: Any = None) -> LoginResult:
+def login(platform: Platform, username: Any, password: Any, tenant_id: Any = None, *,
+          address: str | None = None) -> LoginResult:
+    """Log in from the client ``address`` (None when unknown: then only the username is throttled)."""
     if not isinstance(username, str) or not isinstance(password, str) or not username.strip():
         raise Invalid("username and password are required strings.", code="validation_failed")
     try:  # no stored name holds such text, and neither the databases nor argon2 take it
@@ -62,6 +70,18 @@ def login(platform: Platform, username: Any, password: Any, tenant_id: Any = Non
     if tenant_id is not None and (isinstance(tenant_id, bool) or not isinstance(tenant_id, int)):
         raise Invalid("tenant_id must be a tenant id.", code="validation_failed")
     name = username.strip()
+    guard = LoginGuard.of(platform, name, address)
+    guard.check()
+    try:
+        result = _login(platform, name, password, tenant_id)
+    except NotAuthenticated:
+        guard.failed()
+        raise
+    guard.succeeded()
+    return result
+
+
+def _login(platform: Platform, name: str, password: str, tenant_id: int | None) -> LoginResult:
     with platform.directory.read() as conn:
         operator = OperatorRepo(conn).by_name(name)
         owner = LoginIndexRepo(conn).lookup(name.lower())
@@ -71,6 +91,7 @@ def login(platform: Platform, username: Any, password: Any, tenant_id: Any = Non
     if operator is not None and home is None:
         return _operator_login(platform, operator, password)
     if home is None:
+        _pretend_to_verify(platform, password)
         _refuse(platform, name, None, "unknown_username")
     attempt = _Attempt(platform, name.lower(), password, home, plan, tenants, {})
     return _user_login(attempt, tenant_id)
@@ -133,11 +154,15 @@ def _deciding_record(attempt: _Attempt, origin: str, active: str | None) -> tupl
             return side, record
     if down is not None:
         raise down
+    _pretend_to_verify(attempt.platform, attempt.password)
     _refuse(attempt.platform, attempt.username, attempt.home.id, "unknown_username")
 
 
 def _check_password(attempt: _Attempt, user: Entity, side: str) -> None:
-    if not verify_password(attempt.platform, user.data.get("password_hash"), attempt.password):
+    password_hash = user.data.get("password_hash")
+    if password_hash is None:
+        _pretend_to_verify(attempt.platform, attempt.password)
+    if not verify_password(attempt.platform, password_hash, attempt.password):
         _refuse(attempt.platform, attempt.username, attempt.tenants[side].id, "wrong_password")
     if not user.data.get("is_active", True):
         _refuse(attempt.platform, attempt.username, attempt.tenants[side].id, "user_inactive")
@@ -154,6 +179,17 @@ def _operator_login(platform: Platform, operator, password: str) -> LoginResult:
         _refuse(platform, operator.name, None, "wrong_password")
     principal = Principal("operator", operator.id, operator.name)
     return LoginResult(open_session(platform, principal), principal)
+
+
+DUMMY_HASH = "login_dummy_hash"
+
+
+def _pretend_to_verify(platform: Platform, password: str) -> None:
+    """Spend the time of a real verification when there is no hash to verify against."""
+    dummy = platform.caches.get(DUMMY_HASH)
+    if dummy is None:
+        dummy = platform.caches.setdefault(DUMMY_HASH, platform.passwords.hash(secrets.token_urlsafe(16)))
+    verify_password(platform, dummy, password)
 
 
 def _refuse(platform: Platform, username: str, tenant_id: int | None, reason: str) -> None:

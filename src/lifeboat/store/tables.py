@@ -215,3 +215,17 @@ login_index = Table(
     Column("claimed_at", UTCDateTime, nullable=True),  # see services.usernames.CLAIM_GRACE
     Index("ix_login_index_tenant", "tenant_id"),
 )
+# Failed logins per username and per client address (see lifeboat.domain.throttle), shared
+# by every replica. A row is deleted once its key has been quiet for a whole window.
+login_failures = Table(
+    "login_failures", directory_metadata,
+    Column("scope", String(10), primary_key=True),  # username / address
+    Column("key", String(200), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("window_started_at", UTCDateTime, nullable=False),
+    Column("locks", Integer, nullable=False),
+    Column("locked_until", UTCDateTime, nullable=True),
+    Column("last_failure_at", UTCDateTime, nullable=False),
+    Column("forgotten_at", UTCDateTime, nullable=False),
+    Index("ix_login_failures_forgotten_at", "forgotten_at"),
+)

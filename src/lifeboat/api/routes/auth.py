@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel
 
 from lifeboat.api.deps import CurrentPrincipal, PlatformDep
@@ -21,8 +21,9 @@ class LoginBody(BaseModel):
 
 
 @router.post("/login", summary="Log in; returns a bearer token, or the tenants to choose from (BCP type multiple)")
-def login(platform: PlatformDep, body: LoginBody = Body()) -> dict[str, Any]:
-    result = login_service.login(platform, body.username, body.password, body.tenant_id)
+def login(platform: PlatformDep, request: Request, body: LoginBody = Body()) -> dict[str, Any]:
+    address = request.client.host if request.client else None  # behind a proxy: see README, Security
+    result = login_service.login(platform, body.username, body.password, body.tenant_id, address=address)
     if result.choose is not None:
         return {"choose": result.choose}
     tenant = result.tenant
