@@ -344,8 +344,8 @@ def test_rewriting_json_text_returns_a_json_object():
 
 ids = st.integers(min_value=1, max_value=2**53 - 1)
 id_texts = ids.map(str)
-other_values = st.sampled_from(["", "Default", "{SkillNo}", "Sales", " x ", "prompts/a.wav"])
-values = st.one_of(id_texts, other_values)
+other_values = st.sampled_from(["", "Default", "{SkillNo}", "Sales", " x ", "prompts/a.wav", 0, None, True, 1.5, -3])
+values = st.one_of(id_texts, ids, other_values)  # ids as text and as JSON integers
 property_values = st.one_of(values, st.lists(values, max_size=3))
 free_text = st.lists(st.one_of(id_texts, st.sampled_from([" ", "+", "x", ".", "1.5", "\n", "{A}"])), max_size=8).map(
     "".join
