@@ -347,7 +347,7 @@ def test_desktop_studio_xml_script_is_read_for_references(ops):
         '<?xml version="1.0" encoding="utf-8"?>\n<Script>'
         f'<ActionStruct><Action ID="7" Name="REQAGENT"/><Parameters><Parameter Name="Skill">{cc.id("skills")}</Parameter>'
         '</Parameters></ActionStruct>'
-        '<ActionStruct><Action ID="8" Name="CHECKCALLSUP"/><Parameters><Parameter Name="Disposition">999999</Parameter>'
+        '<ActionStruct><Action ID="8" Name="SUPPRESSCALL"/><Parameters><Parameter Name="Disposition">999999</Parameter>'
         '</Parameters></ActionStruct></Script>'
     )
 
@@ -356,7 +356,7 @@ def test_desktop_studio_xml_script_is_read_for_references(ops):
 
     assert [(r["action"], r["property"], r["value"], r["kind"], r["exists"]) for r in refs] == [
         ("REQAGENT", "Skill", str(cc.id("skills")), "id", True),
-        ("CHECKCALLSUP", "Disposition", "999999", "id", False),
+        ("SUPPRESSCALL", "Disposition", "999999", "id", False),
     ]
 
 

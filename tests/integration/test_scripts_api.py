@@ -79,6 +79,19 @@ def test_a_studio_json_script_is_stored_and_returned_as_given(acme):
     assert acme.get("scripts", created["id"]).json()["content"] == content
 
 
+def test_a_script_with_values_of_any_json_type_is_stored_and_returned_exactly(acme):
+    content = studio(("1", "BEGIN", [("RootFolder", 0), ("ParamCount", 0), ("Parameters", ["A", 2, None])]),
+                     ("2", "ASSIGN", [("Value", "{x}"), ("Publish", 0), ("Ratio", 1.5), ("On", True), ("Map", {"k": [1]})]))
+    content["branches"] = {"1": [{"to": 2, "label": 0, "type": "default", "index": 0}]}
+
+    created = acme.create("scripts", content=content)
+
+    stored = acme.get("scripts", created["id"]).json()["content"]
+    assert created["content"] == stored == content
+    assert [type(p["value"]) for p in stored["properties"]["1"].values()] == [int, int, list]
+    assert type(stored["branches"]["1"][0]["label"]) is int
+
+
 def test_a_desktop_studio_xml_export_is_stored_as_text(acme):
     text = desktop_xml(("1", "HOURS", [("Profile", "Default")]))
 
@@ -136,7 +149,7 @@ def test_a_malformed_script_says_where(acme):
     {"actions": ["REQAGENT"]},
     {"actions": {"1": {"label": "no name"}}},
     {"actions": {"1": {"name": "HOURS"}}, "properties": {"2": {}}},
-    {"actions": {"1": {"name": "HOURS"}}, "properties": {"1": {"0": {"name": "Profile", "value": 5}}}},
+    {"actions": {"1": {"name": "HOURS"}}, "properties": {"1": {"0": {"name": "Profile"}}}},
 ])
 def test_a_json_script_of_the_wrong_shape_is_invalid(acme, content):
     response = acme.post("scripts", acme.payload("scripts", content=content))
@@ -199,7 +212,7 @@ def actions_naming(w: dict) -> list[tuple[str, str, list[tuple[str, str]]]]:
         ("3", "SETDISPOSITION", [("Skill", "{SkillNo}"), ("Disposition", str(w["disposition"]))]),
         ("4", "RUNSUB", [("ScriptName", w["subscript"])]),
         ("5", "PLAY", [("Sequence", f'"{w["file"]}" %"Thank you for calling"')]),
-        ("6", "CHECKCALLSUP", [("Disposition", "Default")]),
+        ("6", "SUPPRESSCALL", [("Disposition", "Default")]),
         ("7", "ASSIGN", [("Value", f"{w['skill']} + 1")]),
         ("8", "SPAWN", [("Skill", "Billing"), ("ScriptName", "Inbound/Missing")]),
         ("9", "REQAGENT (digital)", [("Skill", "")]),
@@ -278,6 +291,31 @@ def test_list_values_give_one_reference_per_element_with_its_position(acme, worl
     items = references(acme, script["id"]).json()["items"]
 
     assert [(r["position"], r["kind"]) for r in items] == [(0, "id"), (1, "default")]
+
+
+def test_integer_ids_and_suppresscall_are_references_and_checkcallsup_is_not(acme, world):
+    script = acme.create("scripts", content=studio(
+        ("1", "REQAGENT", [("Skill", world["skill"]), ("TargetAgent", "")]),
+        ("2", "SUPPRESSCALL", [("Disposition", world["disposition"])]),
+        ("3", "CHECKCALLSUP", [("DataValue", "{dataValue}")])))
+
+    items = references(acme, script["id"]).json()["items"]
+
+    assert [(r["action"], r["property"], r["value"], r["kind"], r["target"], r["exists"]) for r in items] == [
+        ("REQAGENT", "Skill", world["skill"], "id", "skills", True),
+        ("REQAGENT", "TargetAgent", "", "empty", "users", None),
+        ("SUPPRESSCALL", "Disposition", world["disposition"], "id", "dispositions", True)]
+
+
+def test_a_whole_value_equal_to_an_id_in_an_unknown_action_is_a_possible_id_naming_what_it_matched(acme, world):
+    skill = acme.get("skills", world["skill"]).json()
+    script = acme.create("scripts", content=studio(
+        ("1", "WORKITEM", [("QueueId", str(skill["id"])), ("Retries", 3), ("Note", f"queue {skill['id']}")])))
+
+    items = references(acme, script["id"]).json()["items"]
+
+    assert [(r["property"], r["value"], r["kind"], r["exists"], r["matched"]) for r in items] == [
+        ("QueueId", str(skill["id"]), "possible_id", True, {"type": "skills", "id": skill["id"], "name": skill["name"]})]
 
 
 def test_references_of_a_missing_script_are_not_found(acme):

@@ -824,7 +824,7 @@ def test_a_desktop_studio_xml_script_and_list_values_are_remapped_too(platform, 
     xml = ('<?xml version="1.0" encoding="utf-8"?>\n<Script><!-- exported -->'
            f'<ActionStruct><Action ID="7" Name="REQAGENT"/><Parameters><Parameter Name="Skill">{billing}</Parameter>'
            '<Parameter Name="TargetAgent">Default</Parameter></Parameters></ActionStruct>'
-           f'<ActionStruct><Action ID="8" Name="CHECKCALLSUP"/><Parameters><Parameter Name="Disposition">'
+           f'<ActionStruct><Action ID="8" Name="SUPPRESSCALL"/><Parameters><Parameter Name="Disposition">'
            f'{primary.of("dispositions", "escalated")}</Parameter></Parameters></ActionStruct></Script>')
     listed = {"actions": {"1": {"name": "REQAGENT (digital)"}},
               "properties": {"1": {"0": {"name": "Skill", "value": [str(support), "{Fallback}", str(billing)]}}}}
@@ -846,7 +846,7 @@ def test_a_desktop_studio_xml_script_and_list_values_are_remapped_too(platform, 
             for i in ops.get(bcp_url(primary.id, "/script-checklist"))["items"] if i["script"] != "Inbound/Main"]
     assert sorted(rows, key=str) == sorted([
         ("Desktop/Export", "REQAGENT", None, "remapped"), ("Desktop/Export", "REQAGENT", None, "unchanged"),
-        ("Desktop/Export", "CHECKCALLSUP", None, "remapped"), ("Digital/List", "REQAGENT (digital)", 0, "remapped"),
+        ("Desktop/Export", "SUPPRESSCALL", None, "remapped"), ("Digital/List", "REQAGENT (digital)", 0, "remapped"),
         ("Digital/List", "REQAGENT (digital)", 1, "unchanged"), ("Digital/List", "REQAGENT (digital)", 2, "remapped"),
     ], key=str)
 

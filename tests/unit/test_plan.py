@@ -452,8 +452,9 @@ def scripted(content, **option_values):
 def apply_rewrite(change, **option_values):
     """The script content and checklist ``sync.apply`` writes once every target has its BCP id."""
     known = {14: "skills", 15: "skills", 16: "users", 21: "scripts"}
+    names = {14: "Sales", 15: "Support", 16: "ada", 21: "Inbound/Main"}  # as ``scripted`` made them
     mapping = {i: i + BCP_OFFSET for i in known}
-    tr = Translator(mapping, {}, known, options(**option_values))
+    tr = Translator(mapping, {}, known, options(**option_values), names)
     return tr.script(change.data, 1_000_000)
 
 

@@ -69,7 +69,7 @@ REFERENCE_TABLE = [
     ("SPAWN", "Skill", "skills"),
     ("SETDISPOSITION", "Skill", "skills"),
     ("SETDISPOSITION", "Disposition", "dispositions"),
-    ("CHECKCALLSUP", "Disposition", "dispositions"),
+    ("SUPPRESSCALL", "Disposition", "dispositions"),
 ]
 
 
@@ -136,7 +136,13 @@ def test_a_sequence_given_as_a_list_gives_one_reference_per_element():
     [("PLAY", "Volume"), ("REQAGENT", "Priority"), ("BEGIN", "Skill"), ("MENU", "Data"), ("SNIPPET", "Comment")],
 )
 def test_properties_outside_the_table_are_not_references(action, prop):
-    assert references(one(action, prop, "12345"), known_ids={12345: "skills"}) == []
+    assert references(one(action, prop, "12345")) == []
+    assert references(one(action, prop, "12345"), known_ids={999: "skills"}) == []
+
+
+def test_checkcallsup_has_no_reference_only_its_data_value():
+    assert references(one("CHECKCALLSUP", "Disposition", "12345")) == []
+    assert references(one("CHECKCALLSUP", "DataValue", "{dataValue}")) == []
 
 
 # --- value kinds ---------------------------------------------------------------------------
@@ -338,15 +344,15 @@ def test_rewriting_json_text_returns_a_json_object():
 
 ids = st.integers(min_value=1, max_value=2**53 - 1)
 id_texts = ids.map(str)
-other_values = st.sampled_from(["", "Default", "{SkillNo}", "Sales", " x ", "prompts/a.wav"])
-values = st.one_of(id_texts, other_values)
+other_values = st.sampled_from(["", "Default", "{SkillNo}", "Sales", " x ", "prompts/a.wav", 0, None, True, 1.5, -3])
+values = st.one_of(id_texts, ids, other_values)  # ids as text and as JSON integers
 property_values = st.one_of(values, st.lists(values, max_size=3))
 free_text = st.lists(st.one_of(id_texts, st.sampled_from([" ", "+", "x", ".", "1.5", "\n", "{A}"])), max_size=8).map(
     "".join
 )
 table_properties = st.sampled_from(
     [("REQAGENT", "Skill"), ("REQAGENT", "TargetAgent"), ("HOURS", "Profile"), ("SPAWN", "Skill"),
-     ("SPAWN", "ScriptName"), ("SETDISPOSITION", "Disposition"), ("CHECKCALLSUP", "Disposition"),
+     ("SPAWN", "ScriptName"), ("SETDISPOSITION", "Disposition"), ("SUPPRESSCALL", "Disposition"),
      ("RUNSUB", "ScriptName"), ("PLAY", "Sequence"), ("MUSIC", "MusicFile"), ("BEGIN", "Note")]
 )
 
@@ -576,11 +582,7 @@ def test_text_that_is_neither_json_nor_xml_is_malformed(text):
         ({"actions": {"7": {"name": "HOURS"}}, "properties": {"7": {"first": {"name": "P", "value": ""}}}},
          "properties.7.first"),
         ({"actions": {"7": {"name": "HOURS"}}, "properties": {"7": {"0": {"value": "1"}}}}, "properties.7.0"),
-        ({"actions": {"7": {"name": "HOURS"}}, "properties": {"7": {"0": {"name": "Profile", "value": 5}}}},
-         "properties.7.0.value"),
         ({"actions": {"7": {"name": "HOURS"}}, "properties": {"7": {"0": {"name": "Profile"}}}},
-         "properties.7.0.value"),
-        ({"actions": {"7": {"name": "HOURS"}}, "properties": {"7": {"0": {"name": "P", "value": [1]}}}},
          "properties.7.0.value"),
         ({"header": {1, 2}}, "script"),
     ],

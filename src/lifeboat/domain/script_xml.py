@@ -5,15 +5,21 @@ spellings of a block are accepted:
 
     attributes                                   elements
     <ActionStruct>                               <ActionStruct>
-      <Action ID="3" Name="REQAGENT"/>             <ID>3</ID>
+      <Action ID="3" Name="REQAGENT"/>             <ActionID>3</ActionID>  (or <ID>3</ID>)
       <Parameters>                                 <Action>REQAGENT</Action>
         <Parameter Name="Skill">12345</Parameter>  <Parameters>
       </Parameters>                                  <Parameter Name="Skill">12345</Parameter>
     </ActionStruct>                                </Parameters>
+                                                   <DefaultNextAction>
+                                                     <Text /><ActionID>4</ActionID>
+                                                   </DefaultNextAction>
                                                  </ActionStruct>
 
-The action id is ``Action/@ID``, else the text of ``ActionStruct/ID``, else
-``ActionStruct/@ID``; the action name is ``Action/@Name``, else the text of ``<Action>``.
+The action id is ``Action/@ID``, else the text of the block's own ``<ActionID>`` child
+(what real exports write), else of its ``<ID>`` child, else ``ActionStruct/@ID``. An
+``<ActionID>`` further down, inside ``<DefaultNextAction>`` or a ``<BranchStruct>``, names
+the next action (a branch target, -1 for none): it is neither the block's id nor a
+reference. The action name is ``Action/@Name``, else the text of ``<Action>``.
 Parameters are the ``<Parameter Name="...">`` children of any ``<Parameters>`` inside the
 block, in order. A parameter whose value is a list holds one ``<Value>`` child per element:
 ``<Parameter Name="Sequence"><Value>a.wav</Value><Value>b.wav</Value></Parameter>``.
@@ -139,10 +145,9 @@ def _block(struct: ET.Element, where: str) -> _Block:
     action = _child(struct, "Action")
     if action is None:
         raise _invalid(where, "has no <Action> element")
-    id_element = _child(struct, "ID")
-    action_id = action.get("ID") or (id_element.text if id_element is not None else None) or struct.get("ID")
+    action_id = action.get("ID") or _child_text(struct, "ActionID") or _child_text(struct, "ID") or struct.get("ID")
     if not (action_id or "").strip():
-        raise _invalid(where, 'has no action ID (expected <Action ID="..."> or <ID>...</ID>)')
+        raise _invalid(where, 'has no action ID (expected <Action ID="...">, <ActionID>...</ActionID> or <ID>...</ID>)')
     name = (action.get("Name") or action.text or "").strip()
     if not name:
         raise _invalid(where, 'has no action name (expected <Action Name="..."> or <Action>NAME</Action>)')
@@ -198,6 +203,15 @@ def _value_children(element: ET.Element) -> list[ET.Element]:
 
 def _child(element: ET.Element, name: str) -> ET.Element | None:
     return next((child for child in element if _local(child.tag) == name), None)
+
+
+def _child_text(element: ET.Element, name: str) -> str | None:
+    """The stripped text of the first direct child called ``name`` (None if absent or empty).
+    Only direct children: an ``<ActionID>`` deeper down is a branch target."""
+    child = _child(element, name)
+    if child is None:
+        return None
+    return (child.text or "").strip() or None
 
 
 def _local(tag: object) -> str:

@@ -120,7 +120,7 @@ def _queue(doc: _Builder, voice: bool, q: int, skill: int, picks: _Picks) -> Non
         doc.add(*_say(voice, f"Sorry to wait {q + 1}", picks.files[4], "Thank you for waiting."))
     else:
         doc.add("ASSIGN", f"Hold text {q + 1}", [("Variable", "AutoReply"), ("Value", "An agent will be with you shortly.")])
-        doc.add("CHECKCALLSUP", f"Check {q + 1}", [("Disposition", str(picks.dispositions[q]))])
+        doc.add("SUPPRESSCALL", f"Suppress {q + 1}", [("Disposition", str(picks.dispositions[q]))])
     doc.add("SETDISPOSITION", f"Disposition {q + 1}",
             [("Skill", str(skill)), ("Disposition", str(picks.dispositions[q]))])
 

@@ -20,7 +20,6 @@ from lifeboat.store.region import EntityRepo
 from lifeboat.store.tables import now
 
 ACCESS = ("single", "multiple")
-TO_FIX = ("unresolved", "possible_id")
 
 
 def readiness(platform: Platform, principal: Principal, tenant_id: int) -> dict[str, Any]:
@@ -99,14 +98,20 @@ def _bcp_checks(view: PlanView) -> list[dict[str, Any]]:
 
 
 def _script_check(notes: list[dict[str, Any]]) -> dict[str, Any]:
-    open_items = [e for n in notes for e in (n["notes"] or {}).get("checklist", [])
-                  if e["status"] in TO_FIX or (e["status"] == "remapped" and not e.get("written", True))]
+    """Warns on what surely points at nothing in BCP: ``unresolved`` rows, ids copied as they
+    were (``script_ids: keep``) and unreadable scripts. Possible ids are counted, not warned
+    on: they may be plain numbers, and the checklist lists them."""
+    rows = [e for n in notes for e in (n["notes"] or {}).get("checklist", [])]
+    unresolved = sum(1 for e in rows if e["status"] == "unresolved")
+    kept = sum(1 for e in rows if e["status"] == "remapped" and not e.get("written", True))
+    possible = sum(1 for e in rows if e["status"] == "possible_id" and not e.get("written", False))
     unreadable = sum(1 for n in notes if "unreadable" in (n["notes"] or {}))
-    count = len(open_items) + unreadable
-    return _check("script_references", "pass" if count == 0 else "warn",
-                  "Every script reference resolves in BCP." if count == 0 else
-                  f"{count} script references need a look (see the script checklist).",
-                  {"unresolved": count, "unreadable_scripts": unreadable})
+    figures = {"unresolved": unresolved, "kept_ids": kept, "possible_ids": possible, "unreadable_scripts": unreadable}
+    if unresolved + kept + unreadable == 0:
+        return _check("script_references", "pass", "Every script reference resolves in BCP.", figures)
+    return _check("script_references", "warn",
+                  f"Script references need a look (see the script checklist): {unresolved} unresolved, "
+                  f"{kept} ids kept from the primary, {unreadable} unreadable scripts.", figures)
 
 
 def _poc_check(pocs: list) -> dict[str, Any]:  # noqa: ANN001

@@ -18,18 +18,22 @@ def script_references(platform: Platform, principal: Principal, tenant_id: int, 
     with region.db.read() as conn:
         repo = EntityRepo(conn, region.id_block)
         script = _must_get(repo, tenant, entity_type("scripts"), script_id)
-        known = {e.id: e.type for e in repo.all_of(tenant.id, with_content=False)}
-        paths = {(e.type, e.data["path"]) for e in repo.all_of(tenant.id, ["scripts", "files"], with_content=False)}
+        entities = repo.all_of(tenant.id, with_content=False)
+    known = {e.id: e.type for e in entities}
+    names = {e.id: e.natural_key for e in entities}
+    paths = {(e.type, e.data["path"]) for e in entities if e.type in ("scripts", "files")}
     document = parse_script(script.data["content"], max_bytes=platform.settings.max_script_bytes)
     out = []
     for ref in find_references(document, known_ids=known):
         row = asdict(ref)
         row["exists"] = _exists(ref.kind, ref.target, ref.value, known, paths)
+        if ref.kind == "possible_id":
+            row["matched"] = {"type": ref.target, "id": int(ref.value), "name": names.get(int(ref.value))}
         out.append(row)
     return out
 
 
-def _exists(kind: str, target: str, value: str, known: dict[int, str], paths: set[tuple[str, str]]) -> bool | None:
+def _exists(kind: str, target: str, value: Any, known: dict[int, str], paths: set[tuple[str, str]]) -> bool | None:
     if kind in ("id", "possible_id"):
         return known.get(int(value)) == target
     if kind == "path":

@@ -118,9 +118,10 @@ def _carry_out(platform: Platform, view: PlanView, run: SyncRun, progress: Progr
         report["errors"] = report["errors"] + [{"code": exc.code, "message": exc.message}]
         return "held", report
     known = {row.id: row.type for row in primary.rows.values()}
+    names = {row.id: row.natural_key for row in primary.rows.values()}
     applied = apply_plan(plan, region=view.bcp_region, bcp=bcp, correlations=correlations, options=options,
                          known_ids=known, actor=f"sync:run {run.id}", max_script_bytes=platform.settings.max_script_bytes,
-                         progress=progress)
+                         progress=progress, known_names=names)
     for failure in applied.failed:  # planned, then refused at write time
         counts = report["counts"][failure["type"]]
         counts[PAST[failure["action"]]] -= 1

@@ -53,9 +53,9 @@ class _Run:
 
 def apply_plan(plan: Plan, *, region: Region, bcp: Side, correlations: list[Correlation], options: Options,
                known_ids: dict[int, str], actor: str, max_script_bytes: int,
-               progress: Progress = lambda step, n: None) -> Applied:
+               progress: Progress = lambda step, n: None, known_names: dict[int, str] | None = None) -> Applied:
     mapping = {c.primary_id: c.bcp_id for c in correlations if c.bcp_id in bcp.rows}
-    run = _Run(region, bcp.tenant_id, actor, Translator(mapping, {}, known_ids, options), bcp, progress,
+    run = _Run(region, bcp.tenant_id, actor, Translator(mapping, {}, known_ids, options, known_names), bcp, progress,
                max_script_bytes)
     deletes = [c for c in plan.changes if c.action == "delete"]
     for type_name in reversed(type_order()):

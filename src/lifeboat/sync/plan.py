@@ -88,7 +88,8 @@ class _Planner:
                 self.rows_of_type.setdefault(row.type, []).append(row)
         keep = {r.id: r.type for rows in self.rows_of_type.values() for r in rows}
         known = {r.id: r.type for r in primary.rows.values()}
-        self.tr = Translator(live, keep, known, options)
+        names = {r.id: r.natural_key for r in primary.rows.values()}
+        self.tr = Translator(live, keep, known, options, names)
         claimed = {c.bcp_id for c in correlations}
         self.free_bcp = {(r.type, r.natural_key): r.id for r in bcp.rows.values() if r.id not in claimed}
 

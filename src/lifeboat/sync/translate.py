@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from lifeboat.domain.entities import ENTITY_TYPES, Link
-from lifeboat.domain.scripts import parse_script, rewrite_script
+from lifeboat.domain.scripts import Rewrite, parse_script, rewrite_script
 from lifeboat.errors import LifeboatError
 from lifeboat.sync.model import Options, Pending
 
@@ -18,10 +18,11 @@ class Translator:
     """Primary ids to BCP ids, learning the ids of adopted entities as planning goes."""
 
     def __init__(self, mapping: dict[int, int], will_exist: Mapping[int, str], known_ids: Mapping[int, str],
-                 options: Options):
+                 options: Options, known_names: Mapping[int, str] | None = None):
         self.mapping = mapping  # primary id -> bcp id (correlated, or adopted in this run)
         self.will_exist = will_exist  # primary id -> type, for every entity this run keeps in BCP
-        self.known_ids = known_ids  # primary id -> type, for free-text possible ids
+        self.known_ids = known_ids  # primary id -> type, for possible ids in scripts
+        self.known_names = known_names or {}  # primary id -> name (natural key), to say what a possible id matched
         self.options = options
 
     def ref(self, target: str, primary_id: int) -> Ref:
@@ -63,7 +64,7 @@ class Translator:
             remap_free_text=self.options.remap_free_text, known_ids=self.known_ids,
         )
         out["content"] = content
-        checklist = [_checklist_row(r) for r in rewrites]
+        checklist = [_checklist_row(r, self.known_names) for r in rewrites]
         return out, {"checklist": checklist, "pending": sorted(set(pending))}
 
 
@@ -97,13 +98,18 @@ def _stored_order(items: list, id_of: Callable[[Any], Ref]) -> list:
     return sorted(items, key=id_of)
 
 
-def _checklist_row(rewrite) -> dict[str, Any]:  # noqa: ANN001
+def _checklist_row(rewrite: Rewrite, names: Mapping[int, str]) -> dict[str, Any]:
+    """One checklist row. Values keep their JSON type (an integer id stays an integer); a
+    possible id says which primary entity it matched, since it may only look like an id."""
     ref = rewrite.reference
-    return {
+    row = {
         "action_id": ref.action_id, "action": ref.action, "property": ref.property, "position": ref.position,
         "kind": ref.kind, "target": ref.target, "primary_value": ref.value,
         "bcp_value": rewrite.new_value, "status": rewrite.status, "written": rewrite.written,
     }
+    if ref.kind == "possible_id":
+        row["matched"] = {"type": ref.target, "id": int(ref.value), "name": names.get(int(ref.value))}
+    return row
 
 
 def has_pending(value: Any) -> bool:
