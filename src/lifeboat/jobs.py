@@ -150,7 +150,10 @@ def start_background(platform: Platform, *, workers: int = 1, scheduler: bool = 
     """Start scheduler, monitor, alert sender and worker threads; returns a function that stops them."""
     stop = threading.Event()
     if workers:
-        take_over_orphans(platform)
+        try:
+            take_over_orphans(platform)
+        except Exception:  # the directory blinked: such runs wait for their lease, as before
+            log.warning("could not look for runs of dead workers of this host", exc_info=True)
     threads = []
     if scheduler:
         steps = [("scheduler", lambda: schedule_due(platform), schedule_s),
