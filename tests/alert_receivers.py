@@ -4,6 +4,7 @@ server (aiosmtpd) for email, both on 127.0.0.1 and a free port, each in its own 
     with WebhookReceiver() as hooks, SmtpSink() as mail:
         hooks.url                      # subscribe this as a webhook
         hooks.answer_next(500, 500)    # the next two POSTs get HTTP 500, then 200 again
+        hooks.answer_body = b"..."     # what every answer carries (a 3xx also says Location: /redirected)
         hooks.wait_for("switched")     # -> the POSTs of that event (polls, with a timeout)
         mail.wait_for(lambda m: "switched" in m["Subject"])
 
@@ -86,6 +87,7 @@ class WebhookReceiver:
 
     def __init__(self) -> None:
         self.observe: Callable[[], Any] | None = None
+        self.answer_body = b""
         self.deliveries: list[Delivery] = []
         self._statuses: deque[int] = deque()
         self._changed = threading.Condition()
@@ -130,8 +132,11 @@ class WebhookReceiver:
         with self._changed:
             status = self._statuses.popleft() if self._statuses else 200
         handler.send_response(status)
-        handler.send_header("Content-Length", "0")
+        if 300 <= status < 400:
+            handler.send_header("Location", "/redirected")
+        handler.send_header("Content-Length", str(len(self.answer_body)))
         handler.end_headers()
+        handler.wfile.write(self.answer_body)
         delivery = Delivery(handler.path, {k.lower(): v for k, v in handler.headers.items()}, body, status, time.time(), observed)
         with self._changed:
             self.deliveries.append(delivery)

@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     alert_timeout_s: float = Field(default=10.0, gt=0)
     alert_max_attempts: int = Field(default=8, ge=1)
     alert_retry_base_s: float = Field(default=5.0, gt=0)
+    # Webhooks to loopback and private ranges (10/8, 172.16/12, 192.168/16, 100.64/10,
+    # fc00::/7) for receivers on the operator's own network. Off: tenants choose targets,
+    # and lifeboat must not become their way in. Link-local (the metadata service),
+    # multicast, unspecified and reserved addresses stay refused either way.
+    alert_allow_private_networks: bool = False
     smtp_host: str = "localhost"
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_from: str = "lifeboat@localhost"

@@ -3,6 +3,11 @@
 Any number of ``lifeboat serve`` replicas and ``lifeboat worker`` processes may run these
 loops against the same directory database: a scheduled occurrence is queued once (a
 unique key on plan and time) and a run is carried out by one worker at a time (a lease).
+
+A lease is owned by ``<host>:<pid>:<thread>``. A worker that starts on a host where the
+owner of a running run was a process that no longer exists takes that run over at once
+rather than after its lease: a dead process holds nothing. The host part includes the
+PID namespace, so containers that share a host name never judge each other's processes.
 """
 
 from __future__ import annotations
@@ -27,7 +32,47 @@ MAX_ATTEMPTS = 3
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+    return f"{this_host()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def this_host() -> str:
+    """This machine as lease owners name it: the host name, and the PID namespace (read
+    from /proc where there is one), inside which a process id means one process. Cut so
+    that a whole owner name fits the 100 characters of ``sync_runs.lease_owner``."""
+    name = socket.gethostname()[:60]
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")  # "pid:[4026531836]"
+    except OSError:
+        return name
+    return f"{name}@{namespace.removeprefix('pid:[').removesuffix(']')}"
+
+
+def take_over_orphans(platform: Platform) -> list[int]:
+    """End the lease of every running run whose worker was a process of this host that
+    has gone (killed, crashed); a worker then claims it at once. Returns their ids."""
+    host, taken = this_host(), []
+    with platform.directory.write() as conn:
+        runs = RunRepo(conn)
+        for run in runs.running():
+            owner_host, _, rest = (run.lease_owner or "").partition(":")
+            pid = rest.partition(":")[0]
+            if owner_host == host and pid.isdigit() and not _process_exists(int(pid)) and runs.release(run.id, run.lease_owner):
+                taken.append(run.id)
+    for run_id in taken:
+        log.warning("sync run %s: its worker on this host has gone; taken over without waiting for its lease", run_id)
+    return taken
+
+
+def _process_exists(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # this process: never judged gone (a thread of it may hold the run)
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, as another user's
+    return True
 
 
 def schedule_due(platform: Platform, at: datetime | None = None) -> list[SyncRun]:
@@ -104,6 +149,11 @@ def start_background(platform: Platform, *, workers: int = 1, scheduler: bool = 
                      poll_s: float = 1.0, schedule_s: float = 15.0) -> Callable[[], None]:
     """Start scheduler, monitor, alert sender and worker threads; returns a function that stops them."""
     stop = threading.Event()
+    if workers:
+        try:
+            take_over_orphans(platform)
+        except Exception:  # the directory blinked: such runs wait for their lease, as before
+            log.warning("could not look for runs of dead workers of this host", exc_info=True)
     threads = []
     if scheduler:
         steps = [("scheduler", lambda: schedule_due(platform), schedule_s),

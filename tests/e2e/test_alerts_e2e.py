@@ -33,7 +33,8 @@ def hooks() -> Iterator[WebhookReceiver]:
 def server(installation, start_lifeboat, mail) -> LifeboatServer:
     create_operator(installation)
     return start_lifeboat(installation, env={
-        "LIFEBOAT_SMTP_HOST": mail.host, "LIFEBOAT_SMTP_PORT": str(mail.port), "LIFEBOAT_ALERT_RETRY_BASE_S": "0.5"})
+        "LIFEBOAT_SMTP_HOST": mail.host, "LIFEBOAT_SMTP_PORT": str(mail.port), "LIFEBOAT_ALERT_RETRY_BASE_S": "0.5",
+        "LIFEBOAT_ALERT_ALLOW_PRIVATE_NETWORKS": "true"})  # the receiver is on 127.0.0.1
 
 
 def ok(response: httpx2.Response, status: int = 200) -> Any:

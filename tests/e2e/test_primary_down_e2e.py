@@ -78,7 +78,8 @@ def server(install, start_lifeboat) -> LifeboatServer:
     create_operator(install)
     # A fresh routing table on every lookup, and a region monitor that looks often: what the
     # test sees right after na1 comes back is what the server knows then, not a cache.
-    return start_lifeboat(install, env={"LIFEBOAT_ROUTE_CACHE_TTL_S": "0", "LIFEBOAT_REGION_CHECK_S": "0.3"})
+    return start_lifeboat(install, env={"LIFEBOAT_ROUTE_CACHE_TTL_S": "0", "LIFEBOAT_REGION_CHECK_S": "0.3",
+                                        "LIFEBOAT_ALERT_ALLOW_PRIVATE_NETWORKS": "true"})  # the receiver is on 127.0.0.1
 
 
 def ok(response: httpx2.Response, status: int = 200) -> Any:

@@ -1,9 +1,10 @@
 """A sync run is crash-safe and runs once (SPEC §1, §4.8): real ``lifeboat worker``
 processes over a demo contact center of a few thousand entities, on SQLite and PostgreSQL.
 
-    kill -9 a worker in the middle of the first run; a new worker picks the run up once
-    its lease (2 s here, ``LIFEBOAT_JOB_LEASE_S``) has expired and finishes it: no
-    duplicate, no missing entity, every field equal.
+    kill -9 a worker in the middle of the first run; a new worker started on the same
+    host takes the run over at once (its lease, ten minutes here, has not nearly ended) and
+    finishes it: no duplicate, no missing entity, every field equal, and the run reports
+    the counts a clean run reports.
 
     two workers started at the same moment: the run is carried out once.
 """
@@ -22,7 +23,7 @@ import pytest
 
 from lifeboat.domain.access import Principal
 from lifeboat.domain.scripts import find_references, parse_script
-from lifeboat.services.sync import request_run
+from lifeboat.services.sync import dry_run, request_run
 from lifeboat.store.audit import AuditRepo
 from lifeboat.store.correlations import CorrelationRepo
 from lifeboat.store.directory import TenantRepo
@@ -40,6 +41,7 @@ from tests.sync_fixture import canonical, expected_bcp_fields, store_platform
 
 CRASH_USERS = 1500  # about 3,500 entities: users and agent settings are most of them
 LEASE_S = "2"
+LONG_LEASE_S = "600"  # a killed worker's run must not wait for this
 TEST_OPERATOR = Principal("operator", 0, "crash-test")
 
 
@@ -94,11 +96,11 @@ def workers(tmp_path: Path) -> Iterator[Callable[[Installation], subprocess.Pope
     """``workers(install)``: start a ``lifeboat worker`` (stopped at the end of the test)."""
     started: list[subprocess.Popen] = []
 
-    def start(install: Installation) -> subprocess.Popen:
+    def start(install: Installation, lease_s: str = LEASE_S) -> subprocess.Popen:
         log = (tmp_path / f"worker-{len(started)}.log").open("ab")
         process = subprocess.Popen(
             [lifeboat_executable(), "worker", *install.flags()], stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, env=lifeboat_env({"LIFEBOAT_JOB_LEASE_S": LEASE_S}), cwd=tmp_path)
+            stderr=subprocess.STDOUT, env=lifeboat_env({"LIFEBOAT_JOB_LEASE_S": lease_s}), cwd=tmp_path)
         log.close()
         process.log_path = tmp_path / f"worker-{len(started)}.log"  # type: ignore[attr-defined]
         started.append(process)
@@ -201,8 +203,9 @@ def test_a_worker_killed_mid_run_leaves_no_duplicate_and_the_next_worker_finishe
     total = sum(1 for r in rows.values() if r.type != "points-of-contact" or r.natural_key.startswith("voice|"))
     assert total > 3000
     before = center.bcp_count()  # the BCP tenant's own business unit, adopted by the run
+    clean = dry_run(center.store, TEST_OPERATOR, center.primary_id)  # what a clean run would report
 
-    first = workers(center.install)
+    first = workers(center.install, lease_s=LONG_LEASE_S)
     deadline = time.monotonic() + 180
     while not before < (written := center.bcp_count()) < total:
         assert written < total, f"the run ended before the worker could be killed\n{logs(first)}"
@@ -214,11 +217,16 @@ def test_a_worker_killed_mid_run_leaves_no_duplicate_and_the_next_worker_finishe
     lost = center.run(run_id)
     assert lost.status == "running" and lost.attempts == 1
     assert before < center.bcp_count() < total
-    second = workers(center.install)
+    killed_at = time.monotonic()
+    second = workers(center.install, lease_s=LONG_LEASE_S)
     run = wait_until_ended(center, run_id, second)
 
     assert (run.status, run.attempts) == ("succeeded", 2), (run.report or {}).get("errors")
+    assert time.monotonic() - killed_at < float(LONG_LEASE_S) / 2, "taken over only when the lease ended"
     assert run.lease_owner != lost.lease_owner
+    assert run.report["counts"] == clean["counts"]  # not `unchanged` for what the killed attempt wrote
+    assert (run.report["drift"], run.report["warnings"]) == (clean["drift"], clean["warnings"])
+    assert sum(c["created"] + c["adopted"] for c in clean["counts"].values()) == total
     corr = assert_bcp_is_complete_and_equal(center)
     assert len(corr) == total
 

@@ -267,7 +267,7 @@ def test_a_regenerated_passkey_replaces_the_old_one(plan):
 
 def test_subscribers_are_told_of_a_switch_a_revert_and_a_lock(plan):
     subscription = plan.ops.call("POST", f"{API}/tenants/{plan.bcp_id}/alert-subscriptions", expect=201,
-                                 json={"kind": "webhook", "target": "http://127.0.0.1:9/hook"})
+                                 json={"kind": "webhook", "target": "https://hooks.example.com/hook"})
 
     plan.switch("bcp")
     plan.switch("primary")

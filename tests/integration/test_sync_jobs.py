@@ -8,7 +8,10 @@ connection pools) over the same databases, as separate processes would.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -17,8 +20,8 @@ import pytest
 from sqlalchemy import update
 
 from lifeboat.bootstrap import Platform, build_platform
+from lifeboat.jobs import MAX_ATTEMPTS, schedule_due, start_background, take_over_orphans, this_host, work_once
 from lifeboat.sync.order import write_groups
-from lifeboat.jobs import MAX_ATTEMPTS, schedule_due, work_once
 from lifeboat.store.plans import PlanRepo, RunRepo
 from lifeboat.store.tables import now, sync_runs
 from tests.sync_fixture import (
@@ -239,15 +242,17 @@ class Killed(BaseException):
 def test_a_run_killed_before_any_of_its_writes_is_resumed_to_the_same_state(platform, ops, monkeypatch):
     """The worker dies just before its 1st, 2nd, ... write to the BCP region; a new worker
     resumes the run once the lease has expired. Each time: nothing missing, nothing twice,
-    every field equal, and a run after it changes nothing."""
+    every field equal, a run after it changes nothing, and the resumed run reports what a
+    clean run reports (the last round, killed at no write, is that clean run)."""
     bcp_db = platform.region("eu1").db
     real_write = bcp_db.write
     killed_at = 0
+    resumed_reports: dict[int, dict[str, Any]] = {}
     while True:
         primary, bcp, _ = sync_enabled(ops, platform, run_first=False)
         monkeypatch.setattr(bcp_db, "write", dying(real_write, after=killed_at))
         try:
-            work_once(platform, owner="doomed")
+            clean = work_once(platform, owner="doomed")
             finished = True
         except Killed:
             finished = False
@@ -262,6 +267,7 @@ def test_a_run_killed_before_any_of_its_writes_is_resumed_to_the_same_state(plat
 
         assert (resumed.id, resumed.status, resumed.attempts) == (lost.id, "succeeded", 2), (killed_at, resumed.report)
         assert resumed.report["errors"] == [], killed_at
+        resumed_reports[killed_at] = resumed.report
         assert_bcp_mirrors_primary(ops, primary.id, bcp["id"], script_refs=primary.script_refs)
         again = ops.call("POST", f"{API}/tenants/{primary.id}/bcp/sync-runs", expect=202)
         work_once(platform)
@@ -269,6 +275,10 @@ def test_a_run_killed_before_any_of_its_writes_is_resumed_to_the_same_state(plat
         assert {t: c for t, c in rerun["counts"].items() if any(v for k, v in c.items() if k != "unchanged")} == {}, killed_at
         killed_at += 1
     assert killed_at == len(write_groups())  # one write per group of types (users and teams share one)
+    assert clean.status == "succeeded" and sum(c["created"] for c in clean.report["counts"].values()) > 10
+    for at, report in resumed_reports.items():
+        assert report["counts"] == clean.report["counts"], at
+        assert (report["drift"], report["warnings"]) == (clean.report["drift"], clean.report["warnings"]), at
 
 
 def dying(write: Callable[..., Any], *, after: int) -> Callable[..., Any]:
@@ -288,3 +298,59 @@ def dying(write: Callable[..., Any], *, after: int) -> Callable[..., Any]:
 def plan_id_of(platform: Platform, tenant_id: int) -> int:
     with platform.directory.read() as conn:
         return PlanRepo(conn).of_tenant(tenant_id).id
+
+
+# --------------------------------------------------------- a dead worker of this host
+
+
+def gone_pid() -> int:
+    """The id of a process that has just ended (and been reaped)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def set_owner(platform: Platform, run_id: int, owner: str) -> None:
+    with platform.directory.write() as conn:
+        conn.execute(update(sync_runs).where(sync_runs.c.id == run_id).values(lease_owner=owner))
+
+
+def test_only_a_run_whose_worker_process_on_this_host_is_gone_is_taken_over(platform, ops):
+    _primary, _, plan_id = sync_enabled(ops, platform, run_first=False)
+    with platform.directory.write() as conn:  # a long lease, far from over
+        lost = RunRepo(conn).claim("placeholder", timedelta(hours=1))
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        for owner in (f"{this_host()}:{alive.pid}:1",  # still running
+                      f"elsewhere@4026531836:{gone_pid()}:1",  # another host: its processes are not ours to judge
+                      "dead-worker"):  # not a worker name at all
+            set_owner(platform, lost.id, owner)
+            assert take_over_orphans(platform) == [], owner
+            assert work_once(platform, owner="new-worker") is None, owner
+    finally:
+        alive.kill()
+        alive.wait()
+
+    set_owner(platform, lost.id, f"{this_host()}:{gone_pid()}:1")
+
+    assert take_over_orphans(platform) == [lost.id]
+    again = work_once(platform, owner="new-worker")
+    assert (again.id, again.status, again.attempts) == (lost.id, "succeeded", 2)
+
+
+def test_a_worker_starting_takes_over_at_once_the_run_of_a_dead_process_of_this_host(platform, ops):
+    primary, bcp, plan_id = sync_enabled(ops, platform, run_first=False)
+    with platform.directory.write() as conn:
+        lost = RunRepo(conn).claim(f"{this_host()}:{gone_pid()}:1", timedelta(hours=1))
+
+    stop = start_background(platform, workers=1, scheduler=False, poll_s=0.05)
+    try:
+        deadline = time.monotonic() + 60
+        while (run := runs_of(platform, plan_id)[0]).status == "running":
+            assert time.monotonic() < deadline, "the run was not taken over"
+            time.sleep(0.05)
+    finally:
+        stop()
+
+    assert (run.id, run.status, run.attempts) == (lost.id, "succeeded", 2)
+    assert_bcp_mirrors_primary(ops, primary.id, bcp["id"], script_refs=primary.script_refs)

@@ -6,7 +6,8 @@ transaction, so an alert exists exactly when what caused it committed. ``deliver
 retried with exponential backoff.
 
 Webhook signature: ``X-Lifeboat-Signature: sha256=<hex>``, the HMAC-SHA256 with the
-subscription's secret over ``<X-Lifeboat-Timestamp>.<raw body>``.
+subscription's secret over ``<X-Lifeboat-Timestamp>.<raw body>``. Where a webhook may go,
+and what a tenant may read about a failed delivery, is ``services.webhook_targets``.
 """
 
 from __future__ import annotations
@@ -23,13 +24,13 @@ from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlparse
 
-import httpx2
 from sqlalchemy import Connection
 
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
 from lifeboat.domain.fields import EMAIL
 from lifeboat.errors import Invalid, NotFound
+from lifeboat.services import webhook_targets
 from lifeboat.services.tenants import open_tenant
 from lifeboat.store.alerts import OutboxItem, OutboxRepo, Subscription, SubscriptionRepo
 from lifeboat.store.audit import AuditRepo
@@ -44,6 +45,8 @@ def subscribe(platform: Platform, principal: Principal, tenant_id: int, payload:
     """A new subscription; a webhook's signing secret is returned this once."""
     tenant, _ = open_tenant(platform, principal, tenant_id, "bcp.enablement.edit")
     kind, target, events = _validate(payload)
+    if kind == "webhook":
+        webhook_targets.refuse_unless_allowed(target, allow_private=platform.settings.alert_allow_private_networks)
     secret = secrets.token_urlsafe(32) if kind == "webhook" else None
     with platform.directory.write() as conn:
         sub = SubscriptionRepo(conn).create(tenant.id, kind, target, secret, events)
@@ -102,7 +105,10 @@ def subscription_view(sub: Subscription) -> dict[str, Any]:
 
 
 def _delivery_view(row: dict[str, Any]) -> dict[str, Any]:
-    return {"event": row["event"], "status": row["status"], "attempts": row["attempts"], "last_error": row["last_error"],
+    error = row["last_error"]
+    if error is not None and not error.startswith("not delivered: "):
+        error = "not delivered"  # written before errors were classed; its text may tell what answered
+    return {"event": row["event"], "status": row["status"], "attempts": row["attempts"], "last_error": error,
             "created_at": row["created_at"].isoformat()}
 
 
@@ -131,16 +137,17 @@ def deliver_due(platform: Platform) -> int:
 
 def _deliver(platform: Platform, item: OutboxItem, sub: Subscription | None) -> None:
     settings = platform.settings
-    error = None
+    error = detail = None
     try:
         if sub is None:
-            error = "subscription deleted"
+            error = detail = "not delivered: subscription deleted"
         elif sub.kind == "webhook":
-            send_webhook(sub.target, sub.secret or "", item.event, item.id, item.payload, settings.alert_timeout_s)
+            send_webhook(sub.target, sub.secret or "", item.event, item.id, item.payload, settings.alert_timeout_s,
+                         allow_private=settings.alert_allow_private_networks)
         else:
             send_email(platform, sub.target, item.event, item.payload)
     except Exception as exc:  # any failure of the far end is retried, never raised into the loop
-        error = f"{type(exc).__name__}: {exc}"
+        error, detail = _tenant_error(exc), getattr(exc, "detail", None) or f"{type(exc).__name__}: {exc}"
     with platform.directory.write() as conn:
         outbox = OutboxRepo(conn)
         if error is None:
@@ -150,7 +157,20 @@ def _deliver(platform: Platform, item: OutboxItem, sub: Subscription | None) -> 
         retry = attempts < settings.alert_max_attempts and sub is not None
         delay = min(settings.alert_retry_base_s * (2 ** (attempts - 1)), 3600)
         outbox.failed_attempt(item.id, error, now() + timedelta(seconds=delay) if retry else None)
-    log.warning("alert %s (%s) not delivered, attempt %s: %s", item.id, item.event, item.attempts + 1, error)
+    log.warning("alert %s (%s) not delivered, attempt %s: %s", item.id, item.event, item.attempts + 1, detail)
+
+
+def _tenant_error(exc: Exception) -> str:
+    """What the tenant reads back: the class of the failure, never what answered or how."""
+    if isinstance(exc, webhook_targets.NotDelivered):
+        return str(exc)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"not delivered: mail server answered {exc.smtp_code // 100}xx"
+    if isinstance(exc, TimeoutError):
+        return "not delivered: timed out"
+    if isinstance(exc, (smtplib.SMTPException, OSError)):
+        return "not delivered: connection failed"
+    return "not delivered: internal error"
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -158,14 +178,13 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest}"
 
 
-def send_webhook(url: str, secret: str, event: str, delivery_id: int, payload: dict[str, Any], timeout_s: float) -> None:
+def send_webhook(url: str, secret: str, event: str, delivery_id: int, payload: dict[str, Any], timeout_s: float,
+                 *, allow_private: bool) -> None:
     body = json.dumps(payload, sort_keys=True).encode()
     stamp = str(int(time.time()))
     headers = {"Content-Type": "application/json", "X-Lifeboat-Event": event, "X-Lifeboat-Delivery": str(delivery_id),
                "X-Lifeboat-Timestamp": stamp, "X-Lifeboat-Signature": signature(secret, stamp, body)}
-    response = httpx2.post(url, content=body, headers=headers, timeout=timeout_s)
-    if response.status_code >= 300:
-        raise RuntimeError(f"webhook answered HTTP {response.status_code}")
+    webhook_targets.post(url, body, headers, timeout_s=timeout_s, allow_private=allow_private)
 
 
 def send_email(platform: Platform, to: str, event: str, payload: dict[str, Any]) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from lifeboat.bootstrap import Platform
@@ -20,15 +21,17 @@ from lifeboat.store.correlations import CorrelationRepo
 from lifeboat.store.directory import TenantRepo
 from lifeboat.store.plans import BcpPlan, PlanRepo, RunRepo, SyncRun
 from lifeboat.store.region import EntityRepo
-from lifeboat.store.tables import directory_audit
-from lifeboat.sync import collector
+from lifeboat.store.tables import directory_audit, region_audit
+from lifeboat.sync import collector, resume
 from lifeboat.sync.apply import apply_plan
-from lifeboat.sync.model import Options, Plan
+from lifeboat.sync.model import PAST, Options, Plan
 from lifeboat.sync.plan import diff
 from lifeboat.sync.snapshot import read_sides
 
 log = logging.getLogger("lifeboat.sync")
-PAST = {"create": "created", "adopt": "adopted", "update": "updated", "deactivate": "deactivated", "delete": "deleted"}
+# How far before a run's start its audit rows are looked for: the rows carry the clock of
+# the worker that wrote them, the start the clock of the worker that first claimed the run.
+CLOCK_SKEW = timedelta(minutes=10)
 Progress = Callable[[str, int], None]
 
 
@@ -58,11 +61,12 @@ def options_for(plan: BcpPlan, last_fingerprint: str | None, *, full: bool) -> O
                    remap_free_text=settings["remap_free_text"], full=full or changed)
 
 
-def compute_plan(platform: Platform, view: PlanView, *, full: bool) -> tuple[Plan, Options, tuple]:
+def compute_plan(platform: Platform, view: PlanView, *, full: bool,
+                 revisit: frozenset[int] = frozenset()) -> tuple[Plan, Options, tuple]:
     with platform.directory.read() as conn:
         last = RunRepo(conn).last(view.plan.id, ("succeeded",))
     options = options_for(view.plan, (last.report or {}).get("settings_fingerprint") if last else None, full=full)
-    options = replace(options, adopt=last is None)  # adoption belongs to the first run
+    options = replace(options, adopt=last is None, revisit=revisit)  # adoption belongs to the first run
     sides = read_sides(view.primary_region, view.primary.id, view.bcp_region, view.bcp.id, options)
     plan = diff(*sides, options, max_script_bytes=platform.settings.max_script_bytes)
     return plan, options, sides
@@ -108,7 +112,9 @@ def execute_run(platform: Platform, run: SyncRun, *, owner: str, progress: Progr
 
 
 def _carry_out(platform: Platform, view: PlanView, run: SyncRun, progress: Progress) -> tuple[str, dict[str, Any]]:
-    plan, options, (primary, bcp, correlations) = compute_plan(platform, view, full=run.trigger in ("scheduled", "enable"))
+    earlier = _earlier_writes(view, run)
+    plan, options, (primary, bcp, correlations) = compute_plan(platform, view, full=run.trigger in ("scheduled", "enable"),
+                                                               revisit=resume.revisit(earlier))
     report = {**plan.to_dict(), "full_compare": options.full, "settings_fingerprint": fingerprint(view.plan.sync_settings)}
     del report["changes"]
     progress("planned", len(plan.changes))
@@ -120,14 +126,26 @@ def _carry_out(platform: Platform, view: PlanView, run: SyncRun, progress: Progr
     known = {row.id: row.type for row in primary.rows.values()}
     names = {row.id: row.natural_key for row in primary.rows.values()}
     applied = apply_plan(plan, region=view.bcp_region, bcp=bcp, correlations=correlations, options=options,
-                         known_ids=known, actor=f"sync:run {run.id}", max_script_bytes=platform.settings.max_script_bytes,
+                         known_ids=known, actor=resume.actor_of(run.id), max_script_bytes=platform.settings.max_script_bytes,
                          progress=progress, known_names=names)
     for failure in applied.failed:  # planned, then refused at write time
         counts = report["counts"][failure["type"]]
         counts[PAST[failure["action"]]] -= 1
         counts["failed"] += 1
+    if earlier:
+        resume.add_earlier(report, plan, applied.failed, earlier, bcp.rows)
     report["errors"] = report["errors"] + applied.failed
     return "succeeded", report
+
+
+def _earlier_writes(view: PlanView, run: SyncRun) -> dict[tuple[str, int], resume.Written]:
+    """What earlier attempts of this run committed in BCP (nothing on a first attempt)."""
+    if run.attempts <= 1 or run.started_at is None:
+        return {}
+    with view.bcp_region.db.read() as conn:
+        rows = AuditRepo(conn, region_audit).of_actor_since(view.bcp.id, resume.actor_of(run.id),
+                                                             run.started_at - CLOCK_SKEW)
+    return resume.earlier_writes(rows)
 
 
 def run_view(run: SyncRun) -> dict[str, Any]:

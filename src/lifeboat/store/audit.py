@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, func, insert, select
@@ -38,3 +39,13 @@ class AuditRepo:
             select(t).where(t.c.tenant_id == tenant_id).order_by(t.c.at.desc(), t.c.seq.desc()).limit(limit).offset(offset)
         ).all()
         return [dict(r._mapping) for r in rows], total
+
+    def of_actor_since(self, tenant_id: int, actor: str, since: datetime) -> list[dict[str, Any]]:
+        """One actor's records of a tenant from ``since`` on, oldest first (the tenant-and-time
+        index finds them; the actor is filtered among those)."""
+        t = self.table
+        rows = self.conn.execute(
+            select(t.c.action, t.c.entity_type, t.c.entity_id, t.c.details)
+            .where(t.c.tenant_id == tenant_id, t.c.at >= since, t.c.actor == actor).order_by(t.c.seq)
+        ).all()
+        return [dict(r._mapping) for r in rows]

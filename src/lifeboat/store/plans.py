@@ -174,6 +174,17 @@ class RunRepo:
         stmt = select(bcp_plans.c.id).where(bcp_plans.c.id == plan_id).with_for_update(skip_locked=True)
         return self.conn.execute(stmt).first() is not None
 
+    def running(self) -> list[SyncRun]:
+        rows = self.conn.execute(select(sync_runs).where(sync_runs.c.status == "running").order_by(sync_runs.c.id))
+        return [_run(r) for r in rows]
+
+    def release(self, run_id: int, owner: str) -> bool:
+        """End the lease now (if ``owner`` still holds it), so the next claim takes the run."""
+        result = self.conn.execute(update(sync_runs).where(
+            sync_runs.c.id == run_id, sync_runs.c.lease_owner == owner, sync_runs.c.status == "running",
+        ).values(lease_expires_at=now() - timedelta(seconds=1)))
+        return result.rowcount == 1
+
     def extend_lease(self, run_id: int, owner: str, lease: timedelta) -> bool:
         result = self.conn.execute(update(sync_runs).where(
             sync_runs.c.id == run_id, sync_runs.c.lease_owner == owner, sync_runs.c.status == "running",

@@ -14,6 +14,7 @@ from lifeboat.errors import Conflict
 
 ACTIONS = ("delete", "create", "adopt", "update", "deactivate")
 COUNT_KEYS = ("created", "updated", "adopted", "deactivated", "deleted", "unchanged", "failed")
+PAST = {"create": "created", "adopt": "adopted", "update": "updated", "deactivate": "deactivated", "delete": "deleted"}
 SAFETY_MIN_SYNCED = 10
 SAFETY_MAX_SHARE = 0.30
 
@@ -57,6 +58,9 @@ class Options:
     # Adopt uncorrelated BCP entities with a primary entity's natural key: the first run
     # only (SPEC §4.4). Later, such a BCP-only entity is left alone and the clash reported.
     adopt: bool = True
+    # Primary ids compared field by field whatever their versions say: what an earlier
+    # attempt of the same run wrote, so that a resumed run sees it again (sync.resume).
+    revisit: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -111,10 +115,8 @@ class Plan:
 
     def counts(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
-        names = {"create": "created", "adopt": "adopted", "update": "updated",
-                 "deactivate": "deactivated", "delete": "deleted"}
         for change in self.changes:
-            out.setdefault(change.type, dict.fromkeys(COUNT_KEYS, 0))[names[change.action]] += 1
+            out.setdefault(change.type, dict.fromkeys(COUNT_KEYS, 0))[PAST[change.action]] += 1
         for type_name, n in self.unchanged.items():
             out.setdefault(type_name, dict.fromkeys(COUNT_KEYS, 0))["unchanged"] += n
         for failure in self.failed:

@@ -52,7 +52,7 @@ def needed(primary: dict[int, Row], bcp: dict[int, Row], correlations: Iterable[
         if c is None or c.bcp_id not in bcp:  # never synced, or its copy was deleted by hand
             unmatched = True
             want_primary.add(row.id)
-        elif options.full or _moved(c, row, bcp[c.bcp_id]):
+        elif _to_compare(c, row, bcp[c.bcp_id], options):
             want_primary.add(row.id)
             want_bcp.add(c.bcp_id)
     if unmatched:  # adoption candidates: BCP entities that no correlation claims
@@ -62,6 +62,10 @@ def needed(primary: dict[int, Row], bcp: dict[int, Row], correlations: Iterable[
 
 def _moved(c: Correlation, primary: Row, bcp: Row | None) -> bool:
     return bcp is None or c.primary_version != primary.version or c.bcp_version != bcp.version
+
+
+def _to_compare(c: Correlation, primary: Row, bcp: Row | None, options: Options) -> bool:
+    return options.full or primary.id in options.revisit or _moved(c, primary, bcp)
 
 
 def diff(primary: Side, bcp: Side, correlations: Iterable[Correlation], options: Options,
@@ -103,7 +107,7 @@ class _Planner:
 
     def _existing(self, row: Row, c: Correlation) -> None:
         bcp_row = self.bcp.rows[c.bcp_id]
-        if not self.options.full and not _moved(c, row, bcp_row):
+        if not _to_compare(c, row, bcp_row, self.options):
             self.plan.unchanged[row.type] += 1
             return
         source, target = self.primary.full[row.id], self.bcp.full[c.bcp_id]
