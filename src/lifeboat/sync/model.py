@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from lifeboat.domain.json_limits import JsonLimits
 from lifeboat.errors import Conflict
 
 ACTIONS = ("delete", "create", "adopt", "update", "deactivate")
@@ -57,6 +58,8 @@ class Options:
     # Adopt uncorrelated BCP entities with a primary entity's natural key: the first run
     # only (SPEC §4.4). Later, such a BCP-only entity is left alone and the clash reported.
     adopt: bool = True
+    # Free-form values over these limits are not copied; each is reported as a failed entity.
+    json_limits: JsonLimits = JsonLimits()
 
 
 @dataclass(frozen=True)
