@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from lifeboat.errors import LifeboatError
+from lifeboat.errors import MAX_LISTED_ERRORS, LifeboatError
 
 log = logging.getLogger("lifeboat.api")
 
@@ -36,8 +36,11 @@ def install_error_handlers(app: FastAPI) -> None:
             return error_response(400, "malformed_json", "The request body is not valid JSON.",
                                   {"position": (where.get("ctx") or {}).get("error")})
         shaped = [{"field": ".".join(str(p) for p in e.get("loc", ())[1:]) or "body",
-                   "code": e.get("type", "invalid"), "message": e.get("msg", "")} for e in errors]
-        return error_response(422, "validation_failed", "The request is not valid.", {"errors": shaped})
+                   "code": e.get("type", "invalid"), "message": e.get("msg", "")} for e in errors[:MAX_LISTED_ERRORS]]
+        details = {"errors": shaped}
+        if len(errors) > MAX_LISTED_ERRORS:
+            details.update(errors_total=len(errors), errors_truncated=True)
+        return error_response(422, "validation_failed", "The request is not valid.", details)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -58,10 +58,10 @@ class _Report:
     errors: int = 0
     bad_rows: list[dict[str, Any]] = field(default_factory=list)
 
-    def bad(self, row: dict[str, Any]) -> None:
+    def bad(self, line: int, username: str, value: str, error: dict[str, str]) -> None:
         self.errors += 1
         if len(self.bad_rows) < MAX_REPORTED_ROWS:
-            self.bad_rows.append(row)
+            self.bad_rows.append({"line": line, "username": username[:200], "bcp_type": value[:200], **error})
 
     def view(self) -> dict[str, Any]:
         return {"applied": self.applied, "unchanged": self.unchanged, "errors": self.errors,
@@ -109,7 +109,7 @@ def _check_rows(text: str, users: dict[str, Any]) -> tuple[_Report, list]:
         value = row[1].strip().lower() if len(row) > 1 else ""
         error = _row_error(row, username, value, users, seen)
         if error:
-            report.bad({"line": line, "username": username[:200], "bcp_type": value[:200], **error})
+            report.bad(line, username, value, error)
             continue
         user = users[username]
         if user.data.get("bcp_type", "none") == value:
