@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from lifeboat.domain.json_limits import JsonLimits
 from lifeboat.errors import BadInput
 from lifeboat.ids import MAX_BLOCK
 
@@ -55,6 +56,10 @@ class Settings(BaseSettings):
     session_ttl_minutes: int = Field(default=12 * 60, ge=1)
     max_script_bytes: int = Field(default=1_048_576, ge=1024)
     max_file_bytes: int = Field(default=10 * 1_048_576, ge=1024)
+    # Free-form JSON (business-unit settings, Studio script content): how deep it may nest
+    # and how large settings may be. Answers carry at most 200 levels (json_limits.READABLE_DEPTH).
+    max_json_depth: int = Field(default=64, ge=8, le=200)
+    max_json_bytes: int = Field(default=262_144, ge=1024)
     database_connect_timeout_s: int = Field(default=3, ge=1)
     # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
     password_time_cost: int = Field(default=3, ge=1)
@@ -102,6 +107,9 @@ class Settings(BaseSettings):
         if len(set(blocks)) != len(blocks):
             raise ValueError(f"region id_block values must be unique, got {blocks}")
         return self
+
+    def json_limits(self) -> JsonLimits:
+        return JsonLimits(self.max_json_depth, self.max_json_bytes)
 
     def directory_database_url(self) -> str:
         return self.directory_url or f"sqlite:///{self.data_dir / 'directory.db'}"

@@ -22,6 +22,9 @@ from __future__ import annotations
 from typing import Any
 
 
+MAX_LISTED_ERRORS = 1000  # per-item problems listed in one answer
+
+
 class LifeboatError(Exception):
     status = 500
     default_code = "internal_error"
@@ -79,8 +82,13 @@ class Invalid(LifeboatError):
 
     @classmethod
     def fields(cls, errors: list[dict[str, str]]) -> "Invalid":
+        """At most ``MAX_LISTED_ERRORS`` are listed (a body of 100,000 unknown fields must
+        not answer 100,000 errors); ``errors_total`` then counts them all."""
         summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-        return cls(f"Invalid input: {summary}", details={"errors": errors})
+        details: dict[str, Any] = {"errors": errors[:MAX_LISTED_ERRORS]}
+        if len(errors) > MAX_LISTED_ERRORS:
+            details.update(errors_total=len(errors), errors_truncated=True)
+        return cls(f"Invalid input: {summary}", details=details)
 
 
 class Locked(LifeboatError):

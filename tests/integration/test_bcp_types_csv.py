@@ -66,14 +66,12 @@ def test_good_rows_apply_and_each_bad_row_is_reported_with_its_line_and_changes_
     assert response.status_code == 200, response.text
     answer = response.json()
     assert (answer["applied"], answer["unchanged"], answer["errors"]) == (2, 1, 5)
-    rows = {row["line"]: row for row in answer["rows"]}
-    assert sorted(rows) == [2, 3, 4, 5, 6, 7, 9, 10]
-    assert {line: (row["status"], row.get("code")) for line, row in rows.items()} == {
-        2: ("applied", None), 3: ("unchanged", None), 4: ("error", "unknown_user"), 5: ("error", "bad_bcp_type"),
-        6: ("error", "duplicate_username"), 7: ("error", "duplicate_username"), 9: ("error", "malformed_line"),
-        10: ("applied", None)}
-    assert all(row["message"] for row in answer["rows"] if row["status"] == "error")
-    assert rows[2]["username"] == u["none"]
+    assert answer["bad_rows_truncated"] is False
+    rows = {row["line"]: row for row in answer["bad_rows"]}
+    assert {line: row["code"] for line, row in rows.items()} == {
+        4: "unknown_user", 5: "bad_bcp_type", 6: "duplicate_username", 7: "duplicate_username", 9: "malformed_line"}
+    assert all(row["message"] for row in answer["bad_rows"])
+    assert (rows[5]["username"], rows[5]["bcp_type"]) == (u["multiple"], "sometimes")
     assert bcp_types(plan, plan.primary_id) == {**before, u["none"]: "single", late: "multiple"}
 
 
@@ -162,7 +160,7 @@ def test_a_header_alone_changes_nothing(plan):
 
     answer = upload(plan, "username,bcp_type\n").json()
 
-    assert answer == {"applied": 0, "unchanged": 0, "errors": 0, "rows": []}
+    assert answer == {"applied": 0, "unchanged": 0, "errors": 0, "bad_rows": [], "bad_rows_truncated": False}
     assert bcp_types(plan, plan.primary_id) == before
 
 
@@ -189,7 +187,7 @@ def test_a_tenant_admin_uploads_for_its_own_tenant_only(plan, shared_api, shared
 
     assert mine.status_code == 200 and mine.json()["applied"] == 1
     assert theirs.status_code == 404
-    assert [r.get("code") for r in foreign.json()["rows"]] == ["unknown_user"]
+    assert [r["code"] for r in foreign.json()["bad_rows"]] == ["unknown_user"]
     assert bcp_types(other, other.primary_id)[other.usernames["none"]] == "none"
 
 
@@ -202,3 +200,28 @@ def test_every_access_change_is_in_the_audit_log_with_before_and_after(plan):
     changes = [a for a in audit if a["action"] == "users.bcp_type"]
     assert [(a["entity_id"], a["before"], a["after"], a["actor"]) for a in changes] == [
         (user_id, {"bcp_type": "none"}, {"bcp_type": "single"}, "operator:ops")]
+
+
+def test_a_csv_of_many_bad_rows_answers_the_counts_and_the_first_thousand_with_their_lines(plan):
+    """A 4.5 MB CSV of 350,000 bad rows: the answer stays small, the counts cover every row, and
+    the good rows (first, in the middle, last) apply."""
+    u = plan.usernames
+    bad = [f"n{i},none" for i in range(350_000)]
+    lines = ["username,bcp_type", f"{u['none']},single", *bad[:175_000], f"{u['single']},multiple", *bad[175_000:],
+             f"{u['multiple']},none"]
+    body = ("\n".join(lines) + "\n").encode()
+    assert len(body) > 4_000_000
+
+    response = upload(plan, body)
+
+    assert response.status_code == 200, response.text[:300]
+    assert len(response.content) < 200_000
+    answer = response.json()
+    assert (answer["applied"], answer["unchanged"], answer["errors"]) == (3, 0, 350_000)
+    assert answer["bad_rows_truncated"] is True
+    assert len(answer["bad_rows"]) == 1000
+    assert [r["line"] for r in answer["bad_rows"][:3]] == [3, 4, 5]
+    assert answer["bad_rows"][-1]["line"] == 1002
+    assert {r["code"] for r in answer["bad_rows"]} == {"unknown_user"}
+    types = bcp_types(plan, plan.primary_id)
+    assert (types[u["none"]], types[u["single"]], types[u["multiple"]]) == ("single", "multiple", "none")

@@ -541,7 +541,6 @@ def test_an_undeclared_entity_is_malformed_xml():
             "</Parameters></ActionStruct></Script>",
             "ActionStruct #1, parameter #1: has no Name",
         ),
-        ("<a>" * 150 + "</a>" * 150, "nested more than"),
     ],
 )
 def test_xml_that_is_not_a_studio_export_is_invalid_and_says_where(text, where):
@@ -549,6 +548,29 @@ def test_xml_that_is_not_a_studio_export_is_invalid_and_says_where(text, where):
         parse_script(text)
     assert caught.value.code == "invalid_script"
     assert where in caught.value.message
+
+
+@pytest.mark.parametrize(("text", "limit"), [
+    ("<a>" * 150 + "</a>" * 150, 64),  # the default limit
+    ("<Script>" + "<a>" * 20 + "</a>" * 20 + "</Script>", 10),
+])
+def test_xml_nested_deeper_than_the_limit_is_too_deep(text, limit):
+    with pytest.raises(Invalid) as caught:
+        parse_script(text, max_depth=limit)
+    assert caught.value.code == "too_deep"
+    assert f"nested more than {limit} deep" in caught.value.message
+
+
+def test_json_nested_deeper_than_the_limit_is_too_deep_whether_object_or_text():
+    deep: object = "x"
+    for _ in range(70):
+        deep = {"a": deep}
+    script = {"actions": {"1": {"name": "BEGIN"}}, "properties": {}, "notes": deep}
+    for content in (script, json.dumps(script)):
+        with pytest.raises(Invalid) as caught:
+            parse_script(content)
+        assert (caught.value.code, caught.value.details["limit"]) == ("too_deep", 64)
+    assert parse_script(script, max_depth=80).raw == script
 
 
 # --- malformed and oversized scripts -------------------------------------------------------

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from lifeboat.errors import LifeboatError
+from lifeboat.errors import MAX_LISTED_ERRORS, LifeboatError
 
 log = logging.getLogger("lifeboat.api")
 
@@ -37,11 +37,17 @@ def install_error_handlers(app: FastAPI) -> None:
             return error_response(400, "malformed_json", "The request body is not valid JSON.",
                                   {"position": (where.get("ctx") or {}).get("error")})
         shaped = [{"field": ".".join(str(p) for p in e.get("loc", ())[1:]) or "body",
-                   "code": e.get("type", "invalid"), "message": e.get("msg", "")} for e in errors]
-        return error_response(422, "validation_failed", "The request is not valid.", {"errors": shaped})
+                   "code": e.get("type", "invalid"), "message": e.get("msg", "")} for e in errors[:MAX_LISTED_ERRORS]]
+        details = {"errors": shaped}
+        if len(errors) > MAX_LISTED_ERRORS:
+            details.update(errors_total=len(errors), errors_truncated=True)
+        return error_response(422, "validation_failed", "The request is not valid.", details)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if _unparsable_body(exc):
+            return error_response(400, "malformed_json", "The request body is not valid JSON: it is not UTF-8 "
+                                  "text or it nests deeper than the parser goes.", {"reason": type(exc.__cause__).__name__})
         code = HTTP_CODES.get(exc.status_code, "http_error")
         return error_response(exc.status_code, code, str(exc.detail))
 
@@ -49,3 +55,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
         return error_response(500, "internal_error", "Something went wrong inside lifeboat; it is logged.")
+
+
+def _unparsable_body(exc: StarletteHTTPException) -> bool:
+    """FastAPI answers 400 "There was an error parsing the body" when decoding the body
+    fails before the JSON parser can say where: bytes that are not UTF-8, or nesting deep
+    enough to exhaust Python's recursion. Both are malformed JSON to a client."""
+    return exc.status_code == 400 and isinstance(exc.__cause__, (UnicodeDecodeError, RecursionError, ValueError))

@@ -9,7 +9,20 @@ from __future__ import annotations
 
 import json
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+async def body_up_to(request: Request, limit: int) -> bytes:
+    """The body, read no further than ``limit + 1`` bytes: enough for the service to tell
+    that it is over its limit, without holding the rest."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            break
+    return b"".join(chunks)[:limit + 1]
 
 
 def body_limit(max_file_bytes: int) -> int:

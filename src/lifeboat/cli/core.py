@@ -1,4 +1,4 @@
-"""Core commands: serve, worker, migrate, operator create, demo."""
+"""Core commands: serve, worker, migrate, operator create, demo, check-stored."""
 
 from __future__ import annotations
 
@@ -79,6 +79,26 @@ def demo(
     except LifeboatError as exc:
         fail(exc)
     print_demo_summary(console, summary)
+
+
+@app.command("check-stored")
+def check_stored(data_dir: DataDir = None, config: ConfigFile = None) -> None:
+    """List stored values over the JSON limits (max_json_depth, max_json_bytes, max_script_bytes);
+    exit code 1 if there is any, 2 if a region could not be read."""
+    from lifeboat.services.stored_values import check_stored_values
+
+    result = check_stored_values(open_platform(data_dir, config))
+    if result.findings:
+        table = Table("region", "tenant", "type", "id", "field", "problem", title="stored values over the limits")
+        for f in result.findings:
+            table.add_row(f["region"], str(f["tenant_id"]), f["type"], str(f["id"]), str(f["field"]),
+                          f"{f['code']}: {f['message']}")
+        console.print(table)
+    for name in result.regions_down:
+        console.print(f"[red]region {name} is down: not checked[/red]")
+    console.print(f"{result.checked} stored values checked, {len(result.findings)} over the limits")
+    if result.findings or result.regions_down:
+        raise typer.Exit(1 if result.findings else 2)
 
 
 @app.command("worker")

@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from lifeboat.domain import fields as f
+from lifeboat.domain import json_limits
+from lifeboat.domain.json_limits import JsonLimits
 from lifeboat.errors import Invalid
 
 PERMISSIONS = frozenset({
@@ -193,14 +195,17 @@ class Entity:
         return bool(self.data.get("is_active", True))
 
 
-def validate(kind: EntityType, payload: Any, *, current: dict[str, Any] | None = None) -> dict[str, Any]:
+def validate(kind: EntityType, payload: Any, *, current: dict[str, Any] | None = None,
+             limits: JsonLimits = JsonLimits()) -> dict[str, Any]:
     """Check a create (``current`` is None) or a partial update over ``current``.
 
     Returns the full, normalised field values. Write-only fields appear only when given.
-    Raises ``Invalid`` listing every problem as ``{field, code, message}``.
+    Raises ``Invalid`` listing every problem as ``{field, code, message}``; a free-form value
+    over ``limits`` is refused first, on its own (422 ``too_deep``, 413 ``value_too_large``).
     """
     if not isinstance(payload, dict):
         raise Invalid("The body must be a JSON object.", code="not_an_object")
+    check_free_form(kind, payload, limits)
     errors = [{"field": k, "code": "unknown_field", "message": "is not a field of " + kind.name}
               for k in payload if k not in kind.field_names and k not in READ_ONLY]
     out = {k: v for k, v in (current or {}).items() if k in kind.field_names or k == "password_hash"}
@@ -218,6 +223,30 @@ def validate(kind: EntityType, payload: Any, *, current: dict[str, Any] | None =
     if errors:
         raise Invalid.fields(errors)
     return out
+
+
+def free_form_fields(kind: EntityType) -> list[Field]:
+    return [x for x in kind.fields if x.spec.free_form]
+
+
+def check_free_form(kind: EntityType, data: dict[str, Any], limits: JsonLimits) -> None:
+    for spec in free_form_fields(kind):
+        if spec.name in data:
+            json_limits.check(spec.name, data[spec.name], limits, measure_size=spec.spec.free_form == "value")
+
+
+def free_form_problems(kind: EntityType, data: dict[str, Any], limits: JsonLimits,
+                       *, document_bytes: int) -> list[dict[str, Any]]:
+    """Stored free-form values over ``limits`` (a document over ``document_bytes``):
+    ``{field, code, limit, message}`` each."""
+    found = []
+    for spec in free_form_fields(kind):
+        if spec.name in data:
+            bounds = limits if spec.spec.free_form == "value" else JsonLimits(limits.max_depth, document_bytes)
+            problem = json_limits.problem(data[spec.name], bounds)
+            if problem:
+                found.append({"field": spec.name, **problem})
+    return found
 
 
 def _copy_default(value: Any) -> Any:

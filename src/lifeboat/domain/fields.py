@@ -36,10 +36,13 @@ class FieldError(Exception):
 
 @dataclass(frozen=True)
 class Spec:
-    """A field check plus the JSON schema shown in the API docs."""
+    """A field check plus the JSON schema shown in the API docs. ``free_form`` marks a field
+    whose value is any JSON: ``"value"`` (depth and size limits) or ``"document"`` (a depth
+    limit; the document's reader measures its size against its own limit)."""
 
     check: Check
     schema: dict[str, Any]
+    free_form: str | None = None
 
 
 def storable(value: Any) -> Any:
@@ -198,7 +201,7 @@ def json_object() -> Spec:
             raise FieldError("not_an_object", "must be a JSON object")
         return value
 
-    return Spec(check, {"type": "object"})
+    return Spec(check, {"type": "object"}, free_form="value")
 
 
 def reference() -> Spec:
@@ -276,4 +279,4 @@ def script_content() -> Spec:
             raise FieldError("bad_script", "must be a Studio JSON document (object) or Desktop Studio XML text")
         return value
 
-    return Spec(check, {"oneOf": [{"type": "object"}, {"type": "string"}]})
+    return Spec(check, {"oneOf": [{"type": "object"}, {"type": "string"}]}, free_form="document")

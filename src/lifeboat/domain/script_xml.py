@@ -66,11 +66,12 @@ class _Block:
     parameters: list[ET.Element]
 
 
-def read_actions(text: str) -> list[XmlAction]:
-    """The actions of an export, in document order, with their ordered parameters."""
+def read_actions(text: str, *, max_depth: int = MAX_DEPTH) -> list[XmlAction]:
+    """The actions of an export, in document order, with their ordered parameters. Elements
+    nested more than ``max_depth`` (at most ``MAX_DEPTH``) deep are refused as ``too_deep``."""
     return [
         XmlAction(block.action_id, block.name, [_parameter(p) for p in block.parameters])
-        for block in _blocks(_parse(text))
+        for block in _blocks(_parse(text, min(max_depth, MAX_DEPTH)))
     ]
 
 
@@ -85,7 +86,7 @@ def write_values(text: str, changes: Mapping[tuple[str, int], PropertyValue]) ->
     return _serialise(root, text)
 
 
-def _parse(text: str) -> ET.Element:
+def _parse(text: str, max_depth: int = MAX_DEPTH) -> ET.Element:
     parser = DefusedXMLParser(
         target=ET.TreeBuilder(insert_comments=True, insert_pis=True),
         forbid_dtd=True, forbid_entities=True, forbid_external=True,
@@ -101,7 +102,7 @@ def _parse(text: str) -> ET.Element:
             f"The script is not well-formed XML: {exc}.",
             code="malformed_script", details={"line": line, "column": column},
         ) from exc
-    _check_depth(root)
+    _check_depth(root, max_depth)
     return root
 
 
@@ -115,12 +116,15 @@ def _hostile(exc: DefusedXmlException, line: int | None) -> BadInput:
     )
 
 
-def _check_depth(root: ET.Element) -> None:
+def _check_depth(root: ET.Element, max_depth: int) -> None:
     stack = [(root, 1)]
     while stack:
         element, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise _invalid(f"<{_local(element.tag)}>", f"elements are nested more than {MAX_DEPTH} deep")
+        if depth > max_depth:
+            where, problem = f"<{_local(element.tag)}>", f"elements are nested more than {max_depth} deep"
+            raise Invalid(f"Invalid script XML: {where}: {problem}.", code="too_deep", details={
+                "field": "content", "limit": max_depth,
+                "errors": [{"field": where, "code": "too_deep", "message": problem}]})
         stack.extend((child, depth + 1) for child in element)
 
 

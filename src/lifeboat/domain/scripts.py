@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from lifeboat.domain import script_xml
+from lifeboat.domain import json_limits, script_xml
 from lifeboat.domain.script_references import Kind, Reference, find_references
 from lifeboat.domain.script_rewrite import Rewrite, Status, Translate, rewrite_script
 from lifeboat.errors import BadInput, Invalid, TooLarge
@@ -47,25 +47,28 @@ class ScriptDocument:
 # --- reading -----------------------------------------------------------------------------
 
 
-def parse_script(content: dict | str, *, max_bytes: int = DEFAULT_MAX_SCRIPT_BYTES) -> ScriptDocument:
+def parse_script(content: dict | str, *, max_bytes: int = DEFAULT_MAX_SCRIPT_BYTES,
+                 max_depth: int = json_limits.DEFAULT_MAX_DEPTH) -> ScriptDocument:
     """Read a script given as a Studio JSON object, JSON text, or Desktop Studio XML text.
 
-    Raises ``BadInput`` (malformed_script, hostile_xml), ``Invalid`` (invalid_script) or
-    ``TooLarge`` (script_too_large, details ``{limit, size}``)."""
+    Raises ``BadInput`` (malformed_script, hostile_xml), ``Invalid`` (invalid_script, or
+    too_deep past ``max_depth`` levels of JSON or XML elements) or ``TooLarge``
+    (script_too_large, details ``{limit, size}``)."""
     if isinstance(content, str) and content.lstrip("\ufeff \t\r\n").startswith("<"):
         _check_size(len(content.encode("utf-8", "surrogatepass")), max_bytes)
-        return _xml_document(content)
+        return _xml_document(content, max_depth)
     if isinstance(content, str):
         content = _load_json_text(content)
     if not isinstance(content, dict):
         raise _invalid("script", "a script must be a JSON object (or Desktop Studio XML text)")
+    json_limits.check("content", content, json_limits.JsonLimits(max_depth, max_bytes), measure_size=False)
     raw = _normalised(content, max_bytes)
     actions, properties = _read_json_shape(raw)
     return ScriptDocument("json", actions, properties, raw)
 
 
-def _xml_document(text: str) -> ScriptDocument:
-    actions = script_xml.read_actions(text)
+def _xml_document(text: str, max_depth: int) -> ScriptDocument:
+    actions = script_xml.read_actions(text, max_depth=max_depth)
     return ScriptDocument(
         "xml",
         {action.action_id: action.name for action in actions},

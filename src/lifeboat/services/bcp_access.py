@@ -1,7 +1,8 @@
 """Employees' BCP type (SPEC §5): who may enter the BCP tenant, set in bulk from a CSV.
 
-The CSV has the columns ``username,bcp_type``. Every bad row is reported with its line
-number and changes nothing; the good rows are applied together in one transaction.
+The CSV has the columns ``username,bcp_type``. Every bad row changes nothing and is counted;
+the first ``MAX_REPORTED_ROWS`` are listed with their line numbers. The good rows are applied
+together in one transaction.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from dataclasses import replace
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lifeboat.bootstrap import Platform, Region
@@ -23,17 +25,23 @@ from lifeboat.store.region import EntityRepo
 from lifeboat.store.tables import now, region_audit
 
 MAX_CSV_BYTES = 5 * 1_048_576
+MAX_REPORTED_ROWS = 1000  # bad rows listed in an answer; the count covers them all
 HEADER = ["username", "bcp_type"]
 STRONGER = object()  # stands for a user the uploader may not change
 
 
 def set_bcp_types_csv(platform: Platform, principal: Principal, tenant_id: int, body: bytes) -> dict[str, Any]:
+    """Apply the good rows; answer the counts and the first ``MAX_REPORTED_ROWS`` bad rows.
+
+    The rows are read one at a time, twice (once to find duplicated usernames), and never
+    kept: memory follows the tenant's users and the rows reported, not the CSV's length."""
     tenant, region = open_tenant(platform, principal, tenant_id, "admin.edit")
-    rows = _parse(body)
+    text = _decode(body)
+    _check_header(text)
     with region.db.write() as conn:
         repo = EntityRepo(conn, region.id_block)
         users = {u.data["username"]: u for u in repo.all_of(tenant.id, ["users"], with_content=False)}
-        results, changes = _check_rows(rows, _within_reach(repo, tenant.id, users, held_by(principal)))
+        report, changes = _check_rows(text, _within_reach(repo, tenant.id, users, held_by(principal)))
         stamp = now()
         updated = [replace(u, data={**u.data, "bcp_type": value}, updated_at=stamp) for u, value in changes]
         for user in updated:
@@ -42,26 +50,50 @@ def set_bcp_types_csv(platform: Platform, principal: Principal, tenant_id: int, 
             {"actor": principal.actor, "action": "users.bcp_type", "tenant_id": tenant.id, "entity_type": "users",
              "entity_id": new.id, "before": {"bcp_type": old.data.get("bcp_type")}, "after": {"bcp_type": new.data["bcp_type"]},
              "details": {"source": "csv"}} for (old, _), new in zip(changes, updated)])
-    summary = Counter(r["status"] for r in results)
-    return {"applied": summary["applied"], "unchanged": summary["unchanged"], "errors": summary["error"], "rows": results}
+    return report.view()
 
 
-def _parse(body: bytes) -> list[tuple[int, list[str]]]:
+@dataclass
+class _Report:
+    applied: int = 0
+    unchanged: int = 0
+    errors: int = 0
+    bad_rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def bad(self, line: int, username: str, value: str, error: dict[str, str]) -> None:
+        self.errors += 1
+        if len(self.bad_rows) < MAX_REPORTED_ROWS:
+            self.bad_rows.append({"line": line, "username": username[:200], "bcp_type": value[:200], **error})
+
+    def view(self) -> dict[str, Any]:
+        return {"applied": self.applied, "unchanged": self.unchanged, "errors": self.errors,
+                "bad_rows": self.bad_rows, "bad_rows_truncated": self.errors > len(self.bad_rows)}
+
+
+def _decode(body: bytes) -> str:
     if len(body) > MAX_CSV_BYTES:
         raise TooLarge(f"The CSV is over {MAX_CSV_BYTES} bytes.", code="csv_too_large", details={"limit": MAX_CSV_BYTES})
     try:
-        text = body.decode("utf-8-sig")
+        return body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise BadInput(f"The CSV is not UTF-8 text (byte {exc.start}).", code="malformed_csv") from None
+
+
+def _numbered(text: str) -> Iterator[tuple[int, list[str]]]:
+    """Each non-blank row with its line number (blank rows are skipped, still counted)."""
     try:
-        lines = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+        for line, row in enumerate(csv.reader(io.StringIO(text, newline=""), strict=True), start=1):
+            if any(cell.strip() for cell in row):
+                yield line, row
     except csv.Error as exc:
         raise BadInput(f"The CSV cannot be read: {exc}.", code="malformed_csv") from None
-    numbered = [(i, row) for i, row in enumerate(lines, start=1) if any(cell.strip() for cell in row)]
-    if not numbered or [c.strip().lower() for c in numbered[0][1]] != HEADER:
+
+
+def _check_header(text: str) -> None:
+    first = next(_numbered(text), None)
+    if first is None or [c.strip().lower() for c in first[1]] != HEADER:
         raise BadInput("The first line must be the header 'username,bcp_type'.", code="malformed_csv",
                        details={"expected_header": ",".join(HEADER)})
-    return numbered[1:]
 
 
 def _within_reach(repo: EntityRepo, tenant_id: int, users: dict[str, Any],
@@ -74,22 +106,30 @@ def _within_reach(repo: EntityRepo, tenant_id: int, users: dict[str, Any],
     return {name: STRONGER if stronger_user(roles, user, held) else user for name, user in users.items()}
 
 
-def _check_rows(rows: list[tuple[int, list[str]]], users: dict[str, Any]) -> tuple[list[dict[str, Any]], list]:
-    seen = Counter(row[0].strip().lower() for _, row in rows if row)
-    results, changes = [], []
-    for line, row in rows:
+def _data_rows(text: str) -> Iterator[tuple[int, list[str]]]:
+    rows = _numbered(text)
+    next(rows)  # the header, checked already
+    return rows
+
+
+def _check_rows(text: str, users: dict[str, Any]) -> tuple[_Report, list]:
+    # Only the tenant's usernames are counted: any other is refused as unknown anyway.
+    seen = Counter(name for name in (row[0].strip().lower() for _, row in _data_rows(text) if row) if name in users)
+    report, changes = _Report(), []
+    for line, row in _data_rows(text):
         username = row[0].strip().lower() if row else ""
         value = row[1].strip().lower() if len(row) > 1 else ""
         error = _row_error(row, username, value, users, seen)
         if error:
-            results.append({"line": line, "username": username, "bcp_type": value, "status": "error", **error})
+            report.bad(line, username, value, error)
             continue
         user = users[username]
-        status = "unchanged" if user.data.get("bcp_type", "none") == value else "applied"
-        if status == "applied":
+        if user.data.get("bcp_type", "none") == value:
+            report.unchanged += 1
+        else:
+            report.applied += 1
             changes.append((user, value))
-        results.append({"line": line, "username": username, "bcp_type": value, "status": status})
-    return results, changes
+    return report, changes
 
 
 def _row_error(row: list[str], username: str, value: str, users: dict[str, Any], seen: Counter) -> dict[str, str] | None:
@@ -100,7 +140,7 @@ def _row_error(row: list[str], username: str, value: str, users: dict[str, Any],
     if value not in BCP_TYPES:
         return {"code": "bad_bcp_type", "message": f"bcp_type must be one of {', '.join(BCP_TYPES)}"}
     if username not in users:
-        return {"code": "unknown_user", "message": f"no user {username!r} in this tenant"}
+        return {"code": "unknown_user", "message": f"no user {username[:200]!r} in this tenant"}
     if users[username] is STRONGER:
         return {"code": "permission_escalation", "message": "this user holds permissions you do not; not changed"}
     return None

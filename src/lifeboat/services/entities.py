@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lifeboat.bootstrap import Platform
 from lifeboat.config import Settings
+from lifeboat.domain import json_limits
 from lifeboat.domain.access import Principal
 from lifeboat.domain.entities import ENTITY_TYPES, Entity, EntityType, file_facts, validate
 from lifeboat.domain.scripts import parse_script
@@ -65,7 +66,7 @@ def create_entity(platform: Platform, principal: Principal, tenant_id: int, type
     if kind.singleton:
         raise Conflict(f"{kind.name} is a singleton: use PUT.", code="singleton")
     tenant, region = open_tenant(platform, principal, tenant_id, f"{kind.area}.edit")
-    data, content = _prepare(platform, kind, validate(kind, payload))
+    data, content = _prepare(platform, kind, validate(kind, payload, limits=platform.settings.json_limits()))
     with usernames.claimed(platform, tenant, None, data):
         with region.db.write() as conn:
             repo = EntityRepo(conn, region.id_block)
@@ -108,7 +109,8 @@ def _update(platform: Platform, principal: Principal, tenant_id: int, kind: Enti
     with region.db.read() as conn:
         current = _current(EntityRepo(conn, region.id_block), tenant, kind, entity_id)
     base = None if (replace_all or current is None) else current.data
-    data, content = _prepare(platform, kind, validate(kind, payload, current=base))
+    data, content = _prepare(platform, kind, validate(kind, payload, current=base,
+                                                      limits=platform.settings.json_limits()))
     if current is not None and "password_hash" in current.data and "password_hash" not in data:
         data["password_hash"] = current.data["password_hash"]
     with usernames.claimed(platform, tenant, current, data):
@@ -206,7 +208,7 @@ def prepare_for_storage(settings: Settings, kind: EntityType, data: dict[str, An
                            code="file_too_large", details={"size": len(content), "limit": settings.max_file_bytes})
         data.update(file_facts(content))
     if kind.name == "scripts":
-        document = parse_script(data["content"], max_bytes=settings.max_script_bytes)
+        document = parse_script(data["content"], max_bytes=settings.max_script_bytes, max_depth=settings.max_json_depth)
         data["content"] = document.raw
     return data, content
 
@@ -251,12 +253,16 @@ def audit_view(entity: Entity | None) -> dict[str, Any] | None:
     """What the audit log keeps of an entity: its fields, never a secret or file bytes."""
     if entity is None:
         return None
-    return entity.kind.public(entity.data)
+    return json_limits.readable(entity.kind.public(entity.data))[0]
 
 
 def public_view(entity: Entity, *, with_content: bool = False) -> dict[str, Any]:
-    """The API's shape of an entity."""
-    out = {"id": entity.id, **entity.kind.public(entity.data)}
+    """The API's shape of an entity. A stored value too deep to answer with is shown as null
+    and named in ``withheld``."""
+    fields, withheld = json_limits.readable(entity.kind.public(entity.data))
+    out = {"id": entity.id, **fields}
+    if withheld:
+        out["withheld"] = withheld
     if with_content and entity.kind.has_content and entity.content is not None:
         out["content"] = base64.b64encode(entity.content).decode("ascii")
     out["created_at"] = entity.created_at.isoformat()

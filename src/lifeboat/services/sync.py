@@ -66,7 +66,8 @@ def compute_plan(platform: Platform, view: PlanView, *, full: bool,
     with platform.directory.read() as conn:
         last = RunRepo(conn).last(view.plan.id, ("succeeded",))
     options = options_for(view.plan, (last.report or {}).get("settings_fingerprint") if last else None, full=full)
-    options = replace(options, adopt=last is None, revisit=revisit)  # adoption belongs to the first run
+    options = replace(options, adopt=last is None, revisit=revisit,  # adoption belongs to the first run
+                      json_limits=platform.settings.json_limits())
     sides = read_sides(view.primary_region, view.primary.id, view.bcp_region, view.bcp.id, options)
     plan = diff(*sides, options, max_script_bytes=platform.settings.max_script_bytes)
     return plan, options, sides

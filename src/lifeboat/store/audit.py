@@ -49,3 +49,14 @@ class AuditRepo:
             .where(t.c.tenant_id == tenant_id, t.c.at >= since, t.c.actor == actor).order_by(t.c.seq)
         ).all()
         return [dict(r._mapping) for r in rows]
+
+    def seqs_with_values(self) -> list[int]:
+        """Every record that keeps an entity's fields (before or after), for checks of stored values."""
+        t = self.table
+        stmt = select(t.c.seq).where((t.c.before.is_not(None)) | (t.c.after.is_not(None))).order_by(t.c.seq)
+        return list(self.conn.execute(stmt).scalars())
+
+    def load(self, seqs: Sequence[int]) -> list[dict[str, Any]]:
+        t = self.table
+        rows = self.conn.execute(select(t).where(t.c.seq.in_(list(seqs))).order_by(t.c.seq))
+        return [dict(r._mapping) for r in rows]

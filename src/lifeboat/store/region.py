@@ -144,6 +144,16 @@ class EntityRepo:
                     found.append((kind.name, e.id))
         return found
 
+    def ids_across_tenants(self, types: Iterable[str]) -> list[int]:
+        """Every id of these types in this region, whatever the tenant (for checks of stored values)."""
+        stmt = select(entities.c.id).where(entities.c.type.in_(list(types))).order_by(entities.c.id)
+        return list(self.conn.execute(stmt).scalars())
+
+    def load_across_tenants(self, ids: Sequence[int]) -> list[Entity]:
+        columns = [c for c in entities.c if c.name != "content"]
+        rows = self.conn.execute(select(*columns).where(entities.c.id.in_(list(ids))).order_by(entities.c.id))
+        return [_entity_partial(r, False) for r in rows]
+
     def count(self, tenant_id: int) -> int:
         return self.conn.execute(
             select(func.count()).select_from(entities).where(entities.c.tenant_id == tenant_id)

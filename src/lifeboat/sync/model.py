@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from lifeboat.domain.json_limits import JsonLimits
 from lifeboat.errors import Conflict
 
 ACTIONS = ("delete", "create", "adopt", "update", "deactivate")
@@ -61,6 +62,8 @@ class Options:
     # Primary ids compared field by field whatever their versions say: what an earlier
     # attempt of the same run wrote, so that a resumed run sees it again (sync.resume).
     revisit: frozenset[int] = frozenset()
+    # Free-form values over these limits are not copied; each is reported as a failed entity.
+    json_limits: JsonLimits = JsonLimits()
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lifeboat.domain.entities import ENTITY_TYPES, Entity
+from lifeboat.domain.entities import ENTITY_TYPES, Entity, free_form_problems
 from lifeboat.domain.scripts import DEFAULT_MAX_SCRIPT_BYTES
 from lifeboat.sync.model import Change, Correlation, Options, Plan, Refresh, Row
 from lifeboat.sync.order import type_order
@@ -172,6 +172,8 @@ class _Planner:
                                         _to_write(source, desired), source.content, drift, notes, complete))
 
     def _desired(self, source: Entity) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        if self._over_limits(source):
+            return None, {}
         desired, unresolved = self.tr.fields(source.type, source.data)
         notes: dict[str, Any] = {"unresolved": unresolved} if unresolved else {}
         if source.type == "scripts":
@@ -190,6 +192,17 @@ class _Planner:
                 return None, notes
             self.plan.warnings.append(entry)
         return desired, notes
+
+    def _over_limits(self, source: Entity) -> bool:
+        """A free-form value the API would refuse today (stored before the limits existed) is
+        not copied: the entity fails on its own and the rest of the run goes on."""
+        problems = free_form_problems(ENTITY_TYPES[source.type], source.data, self.options.json_limits,
+                                      document_bytes=self.max_script_bytes)
+        for problem in problems:
+            self.plan.failed.append({**problem, "type": source.type, "primary_id": source.id,
+                                     "name": source.natural_key,
+                                     "message": f"{problem['field']} is {problem['message']}; not copied"})
+        return bool(problems)
 
     def plan_removals(self) -> None:
         for c in sorted(self.by_primary.values(), key=lambda c: (type_order().index(c.type), c.primary_id)):

@@ -47,7 +47,7 @@ class Translator:
         """The BCP script and its checklist. An unreadable script is copied as it is."""
         out = dict(data)  # only "content" is replaced (see ``fields``)
         try:
-            document = parse_script(data["content"], max_bytes=max_bytes)
+            document = parse_script(data["content"], max_bytes=max_bytes, max_depth=self.options.json_limits.max_depth)
         except LifeboatError as exc:
             return out, {"checklist": [], "unreadable": {"code": exc.code, "message": exc.message}}
         pending: list[int] = []
@@ -113,10 +113,13 @@ def _checklist_row(rewrite: Rewrite, names: Mapping[int, str]) -> dict[str, Any]
 
 
 def has_pending(value: Any) -> bool:
-    if isinstance(value, Pending):
-        return True
-    if isinstance(value, list):
-        return any(has_pending(v) for v in value)
-    if isinstance(value, dict):
-        return any(has_pending(v) for v in value.values())
+    stack = [value]
+    while stack:  # a loop, not recursion: fields may hold deeply nested free-form values
+        item = stack.pop()
+        if isinstance(item, Pending):
+            return True
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
     return False

@@ -101,6 +101,6 @@ def correlations(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: 
 
 
 @router.get("/script-checklist", summary="Every reference in every synced script and what became of it")
-def checklist(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int) -> dict[str, Any]:
+def checklist(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, page: PageDep) -> dict[str, Any]:
     items = sync.script_checklist(platform, principal, tenant_id)
-    return page_of(items, len(items))
+    return page_of(items[page.offset:page.offset + page.limit], len(items))

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from lifeboat.api.deps import CurrentPrincipal, PlatformDep, page_of
+from lifeboat.api.limits import body_up_to
 from lifeboat.services import alerts, auth, bcp_access, readiness, routing, switchover
 
 router = APIRouter()
@@ -56,7 +57,7 @@ CSV_DOC = {"requestBody": {"required": True, "content": {"text/csv": {
 @router.post("/tenants/{tenant_id}/users/bcp-types", tags=["users"], openapi_extra=CSV_DOC,
              summary="Set many employees' BCP type from a CSV (username,bcp_type); per-row results")
 async def bcp_types(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, request: Request) -> dict[str, Any]:
-    body = await request.body()
+    body = await body_up_to(request, bcp_access.MAX_CSV_BYTES)
     return await run_in_threadpool(bcp_access.set_bcp_types_csv, platform, principal, tenant_id, body)
 
 

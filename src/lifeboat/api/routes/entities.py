@@ -77,6 +77,7 @@ def build_router() -> APIRouter:
     return router
 
 
-def script_references(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, script_id: int) -> dict[str, Any]:
+def script_references(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, script_id: int,
+                      page: PageDep) -> dict[str, Any]:
     items = scripts.script_references(platform, principal, tenant_id, script_id)
-    return page_of(items, len(items))
+    return page_of(items[page.offset:page.offset + page.limit], len(items))
