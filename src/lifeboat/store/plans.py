@@ -35,9 +35,6 @@ class BcpPlan:
     created_at: datetime
     updated_at: datetime
 
-    def side_of(self, tenant_id: int) -> str:
-        return "primary" if tenant_id == self.primary_tenant_id else "bcp"
-
 
 @dataclass(frozen=True)
 class SyncRun:

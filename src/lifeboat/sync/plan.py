@@ -18,8 +18,6 @@ from lifeboat.sync.model import Change, Correlation, Options, Plan, Refresh, Row
 from lifeboat.sync.order import type_order
 from lifeboat.sync.translate import Translator, has_pending
 
-DEFAULT_TYPES = frozenset(ENTITY_TYPES)
-
 
 @dataclass
 class Side:
