@@ -1,4 +1,4 @@
-"""The generated contact center (services.profile): profile L's proportions, a believable
+"""The generated contact center (demo.profile): profile L's proportions, a believable
 center at any size, every draft valid, and the same drafts every time."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
+from lifeboat.demo.profile import PROFILE_L, configuration, scaled, usernames
+from lifeboat.demo.scripts import script_drafts
 from lifeboat.domain.entities import ENTITY_TYPES, validate
 from lifeboat.domain.scripts import find_references, parse_script
 from lifeboat.services.drafts import Draft, Ref
-from lifeboat.services.profile import PROFILE_L, configuration, scaled, usernames
-from lifeboat.services.profile_scripts import script_drafts
 
 PASSWORD = "lifeboat-demo"
 COLLECTIONS = [name for name, kind in ENTITY_TYPES.items() if not kind.singleton]

@@ -3,7 +3,7 @@
 ``scaled(users)`` keeps the proportions of the benchmark profile L (10,000 users, 500
 skills, ...) with a floor that still makes a believable contact center. ``configuration``
 gives every entity but the Studio scripts as bulk-load drafts (``services.drafts``); the
-scripts come from ``services.profile_scripts`` once the ids they must hold exist.
+scripts come from ``demo.scripts`` once the ids they must hold exist.
 
 Pure and deterministic: the same profile and seed give the same drafts, so loading them
 again adds nothing, and the benchmark loads exactly what the demo loads.

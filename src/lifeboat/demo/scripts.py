@@ -1,4 +1,4 @@
-"""The Studio scripts of the generated contact center (see ``services.profile``).
+"""The Studio scripts of the generated contact center (see ``demo.profile``).
 
 Scripts hold the numeric ids of skills, hours, dispositions and agents in their properties
 (SPEC §3), so they are drafted only once those entities exist: ``script_drafts`` takes the
@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lifeboat.demo.profile import DEFAULT_SEED, Profile, ScriptSpec, file_paths, script_layout, skill_media
 from lifeboat.services.drafts import Draft
-from lifeboat.services.profile import DEFAULT_SEED, Profile, ScriptSpec, file_paths, script_layout, skill_media
 
 QUEUES = 4  # menu options, each a queue of five actions; with the frame, 30 actions a script
 PURPOSES = ("welcome", "closed", "menu", "hold-music", "please-wait")  # the prompts a script plays
