@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from lifeboat.domain.records import Correlation
 from lifeboat.store.tables import correlations, now
-from lifeboat.sync.model import Correlation
 
 
 class CorrelationRepo:
