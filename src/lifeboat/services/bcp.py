@@ -6,12 +6,13 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from lifeboat.bootstrap import Platform, Region
+from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
 from lifeboat.domain.sync_settings import DEFAULT_SETTINGS, next_run, validate_settings
 from lifeboat.errors import Conflict, Invalid, NotFound, Unavailable
 from lifeboat.services.tenants import open_tenant, require_operator
 from lifeboat.store.audit import AuditRepo
+from lifeboat.store.database import Region
 from lifeboat.store.directory import Tenant, TenantRepo
 from lifeboat.store.plans import BcpPlan, PlanRepo, RunRepo, SyncRun
 from lifeboat.store.region import EntityRepo
