@@ -44,10 +44,10 @@ MAY_IMPORT = {
     "cli": {"base", "domain", "bootstrap", "services", "jobs", "demo", "api"},
 }
 UNTIL_RESTRUCTURE = {  # layer -> the ARCH-PLAN step that makes its contract hold
-    "sync": "step 6 (Region into store/)",
-    "demo": "step 7 (the unit of work: find a tenant or operator by name through services)",
+    "sync": "step 1 (sync/apply.py imports Region from store/)",
+    "demo": "step 7a (the unit of work: find a tenant or operator by name through services)",
     "api": "step 9 (views: tenant_view no longer needs store.directory.Tenant)",
-    "cli": "step 9 (views; pick_tenant and wait_for_run through services)",
+    "cli": "steps 4 and 9 (pick_tenant and wait_for_run through services; views)",
 }
 # Imports inside functions: allowed in the CLI (each command loads only what it runs, so
 # `lifeboat --help` stays fast), nowhere else; elsewhere they hide import loops.
@@ -120,15 +120,15 @@ def test_the_layers_form_no_loop():
     assert [layer for layer in LAYERS if reaches(layer, layer, set())] == []
 
 
-@pytest.mark.xfail(strict=True, reason="until the restructure lands: step 8 (services/bcp.describe_plan, "
-                                       "api/app._mount_docs)")
+@pytest.mark.xfail(strict=True, reason="until the restructure lands: steps 4 and 5 (api/app._mount_docs, "
+                                       "services/bcp.describe_plan)")
 def test_imports_sit_at_the_top_of_the_module_outside_the_cli():
     lazy = sorted(f"{module} imports {target}" for module, found in modules().items()
                   if layer_of(module) not in LAZY_IMPORTS_ALLOWED for target, nested in found if nested)
     assert lazy == []
 
 
-@pytest.mark.xfail(strict=True, reason="until the restructure lands: step 8 (services/bcp <-> services/sync)")
+@pytest.mark.xfail(strict=True, reason="until the restructure lands: step 5 (services/bcp <-> services/sync)")
 def test_services_import_each_other_without_a_loop():
     graph: dict[str, set[str]] = defaultdict(set)
     for module, found in modules().items():
