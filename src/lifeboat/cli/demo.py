@@ -29,10 +29,14 @@ def demo(
 
     platform = open_platform(data_dir, config)
     try:
-        summary = load_demo(platform, users=users, say=lambda message: console.print(f"[dim]demo[/dim] {escape(message)}"))
+        summary = load_demo(platform, users=users, say=_say)
     except LifeboatError as exc:
         fail(exc)
     print_demo_summary(console, summary)
+
+
+def _say(message: str) -> None:
+    console.print(f"[dim]demo[/dim] {escape(message)}")
 
 
 def print_demo_summary(console: Console, summary: DemoSummary) -> None:

@@ -137,7 +137,8 @@ class DraftPlan:
             data = validate(kind, payload)
             key = (kind.name, kind.key_of(data))
             if key in self.new_keys:
-                raise Invalid.fields([{"field": ",".join(kind.natural_key) or kind.name, "code": "duplicate_natural_key",
+                raise Invalid.fields([{"field": ",".join(kind.natural_key) or kind.name,
+                                       "code": "duplicate_natural_key",
                                        "message": f"another draft has the same natural key ({key[1]})"}])
             if key in self.id_of_key:
                 self.ids[draft.key] = self.id_of_key[key]
@@ -193,7 +194,8 @@ class DraftPlan:
     def _check_links(self, kind: EntityType, data: dict[str, Any]) -> None:
         """Every id must name an entity of the right type in this tenant (or of this load)."""
         errors = [
-            {"field": link.field, "code": "unknown_reference", "message": f"{link.target} {i} does not exist in this tenant"}
+            {"field": link.field, "code": "unknown_reference",
+             "message": f"{link.target} {i} does not exist in this tenant"}
             for link in kind.links for i in link.ids(data) if self.type_of_id.get(i) != link.target
         ]
         if errors:
