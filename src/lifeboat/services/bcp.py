@@ -49,6 +49,17 @@ def open_plan(platform: Platform, principal: Principal, tenant_id: int, permissi
     return PlanView(plan, primary, bcp, platform.region(primary.region), platform.region(bcp.region))
 
 
+def only_plan_tenant(platform: Platform) -> int:
+    """The primary tenant of the only plan there is: what the command line acts on unless told."""
+    with platform.directory.read() as conn:
+        ids = PlanRepo(conn).primary_tenant_ids()
+    if len(ids) != 1:
+        raise NotFound("Name the tenant with --tenant: " + ("there is no BCP plan yet." if not ids else
+                       f"there are {len(ids)} plans (primary tenants {', '.join(map(str, ids))})."),
+                       code="tenant_required")
+    return ids[0]
+
+
 def validate_pairing(platform: Platform, principal: Principal, tenant_id: int, bcp_tenant_id: Any) -> list[dict[str, str]]:
     require_operator(principal)
     primary, _ = open_tenant(platform, principal, tenant_id)
