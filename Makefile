@@ -4,6 +4,8 @@
 #                pyproject.toml change)
 #   make run     seed a demo into $(DATA_DIR) and serve it on http://$(HOST):$(PORT)
 #   make test    run the test suite; pass options with PYTEST_ARGS="-k sync -x"
+#   make lint    ruff check (style, imports, bugs) and mypy (strict on domain/ and sync/)
+#   make format  ruff format over the tree (see pyproject.toml [tool.ruff])
 #   make lock    re-resolve requirements.lock from pyproject.toml (with the dev extra)
 #   make bench   run the benchmarks in bench/
 #   make bench-sync  run the sync benchmark (bench/sync_bench.py), profile L on SQLite and PostgreSQL
@@ -23,7 +25,7 @@ DATA_DIR ?= ./lifeboat-data
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lock bench bench-sync vendor
+.PHONY: help venv run test lint format lock bench bench-sync vendor
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -48,6 +50,13 @@ run: venv
 # collected") fails make.
 test: venv
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+format: venv
+	$(BIN)/ruff format src tests bench
 
 lock: | $(UV)
 	$(UV) pip compile pyproject.toml --extra dev -o requirements.lock

@@ -58,14 +58,14 @@ from rich.table import Table
 
 from lifeboat.bootstrap import Platform, build_platform, migrate_platform
 from lifeboat.config import Settings
+from lifeboat.demo.center import load_contact_center
+from lifeboat.demo.profile import PROFILE_L, Profile, phone_number, scaled
 from lifeboat.domain.access import Principal
 from lifeboat.errors import Conflict, NotFound
 from lifeboat.jobs import work_once
 from lifeboat.services import routing
 from lifeboat.services.auth import create_voice_token, hash_token
 from lifeboat.services.bcp import create_plan, update_settings
-from lifeboat.services.demo import load_contact_center
-from lifeboat.services.profile import PROFILE_L, Profile, phone_number, scaled
 from lifeboat.services.switchover import switch_to
 from lifeboat.services.tenants import create_tenant
 from lifeboat.store.directory import Session, SessionRepo

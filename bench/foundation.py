@@ -5,7 +5,7 @@ server (a superuser URL: databases are created and dropped) or PostgreSQL's bina
 installed (a throwaway server is started, as the tests do) -- it prints:
 
 - load: time to load the tenant with the demo's own loader
-  (``services.demo.load_contact_center``: the configuration, then the scripts);
+  (``demo.center.load_contact_center``: the configuration, then the scripts);
 - read: time to read the whole tenant back as domain values, ``EntityRepo.all_of`` in one
   read transaction (what a sync starts from): the first read, and the median of three,
   wall clock and this process's CPU time (the CPU time barely moves when other programs
@@ -29,19 +29,19 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Iterator
-from typing import Any
 from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 from lifeboat.bootstrap import build_platform, migrate_platform
 from lifeboat.config import RegionSettings, Settings
+from lifeboat.demo.center import load_contact_center
+from lifeboat.demo.profile import PROFILE_L, Profile
 from lifeboat.domain.access import Principal
-from lifeboat.services.demo import load_contact_center
-from lifeboat.services.profile import PROFILE_L, Profile
 from lifeboat.services.tenants import create_tenant
 from lifeboat.store.region import EntityRepo
 

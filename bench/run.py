@@ -15,8 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]  # for tests.postgres_server and the bench modules
 
 import foundation  # noqa: E402
-
-from lifeboat.services.profile import PROFILE_L, scaled  # noqa: E402
+from lifeboat.demo.profile import PROFILE_L, scaled  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -57,13 +57,13 @@ from sqlalchemy import insert, or_, select
 
 from lifeboat.bootstrap import Platform, Region, build_platform, migrate_platform
 from lifeboat.config import RegionSettings, Settings
+from lifeboat.demo.center import load_contact_center
+from lifeboat.demo.profile import PROFILE_L, Profile, scaled
 from lifeboat.domain.access import Principal
 from lifeboat.jobs import schedule_due, work_once
 from lifeboat.migrations import migrate
 from lifeboat.services.bcp import create_plan, update_settings
-from lifeboat.services.demo import load_contact_center
 from lifeboat.services.entities import update_entity
-from lifeboat.services.profile import PROFILE_L, Profile, scaled
 from lifeboat.services.sync import dry_run, request_run
 from lifeboat.services.tenants import create_tenant
 from lifeboat.store.database import Database, build_engine

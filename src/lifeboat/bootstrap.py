@@ -12,28 +12,13 @@ from typing import Any
 
 from argon2 import PasswordHasher
 
-from lifeboat.config import RegionSettings, Settings
+from lifeboat.config import Settings
 from lifeboat.errors import NotFound
 from lifeboat.migrations import migrate
-from lifeboat.store.database import Database, build_engine
+from lifeboat.store.database import Database, Region, build_engine
 
-
-@dataclass
-class Region:
-    settings: RegionSettings
-    db: Database
-
-    @property
-    def name(self) -> str:
-        return self.settings.name
-
-    @property
-    def voice_cluster(self) -> str:
-        return self.settings.voice_cluster
-
-    @property
-    def id_block(self) -> int:
-        return self.settings.id_block
+# Region lives in store/; named here until sync/apply.py imports it from there (ARCH-PLAN step 6).
+__all__ = ["Platform", "Region", "build_platform", "migrate_platform"]
 
 
 @dataclass

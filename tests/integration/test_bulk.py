@@ -85,6 +85,7 @@ def test_one_invalid_draft_writes_nothing_and_names_the_draft_and_field(platform
 @pytest.mark.parametrize(("draft", "code"), [
     (user("user:x", "x", role_id=Ref("role:missing")), "unknown_ref"),
     (user("user:x", "x", role_id=Ref("hours:main")), "unknown_reference"),
+    (user("user:x", "x", role_id=Ref("settings:agent")), "unknown_reference"),  # a type written later
     (user("user:x", "x", role_id=999_999), "unknown_reference"),
 ])
 def test_a_reference_to_nothing_or_to_the_wrong_type_is_refused(platform, tenant, draft, code):

@@ -1,4 +1,4 @@
-"""The demo contact center (services.demo) on SQLite and PostgreSQL: loaded once, complete,
+"""The demo contact center (demo.center, printed by cli.demo) on SQLite and PostgreSQL: loaded once, complete,
 scripts holding real ids of the tenant, and accounts that log in with the printed password."""
 
 from __future__ import annotations
@@ -8,9 +8,10 @@ import io
 import pytest
 from rich.console import Console
 
+from lifeboat.cli.demo import print_demo_summary
+from lifeboat.demo.center import BCP_TENANT, PRIMARY_TENANT, load_demo
 from lifeboat.domain.scripts import find_references, parse_script
 from lifeboat.services.login import login
-from lifeboat.services.demo import BCP_TENANT, PRIMARY_TENANT, load_demo, print_demo_summary
 from lifeboat.store.audit import AuditRepo
 from lifeboat.store.region import EntityRepo
 from lifeboat.store.tables import region_audit

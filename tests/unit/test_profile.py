@@ -1,4 +1,4 @@
-"""The generated contact center (services.profile): profile L's proportions, a believable
+"""The generated contact center (demo.profile): profile L's proportions, a believable
 center at any size, every draft valid, and the same drafts every time."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
+from lifeboat.demo.profile import PROFILE_L, configuration, scaled, usernames
+from lifeboat.demo.scripts import script_drafts
 from lifeboat.domain.entities import ENTITY_TYPES, validate
 from lifeboat.domain.scripts import find_references, parse_script
 from lifeboat.services.drafts import Draft, Ref
-from lifeboat.services.profile import PROFILE_L, configuration, scaled, usernames
-from lifeboat.services.profile_scripts import script_drafts
 
 PASSWORD = "lifeboat-demo"
 COLLECTIONS = [name for name, kind in ENTITY_TYPES.items() if not kind.singleton]
@@ -54,9 +54,10 @@ def test_ten_thousand_users_scale_to_exactly_profile_l():
 
 
 def test_profile_l_has_the_sizes_of_the_benchmark_issue():
-    assert (PROFILE_L.users, PROFILE_L.skills, PROFILE_L.teams, PROFILE_L.roles, PROFILE_L.hours) == (10_000, 500, 200, 50, 100)
-    assert (PROFILE_L.dispositions, PROFILE_L.voice_contacts, PROFILE_L.digital_contacts) == (200, 1_000, 200)
-    assert (PROFILE_L.scripts, PROFILE_L.files, PROFILE_L.actions_per_script, PROFILE_L.file_bytes) == (300, 500, 30, 10_240)
+    p = PROFILE_L
+    assert (p.users, p.skills, p.teams, p.roles, p.hours) == (10_000, 500, 200, 50, 100)
+    assert (p.dispositions, p.voice_contacts, p.digital_contacts) == (200, 1_000, 200)
+    assert (p.scripts, p.files, p.actions_per_script, p.file_bytes) == (300, 500, 30, 10_240)
 
 
 def test_profile_l_drafts_count_what_profile_l_says(profile_l_drafts):
@@ -99,7 +100,7 @@ def test_natural_keys_are_unique_so_a_load_never_collides_with_itself(profile_l_
 def test_a_tiny_center_still_has_at_least_one_of_every_type(users):
     drafts, _ = everything(users)
     counts = Counter(d.type for d in drafts)
-    assert {name: counts[name] >= 1 for name in COLLECTIONS} == {name: True for name in COLLECTIONS}
+    assert {name: counts[name] >= 1 for name in COLLECTIONS} == dict.fromkeys(COLLECTIONS, True)
     assert counts["users"] == users == counts["agent-settings"]
     channels = {d.payload["channel"] for d in drafts if d.type == "points-of-contact"}
     assert channels == {"voice", "chat", "email", "sms"}

@@ -12,7 +12,7 @@ from rich.console import Console
 from lifeboat.bootstrap import Platform, build_platform, migrate_platform
 from lifeboat.config import load_settings
 from lifeboat.domain.access import Principal
-from lifeboat.errors import LifeboatError, NotFound
+from lifeboat.errors import LifeboatError
 
 app = typer.Typer(help="lifeboat: business continuity for cloud contact centers.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -54,14 +54,6 @@ def fail(exc: LifeboatError) -> None:
 
 def pick_tenant(platform: Platform, tenant: int | None) -> int:
     """The tenant named, or the primary tenant of the only plan there is."""
-    if tenant is not None:
-        return tenant
-    from lifeboat.store.plans import PlanRepo
+    from lifeboat.services.bcp import only_plan_tenant
 
-    with platform.directory.read() as conn:
-        ids = PlanRepo(conn).primary_tenant_ids()
-    if len(ids) != 1:
-        raise NotFound("Name the tenant with --tenant: " + ("there is no BCP plan yet." if not ids else
-                       f"there are {len(ids)} plans (primary tenants {', '.join(map(str, ids))})."),
-                       code="tenant_required")
-    return ids[0]
+    return tenant if tenant is not None else only_plan_tenant(platform)

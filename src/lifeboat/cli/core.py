@@ -1,4 +1,4 @@
-"""Core commands: serve, worker, migrate, operator create, demo, check-stored."""
+"""Core commands: serve, worker, migrate, operator create, check-stored."""
 
 from __future__ import annotations
 
@@ -63,22 +63,6 @@ def operator_create(
     except LifeboatError as exc:
         fail(exc)
     console.print(f"operator [bold]{name}[/bold] created (id {operator_id})")
-
-
-@app.command()
-def demo(
-    data_dir: DataDir = None, config: ConfigFile = None,
-    users: Annotated[int, typer.Option("--users", min=1, help="Number of employees in the demo contact center.")] = 50,
-) -> None:
-    """Load a realistic demo contact center (idempotent: running it twice adds nothing)."""
-    from lifeboat.services.demo import load_demo, print_demo_summary
-
-    platform = open_platform(data_dir, config)
-    try:
-        summary = load_demo(platform, users=users, progress=console)
-    except LifeboatError as exc:
-        fail(exc)
-    print_demo_summary(console, summary)
 
 
 @app.command("check-stored")

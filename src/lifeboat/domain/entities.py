@@ -74,10 +74,6 @@ class EntityType:
     def __post_init__(self) -> None:
         object.__setattr__(self, "field_names", frozenset(x.name for x in self.fields))
 
-    @property
-    def has_is_active(self) -> bool:
-        return "is_active" in self.field_names
-
     def key_of(self, data: dict[str, Any]) -> str:
         """The natural key as one string (what a human recognises in another tenant)."""
         return "|".join(str(data.get(name, "")) for name in self.natural_key)

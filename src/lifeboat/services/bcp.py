@@ -6,12 +6,13 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from lifeboat.bootstrap import Platform, Region
+from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
 from lifeboat.domain.sync_settings import DEFAULT_SETTINGS, next_run, validate_settings
 from lifeboat.errors import Conflict, Invalid, NotFound, Unavailable
 from lifeboat.services.tenants import open_tenant, require_operator
 from lifeboat.store.audit import AuditRepo
+from lifeboat.store.database import Region
 from lifeboat.store.directory import Tenant, TenantRepo
 from lifeboat.store.plans import BcpPlan, PlanRepo, RunRepo, SyncRun
 from lifeboat.store.region import EntityRepo
@@ -46,6 +47,17 @@ def open_plan(platform: Platform, principal: Principal, tenant_id: int, permissi
         tenants = TenantRepo(conn)
         primary, bcp = tenants.get(plan.primary_tenant_id), tenants.get(plan.bcp_tenant_id)
     return PlanView(plan, primary, bcp, platform.region(primary.region), platform.region(bcp.region))
+
+
+def only_plan_tenant(platform: Platform) -> int:
+    """The primary tenant of the only plan there is: what the command line acts on unless told."""
+    with platform.directory.read() as conn:
+        ids = PlanRepo(conn).primary_tenant_ids()
+    if len(ids) != 1:
+        raise NotFound("Name the tenant with --tenant: " + ("there is no BCP plan yet." if not ids else
+                       f"there are {len(ids)} plans (primary tenants {', '.join(map(str, ids))})."),
+                       code="tenant_required")
+    return ids[0]
 
 
 def validate_pairing(platform: Platform, principal: Principal, tenant_id: int, bcp_tenant_id: Any) -> list[dict[str, str]]:

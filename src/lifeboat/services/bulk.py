@@ -62,16 +62,16 @@ def load_entities(platform: Platform, principal: Principal, tenant_id: int,
     agents with the demo password would otherwise take minutes). Real accounts loaded
     this way must each have their own password, so that each gets its own salt.
     """
-    drafts = [Draft(*d) for d in drafts]
-    check_drafts(drafts)
+    batch = [Draft(*d) for d in drafts]
+    check_drafts(batch)
     tenant, region = open_tenant(platform, principal, tenant_id)
-    _require_edit(principal, {ENTITY_TYPES[d.type].area for d in drafts})
+    _require_edit(principal, {ENTITY_TYPES[d.type].area for d in batch})
     hash_password = functools.cache(platform.passwords.hash)
     claimed: dict[str, int] = {}
     try:
         with region.db.write() as conn:
             repo = EntityRepo(conn, region.id_block)
-            plan = plan_drafts(platform.settings, tenant.id, repo, drafts, hash_password)
+            plan = plan_drafts(platform.settings, tenant.id, repo, batch, hash_password)
             guard_new(repo, tenant.id, principal, plan.entities)
             # Usernames are claimed in the directory before the users are committed, and
             # given back if the region write fails (as services.usernames does for one user).

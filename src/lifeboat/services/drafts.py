@@ -5,27 +5,29 @@ load by its local key, ``{"role_id": Ref("role:admin")}``, or an existing entity
 ``plan_drafts`` checks every payload as a single create would (``domain.entities.validate``,
 the Studio script reader, file size and digest: ``services.entities.prepare_for_storage``),
 skips a draft whose natural key already exists in the tenant, and gives the new ones ids,
-type after type in ``creation_order``. A link that closes a cycle (users name a team, teams
-name a lead user) is filled in once its target has an id: entities are only written after
-planning, so the "patch" happens before anything reaches the database.
+write group after write group in the sync's own order (``domain.graph``). A link that
+closes a cycle (users name a team, teams name a lead user) is filled in at the end of its
+group, once its target has an id: entities are only written after planning, so the
+"patch" happens before anything reaches the database.
 """
 
 from __future__ import annotations
 
-import functools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from lifeboat.config import Settings
-from lifeboat.domain.entities import ENTITY_TYPES, Entity, EntityType, validate
+from lifeboat.domain.entities import ENTITY_TYPES, Entity, EntityType, Link, validate
+from lifeboat.domain.graph import map_links, write_groups
 from lifeboat.errors import Invalid, LifeboatError
 from lifeboat.services.entities import entity_type, prepare_for_storage
 from lifeboat.store.region import EntityRepo
 from lifeboat.store.tables import now
 
 MAX_REPORTED_ERRORS = 200
+HashPassword = Callable[[str], str]
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ class TypeCounts:
 
 
 def plan_drafts(settings: Settings, tenant_id: int, repo: EntityRepo, drafts: Sequence[Draft],
-                hash_password: Callable[[str], str]) -> DraftPlan:
+                hash_password: HashPassword) -> DraftPlan:
     """The entities to create (with ids from ``repo``'s counter) and what was skipped.
 
     Raises ``Invalid`` listing every problem, each field prefixed with the draft's local
@@ -68,36 +70,6 @@ def check_drafts(drafts: Sequence[Draft]) -> None:
                               for key in twice[:MAX_REPORTED_ERRORS]])
 
 
-@functools.cache
-def creation_order() -> tuple[str, ...]:
-    """Entity types, each after the types it links to (a link closing a cycle is deferred)."""
-    order: list[str] = []
-    visiting: set[str] = set()
-
-    def visit(name: str) -> None:
-        if name in order or name in visiting:
-            return
-        visiting.add(name)
-        for link in ENTITY_TYPES[name].links:
-            visit(link.target)
-        visiting.discard(name)
-        order.append(name)
-
-    for name in ENTITY_TYPES:
-        visit(name)
-    return tuple(order)
-
-
-class _NotYet(Exception):
-    """A Ref to a draft of a type that is created later: fill the field in afterwards."""
-
-
-class _BadRef(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-
-
 @dataclass
 class _Deferred:
     entity: Entity
@@ -109,7 +81,7 @@ class DraftPlan:
     """Validates the drafts and turns the new ones into entities with ids. It writes only
     the id counter, in the caller's transaction, so a failed load gives its ids back."""
 
-    def __init__(self, settings: Settings, tenant_id: int, repo: EntityRepo, hash_password: Callable[[str], str]):
+    def __init__(self, settings: Settings, tenant_id: int, repo: EntityRepo, hash_password: HashPassword):
         self.settings = settings
         self.tenant_id = tenant_id
         self.repo = repo
@@ -132,12 +104,13 @@ class DraftPlan:
         by_type: dict[str, list[Draft]] = defaultdict(list)
         for draft in drafts:
             by_type[draft.type].append(draft)
-        for type_name in creation_order():
-            if by_type[type_name]:
-                self._plan_type(ENTITY_TYPES[type_name], by_type[type_name])
-            self.done.add(type_name)
-        for item in self.deferred:
-            self._fill_in(item)
+        for group in write_groups():
+            for type_name in group:
+                if by_type[type_name]:
+                    self._plan_type(ENTITY_TYPES[type_name], by_type[type_name])
+                self.done.add(type_name)
+            # Every id of the group is given: references inside a cycle resolve now.
+            self.deferred = [item for item in self.deferred if not self._fill_in(item)]
         if self.errors:
             raise Invalid.fields(self.errors[:MAX_REPORTED_ERRORS])
         return self
@@ -164,7 +137,8 @@ class DraftPlan:
             data = validate(kind, payload)
             key = (kind.name, kind.key_of(data))
             if key in self.new_keys:
-                raise Invalid.fields([{"field": ",".join(kind.natural_key) or kind.name, "code": "duplicate_natural_key",
+                raise Invalid.fields([{"field": ",".join(kind.natural_key) or kind.name,
+                                       "code": "duplicate_natural_key",
                                        "message": f"another draft has the same natural key ({key[1]})"}])
             if key in self.id_of_key:
                 self.ids[draft.key] = self.id_of_key[key]
@@ -179,47 +153,49 @@ class DraftPlan:
             return None
 
     def _resolve(self, kind: EntityType, payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The payload with Refs replaced by ids, and the link fields that must wait."""
+        """The payload with Refs replaced by ids, and the link fields that must wait (their
+        Refs name drafts that have no id yet)."""
         if not isinstance(payload, dict):
             return payload, {}  # validate() says why
-        resolved, later, errors = dict(payload), {}, []
-        for link in kind.links:
-            if link.field not in payload:
-                continue
-            try:
-                resolved[link.field] = _replace_refs(payload[link.field], self._id_of)
-            except _NotYet:
-                later[link.field] = payload[link.field]
-                resolved[link.field] = None if link.shape == "one" else []
-            except _BadRef as exc:
-                errors.append({"field": link.field, "code": exc.code, "message": str(exc)})
-        if errors:
-            raise Invalid.fields(errors)
-        return resolved, later
+        resolved = dict(payload)
+        bad: dict[str, dict[str, str]] = {}
+        waiting = map_links(kind, resolved, lambda link, value: self._id_of(link, value, bad))
+        if bad:
+            raise Invalid.fields(list(bad.values()))
+        return resolved, {name: payload[name] for name in waiting}
 
-    def _id_of(self, ref: Ref) -> int:
-        if ref.key in self.ids:
-            return self.ids[ref.key]
-        target = self.type_of_draft.get(ref.key)
-        if target is None:
-            raise _BadRef("unknown_ref", f"Ref({ref.key!r}): no draft of this load has that local key")
-        if target in self.done:
-            raise _BadRef("ref_to_invalid_draft", f"Ref({ref.key!r}): that draft is invalid, so it is not created")
-        raise _NotYet
+    def _id_of(self, link: Link, value: Any, bad: dict[str, dict[str, str]]) -> Any:
+        """A Ref's id, or None while its draft has none yet; any other value is left for validate()."""
+        if not isinstance(value, Ref):
+            return value
+        if value.key in self.ids:
+            return self.ids[value.key]
+        target = self.type_of_draft.get(value.key)
+        if target is not None and target not in self.done:
+            return None  # created later in this load
+        code, why = (("unknown_ref", "no draft of this load has that local key") if target is None else
+                     ("ref_to_invalid_draft", "that draft is invalid, so it is not created"))
+        bad.setdefault(link.field, {"field": link.field, "code": code, "message": f"Ref({value.key!r}): {why}"})
+        return value
 
-    def _fill_in(self, item: _Deferred) -> None:
+    def _fill_in(self, item: _Deferred) -> bool:
+        """Fill the waiting fields in if their targets have ids now; True when done."""
         kind = item.entity.kind
         try:
-            resolved, _ = self._resolve(kind, item.fields)  # every type is planned: nothing waits now
+            resolved, still = self._resolve(kind, item.fields)
+            if still:
+                return False
             item.entity.data = {**item.entity.data, **validate(kind, resolved, current=item.entity.data)}
             self._check_links(kind, item.entity.data)
         except LifeboatError as exc:
             self._error(item.draft, exc)
+        return True
 
     def _check_links(self, kind: EntityType, data: dict[str, Any]) -> None:
         """Every id must name an entity of the right type in this tenant (or of this load)."""
         errors = [
-            {"field": link.field, "code": "unknown_reference", "message": f"{link.target} {i} does not exist in this tenant"}
+            {"field": link.field, "code": "unknown_reference",
+             "message": f"{link.target} {i} does not exist in this tenant"}
             for link in kind.links for i in link.ids(data) if self.type_of_id.get(i) != link.target
         ]
         if errors:
@@ -230,15 +206,3 @@ class DraftPlan:
         for item in found or [{"field": "", "code": exc.code, "message": exc.message}]:
             where = f"{draft.key}.{item['field']}" if item["field"] else draft.key
             self.errors.append({**item, "field": where})
-
-
-def _replace_refs(value: Any, id_of: Callable[[Ref], int]) -> Any:
-    if isinstance(value, Ref):
-        return id_of(value)
-    if isinstance(value, list):
-        return [_replace_refs(v, id_of) for v in value]
-    if isinstance(value, dict):
-        return {k: _replace_refs(v, id_of) for k, v in value.items()}
-    return value
-
-

@@ -15,10 +15,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from lifeboat.bootstrap import Platform, Region
+from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
 from lifeboat.domain.fields import E164
 from lifeboat.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
+from lifeboat.store.database import Region
 from lifeboat.store.directory import TenantRepo
 from lifeboat.store.tables import bcp_plans, entities
 

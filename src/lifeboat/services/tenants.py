@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from lifeboat.bootstrap import Platform, Region
+from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
 from lifeboat.domain.entities import ENTITY_TYPES, Entity, validate
 from lifeboat.domain.fields import text
 from lifeboat.errors import Conflict, Forbidden, Invalid, NotFound
 from lifeboat.store.audit import AuditRepo
+from lifeboat.store.database import Region
 from lifeboat.store.directory import Tenant, TenantRepo
 from lifeboat.store.region import EntityRepo
 from lifeboat.store.tables import directory_audit, now

@@ -47,7 +47,9 @@ class SubscriptionRepo:
         sub_id = take_ids(self.conn, directory_id_counter, DIRECTORY_BLOCK)[0]
         self.conn.execute(insert(alert_subscriptions).values(
             id=sub_id, tenant_id=tenant_id, kind=kind, target=target, secret=secret, events=events, created_at=now()))
-        return self.get(sub_id)
+        sub = self.get(sub_id)
+        assert sub is not None  # inserted just above, in this transaction
+        return sub
 
     def get(self, sub_id: int) -> Subscription | None:
         if not is_id(sub_id):

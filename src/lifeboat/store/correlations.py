@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from lifeboat.domain.records import Correlation
 from lifeboat.store.tables import correlations, now
-from lifeboat.sync.model import Correlation
 
 
 class CorrelationRepo:
@@ -51,17 +51,6 @@ class CorrelationRepo:
             set_={name: stmt.excluded[name] for name in ("bcp_id", "primary_version", "bcp_version", "notes", "synced_at")})
         stamp = now()
         self.conn.execute(stmt, [{**r, "bcp_tenant_id": self.tenant_id, "synced_at": stamp} for r in rows])
-
-    def refresh_many(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Update versions and notes: {type, primary_id, primary_version, notes}."""
-        if not rows:
-            return
-        c = correlations.c
-        self.conn.execute(update(correlations).where(
-            c.bcp_tenant_id == self.tenant_id, c.type == bindparam("b_type"), c.primary_id == bindparam("b_primary_id"),
-        ).values(primary_version=bindparam("b_primary_version"), notes=bindparam("b_notes"), synced_at=now()),
-            [{"b_type": r["type"], "b_primary_id": r["primary_id"], "b_primary_version": r["primary_version"],
-              "b_notes": r["notes"]} for r in rows])
 
     def remove_many(self, keys: Sequence[tuple[str, int]]) -> None:
         if not keys:

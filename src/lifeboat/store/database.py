@@ -1,4 +1,5 @@
-"""One database: its engine, its transactions, and whether it can be reached.
+"""One database: its engine, its transactions, and whether it can be reached; and a region,
+which is a database with the settings that name it.
 
 ``write()`` opens a transaction that commits when the block ends and rolls back on any
 exception (on SQLite it starts with ``BEGIN IMMEDIATE`` so two writers queue instead of
@@ -10,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from lifeboat.config import RegionSettings
 from lifeboat.errors import Unavailable
 
 
@@ -37,7 +40,7 @@ def _sqlite_engine(url: str) -> Engine:
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # noqa: ANN001
+    def _on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -116,3 +119,21 @@ class Database:
 
 def _is_connection_error(exc: OperationalError) -> bool:
     return bool(exc.connection_invalidated) or "connect" in str(exc.orig).lower()
+
+
+@dataclass
+class Region:
+    settings: RegionSettings
+    db: Database
+
+    @property
+    def name(self) -> str:
+        return self.settings.name
+
+    @property
+    def voice_cluster(self) -> str:
+        return self.settings.voice_cluster
+
+    @property
+    def id_block(self) -> int:
+        return self.settings.id_block

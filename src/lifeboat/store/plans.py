@@ -35,9 +35,6 @@ class BcpPlan:
     created_at: datetime
     updated_at: datetime
 
-    def side_of(self, tenant_id: int) -> str:
-        return "primary" if tenant_id == self.primary_tenant_id else "bcp"
-
 
 @dataclass(frozen=True)
 class SyncRun:
@@ -77,7 +74,9 @@ class PlanRepo:
             active_side="primary", epoch=0, sync_enabled=False, sync_settings=settings, sync_enabled_at=None,
             next_run_at=None, created_at=stamp, updated_at=stamp,
         ))
-        return self.get(plan_id)
+        plan = self.get(plan_id)
+        assert plan is not None  # inserted just above, in this transaction
+        return plan
 
     def get(self, plan_id: int, *, lock: bool = False) -> BcpPlan | None:
         stmt = select(bcp_plans).where(bcp_plans.c.id == plan_id)

@@ -9,10 +9,10 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 from sqlalchemy import Row as SqlRow
 
 from lifeboat.domain.entities import ENTITY_TYPES, Entity
+from lifeboat.domain.records import Row
 from lifeboat.ids import is_id
 from lifeboat.store.counter import take_ids
 from lifeboat.store.tables import entities, region_id_counter
-from lifeboat.sync.model import Row
 
 CHUNK = 5000  # ids per IN (...) list, well under SQLite's limit of bound variables
 

@@ -1,4 +1,5 @@
-"""The values the sync works with: narrow rows, correlations, options, and the plan.
+"""The values the sync works with: options, changes and the plan (narrow rows and
+correlations, which the store reads and writes too, are ``domain.records``).
 
 A plan is data: typed changes in a deterministic order, serialisable to JSON, shown by
 the dry run and the CLI, and carried out by ``sync.apply``.
@@ -11,32 +12,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lifeboat.domain.json_limits import JsonLimits
+from lifeboat.domain.records import Correlation, Row
 from lifeboat.errors import Conflict
+
+__all__ = ["ACTIONS", "Change", "Correlation", "Options", "Pending", "Plan", "Refresh", "Row"]
 
 ACTIONS = ("delete", "create", "adopt", "update", "deactivate")
 COUNT_KEYS = ("created", "updated", "adopted", "deactivated", "deleted", "unchanged", "failed")
 PAST = {"create": "created", "adopt": "adopted", "update": "updated", "deactivate": "deactivated", "delete": "deleted"}
 SAFETY_MIN_SYNCED = 10
 SAFETY_MAX_SHARE = 0.30
-
-
-@dataclass(frozen=True)
-class Row:
-    """Enough of an entity to decide whether its fields must be read at all."""
-
-    id: int
-    type: str
-    natural_key: str
-    version: int
-
-
-@dataclass(frozen=True)
-class Correlation:
-    type: str
-    primary_id: int
-    bcp_id: int
-    primary_version: int  # 0: references were still pending or unresolved when written
-    bcp_version: int
 
 
 @dataclass(frozen=True)
@@ -111,10 +96,10 @@ class Plan:
     changes: list[Change] = field(default_factory=list)
     refreshes: list[Refresh] = field(default_factory=list)
     forget: list[Correlation] = field(default_factory=list)  # correlations with nothing left on either side
-    unchanged: Counter = field(default_factory=Counter)
+    unchanged: Counter[str] = field(default_factory=Counter)
     failed: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)
-    synced_before: Counter = field(default_factory=Counter)  # correlations per type at the start
+    synced_before: Counter[str] = field(default_factory=Counter)  # correlations per type at the start
 
     def counts(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}

@@ -13,12 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lifeboat.domain.entities import ENTITY_TYPES, Entity, free_form_problems
+from lifeboat.domain.graph import type_order
 from lifeboat.domain.scripts import DEFAULT_MAX_SCRIPT_BYTES
 from lifeboat.sync.model import Change, Correlation, Options, Plan, Refresh, Row
-from lifeboat.sync.order import type_order
 from lifeboat.sync.translate import Translator, has_pending
-
-DEFAULT_TYPES = frozenset(ENTITY_TYPES)
 
 
 @dataclass

@@ -7,8 +7,8 @@ That keeps a run with few changes fast however large the tenant is.
 
 from __future__ import annotations
 
-from lifeboat.bootstrap import Region
 from lifeboat.store.correlations import CorrelationRepo
+from lifeboat.store.database import Region
 from lifeboat.store.region import EntityRepo
 from lifeboat.sync.model import Correlation, Options
 from lifeboat.sync.plan import Side, needed

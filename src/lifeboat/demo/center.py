@@ -1,31 +1,26 @@
 """``lifeboat demo``: a realistic contact center to try lifeboat on, loaded idempotently.
 
 It makes sure there is an operator account, a primary tenant "Acme Contact Center" in
-``na1`` full of configuration (sized by ``services.profile.scaled``), and an empty tenant
+``na1`` full of configuration (sized by ``demo.profile.scaled``), and an empty tenant
 "Acme Contact Center BCP" in ``eu1`` to pair with it. Everything is found by name or
-natural key first, so a second run adds nothing and says so.
+natural key first, so a second run adds nothing and says so. The command line prints the
+summary (``cli.demo``); the benchmarks call ``load_contact_center`` directly.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from time import perf_counter
 
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-
 from lifeboat.bootstrap import Platform
+from lifeboat.demo.profile import Profile, configuration, scaled, usernames
+from lifeboat.demo.scripts import script_drafts
 from lifeboat.domain.access import Principal
 from lifeboat.services.auth import create_operator
 from lifeboat.services.bcp import create_plan, update_settings
 from lifeboat.services.bulk import TypeCounts, load_entities
-from lifeboat.services.drafts import creation_order
 from lifeboat.services.entities import get_business_unit, update_entity
-from lifeboat.services.profile import Profile, configuration, scaled, usernames
-from lifeboat.services.profile_scripts import script_drafts
 from lifeboat.services.tenants import create_tenant
 from lifeboat.store.directory import OperatorRepo, Tenant, TenantRepo
 from lifeboat.store.plans import PlanRepo
@@ -35,7 +30,6 @@ OPERATOR_NAME = "operator"
 PRIMARY_TENANT = "Acme Contact Center"
 BCP_TENANT = "Acme Contact Center BCP"
 PRIMARY_REGION, BCP_REGION = "na1", "eu1"
-API_URL = "http://127.0.0.1:8000"
 BUSINESS_UNIT = {"name": PRIMARY_TENANT, "time_zone": "America/New_York",
                  "settings": {"default_language": "en-US", "service_level_seconds": 20, "abandon_after_seconds": 5}}
 ROLE_OF_USERNAME = {"admin": "Administrator", "bcpadmin": "BCP Administrator", "supervisor1": "Supervisor",
@@ -68,10 +62,10 @@ class DemoSummary:
         return not (self.created or self.tenants_created or self.operator_created or self.business_unit_updated)
 
 
-def load_demo(platform: Platform, *, users: int = 50, progress: Console | None = None) -> DemoSummary:
-    """Load (or complete) the demo; ``progress`` shows each step as it ends."""
+def load_demo(platform: Platform, *, users: int = 50, say: Say | None = None) -> DemoSummary:
+    """Load (or complete) the demo; ``say`` is told each step as it ends."""
     started = perf_counter()
-    say = _reporter(progress)
+    say = say or _silent
     operator_id, operator_created = _ensure_operator(platform)
     principal = Principal("operator", operator_id, OPERATOR_NAME)
     primary, bcp, tenants_created = _ensure_tenants(platform, principal)
@@ -100,7 +94,7 @@ def _ensure_plan(platform: Platform, principal: Principal, primary: Tenant, bcp:
 def load_contact_center(platform: Platform, principal: Principal, tenant_id: int, profile: Profile,
                         say: Say | None = None) -> dict[str, TypeCounts]:
     """The profile's entities, then its scripts (which hold the ids the first load gave)."""
-    say = say or (lambda message: None)
+    say = say or _silent
     started = perf_counter()
     drafts = configuration(profile, DEMO_PASSWORD)
     first = load_entities(platform, principal, tenant_id, drafts)
@@ -111,10 +105,8 @@ def load_contact_center(platform: Platform, principal: Principal, tenant_id: int
     return {**first.counts, **second.counts}
 
 
-def _reporter(console: Console | None) -> Say:
-    if console is None:
-        return lambda message: None
-    return lambda message: console.print(f"[dim]demo[/dim] {escape(message)}")
+def _silent(message: str) -> None:
+    pass
 
 
 def _ensure_operator(platform: Platform) -> tuple[int, bool]:
@@ -154,65 +146,3 @@ def _set_business_unit(platform: Platform, principal: Principal, tenant_id: int)
     before = get_business_unit(platform, principal, tenant_id)
     after = update_entity(platform, principal, tenant_id, "business-unit", None, BUSINESS_UNIT, replace_all=True)
     return after.updated_at != before.updated_at
-
-
-def print_demo_summary(console: Console, summary: DemoSummary) -> None:
-    if summary.already_loaded:
-        console.print("[bold]The demo was already loaded[/bold]: nothing was added.")
-    else:
-        console.print(f"[bold green]Demo loaded[/bold green]: {summary.created:,} entities created "
-                      f"in {summary.seconds:.1f} s.")
-    console.print(_counts_table(summary))
-    _print_tenants(console, summary)
-    _print_logins(console, summary)
-
-
-def _counts_table(summary: DemoSummary) -> Table:
-    table = Table("type", "created", "already there", title=f"{summary.primary.name} (tenant {summary.primary.id})")
-    for name in creation_order():
-        if name in summary.counts:
-            counts = summary.counts[name]
-            table.add_row(name, f"{counts.created:,}", f"{counts.skipped:,}")
-    table.add_row("business-unit", "time zone set" if summary.business_unit_updated else "0", "1")
-    return table
-
-
-def _print_tenants(console: Console, summary: DemoSummary) -> None:
-    p, b = summary.primary, summary.bcp
-    console.print(f"Primary tenant: [bold]{escape(p.name)}[/bold]  id {p.id}, region {p.region}")
-    if b is None:
-        console.print("No BCP tenant: configure a second region to get one.")
-        return
-    console.print(f"BCP tenant:     [bold]{escape(b.name)}[/bold]  id {b.id}, region {b.region}, paired; "
-                  "sync is on (the server's worker runs the first sync)")
-    if summary.passkey:
-        console.print(f"BCP passkey:    [bold]{summary.passkey}[/bold]  (shown this once: it switches voice "
-                      "and logins to the BCP tenant; keep it safe)")
-    else:
-        console.print("BCP passkey:    shown when the plan was made; `lifeboat passkey` makes a new one")
-
-
-def _print_logins(console: Console, summary: DemoSummary) -> None:
-    operator = f"{summary.operator} (operator, every tenant)"
-    if not summary.operator_created:
-        operator += " [existing account: its password was left as it was]"
-    accounts = [operator] + [f"{name} ({role})" for name, role in summary.logins.items()]
-    # admin may enter either paired tenant (BCP type multiple): naming the tenant gets a
-    # token at once, where a login without it answers with the tenants to choose from.
-    body = json.dumps({"username": "admin", "password": summary.password, "tenant_id": summary.primary.id})
-    login = f"curl -s -X POST {API_URL}/api/v1/auth/login -H 'Content-Type: application/json' -d '{body}'"
-    skills = (f"curl -s '{API_URL}/api/v1/tenants/{summary.primary.id}/skills?limit=5' "
-              "-H 'Authorization: Bearer <token from the login answer>'")
-    console.print()
-    console.print("[bold]How to log in[/bold]")
-    lines = [
-        f"  password of every demo account: {summary.password}",
-        f"  accounts: {', '.join(accounts)}",
-        "  start the server: lifeboat serve (with the same --data-dir), then",
-        f"  API docs: {API_URL}/docs",
-        f"  log in:   {login}",
-        "            (without tenant_id, admin gets the list of tenants to choose from; agent1 goes straight in)",
-        f"  then:     {skills}",
-    ]
-    for line in lines:
-        console.print(line, markup=False, highlight=False, soft_wrap=True)

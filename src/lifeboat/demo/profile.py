@@ -3,7 +3,7 @@
 ``scaled(users)`` keeps the proportions of the benchmark profile L (10,000 users, 500
 skills, ...) with a floor that still makes a believable contact center. ``configuration``
 gives every entity but the Studio scripts as bulk-load drafts (``services.drafts``); the
-scripts come from ``services.profile_scripts`` once the ids they must hold exist.
+scripts come from ``demo.scripts`` once the ids they must hold exist.
 
 Pure and deterministic: the same profile and seed give the same drafts, so loading them
 again adds nothing, and the benchmark loads exactly what the demo loads.
@@ -43,7 +43,8 @@ LAST_NAMES = (
 )
 TIME_ZONES = ("America/New_York", "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles",
               "America/Phoenix", "Asia/Manila", "Europe/Dublin")
-HOLIDAYS = (("2026-01-01", "New Year's Day"), ("2026-05-25", "Memorial Day"), ("2026-07-03", "Independence Day (observed)"),
+HOLIDAYS = (("2026-01-01", "New Year's Day"), ("2026-05-25", "Memorial Day"),
+            ("2026-07-03", "Independence Day (observed)"),
             ("2026-09-07", "Labor Day"), ("2026-11-26", "Thanksgiving Day"), ("2026-12-25", "Christmas Day"))
 DISPOSITIONS = (("Resolved", "positive"), ("Sale Completed", "positive"), ("Appointment Booked", "positive"),
                 ("Callback Scheduled", "neutral"), ("Transferred", "neutral"), ("Information Provided", "neutral"),
@@ -58,7 +59,8 @@ AREA_CODES = ("202", "212", "305", "312", "404", "415", "512", "617", "702", "71
 
 ROLE_PERMISSIONS = {
     "Administrator": sorted(PERMISSIONS),
-    "Supervisor": ["acd.edit", "acd.view", "admin.view", "agent", "bcp.enablement.view", "bcp.sync.view", "studio.view"],
+    "Supervisor": ["acd.edit", "acd.view", "admin.view", "agent", "bcp.enablement.view", "bcp.sync.view",
+                   "studio.view"],
     "Agent": ["agent"],
     "BCP Administrator": ["admin.edit", "admin.view", "bcp.enablement.edit", "bcp.enablement.view",
                           "bcp.sync.edit", "bcp.sync.view"],
@@ -119,7 +121,8 @@ def skill_media(profile: Profile) -> list[str]:
 
 
 def file_paths(profile: Profile) -> list[str]:
-    combos = [f"prompts/{lang}/{_slug(dept)}/{prompt}.wav" for lang in LANGUAGES for dept in DEPARTMENTS for prompt in PROMPTS]
+    combos = [f"prompts/{lang}/{_slug(dept)}/{prompt}.wav"
+              for lang in LANGUAGES for dept in DEPARTMENTS for prompt in PROMPTS]
     return [path.replace(".wav", f"-{n}.wav") if n else path
             for path, n in ((combos[i % len(combos)], i // len(combos)) for i in range(profile.files))]
 
@@ -276,7 +279,8 @@ def _contacts(profile: Profile) -> list[Draft]:
     for j in range(profile.digital_contacts):
         channel = DIGITAL_CHANNELS[j % len(DIGITAL_CHANNELS)]
         skills = [i for i, m in enumerate(media) if m == channel]
-        paths = [s.path for s in scripts if s.media_type == channel] or [s.path for s in scripts if s.media_type != "voice"]
+        paths = ([s.path for s in scripts if s.media_type == channel]
+                 or [s.path for s in scripts if s.media_type != "voice"])
         dept = _slug(DEPARTMENTS[(j // len(DIGITAL_CHANNELS)) % len(DEPARTMENTS)])
         address = {"chat": f"https://chat.{EMAIL_DOMAIN}/{dept}/{j}", "email": f"{dept}.{j}@{EMAIL_DOMAIN}",
                    "sms": phone_number(profile.voice_contacts + j)}[channel]
@@ -293,7 +297,8 @@ def phone_number(i: int) -> str:
 
 
 def _files(profile: Profile) -> list[Draft]:
-    return [Draft("files", f"file:{i}", {"path": path, "content": base64.b64encode(prompt_audio(i, profile.file_bytes)).decode()})
+    return [Draft("files", f"file:{i}",
+                  {"path": path, "content": base64.b64encode(prompt_audio(i, profile.file_bytes)).decode()})
             for i, path in enumerate(file_paths(profile))]
 
 

@@ -1,4 +1,4 @@
-"""The Studio scripts of the generated contact center (see ``services.profile``).
+"""The Studio scripts of the generated contact center (see ``demo.profile``).
 
 Scripts hold the numeric ids of skills, hours, dispositions and agents in their properties
 (SPEC §3), so they are drafted only once those entities exist: ``script_drafts`` takes the
@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lifeboat.demo.profile import DEFAULT_SEED, Profile, ScriptSpec, file_paths, script_layout, skill_media
 from lifeboat.services.drafts import Draft
-from lifeboat.services.profile import DEFAULT_SEED, Profile, ScriptSpec, file_paths, script_layout, skill_media
 
 QUEUES = 4  # menu options, each a queue of five actions; with the frame, 30 actions a script
 PURPOSES = ("welcome", "closed", "menu", "hold-music", "please-wait")  # the prompts a script plays
@@ -94,10 +94,12 @@ def studio_document(spec: ScriptSpec, picks: _Picks) -> dict[str, Any]:
     doc.add("SNIPPET", "Routing defaults", [("Data", f"ASSIGN Priority = 5\nASSIGN DefaultSkill = {picks.skills[0]}\n"
                                                        f"IF Caller.Tier = \"gold\" {{ ASSIGN Priority = 9 }}")])
     doc.add("HOURS", "Open?", [("Profile", str(picks.hours))], {"Open": "6", "Closed": "4"})
-    doc.add(*_say(voice, "Closed message", picks.files[1], "We are closed. Please contact us again during opening hours."))
+    doc.add(*_say(voice, "Closed message", picks.files[1],
+                  "We are closed. Please contact us again during opening hours."))
     doc.add("HANGUP", "Hang up", branches={})
     doc.add(*_say(voice, "Welcome", picks.files[0], "Welcome to Acme. How can we help?"))
-    doc.add(*_say(voice, "Menu", picks.files[2], "Reply 1 for billing, 2 for orders, 3 for anything else.", action="MENU"))
+    doc.add(*_say(voice, "Menu", picks.files[2], "Reply 1 for billing, 2 for orders, 3 for anything else.",
+                  action="MENU"))
     doc.add("CASE", "Choice", [("Variable", "MenuChoice")])
     for q, skill in enumerate(picks.skills):
         _queue(doc, voice, q, skill, picks)
@@ -119,7 +121,8 @@ def _queue(doc: _Builder, voice: bool, q: int, skill: int, picks: _Picks) -> Non
         doc.add("MUSIC", f"Hold {q + 1}", [("MusicFile", picks.files[3])])
         doc.add(*_say(voice, f"Sorry to wait {q + 1}", picks.files[4], "Thank you for waiting."))
     else:
-        doc.add("ASSIGN", f"Hold text {q + 1}", [("Variable", "AutoReply"), ("Value", "An agent will be with you shortly.")])
+        doc.add("ASSIGN", f"Hold text {q + 1}",
+                [("Variable", "AutoReply"), ("Value", "An agent will be with you shortly.")])
         doc.add("SUPPRESSCALL", f"Suppress {q + 1}", [("Disposition", str(picks.dispositions[q]))])
     doc.add("SETDISPOSITION", f"Disposition {q + 1}",
             [("Skill", str(skill)), ("Disposition", str(picks.dispositions[q]))])

@@ -1,0 +1,97 @@
+"""The order entity types are written in by the sync and the bulk loader, derived from their
+links, and references mapped through ids (``domain.graph``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from lifeboat.domain.entities import ENTITY_TYPES
+from lifeboat.domain.graph import SCRIPT_TARGETS, is_deferred, map_links, type_order, write_groups, write_order
+
+
+def position(type_name: str) -> int:
+    return type_order().index(type_name)
+
+
+def test_every_entity_type_is_synced_exactly_once():
+    assert sorted(type_order()) == sorted(ENTITY_TYPES)
+    assert len(type_order()) == len(ENTITY_TYPES)
+
+
+@pytest.mark.parametrize(("type_name", "link"), [
+    (name, link) for name, kind in ENTITY_TYPES.items() for link in kind.links
+])
+def test_a_type_comes_after_the_types_it_refers_to_unless_the_link_is_deferred(type_name, link):
+    if is_deferred(type_name, link.field):
+        assert position(link.target) > position(type_name)
+    else:
+        assert position(link.target) < position(type_name)
+
+
+def test_the_only_deferred_link_is_the_team_of_a_user():
+    assert write_order()[1] == frozenset({("users", "team_id")})
+
+
+def test_users_come_before_teams_so_a_team_is_written_with_its_lead():
+    assert position("users") < position("teams")
+    assert is_deferred("users", "team_id")
+    assert not is_deferred("teams", "lead_user_id")
+
+
+@pytest.mark.parametrize("target", SCRIPT_TARGETS)
+def test_scripts_come_after_every_type_their_content_names(target):
+    assert position(target) < position("scripts")
+
+
+def test_agent_settings_come_after_users_and_skills():
+    assert position("agent-settings") > max(position("users"), position("skills"))
+
+
+def test_the_order_is_the_same_every_time():
+    write_order.cache_clear()
+    first = write_order()
+    write_order.cache_clear()
+    assert write_order() == first
+
+
+def test_the_types_of_a_cycle_are_written_together_and_every_type_exactly_once():
+    groups = write_groups()
+    assert ("users", "teams") in groups
+    assert [t for group in groups for t in group] == list(type_order())
+
+
+def test_the_sync_module_still_answers_with_the_same_order():
+    from lifeboat.sync import order
+
+    assert (order.type_order(), order.write_groups()) == (type_order(), write_groups())
+
+
+NEW_IDS = {1: 101, 2: 102, 3: 103}
+
+
+def to_new(link, value):
+    return NEW_IDS.get(value)
+
+
+def test_links_of_every_shape_are_mapped_and_lists_sorted_by_the_new_ids():
+    data = {"name": "Billing", "hours_of_operation_id": 1, "disposition_ids": [3, 2]}
+    assert map_links(ENTITY_TYPES["skills"], data, to_new) == set()
+    assert data == {"name": "Billing", "hours_of_operation_id": 101, "disposition_ids": [102, 103]}
+    settings = {"user_id": 2, "skills": [{"skill_id": 3, "proficiency": 5}, {"skill_id": 1, "proficiency": 9}]}
+    map_links(ENTITY_TYPES["agent-settings"], settings, to_new)
+    assert settings["skills"] == [{"skill_id": 101, "proficiency": 9}, {"skill_id": 103, "proficiency": 5}]
+
+
+def test_a_target_without_an_id_yet_is_left_out_and_its_field_reported_waiting():
+    data = {"hours_of_operation_id": 9, "disposition_ids": [1, 9]}
+    assert map_links(ENTITY_TYPES["skills"], data, to_new) == {"hours_of_operation_id", "disposition_ids"}
+    assert data == {"hours_of_operation_id": None, "disposition_ids": [101]}
+
+
+def test_values_that_are_not_ids_are_left_for_validation_to_name():
+    data = {"disposition_ids": "not a list", "hours_of_operation_id": None}
+    assert map_links(ENTITY_TYPES["skills"], data, to_new) == set()
+    assert data == {"disposition_ids": "not a list", "hours_of_operation_id": None}
+    settings = {"skills": [{"proficiency": 5}]}
+    map_links(ENTITY_TYPES["agent-settings"], settings, to_new)
+    assert settings == {"skills": [{"proficiency": 5}]}
