@@ -55,7 +55,8 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import insert, or_, select
 
-from lifeboat.bootstrap import Platform, Region, build_platform, migrate_platform
+from lifeboat.bootstrap import Platform, build_platform, migrate_platform
+from lifeboat.store.database import Region
 from lifeboat.config import RegionSettings, Settings
 from lifeboat.demo.center import load_contact_center
 from lifeboat.demo.profile import PROFILE_L, Profile, scaled

@@ -13,12 +13,12 @@ from typing import Any
 from argon2 import PasswordHasher
 
 from lifeboat.config import Settings
+from lifeboat.domain.json_limits import JsonLimits
 from lifeboat.errors import NotFound
 from lifeboat.migrations import migrate
 from lifeboat.store.database import Database, Region, build_engine
 
-# Region lives in store/; named here until sync/apply.py imports it from there (ARCH-PLAN step 6).
-__all__ = ["Platform", "Region", "build_platform", "migrate_platform"]
+__all__ = ["Platform", "build_platform", "migrate_platform"]
 
 
 @dataclass
@@ -38,6 +38,10 @@ class Platform:
         except KeyError:
             raise NotFound(f"Region {name!r} is not configured.", code="region_not_found",
                            details={"region": name, "configured": sorted(self.regions)}) from None
+
+    def json_limits(self) -> JsonLimits:
+        """How deep and large free-form JSON may be (settings max_json_depth, max_json_bytes)."""
+        return JsonLimits(self.settings.max_json_depth, self.settings.max_json_bytes)
 
     def close(self) -> None:
         self.directory.dispose()

@@ -16,7 +16,6 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from lifeboat.domain.json_limits import JsonLimits
 from lifeboat.errors import BadInput
 from lifeboat.ids import MAX_BLOCK
 
@@ -107,9 +106,6 @@ class Settings(BaseSettings):
         if len(set(blocks)) != len(blocks):
             raise ValueError(f"region id_block values must be unique, got {blocks}")
         return self
-
-    def json_limits(self) -> JsonLimits:
-        return JsonLimits(self.max_json_depth, self.max_json_bytes)
 
     def directory_database_url(self) -> str:
         return self.directory_url or f"sqlite:///{self.data_dir / 'directory.db'}"

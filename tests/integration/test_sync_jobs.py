@@ -21,7 +21,7 @@ from sqlalchemy import update
 
 from lifeboat.bootstrap import Platform, build_platform
 from lifeboat.jobs import MAX_ATTEMPTS, schedule_due, start_background, take_over_orphans, this_host, work_once
-from lifeboat.sync.order import write_groups
+from lifeboat.domain.graph import write_groups
 from lifeboat.store.plans import PlanRepo, RunRepo
 from lifeboat.store.tables import now, sync_runs
 from tests.sync_fixture import (

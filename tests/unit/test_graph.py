@@ -60,12 +60,6 @@ def test_the_types_of_a_cycle_are_written_together_and_every_type_exactly_once()
     assert [t for group in groups for t in group] == list(type_order())
 
 
-def test_the_sync_module_still_answers_with_the_same_order():
-    from lifeboat.sync import order
-
-    assert (order.type_order(), order.write_groups()) == (type_order(), write_groups())
-
-
 NEW_IDS = {1: 101, 2: 102, 3: 103}
 
 

@@ -66,7 +66,7 @@ def create_entity(platform: Platform, principal: Principal, tenant_id: int, type
     if kind.singleton:
         raise Conflict(f"{kind.name} is a singleton: use PUT.", code="singleton")
     tenant, region = open_tenant(platform, principal, tenant_id, f"{kind.area}.edit")
-    data, content = _prepare(platform, kind, validate(kind, payload, limits=platform.settings.json_limits()))
+    data, content = _prepare(platform, kind, validate(kind, payload, limits=platform.json_limits()))
     with usernames.claimed(platform, tenant, None, data):
         with region.db.write() as conn:
             repo = EntityRepo(conn, region.id_block)
@@ -110,7 +110,7 @@ def _update(platform: Platform, principal: Principal, tenant_id: int, kind: Enti
         current = _current(EntityRepo(conn, region.id_block), tenant, kind, entity_id)
     base = None if (replace_all or current is None) else current.data
     data, content = _prepare(platform, kind, validate(kind, payload, current=base,
-                                                      limits=platform.settings.json_limits()))
+                                                      limits=platform.json_limits()))
     if current is not None and "password_hash" in current.data and "password_hash" not in data:
         data["password_hash"] = current.data["password_hash"]
     with usernames.claimed(platform, tenant, current, data):

@@ -12,11 +12,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from lifeboat.bootstrap import Platform, Region
+from lifeboat.bootstrap import Platform
 from lifeboat.domain import json_limits
 from lifeboat.domain.entities import ENTITY_TYPES, free_form_fields, free_form_problems
 from lifeboat.errors import Unavailable
 from lifeboat.store.audit import AuditRepo
+from lifeboat.store.database import Region
 from lifeboat.store.region import EntityRepo
 from lifeboat.store.tables import region_audit
 
@@ -33,7 +34,7 @@ class StoredCheck:
 
 def check_stored_values(platform: Platform) -> StoredCheck:
     result = StoredCheck()
-    limits = platform.settings.json_limits()
+    limits = platform.json_limits()
     for region in platform.regions.values():
         try:
             _check_region(region, limits, platform.settings.max_script_bytes, result)

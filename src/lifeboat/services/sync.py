@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -24,7 +23,7 @@ from lifeboat.store.region import EntityRepo
 from lifeboat.store.tables import directory_audit, region_audit
 from lifeboat.sync import collector, resume
 from lifeboat.sync.apply import apply_plan
-from lifeboat.sync.model import PAST, Options, Plan
+from lifeboat.sync.model import PAST, Options, Plan, Progress
 from lifeboat.sync.plan import diff
 from lifeboat.sync.snapshot import read_sides
 
@@ -32,7 +31,6 @@ log = logging.getLogger("lifeboat.sync")
 # How far before a run's start its audit rows are looked for: the rows carry the clock of
 # the worker that wrote them, the start the clock of the worker that first claimed the run.
 CLOCK_SKEW = timedelta(minutes=10)
-Progress = Callable[[str, int], None]
 
 
 def request_run(platform: Platform, principal: Principal, tenant_id: int, *, force: bool = False) -> SyncRun:
@@ -67,7 +65,7 @@ def compute_plan(platform: Platform, view: PlanView, *, full: bool,
         last = RunRepo(conn).last(view.plan.id, ("succeeded",))
     options = options_for(view.plan, (last.report or {}).get("settings_fingerprint") if last else None, full=full)
     options = replace(options, adopt=last is None, revisit=revisit,  # adoption belongs to the first run
-                      json_limits=platform.settings.json_limits())
+                      json_limits=platform.json_limits())
     sides = read_sides(view.primary_region, view.primary.id, view.bcp_region, view.bcp.id, options)
     plan = diff(*sides, options, max_script_bytes=platform.settings.max_script_bytes)
     return plan, options, sides

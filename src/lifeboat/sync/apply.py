@@ -18,18 +18,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from lifeboat.bootstrap import Region
 from lifeboat.domain.entities import ENTITY_TYPES, Entity, Link
+from lifeboat.domain.graph import type_order, write_groups
 from lifeboat.store.audit import AuditRepo
 from lifeboat.store.correlations import CorrelationRepo
+from lifeboat.store.database import Region
 from lifeboat.store.region import EntityRepo
 from lifeboat.store.tables import now, region_audit
-from lifeboat.sync.model import Change, Correlation, Options, Pending, Plan
-from lifeboat.sync.order import type_order, write_groups
+from lifeboat.sync.model import Change, Correlation, Options, Pending, Plan, Progress
 from lifeboat.sync.plan import Side
 from lifeboat.sync.translate import Translator
 
-Progress = Callable[[str, int], None]
 
 
 @dataclass

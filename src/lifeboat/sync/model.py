@@ -8,6 +8,7 @@ the dry run and the CLI, and carried out by ``sync.apply``.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,13 +16,16 @@ from lifeboat.domain.json_limits import JsonLimits
 from lifeboat.domain.records import Correlation, Row
 from lifeboat.errors import Conflict
 
-__all__ = ["ACTIONS", "Change", "Correlation", "Options", "Pending", "Plan", "Refresh", "Row"]
+__all__ = ["ACTIONS", "Change", "Correlation", "Options", "Pending", "Plan", "Progress", "Refresh", "Row"]
 
 ACTIONS = ("delete", "create", "adopt", "update", "deactivate")
 COUNT_KEYS = ("created", "updated", "adopted", "deactivated", "deleted", "unchanged", "failed")
 PAST = {"create": "created", "adopt": "adopted", "update": "updated", "deactivate": "deactivated", "delete": "deleted"}
 SAFETY_MIN_SYNCED = 10
 SAFETY_MAX_SHARE = 0.30
+
+# What a run reports as it goes: a step name and how many entities it covers.
+Progress = Callable[[str, int], None]
 
 
 @dataclass(frozen=True)
