@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
+from lifeboat.ids import MAX_ID
 from lifeboat.services.auth import authenticate, remembered_principal
 
 bearer = HTTPBearer(auto_error=False, description="The token from POST /api/v1/auth/login")
@@ -33,6 +34,10 @@ async def _principal(platform: PlatformDep,
 
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 
+# Every tenant, entity and run id is below 2^53; a larger number is refused as input (422)
+# before it can reach a database whose integers stop at 2^63.
+Id = Annotated[int, Path(ge=1, le=MAX_ID, description="A lifeboat id: a positive integer below 2^53")]
+
 
 @dataclass(frozen=True)
 class Page:
@@ -40,7 +45,11 @@ class Page:
     offset: int
 
 
-def _page(limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0) -> Page:
+MAX_PAGE = 1000
+
+
+def _page(limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+          offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> Page:
     return Page(limit, offset)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,10 +18,20 @@ HTTP_CODES = {400: "bad_request", 401: "not_authenticated", 403: "permission_den
               405: "method_not_allowed", 413: "content_too_large", 415: "unsupported_media_type"}
 
 
-def error_response(status: int, code: str, message: str, details: dict | None = None) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+def error_response(status: int, code: str, message: str, details: dict | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    headers = {**(headers or {}), **({"WWW-Authenticate": "Bearer"} if status == 401 else {})}
     return JSONResponse({"error": {"code": code, "message": message, "details": details or {}}},
                         status_code=status, headers=headers)
+
+
+def _allowed(request: Request) -> str:
+    """The methods the published document lists for the path. (Starlette's 405 names only
+    the first route that matched, and ``/tenants/{t}/skills`` has a route per method.)"""
+    path = request.scope.get("path", "")
+    methods = {method.upper() for template, operations in request.app.openapi()["paths"].items()
+               if re.fullmatch(re.sub(r"\{\w+\}", "[0-9]+", template), path) for method in operations}  # ids
+    return ", ".join(sorted(methods))
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -40,9 +51,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(422, "validation_failed", "The request is not valid.", {"errors": shaped})
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = HTTP_CODES.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, code, str(exc.detail))
+        headers = {**(exc.headers or {}), "Allow": _allowed(request)} if exc.status_code == 405 else exc.headers
+        return error_response(exc.status_code, code, str(exc.detail), headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -245,4 +245,11 @@ def request_schema(kind: EntityType, *, partial: bool) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": False}
     if required:
         schema["required"] = required
+    if kind.name == "points-of-contact":  # _cross_field_errors, as far as one body tells
+        schema["allOf"] = [_address_rule("voice", f.E164.pattern), _address_rule("email", f.EMAIL.pattern)]
     return schema
+
+
+def _address_rule(channel: str, pattern: str) -> dict[str, Any]:
+    return {"if": {"required": ["channel"], "properties": {"channel": {"const": channel}}},
+            "then": {"properties": {"address": {"pattern": pattern}}}}

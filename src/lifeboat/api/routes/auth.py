@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Body
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from lifeboat.api.deps import CurrentPrincipal, PlatformDep
+from lifeboat.api.openapi import errors
+from lifeboat.ids import MAX_ID
 from lifeboat.services import auth, login as login_service
 from lifeboat.services.entities import public_view
 
@@ -15,12 +17,12 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 class LoginBody(BaseModel):
-    username: str
+    username: str = Field(min_length=1, pattern=r"\S", description="Not only spaces")
     password: str
-    tenant_id: int | None = None
+    tenant_id: int | None = Field(None, ge=1, le=MAX_ID, description="Which tenant, for BCP type multiple")
 
 
-@router.post("/login", summary="Log in; returns a bearer token, or the tenants to choose from (BCP type multiple)")
+@router.post("/login", responses=errors(401, 403, 429, 503), summary="Log in; returns a bearer token, or the tenants to choose from (BCP type multiple)")
 def login(platform: PlatformDep, body: LoginBody = Body()) -> dict[str, Any]:
     result = login_service.login(platform, body.username, body.password, body.tenant_id)
     if result.choose is not None:

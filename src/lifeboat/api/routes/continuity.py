@@ -5,38 +5,54 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
-from lifeboat.api.deps import CurrentPrincipal, PlatformDep, page_of
+from lifeboat.api.deps import CurrentPrincipal, Id, PlatformDep, page_of
+from lifeboat.api.openapi import errors
+from lifeboat.domain.fields import FieldError, storable
 from lifeboat.services import alerts, auth, bcp_access, readiness, routing, switchover
 
 router = APIRouter()
 
 
-class SwitchBody(BaseModel):
-    to: str
-    passkey: str
+# route() strips spaces; an unencoded "+" arrives as one space, taken as "+" when digits follow.
+NUMBER = r"^(?: [1-9][0-9]{6,14}|\s*\+[1-9][0-9]{6,14}\s*)$"
+# The body reaches the service as it came: a malformed try is still a recorded try.
+SWITCH_DOC = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["to", "passkey"], "additionalProperties": False, "properties": {
+        "to": {"enum": ["bcp", "primary"]}, "passkey": {"type": "string", "minLength": 1}}}}}}}
 
 
 class VoiceTokenBody(BaseModel):
-    name: str
+    name: str = Field(min_length=1, max_length=200, pattern=r"\S", description="Who uses it; not only spaces")
+
+    @field_validator("name")
+    @classmethod
+    def _storable(cls, name: str) -> str:
+        try:
+            return storable(name)
+        except FieldError as exc:
+            raise ValueError(exc.message) from None
 
 
-@router.post("/tenants/{tenant_id}/bcp/switch", tags=["switchover"],
+@router.post("/tenants/{tenant_id}/bcp/switch", tags=["switchover"], openapi_extra=SWITCH_DOC,
+             responses=errors(409, 423),
              summary="Switch voice and logins to the BCP tenant, or revert to the primary (passkey required)")
-def switch(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, body: SwitchBody) -> dict[str, Any]:
-    return switchover.switch_to(platform, principal, tenant_id, body.to, body.passkey)
+def switch(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: Id,
+           payload: Annotated[Any, Body()]) -> dict[str, Any]:
+    return switchover.switch_to(platform, principal, tenant_id, payload)
 
 
 @router.get("/tenants/{tenant_id}/bcp/readiness", tags=["switchover"], summary="Is the BCP tenant ready? pass/warn/fail per check")
-def get_readiness(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int) -> dict[str, Any]:
+def get_readiness(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: Id) -> dict[str, Any]:
     return readiness.readiness(platform, principal, tenant_id)
 
 
-@router.get("/voice/route", tags=["voice"], summary="Where a dialled number goes now (operator or voice token)")
+@router.get("/voice/route", tags=["voice"], responses=errors(404, 409), summary="Where a dialled number goes now (operator or voice token)")
 async def route(platform: PlatformDep, principal: CurrentPrincipal,
-                number: Annotated[str, Query(description="E.164, e.g. +15551234567")]) -> dict[str, Any]:
+                number: Annotated[str, Query(description="E.164, e.g. +15551234567 (a + sent unencoded arrives as a space)",
+                                             json_schema_extra={"pattern": NUMBER})]) -> dict[str, Any]:
     if number.startswith(" ") and number[1:].isdigit():  # "?number=+1555…" unencoded: the + arrives as a space
         number = "+" + number[1:]
     if not routing.is_fresh(platform):  # rebuilding reads every region: not on the event loop
@@ -55,26 +71,27 @@ CSV_DOC = {"requestBody": {"required": True, "content": {"text/csv": {
 
 @router.post("/tenants/{tenant_id}/users/bcp-types", tags=["users"], openapi_extra=CSV_DOC,
              summary="Set many employees' BCP type from a CSV (username,bcp_type); per-row results")
-async def bcp_types(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, request: Request) -> dict[str, Any]:
+async def bcp_types(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: Id, request: Request) -> dict[str, Any]:
     body = await request.body()
     return await run_in_threadpool(bcp_access.set_bcp_types_csv, platform, principal, tenant_id, body)
 
 
 @router.get("/tenants/{tenant_id}/alert-subscriptions", tags=["alerts"], summary="Alert subscriptions of a tenant")
-def list_alerts(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int) -> dict[str, Any]:
+def list_alerts(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: Id) -> dict[str, Any]:
     items = alerts.list_subscriptions(platform, principal, tenant_id)
     return page_of(items, len(items))
 
 
 ALERT_DOC = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
-    "type": "object", "required": ["kind", "target"], "properties": {
-        "kind": {"enum": ["webhook", "email"]}, "target": {"type": "string", "description": "URL or email address"},
-        "events": {"type": "array", "items": {"enum": list(alerts.EVENTS)}}}}}}}}
+    "type": "object", "required": ["kind", "target"], "additionalProperties": False, "properties": {
+        "kind": {"enum": ["webhook", "email"]},
+        "target": {"type": "string", "maxLength": alerts.MAX_TARGET, "description": "An http(s) URL or an email address"},
+        "events": {"type": "array", "minItems": 1, "items": {"enum": list(alerts.EVENTS)}}}}}}}}
 
 
 @router.post("/tenants/{tenant_id}/alert-subscriptions", status_code=201, tags=["alerts"], openapi_extra=ALERT_DOC,
              summary="Subscribe a webhook (signed) or an email address to events; a webhook's secret is shown once")
-def subscribe(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int,
+def subscribe(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: Id,
               payload: Annotated[Any, Body()]) -> dict[str, Any]:
     sub, secret = alerts.subscribe(platform, principal, tenant_id, payload)
     return {**alerts.subscription_view(sub), **({"secret": secret} if secret else {})}
@@ -82,6 +99,6 @@ def subscribe(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int
 
 @router.delete("/tenants/{tenant_id}/alert-subscriptions/{subscription_id}", status_code=204, tags=["alerts"],
                summary="Remove an alert subscription")
-def unsubscribe(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, subscription_id: int) -> Response:
+def unsubscribe(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: Id, subscription_id: Id) -> Response:
     alerts.delete_subscription(platform, principal, tenant_id, subscription_id)
     return Response(status_code=204)

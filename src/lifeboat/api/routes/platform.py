@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from lifeboat.api.deps import CurrentPrincipal, PageDep, PlatformDep, page_of
+from lifeboat.api.deps import CurrentPrincipal, Id, PageDep, PlatformDep, page_of
+from lifeboat.api.openapi import errors
 from lifeboat.services import audit, status, tenants
 from lifeboat.store.directory import Tenant
 
@@ -15,8 +16,8 @@ router = APIRouter()
 
 
 class NewTenant(BaseModel):
-    name: str
-    region: str
+    name: str = Field(min_length=1, max_length=200, pattern=r"\S", description="Unique; not only spaces")
+    region: str = Field(description="One of the configured regions (GET /regions)")  # enum added by install_openapi
 
 
 def tenant_view(tenant: Tenant) -> dict[str, Any]:
@@ -40,17 +41,17 @@ def list_tenants(platform: PlatformDep, principal: CurrentPrincipal, page: PageD
     return page_of([tenant_view(t) for t in items], total)
 
 
-@router.post("/tenants", status_code=201, tags=["tenants"], summary="Create a tenant in a region (operator)")
+@router.post("/tenants", status_code=201, tags=["tenants"], responses=errors(409), summary="Create a tenant in a region (operator)")
 def create_tenant(platform: PlatformDep, principal: CurrentPrincipal, body: NewTenant) -> dict[str, Any]:
     return tenant_view(tenants.create_tenant(platform, principal, body.name, body.region))
 
 
 @router.get("/tenants/{tenant_id}", tags=["tenants"], summary="One tenant")
-def get_tenant(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int) -> dict[str, Any]:
+def get_tenant(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: Id) -> dict[str, Any]:
     return tenant_view(tenants.get_tenant(platform, principal, tenant_id))
 
 
 @router.get("/tenants/{tenant_id}/audit", tags=["audit"], summary="Audit log of a tenant, newest first")
-def get_audit(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, page: PageDep) -> dict[str, Any]:
+def get_audit(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: Id, page: PageDep) -> dict[str, Any]:
     items, total = audit.list_audit(platform, principal, tenant_id, limit=page.limit, offset=page.offset)
     return page_of(items, total)
