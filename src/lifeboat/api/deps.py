@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
@@ -34,10 +34,6 @@ async def _principal(platform: PlatformDep,
 
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 
-# Every tenant, entity and run id is below 2^53; a larger number is refused as input (422)
-# before it can reach a database whose integers stop at 2^63.
-Id = Annotated[int, Path(ge=1, le=MAX_ID, description="A lifeboat id: a positive integer below 2^53")]
-
 
 @dataclass(frozen=True)
 class Page:
@@ -46,6 +42,8 @@ class Page:
 
 
 MAX_PAGE = 1000
+# Offsets stop where ids do (2^53 - 1, what a JSON client keeps exactly), far below the
+# 2^63 at which the databases' integers overflow.
 
 
 def _page(limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, Field
 
-from lifeboat.api.deps import CurrentPrincipal, Id, PageDep, PlatformDep, page_of
+from lifeboat.api.deps import CurrentPrincipal, PageDep, PlatformDep, page_of
 from lifeboat.api.openapi import errors
 from lifeboat.domain import sync_settings
 from lifeboat.domain.entities import ENTITY_TYPES
@@ -28,29 +28,29 @@ class RunRequest(BaseModel):
 
 
 @router.post("/validate", summary="Check whether a tenant can become this tenant's BCP tenant (operator)")
-def validate(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: Id, body: Pairing) -> dict[str, Any]:
+def validate(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, body: Pairing) -> dict[str, Any]:
     problems = bcp.validate_pairing(platform, principal, tenant_id, body.bcp_tenant_id)
     return {"ok": not problems, "problems": problems}
 
 
 @router.post("", status_code=201, responses=errors(409), summary="Pair the tenants; the passkey is shown once (operator)")
-def create(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: Id, body: Pairing) -> dict[str, Any]:
+def create(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, body: Pairing) -> dict[str, Any]:
     _, passkey = bcp.create_plan(platform, principal, tenant_id, body.bcp_tenant_id)
     return {"plan": bcp.describe_plan(platform, bcp.open_plan(platform, principal, tenant_id)), "passkey": passkey}
 
 
 @router.post("/passkey", summary="Generate a new passkey; the old one stops working (operator)")
-def regenerate(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: Id) -> dict[str, Any]:
+def regenerate(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int) -> dict[str, Any]:
     return {"passkey": bcp.regenerate_passkey(platform, principal, tenant_id)}
 
 
 @router.get("", summary="The BCP plan: tenants, regions, active side, epoch, sync settings, last and next run")
-def get(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: Id) -> dict[str, Any]:
+def get(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int) -> dict[str, Any]:
     return bcp.describe_plan(platform, bcp.open_plan(platform, principal, tenant_id, "bcp.sync.view"))
 
 
 @router.get("/sync-settings", summary="Sync settings")
-def get_settings(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: Id) -> dict[str, Any]:
+def get_settings(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int) -> dict[str, Any]:
     return bcp.settings_view(bcp.open_plan(platform, principal, tenant_id, "bcp.sync.view").plan)
 
 
@@ -59,37 +59,37 @@ SETTINGS_DOC = {"requestBody": {"required": True, "content": {"application/json"
 
 @router.put("/sync-settings", summary="Change sync settings; enabling starts a first run at once",
             openapi_extra=SETTINGS_DOC)
-def put_settings(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: Id,
+def put_settings(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int,
                  payload: Annotated[Any, Body()]) -> dict[str, Any]:
     plan, first = bcp.update_settings(platform, principal, tenant_id, payload)
     return {**bcp.settings_view(plan), "first_run": sync.run_view(first) if first else None}
 
 
 @router.post("/plan", summary="Dry run: what a sync would do now, per entity, without writing")
-def dry_run(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: Id) -> dict[str, Any]:
+def dry_run(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int) -> dict[str, Any]:
     return sync.dry_run(platform, principal, tenant_id)
 
 
 @router.post("/sync-runs", status_code=202, responses=errors(409), summary="Sync now (409 sync_paused while the BCP tenant is active)")
-def start_run(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: Id,
+def start_run(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int,
               body: RunRequest | None = None) -> dict[str, Any]:
     run = sync.request_run(platform, principal, tenant_id, force=bool(body and body.force))
     return sync.run_view(run)
 
 
 @router.get("/sync-runs", summary="Sync history, newest first")
-def list_runs(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: Id, page: PageDep) -> dict[str, Any]:
+def list_runs(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, page: PageDep) -> dict[str, Any]:
     runs, total = sync.list_runs(platform, principal, tenant_id, limit=page.limit, offset=page.offset)
     return page_of([sync.run_view(r) for r in runs], total)
 
 
 @router.get("/sync-runs/{run_id}", summary="One sync run in full")
-def get_run(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: Id, run_id: Id) -> dict[str, Any]:
+def get_run(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, run_id: int) -> dict[str, Any]:
     return sync.run_view(sync.get_run(platform, principal, tenant_id, run_id))
 
 
 @router.get("/correlations", summary="Primary id to BCP id, per synced entity")
-def correlations(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: Id, page: PageDep,
+def correlations(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, page: PageDep,
                  type: Annotated[str | None, Query(description="An entity type, e.g. skills")] = None) -> dict[str, Any]:
     if type is not None and type not in ENTITY_TYPES:
         raise NotFound(f"Unknown entity type {type!r}.", code="unknown_entity_type", details={"types": sorted(ENTITY_TYPES)})
@@ -98,6 +98,6 @@ def correlations(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: 
 
 
 @router.get("/script-checklist", summary="Every reference in every synced script and what became of it")
-def checklist(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: Id) -> dict[str, Any]:
+def checklist(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int) -> dict[str, Any]:
     items = sync.script_checklist(platform, principal, tenant_id)
     return page_of(items, len(items))

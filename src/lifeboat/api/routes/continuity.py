@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
-from lifeboat.api.deps import CurrentPrincipal, Id, PlatformDep, page_of
+from lifeboat.api.deps import CurrentPrincipal, PlatformDep, page_of
 from lifeboat.api.openapi import errors
 from lifeboat.domain.fields import FieldError, storable
 from lifeboat.services import alerts, auth, bcp_access, readiness, routing, switchover
@@ -39,13 +39,13 @@ class VoiceTokenBody(BaseModel):
 @router.post("/tenants/{tenant_id}/bcp/switch", tags=["switchover"], openapi_extra=SWITCH_DOC,
              responses=errors(409, 423),
              summary="Switch voice and logins to the BCP tenant, or revert to the primary (passkey required)")
-def switch(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: Id,
+def switch(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int,
            payload: Annotated[Any, Body()]) -> dict[str, Any]:
     return switchover.switch_to(platform, principal, tenant_id, payload)
 
 
 @router.get("/tenants/{tenant_id}/bcp/readiness", tags=["switchover"], summary="Is the BCP tenant ready? pass/warn/fail per check")
-def get_readiness(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: Id) -> dict[str, Any]:
+def get_readiness(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int) -> dict[str, Any]:
     return readiness.readiness(platform, principal, tenant_id)
 
 
@@ -71,13 +71,13 @@ CSV_DOC = {"requestBody": {"required": True, "content": {"text/csv": {
 
 @router.post("/tenants/{tenant_id}/users/bcp-types", tags=["users"], openapi_extra=CSV_DOC,
              summary="Set many employees' BCP type from a CSV (username,bcp_type); per-row results")
-async def bcp_types(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: Id, request: Request) -> dict[str, Any]:
+async def bcp_types(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, request: Request) -> dict[str, Any]:
     body = await request.body()
     return await run_in_threadpool(bcp_access.set_bcp_types_csv, platform, principal, tenant_id, body)
 
 
 @router.get("/tenants/{tenant_id}/alert-subscriptions", tags=["alerts"], summary="Alert subscriptions of a tenant")
-def list_alerts(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: Id) -> dict[str, Any]:
+def list_alerts(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int) -> dict[str, Any]:
     items = alerts.list_subscriptions(platform, principal, tenant_id)
     return page_of(items, len(items))
 
@@ -91,7 +91,7 @@ ALERT_DOC = {"requestBody": {"required": True, "content": {"application/json": {
 
 @router.post("/tenants/{tenant_id}/alert-subscriptions", status_code=201, tags=["alerts"], openapi_extra=ALERT_DOC,
              summary="Subscribe a webhook (signed) or an email address to events; a webhook's secret is shown once")
-def subscribe(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: Id,
+def subscribe(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int,
               payload: Annotated[Any, Body()]) -> dict[str, Any]:
     sub, secret = alerts.subscribe(platform, principal, tenant_id, payload)
     return {**alerts.subscription_view(sub), **({"secret": secret} if secret else {})}
@@ -99,6 +99,6 @@ def subscribe(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: Id,
 
 @router.delete("/tenants/{tenant_id}/alert-subscriptions/{subscription_id}", status_code=204, tags=["alerts"],
                summary="Remove an alert subscription")
-def unsubscribe(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: Id, subscription_id: Id) -> Response:
+def unsubscribe(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, subscription_id: int) -> Response:
     alerts.delete_subscription(platform, principal, tenant_id, subscription_id)
     return Response(status_code=204)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from lifeboat.api.deps import CurrentPrincipal, Id, PageDep, PlatformDep, page_of
+from lifeboat.api.deps import CurrentPrincipal, PageDep, PlatformDep, page_of
 from lifeboat.api.openapi import errors
 from lifeboat.services import audit, status, tenants
 from lifeboat.store.directory import Tenant
@@ -47,11 +47,11 @@ def create_tenant(platform: PlatformDep, principal: CurrentPrincipal, body: NewT
 
 
 @router.get("/tenants/{tenant_id}", tags=["tenants"], summary="One tenant")
-def get_tenant(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: Id) -> dict[str, Any]:
+def get_tenant(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int) -> dict[str, Any]:
     return tenant_view(tenants.get_tenant(platform, principal, tenant_id))
 
 
 @router.get("/tenants/{tenant_id}/audit", tags=["audit"], summary="Audit log of a tenant, newest first")
-def get_audit(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: Id, page: PageDep) -> dict[str, Any]:
+def get_audit(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, page: PageDep) -> dict[str, Any]:
     items, total = audit.list_audit(platform, principal, tenant_id, limit=page.limit, offset=page.offset)
     return page_of(items, total)
