@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from pydantic import BeforeValidator, Field
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
+from lifeboat.domain.fields import whole
 from lifeboat.ids import MAX_ID
 from lifeboat.services.auth import authenticate, remembered_principal
 
@@ -33,6 +35,18 @@ async def _principal(platform: PlatformDep,
 
 
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
+
+
+def _whole_number(value: object) -> object:
+    number = whole(value)
+    if number is None:
+        raise ValueError("must be an integer")
+    return number
+
+
+# An id in a body, read as JSON Schema reads an integer: 5 and 5.0, never "5" or true
+# (pydantic's lax mode takes those, its strict mode refuses 5.0).
+BodyId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_whole_number)]
 
 
 @dataclass(frozen=True)

@@ -229,7 +229,7 @@ def _cross_field_errors(kind: EntityType, data: dict[str, Any]) -> list[dict[str
         if isinstance(data.get("address"), str) and not f.E164.match(data["address"]):
             return [{"field": "address", "code": "bad_e164", "message": "a voice address must be E.164, e.g. +15551234567"}]
     if kind.name == "points-of-contact" and data.get("channel") == "email":
-        if isinstance(data.get("address"), str) and not f.EMAIL.match(data["address"]):
+        if isinstance(data.get("address"), str) and not f.EMAIL.fullmatch(data["address"]):
             return [{"field": "address", "code": "bad_email", "message": "an email address is required"}]
     return []
 

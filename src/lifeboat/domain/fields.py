@@ -23,9 +23,12 @@ E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@+-]{0,127}$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Python's \s holds \x1c-\x1f and \x85 (str.strip() takes them off) and a JSON Schema
+# pattern's does not: naming them keeps the published patterns and these checks one rule.
+SPACE = r"\s\x1c-\x1f\x85"
+EMAIL = re.compile(rf"^[^@{SPACE}]+@[^@{SPACE}]+\.[^@{SPACE}]+$")
 PATH = re.compile(r"^[^/\x00-\x1f][^\x00-\x1f]{0,254}$")
-NOT_BLANK = r"\S"  # schema pattern of text that is more than spaces (it is stripped)
+NOT_BLANK = rf"[^{SPACE}]"  # schema pattern of text that is more than spaces (it is stripped)
 ID_RANGE = {"minimum": 1, "maximum": MAX_ID}
 
 
@@ -98,9 +101,17 @@ def boolean() -> Spec:
     return Spec(check, {"type": "boolean"})
 
 
+def whole(value: Any) -> int | None:
+    """An integer as JSON Schema counts them (``5``, and ``5.0`` too), else None."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def integer(low: int, high: int) -> Spec:
     def check(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
+        value = whole(value)
+        if value is None:
             raise FieldError("not_an_integer", "must be an integer")
         if not low <= value <= high:
             raise FieldError("out_of_range", f"must be between {low} and {high}")
@@ -136,7 +147,7 @@ def _padded(regex: re.Pattern[str], *, lower: bool) -> str:
     core = regex.pattern.removeprefix("^").removesuffix("$")
     if lower:
         core = core.replace("a-z", "a-zA-Z")
-    return rf"^\s*(?=\S)(?:{core})\s*$"
+    return rf"^[{SPACE}]*(?={NOT_BLANK})(?:{core})[{SPACE}]*$"
 
 
 @lru_cache(maxsize=1)
@@ -231,9 +242,10 @@ def reference() -> Spec:
     def check(value: Any) -> int | None:
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, int) or not is_id(value):
+        number = whole(value)
+        if number is None or not is_id(number):
             raise FieldError("bad_reference", "must be an entity id (positive integer below 2**53) or null")
-        return value
+        return number
 
     return Spec(check, {"type": ["integer", "null"], **ID_RANGE})
 

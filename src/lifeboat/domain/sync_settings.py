@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from lifeboat.domain.entities import ENTITY_TYPES
+from lifeboat.domain.fields import whole
 from lifeboat.errors import Invalid
 
 MODES = ("default", "custom")
@@ -81,8 +82,8 @@ def _schedule(value: Any) -> tuple[dict[str, Any], list[dict[str, str]]]:
         return {}, [_err("schedule", "bad_schedule", "must be {kind: daily} or {kind: interval, every_minutes: N}")]
     if value["kind"] == "daily":
         return {"kind": "daily"}, []
-    minutes = value.get("every_minutes")
-    if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < MIN_INTERVAL_MINUTES:
+    minutes = whole(value.get("every_minutes"))
+    if minutes is None or minutes < MIN_INTERVAL_MINUTES:
         return {}, [_err("schedule.every_minutes", "interval_too_short", f"must be an integer of at least {MIN_INTERVAL_MINUTES}")]
     if minutes > MAX_INTERVAL_MINUTES:
         return {}, [_err("schedule.every_minutes", "interval_too_long",

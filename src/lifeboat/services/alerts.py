@@ -66,7 +66,7 @@ def _validate(payload: Any) -> tuple[str, str, list[str]]:
                        "message": f"must be text of at most {MAX_TARGET} characters, without NUL or lone surrogates"})
     elif kind == "webhook" and not _is_http_url(target):
         errors.append({"field": "target", "code": "bad_url", "message": "a webhook needs an http(s) URL"})
-    elif kind == "email" and not (isinstance(target, str) and EMAIL.match(target)):
+    elif kind == "email" and not (isinstance(target, str) and EMAIL.fullmatch(target)):
         errors.append({"field": "target", "code": "bad_email", "message": "an email subscription needs an address"})
     if not isinstance(events, list) or not events or any(e not in EVENTS for e in events):
         errors.append({"field": "events", "code": "bad_events", "message": f"a non-empty list of: {', '.join(EVENTS)}"})

@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
-from lifeboat.api.deps import CurrentPrincipal, PlatformDep
+from lifeboat.api.deps import BodyId, CurrentPrincipal, PlatformDep
 from lifeboat.api.openapi import errors
-from lifeboat.ids import MAX_ID
+from lifeboat.domain.fields import NOT_BLANK
 from lifeboat.services import auth, login as login_service
 from lifeboat.services.entities import public_view
 
@@ -17,9 +17,9 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 class LoginBody(BaseModel):
-    username: str = Field(min_length=1, pattern=r"\S", description="Not only spaces")
+    username: str = Field(min_length=1, pattern=NOT_BLANK, description="Not only spaces")
     password: str
-    tenant_id: int | None = Field(None, ge=1, le=MAX_ID, description="Which tenant, for BCP type multiple")
+    tenant_id: BodyId | None = Field(None, description="Which tenant, for BCP type multiple")
 
 
 @router.post("/login", responses=errors(401, 403, 429, 503), summary="Log in; returns a bearer token, or the tenants to choose from (BCP type multiple)")

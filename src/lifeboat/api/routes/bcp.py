@@ -6,25 +6,24 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, StrictBool
 
-from lifeboat.api.deps import CurrentPrincipal, PageDep, PlatformDep, page_of
+from lifeboat.api.deps import BodyId, CurrentPrincipal, PageDep, PlatformDep, page_of
 from lifeboat.api.openapi import errors
 from lifeboat.domain import sync_settings
 from lifeboat.domain.entities import ENTITY_TYPES
 from lifeboat.errors import NotFound
-from lifeboat.ids import MAX_ID
 from lifeboat.services import bcp, sync
 
 router = APIRouter(prefix="/tenants/{tenant_id}/bcp", tags=["bcp"])
 
 
 class Pairing(BaseModel):
-    bcp_tenant_id: int = Field(ge=1, le=MAX_ID)
+    bcp_tenant_id: BodyId
 
 
 class RunRequest(BaseModel):
-    force: bool = False
+    force: StrictBool = False
 
 
 @router.post("/validate", summary="Check whether a tenant can become this tenant's BCP tenant (operator)")

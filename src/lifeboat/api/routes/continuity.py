@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from lifeboat.api.deps import CurrentPrincipal, PlatformDep, page_of
 from lifeboat.api.openapi import errors
-from lifeboat.domain.fields import FieldError, storable
+from lifeboat.domain.fields import EMAIL, NOT_BLANK, FieldError, storable
 from lifeboat.services import alerts, auth, bcp_access, readiness, routing, switchover
 
 router = APIRouter()
@@ -25,7 +25,7 @@ SWITCH_DOC = {"requestBody": {"required": True, "content": {"application/json": 
 
 
 class VoiceTokenBody(BaseModel):
-    name: str = Field(min_length=1, max_length=200, pattern=r"\S", description="Who uses it; not only spaces")
+    name: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK, description="Who uses it; not only spaces")
 
     @field_validator("name")
     @classmethod
@@ -82,11 +82,14 @@ def list_alerts(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: i
     return page_of(items, len(items))
 
 
+WEBHOOK_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#]+"  # what alerts._is_http_url() takes
 ALERT_DOC = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "required": ["kind", "target"], "additionalProperties": False, "properties": {
         "kind": {"enum": ["webhook", "email"]},
         "target": {"type": "string", "maxLength": alerts.MAX_TARGET, "description": "An http(s) URL or an email address"},
-        "events": {"type": "array", "minItems": 1, "items": {"enum": list(alerts.EVENTS)}}}}}}}}
+        "events": {"type": "array", "minItems": 1, "items": {"enum": list(alerts.EVENTS)}}},
+    "oneOf": [{"properties": {"kind": {"const": "webhook"}, "target": {"pattern": WEBHOOK_URL}}},
+              {"properties": {"kind": {"const": "email"}, "target": {"pattern": EMAIL.pattern}}}]}}}}}
 
 
 @router.post("/tenants/{tenant_id}/alert-subscriptions", status_code=201, tags=["alerts"], openapi_extra=ALERT_DOC,

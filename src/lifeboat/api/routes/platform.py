@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from lifeboat.api.deps import CurrentPrincipal, PageDep, PlatformDep, page_of
 from lifeboat.api.openapi import errors
+from lifeboat.domain.fields import NOT_BLANK
 from lifeboat.services import audit, status, tenants
 from lifeboat.store.directory import Tenant
 
@@ -16,7 +17,7 @@ router = APIRouter()
 
 
 class NewTenant(BaseModel):
-    name: str = Field(min_length=1, max_length=200, pattern=r"\S", description="Unique; not only spaces")
+    name: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK, description="Unique; not only spaces")
     region: str = Field(description="One of the configured regions (GET /regions)")  # enum added by install_openapi
 
 
