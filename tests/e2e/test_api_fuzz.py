@@ -26,7 +26,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 from tests.bcp_fixture import build_plan
 from tests.sync_fixture import API, Http, entity_url
 
-EXAMPLES_PER_OPERATION = 5
+EXAMPLES_PER_OPERATION = 10
 SEED = 7_2024
 LOGOUT = "POST /api/v1/auth/logout"
 AGENT_PASSWORD = "fuzz-agent-password"
@@ -89,7 +89,7 @@ class Outcome:
         self.problems.update(other.problems)
 
 
-def fuzz(app: Any, headers: dict[str, str], tenant_id: int, *, only: str | None = None) -> Outcome:
+def fuzz(app: Any, headers: dict[str, str], tenant_id: int, *, coverage: bool, only: str | None = None) -> Outcome:
     config = schemathesis.Config.from_dict({
         "seed": SEED,
         "continue-on-failure": True,
@@ -101,7 +101,8 @@ def fuzz(app: Any, headers: dict[str, str], tenant_id: int, *, only: str | None 
                        "allow-x00": False},
         "checks": {"positive_data_acceptance": {"enabled": False},  # replaced by accepted_beyond_schema
                    "negative_data_rejection": {"enabled": False}},  # replaced by refused_or_locked
-        "phases": {"stateful": {"enabled": False}},  # each case stands alone; the data are made up front
+        "phases": {"stateful": {"enabled": False},  # each case stands alone; the data are made up front
+                   "coverage": {"enabled": coverage}},
     })
     schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
     # Logging out ends the token every other case uses: it runs alone with a token of its own.
@@ -145,23 +146,27 @@ def make_agent(ops: Http, tenant_id: int) -> str:
     return username
 
 
-def test_the_published_api_holds_to_its_own_document(api, platform):
+def test_the_published_api_holds_to_its_own_document(api, platform, backend):
     plan = build_plan(api, platform)
     agent = make_agent(plan.ops, plan.primary_id)
     tokens = {"operator": api.operator, "agent": lambda: api.login(agent, AGENT_PASSWORD)}
     app = api.client.app
     started = time.perf_counter()
 
-    results = {who: fuzz(app, token(), plan.primary_id) for who, token in tokens.items()}
+    # The coverage phase (every boundary and enum value: ~5,000 cases, most of the time) runs
+    # once, as the operator on SQLite; the agent is refused before most inputs matter, and
+    # PostgreSQL adds its own limits to what the fuzzing phase sends. Together: a few minutes.
+    coverage = {"operator": backend == "sqlite", "agent": False}
+    results = {who: fuzz(app, token(), plan.primary_id, coverage=coverage[who]) for who, token in tokens.items()}
     for who, token in tokens.items():
-        results[who].add(fuzz(app, token(), plan.primary_id, only=LOGOUT))
+        results[who].add(fuzz(app, token(), plan.primary_id, coverage=coverage[who], only=LOGOUT))
 
     elapsed = time.perf_counter() - started
     for who, outcome in results.items():
         phases = ", ".join(f"{phase} {n}" for phase, n in sorted(outcome.by_phase.items()))
-        print(f"\nschemathesis as {who}: {outcome.cases} cases over {len(outcome.operations)} operations ({phases})")
+        print(f"\nschemathesis on {backend} as {who}: {outcome.cases} cases over {len(outcome.operations)} operations ({phases})")
         print("  most cases: " + ", ".join(f"{label} {n}" for label, n in outcome.by_operation.most_common(4)))
-    print(f"schemathesis total: {sum(o.cases for o in results.values())} cases in {elapsed:.0f} s")
+    print(f"schemathesis on {backend}, total: {sum(o.cases for o in results.values())} cases in {elapsed:.0f} s")
     problems = {(who, *key): text for who, outcome in results.items() for key, text in outcome.problems.items()}
     assert not problems, "\n\n".join(f"{' | '.join(key)}\n{text}" for key, text in sorted(problems.items()))
     assert all(len(o.operations) >= 80 for o in results.values())

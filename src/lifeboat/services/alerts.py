@@ -61,7 +61,7 @@ def _validate(payload: Any) -> tuple[str, str, list[str]]:
               if k not in ("kind", "target", "events")]
     if kind not in ("webhook", "email"):
         errors.append({"field": "kind", "code": "bad_choice", "message": "must be webhook or email"})
-    elif not _is_target_text(target):
+    elif isinstance(target, str) and not _is_storable(target):
         errors.append({"field": "target", "code": "bad_target",
                        "message": f"must be text of at most {MAX_TARGET} characters, without NUL or lone surrogates"})
     elif kind == "webhook" and not _is_http_url(target):
@@ -75,8 +75,8 @@ def _validate(payload: Any) -> tuple[str, str, list[str]]:
     return kind, target, sorted(set(events))
 
 
-def _is_target_text(value: Any) -> bool:
-    if not isinstance(value, str) or len(value) > MAX_TARGET:
+def _is_storable(value: str) -> bool:
+    if len(value) > MAX_TARGET:
         return False
     try:
         storable(value)
