@@ -18,7 +18,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
 import schemathesis
 from schemathesis.engine import events, from_schema
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
