@@ -173,3 +173,36 @@ def test_fingerprint_changes_with_what_a_run_result_depends_on(changes):
 
 def test_fingerprint_ignores_the_schedule():
     assert fingerprint(settings_with(schedule={"kind": "interval", "every_minutes": 5})) == fingerprint(settings_with())
+
+
+# --- limits the published schema states too (issue 7) -------------------------------------------
+
+
+@pytest.mark.parametrize("minutes", [10_081, 2**31, 10**10, 2**63])
+def test_interval_over_a_week_is_refused(minutes):
+    assert problems({"schedule": {"kind": "interval", "every_minutes": minutes}}) == [
+        ("schedule.every_minutes", "interval_too_long")]
+
+
+def test_interval_of_a_week_given_as_a_whole_float_is_accepted_as_an_integer():
+    _, settings = validate_settings({"schedule": {"kind": "interval", "every_minutes": 10_080.0}}, {})
+    assert settings["schedule"] == {"kind": "interval", "every_minutes": 10_080}
+    assert type(settings["schedule"]["every_minutes"]) is int
+
+
+def test_read_only_enabled_at_is_taken_back_unchanged_and_refused_changed():
+    shown = {"enabled_at": "2024-03-01T09:30:00+00:00"}
+    assert validate_settings({"enabled_at": shown["enabled_at"]}, {}, shown)[1] == validate_settings({}, {})[1]
+    assert validate_settings({"enabled_at": None}, {}, {"enabled_at": None})[0] is None  # sync never enabled
+    with pytest.raises(Invalid) as caught:
+        validate_settings({"enabled_at": "2001-01-01T00:00:00+00:00"}, {}, shown)
+    assert [(e["field"], e["code"]) for e in caught.value.details["errors"]] == [("enabled_at", "read_only")]
+
+
+@pytest.mark.parametrize("types", [[], "skills", [["skills"]], [{"a": 1}]])
+def test_entity_types_are_checked_in_default_mode_too(types):
+    assert problems({"mode": "default", "entity_types": types})[0][0] == "entity_types"
+
+
+def test_enabled_null_is_refused_rather_than_read_as_no_change():
+    assert problems({"enabled": None}) == [("enabled", "not_a_boolean")]

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from lifeboat import __version__
 from lifeboat.api.errors import install_error_handlers
 from lifeboat.api.limits import BodyLimit, body_limit
+from lifeboat.api.openapi import install_openapi
 from lifeboat.api.routes import auth, bcp, continuity, entities, platform as platform_routes
 from lifeboat.bootstrap import Platform
 from lifeboat.jobs import start_background
@@ -44,6 +45,7 @@ def create_app(platform: Platform, *, run_jobs: bool = False) -> FastAPI:
     app.include_router(bcp.router, prefix=API_PREFIX)
     app.include_router(continuity.router, prefix=API_PREFIX)
     _mount_docs(app)
+    install_openapi(app, {"NewTenant": {"properties": {"region": {"enum": sorted(platform.regions)}}}})
     return app
 
 

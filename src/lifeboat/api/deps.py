@@ -6,11 +6,14 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from pydantic import BeforeValidator, Field
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
+from lifeboat.domain.fields import whole
+from lifeboat.ids import MAX_ID
 from lifeboat.services.auth import authenticate, remembered_principal
 
 bearer = HTTPBearer(auto_error=False, description="The token from POST /api/v1/auth/login")
@@ -34,13 +37,31 @@ async def _principal(platform: PlatformDep,
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 
 
+def _whole_number(value: object) -> object:
+    number = whole(value)
+    if number is None:
+        raise ValueError("must be an integer")
+    return number
+
+
+# An id in a body, read as JSON Schema reads an integer: 5 and 5.0, never "5" or true
+# (pydantic's lax mode takes those, its strict mode refuses 5.0).
+BodyId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_whole_number)]
+
+
 @dataclass(frozen=True)
 class Page:
     limit: int
     offset: int
 
 
-def _page(limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0) -> Page:
+MAX_PAGE = 1000
+# Offsets stop where ids do (2^53 - 1, what a JSON client keeps exactly), far below the
+# 2^63 at which the databases' integers overflow.
+
+
+def _page(limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+          offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> Page:
     return Page(limit, offset)
 
 

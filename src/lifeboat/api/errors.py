@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,6 +23,15 @@ def error_response(status: int, code: str, message: str, details: dict | None = 
     headers = {**({"WWW-Authenticate": "Bearer"} if status == 401 else {}), **(headers or {})}
     return JSONResponse({"error": {"code": code, "message": message, "details": details or {}}},
                         status_code=status, headers=headers or None)
+
+
+def _allowed(request: Request) -> str:
+    """The methods the published document lists for the path. (Starlette's 405 names only
+    the first route that matched, and ``/tenants/{t}/skills`` has a route per method.)"""
+    path = request.scope.get("path", "")
+    methods = {method.upper() for template, operations in request.app.openapi()["paths"].items()
+               if re.fullmatch(re.sub(r"\{\w+\}", "[0-9]+", template), path) for method in operations}  # ids
+    return ", ".join(sorted(methods))
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -44,12 +54,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(422, "validation_failed", "The request is not valid.", details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if _unparsable_body(exc):
             return error_response(400, "malformed_json", "The request body is not valid JSON: it is not UTF-8 "
                                   "text or it nests deeper than the parser goes.", {"reason": type(exc.__cause__).__name__})
         code = HTTP_CODES.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, code, str(exc.detail))
+        headers = {**(exc.headers or {}), "Allow": _allowed(request)} if exc.status_code == 405 else exc.headers
+        return error_response(exc.status_code, code, str(exc.detail), headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

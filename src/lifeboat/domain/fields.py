@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from lifeboat.ids import is_id
+from lifeboat.ids import MAX_ID, is_id
 
 Check = Callable[[Any], Any]
 
@@ -23,8 +23,13 @@ E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@+-]{0,127}$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Python's \s holds \x1c-\x1f and \x85 (str.strip() takes them off) and a JSON Schema
+# pattern's does not: naming them keeps the published patterns and these checks one rule.
+SPACE = r"\s\x1c-\x1f\x85"
+EMAIL = re.compile(rf"^[^@{SPACE}]+@[^@{SPACE}]+\.[^@{SPACE}]+$")
 PATH = re.compile(r"^[^/\x00-\x1f][^\x00-\x1f]{0,254}$")
+NOT_BLANK = rf"[^{SPACE}]"  # schema pattern of text that is more than spaces (it is stripped)
+ID_RANGE = {"minimum": 1, "maximum": MAX_ID}
 
 
 class FieldError(Exception):
@@ -70,6 +75,14 @@ def _check_storable_text(text: str) -> None:
         raise FieldError("bad_text", "must not contain unpaired UTF-16 surrogates") from None
 
 
+def shown(value: Any, limit: int) -> str:
+    """``value`` as storable text of at most ``limit`` characters, for a record of what was
+    sent (an audit entry): what cannot be stored is escaped instead of refused."""
+    raw = value if isinstance(value, str) else repr(value)
+    escaped = raw[:limit].encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+    return escaped[:limit]
+
+
 def text(max_len: int = 200, *, min_len: int = 1) -> Spec:
     def check(value: Any) -> str:
         if not isinstance(value, str):
@@ -79,7 +92,7 @@ def text(max_len: int = 200, *, min_len: int = 1) -> Spec:
             raise FieldError("bad_length", f"must be {min_len} to {max_len} characters")
         return value
 
-    return Spec(check, {"type": "string", "minLength": min_len, "maxLength": max_len})
+    return Spec(check, {"type": "string", "minLength": min_len, "maxLength": max_len, "pattern": NOT_BLANK})
 
 
 def boolean() -> Spec:
@@ -91,9 +104,17 @@ def boolean() -> Spec:
     return Spec(check, {"type": "boolean"})
 
 
+def whole(value: Any) -> int | None:
+    """An integer as JSON Schema counts them (``5``, and ``5.0`` too), else None."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def integer(low: int, high: int) -> Spec:
     def check(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
+        value = whole(value)
+        if value is None:
             raise FieldError("not_an_integer", "must be an integer")
         if not low <= value <= high:
             raise FieldError("out_of_range", f"must be between {low} and {high}")
@@ -120,7 +141,16 @@ def pattern(regex: re.Pattern[str], code: str, message: str, *, lower: bool = Fa
             raise FieldError(code, message)
         return value
 
-    return Spec(check, {"type": "string", "pattern": regex.pattern})
+    return Spec(check, {"type": "string", "pattern": _padded(regex, lower=lower)})
+
+
+def _padded(regex: re.Pattern[str], *, lower: bool) -> str:
+    """The schema pattern of what ``pattern()`` accepts: spaces around are stripped first,
+    and with ``lower`` capitals are lowered first."""
+    core = regex.pattern.removeprefix("^").removesuffix("$")
+    if lower:
+        core = core.replace("a-z", "a-zA-Z")
+    return rf"^[{SPACE}]*(?={NOT_BLANK})(?:{core})[{SPACE}]*$"
 
 
 @lru_cache(maxsize=1)
@@ -138,7 +168,7 @@ def time_zone() -> Spec:
             raise FieldError("bad_time_zone", f"unknown time zone: {exc}") from None
         return value
 
-    return Spec(check, {"type": "string", "example": "America/New_York"})
+    return Spec(check, {"type": "string", "enum": sorted(_zones()), "example": "America/New_York"})
 
 
 def weekly() -> Spec:
@@ -148,7 +178,10 @@ def weekly() -> Spec:
         out = [_weekly_slot(i, slot) for i, slot in enumerate(value)]
         return sorted(out, key=lambda s: (DAYS.index(s["day"]), s["open"]))
 
-    slot = {"type": "object", "properties": {"day": {"enum": list(DAYS)}, "open": {"type": "string", "example": "08:00"}, "close": {"type": "string", "example": "17:30"}}}
+    hhmm = {"type": "string", "pattern": HHMM.pattern}
+    slot = {"type": "object", "required": ["day", "open", "close"], "additionalProperties": False,
+            "properties": {"day": {"enum": list(DAYS)}, "open": {**hhmm, "example": "08:00"}, "close": {**hhmm, "example": "17:30"}},
+            "description": "open must be before close"}
     return Spec(check, {"type": "array", "items": slot})
 
 
@@ -180,7 +213,9 @@ def holidays() -> Spec:
             out.append({"date": day, "name": text(100).check(item["name"])})
         return sorted(out, key=lambda h: h["date"])
 
-    return Spec(check, {"type": "array", "items": {"type": "object", "properties": {"date": {"type": "string", "format": "date"}, "name": {"type": "string"}}}})
+    item = {"type": "object", "required": ["date", "name"], "additionalProperties": False,
+            "properties": {"date": {"type": "string", "format": "date"}, "name": text(100).schema}}
+    return Spec(check, {"type": "array", "items": item})
 
 
 def string_set(options: frozenset[str]) -> Spec:
@@ -210,11 +245,12 @@ def reference() -> Spec:
     def check(value: Any) -> int | None:
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, int) or not is_id(value):
+        number = whole(value)
+        if number is None or not is_id(number):
             raise FieldError("bad_reference", "must be an entity id (positive integer below 2**53) or null")
-        return value
+        return number
 
-    return Spec(check, {"type": ["integer", "null"]})
+    return Spec(check, {"type": ["integer", "null"], **ID_RANGE})
 
 
 def references() -> Spec:
@@ -226,7 +262,7 @@ def references() -> Spec:
             raise FieldError("bad_reference", "must be distinct entity ids")
         return sorted(ids)
 
-    return Spec(check, {"type": "array", "items": {"type": "integer"}})
+    return Spec(check, {"type": "array", "uniqueItems": True, "items": {"type": "integer", **ID_RANGE}})
 
 
 def agent_skills() -> Spec:
@@ -246,7 +282,9 @@ def agent_skills() -> Spec:
                 raise FieldError("bad_proficiency", f"item {i}: proficiency must be an integer from 1 to 20") from None
         return [{"skill_id": k, "proficiency": v} for k, v in sorted(out.items())]
 
-    item = {"type": "object", "properties": {"skill_id": {"type": "integer"}, "proficiency": {"type": "integer", "minimum": 1, "maximum": 20}}}
+    item = {"type": "object", "required": ["skill_id", "proficiency"], "additionalProperties": False,
+            "properties": {"skill_id": {"type": "integer", **ID_RANGE}, "proficiency": {"type": "integer", "minimum": 1, "maximum": 20}},
+            "description": "each skill_id once"}
     return Spec(check, {"type": "array", "items": item})
 
 
@@ -268,7 +306,7 @@ def password() -> Spec:
             raise FieldError("weak_password", "must be 8 to 256 characters")
         return value
 
-    return Spec(check, {"type": "string", "format": "password", "writeOnly": True, "minLength": 8})
+    return Spec(check, {"type": "string", "format": "password", "writeOnly": True, "minLength": 8, "maxLength": 256})
 
 
 def script_content() -> Spec:

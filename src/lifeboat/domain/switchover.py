@@ -2,8 +2,9 @@
 
     primary ──switch──▶ bcp ──revert──▶ primary       (manual only; epoch + 1 each time)
 
-and the passkey lockout: five wrong passkeys within 15 minutes lock switching for the
-plan for 15 minutes from the fifth. Pure values and functions.
+and the passkey lockout: five failed tries (a wrong passkey, or a request too malformed to
+check one) within 15 minutes lock switching for the plan for 15 minutes from the fifth.
+Pure values and functions.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ EVENTS = {("primary", "bcp"): "switched", ("bcp", "primary"): "reverted"}
 MAX_WRONG = 5
 WINDOW = timedelta(minutes=15)
 LOCK = timedelta(minutes=15)
+COUNTED = ("wrong_passkey", "bad_input")  # the outcomes of a try that count toward the lock
 
 
 @dataclass(frozen=True)

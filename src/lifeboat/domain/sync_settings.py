@@ -1,7 +1,7 @@
 """Sync settings of a BCP plan and its schedule. Pure values and functions.
 
 Schedules: ``daily`` runs every day at the UTC time of day at which sync was enabled (the
-default); ``interval`` runs every N minutes (N >= 5) counted from that moment.
+default); ``interval`` runs every N minutes (5 <= N <= 10080, a week) counted from that moment.
 """
 
 from __future__ import annotations
@@ -12,11 +12,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from lifeboat.domain.entities import ENTITY_TYPES
+from lifeboat.domain.fields import whole
 from lifeboat.errors import Invalid
 
 MODES = ("default", "custom")
 SCRIPT_IDS = ("remap", "keep")
 MIN_INTERVAL_MINUTES = 5
+MAX_INTERVAL_MINUTES = 7 * 24 * 60  # a week: anything longer is a mistake, not a schedule
+READ_ONLY = ("enabled_at",)  # shown by GET; a PUT may send it back unchanged
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     "mode": "default",
@@ -27,15 +30,22 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 }
 
 
-def validate_settings(payload: Any, current: dict[str, Any]) -> tuple[bool | None, dict[str, Any]]:
-    """(enabled, settings) from a PUT body merged over the current settings."""
+def validate_settings(payload: Any, current: dict[str, Any],
+                      read_only: dict[str, Any] | None = None) -> tuple[bool | None, dict[str, Any]]:
+    """(enabled, settings) from a PUT body merged over the current settings.
+
+    ``read_only`` holds the current values of the fields a GET shows but a PUT cannot change
+    (``enabled_at``): the object as GET returned it may be sent back as it is.
+    """
     if not isinstance(payload, dict):
         raise Invalid("The body must be a JSON object.", code="not_an_object")
-    allowed = {"enabled", *DEFAULT_SETTINGS}
+    allowed = {"enabled", *DEFAULT_SETTINGS, *READ_ONLY}
     errors = [_err(k, "unknown_field", "is not a sync setting") for k in payload if k not in allowed]
+    errors += [_err(k, "read_only", "cannot be changed") for k in READ_ONLY
+               if k in payload and payload[k] != (read_only or {}).get(k)]
     merged = {**DEFAULT_SETTINGS, **current, **{k: v for k, v in payload.items() if k in DEFAULT_SETTINGS}}
     enabled = payload.get("enabled")
-    if enabled is not None and not isinstance(enabled, bool):
+    if "enabled" in payload and not isinstance(enabled, bool):
         errors.append(_err("enabled", "not_a_boolean", "must be true or false"))
     if merged["mode"] not in MODES:
         errors.append(_err("mode", "bad_choice", "must be default or custom"))
@@ -56,12 +66,12 @@ def validate_settings(payload: Any, current: dict[str, Any]) -> tuple[bool | Non
 
 
 def _type_errors(merged: dict[str, Any]) -> list[dict[str, str]]:
+    """Checked in either mode (``default`` then selects every type): what the published
+    schema refuses, the server refuses too."""
     types = merged["entity_types"]
-    if merged["mode"] != "custom":
-        return []
     if not isinstance(types, list) or not types:
         return [_err("entity_types", "empty_selection", "a custom sync needs at least one entity type")]
-    unknown = [t for t in types if t not in ENTITY_TYPES]
+    unknown = [t for t in types if not isinstance(t, str) or t not in ENTITY_TYPES]
     if unknown:
         return [_err("entity_types", "unknown_entity_type", f"unknown: {', '.join(map(str, unknown))}")]
     return []
@@ -72,10 +82,31 @@ def _schedule(value: Any) -> tuple[dict[str, Any], list[dict[str, str]]]:
         return {}, [_err("schedule", "bad_schedule", "must be {kind: daily} or {kind: interval, every_minutes: N}")]
     if value["kind"] == "daily":
         return {"kind": "daily"}, []
-    minutes = value.get("every_minutes")
-    if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < MIN_INTERVAL_MINUTES:
+    minutes = whole(value.get("every_minutes"))
+    if minutes is None or minutes < MIN_INTERVAL_MINUTES:
         return {}, [_err("schedule.every_minutes", "interval_too_short", f"must be an integer of at least {MIN_INTERVAL_MINUTES}")]
+    if minutes > MAX_INTERVAL_MINUTES:
+        return {}, [_err("schedule.every_minutes", "interval_too_long",
+                         f"must be at most {MAX_INTERVAL_MINUTES} (a week); use a daily schedule for less often")]
     return {"kind": "interval", "every_minutes": minutes}, []
+
+
+def schema() -> dict[str, Any]:
+    """The PUT body as JSON schema, for the API docs: the same limits as ``validate_settings``."""
+    interval = {"type": "object", "required": ["kind", "every_minutes"], "properties": {
+        "kind": {"const": "interval"},
+        "every_minutes": {"type": "integer", "minimum": MIN_INTERVAL_MINUTES, "maximum": MAX_INTERVAL_MINUTES}}}
+    return {"type": "object", "additionalProperties": False, "properties": {
+        "enabled": {"type": "boolean"},
+        "mode": {"enum": list(MODES)},
+        "entity_types": {"type": "array", "minItems": 1, "items": {"enum": sorted(ENTITY_TYPES)},
+                         "description": "Used in custom mode; default mode selects every type"},
+        "schedule": {"oneOf": [{"type": "object", "required": ["kind"], "properties": {"kind": {"const": "daily"}}},
+                               interval]},
+        "script_ids": {"enum": list(SCRIPT_IDS)},
+        "remap_free_text": {"type": "boolean"},
+        "enabled_at": {"type": ["string", "null"], "readOnly": True,
+                       "description": "Shown by GET; may be sent back unchanged, not changed"}}}
 
 
 def _err(field: str, code: str, message: str) -> dict[str, str]:

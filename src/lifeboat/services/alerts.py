@@ -28,7 +28,7 @@ from sqlalchemy import Connection
 
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
-from lifeboat.domain.fields import EMAIL
+from lifeboat.domain.fields import EMAIL, FieldError, storable
 from lifeboat.errors import Invalid, NotFound
 from lifeboat.services import webhook_targets
 from lifeboat.services.tenants import open_tenant
@@ -39,6 +39,7 @@ from lifeboat.store.tables import directory_audit, now
 log = logging.getLogger("lifeboat.alerts")
 EVENTS = ("sync_failed", "sync_held", "switched", "reverted", "region_down", "region_up", "passkey_locked")
 SENDING_LEASE = timedelta(minutes=2)
+MAX_TARGET = 500  # characters: the size of the stored column
 
 
 def subscribe(platform: Platform, principal: Principal, tenant_id: int, payload: Any) -> tuple[Subscription, str | None]:
@@ -63,9 +64,12 @@ def _validate(payload: Any) -> tuple[str, str, list[str]]:
               if k not in ("kind", "target", "events")]
     if kind not in ("webhook", "email"):
         errors.append({"field": "kind", "code": "bad_choice", "message": "must be webhook or email"})
+    elif isinstance(target, str) and not _is_storable(target):
+        errors.append({"field": "target", "code": "bad_target",
+                       "message": f"must be text of at most {MAX_TARGET} characters, without NUL or lone surrogates"})
     elif kind == "webhook" and not _is_http_url(target):
         errors.append({"field": "target", "code": "bad_url", "message": "a webhook needs an http(s) URL"})
-    elif kind == "email" and not (isinstance(target, str) and EMAIL.match(target)):
+    elif kind == "email" and not (isinstance(target, str) and EMAIL.fullmatch(target)):
         errors.append({"field": "target", "code": "bad_email", "message": "an email subscription needs an address"})
     if not isinstance(events, list) or not events or any(e not in EVENTS for e in events):
         errors.append({"field": "events", "code": "bad_events", "message": f"a non-empty list of: {', '.join(EVENTS)}"})
@@ -74,8 +78,21 @@ def _validate(payload: Any) -> tuple[str, str, list[str]]:
     return kind, target, sorted(set(events))
 
 
+def _is_storable(value: str) -> bool:
+    if len(value) > MAX_TARGET:
+        return False
+    try:
+        storable(value)
+    except FieldError:
+        return False
+    return True
+
+
 def _is_http_url(value: Any) -> bool:
-    parsed = urlparse(value) if isinstance(value, str) else None
+    try:
+        parsed = urlparse(value) if isinstance(value, str) else None
+    except ValueError:  # "http://[" (an unclosed IPv6 address) cannot be parsed
+        return False
     return bool(parsed and parsed.scheme in ("http", "https") and parsed.netloc)
 
 

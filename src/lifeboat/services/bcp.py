@@ -8,7 +8,7 @@ from typing import Any
 
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
-from lifeboat.domain.sync_settings import DEFAULT_SETTINGS, next_run, validate_settings
+from lifeboat.domain.sync_settings import DEFAULT_SETTINGS, READ_ONLY, next_run, validate_settings
 from lifeboat.errors import Conflict, Invalid, NotFound, Unavailable
 from lifeboat.services.tenants import open_tenant, require_operator
 from lifeboat.store.audit import AuditRepo
@@ -138,7 +138,8 @@ def settings_view(plan: BcpPlan) -> dict[str, Any]:
 def update_settings(platform: Platform, principal: Principal, tenant_id: int, payload: Any) -> tuple[BcpPlan, SyncRun | None]:
     """Change the sync settings; turning sync on starts a first run at once."""
     view = open_plan(platform, principal, tenant_id, "bcp.sync.edit")
-    enabled, settings = validate_settings(payload, view.plan.sync_settings)
+    shown = settings_view(view.plan)
+    enabled, settings = validate_settings(payload, view.plan.sync_settings, {k: shown[k] for k in READ_ONLY})
     with platform.directory.write() as conn:
         plans = PlanRepo(conn)
         plan = plans.get(view.plan.id, lock=True)

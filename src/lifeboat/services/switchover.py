@@ -14,7 +14,8 @@ from typing import Any
 
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
-from lifeboat.domain.switchover import WINDOW, SwitchState, locked_until, transition
+from lifeboat.domain.fields import shown
+from lifeboat.domain.switchover import COUNTED, SIDES, WINDOW, SwitchState, locked_until, transition
 from lifeboat.domain.sync_settings import next_run
 from lifeboat.errors import Forbidden, Invalid, LifeboatError, Locked
 from lifeboat.services import alerts
@@ -29,22 +30,25 @@ from lifeboat.store.plans import PlanRepo
 from lifeboat.store.tables import directory_audit, now
 
 PERMISSION = "bcp.enablement.edit"
+FIELDS = ("to", "passkey")
 
 
-def switch_to(platform: Platform, principal: Principal, tenant_id: int, to: Any, passkey: Any) -> dict[str, Any]:
-    """Switch (``to="bcp"``) or revert (``to="primary"``); the answer carries readiness and timing."""
+def switch_to(platform: Platform, principal: Principal, tenant_id: int, payload: Any) -> dict[str, Any]:
+    """Switch (``{"to": "bcp"}``) or revert (``"primary"``) with ``passkey``; the answer carries
+    readiness and timing. Every try is recorded, a malformed one too: it counts toward the
+    lock like a wrong passkey, so that no shape of request escapes the count."""
     started = time.perf_counter()
     view = open_plan(platform, principal, tenant_id)
+    to = payload.get("to") if isinstance(payload, dict) else None
     if not principal.can(PERMISSION):
         _record(platform, view, principal, to, "forbidden")
         raise Forbidden(f"Switching needs the permission {PERMISSION!r}.", code="permission_denied",
                         details={"permission": PERMISSION})
-    if not isinstance(passkey, str) or not passkey:
-        raise Invalid("The passkey is required.", code="validation_failed",
-                      details={"errors": [{"field": "passkey", "code": "required", "message": "is required"}]})
+    problems = _problems(payload)
+    passkey = payload["passkey"] if not problems else ""
     # Checked before the transaction, so a slow hash never holds the directory's write lock.
-    correct = verify_password(platform, view.plan.passkey_hash, passkey)
-    outcome, result = _attempt(platform, view, principal, to, passkey, correct)
+    correct = not problems and verify_password(platform, view.plan.passkey_hash, passkey)
+    _, result = _attempt(platform, view, principal, to, passkey, correct, problems)
     if isinstance(result, LifeboatError):
         raise result
     invalidate_routes(platform)
@@ -52,38 +56,55 @@ def switch_to(platform: Platform, principal: Principal, tenant_id: int, to: Any,
     return {**result, "switch_ms": switched_ms, "readiness": readiness_of(platform, open_plan(platform, principal, tenant_id))}
 
 
+def _problems(payload: Any) -> list[dict[str, str]]:
+    if not isinstance(payload, dict):
+        return [{"field": "body", "code": "not_an_object", "message": "must be {to, passkey}"}]
+    problems = [{"field": k, "code": "unknown_field", "message": "is not a field"} for k in payload if k not in FIELDS]
+    if payload.get("to") not in SIDES:
+        problems.append({"field": "to", "code": "bad_choice", "message": "must be bcp or primary"})
+    passkey = payload.get("passkey")
+    if not isinstance(passkey, str) or not passkey:
+        problems.append({"field": "passkey", "code": "required", "message": "is required"})
+    return problems
+
+
 def _attempt(platform: Platform, view: PlanView, principal: Principal, to: Any, passkey: str,
-             correct: bool) -> tuple[str, Any]:
+             correct: bool, problems: list[dict[str, str]]) -> tuple[str, Any]:
     """One transaction; returns (outcome, answer or error). Errors are raised after commit,
     so that the try itself is always on record."""
     with platform.directory.write() as conn:
         plan = PlanRepo(conn).get(view.plan.id, lock=True)
         attempts = SwitchAttemptRepo(conn)
-        unlock = locked_until(attempts.wrong_since(plan.id, now() - 2 * WINDOW), now())
+        unlock = locked_until(attempts.failed_since(plan.id, now() - 2 * WINDOW, COUNTED), now())
         if unlock is not None:
             outcome, result = "locked", _locked(unlock)
+        elif problems:
+            outcome, result = "bad_input", Invalid.fields(problems)
         elif not (correct if plan.passkey_hash == view.plan.passkey_hash else
                   verify_password(platform, plan.passkey_hash, passkey)):  # regenerated meanwhile
-            attempts.record(plan.id, principal.actor, str(to), "wrong_passkey")
-            unlock = locked_until(attempts.wrong_since(plan.id, now() - 2 * WINDOW), now())
-            if unlock is not None:
-                alerts.emit(conn, [view.primary.id, view.bcp.id], "passkey_locked",
-                            {"plan_id": plan.id, "unlock_at": unlock.isoformat(), "summary": f"switching locked for {view.primary.name}"})
             outcome, result = "wrong_passkey", Forbidden("The passkey is wrong; nothing changed.", code="wrong_passkey")
         else:
             try:
                 outcome, result = "switched", _apply(conn, view, plan, principal, to)
-            except LifeboatError as exc:  # already active, bad target
+            except LifeboatError as exc:  # already active
                 outcome, result = exc.code, exc
-        if outcome != "wrong_passkey":
-            attempts.record(plan.id, principal.actor, str(to), outcome)
+        attempts.record(plan.id, principal.actor, shown(to, 10), outcome)
+        if outcome in COUNTED:
+            _alert_if_now_locked(conn, view, attempts.failed_since(plan.id, now() - 2 * WINDOW, COUNTED))
         for tenant in (view.primary, view.bcp):
             AuditRepo(conn, directory_audit).record(
                 actor=principal.actor, action="bcp.switch_attempt", tenant_id=tenant.id,
                 before={"active_side": plan.active_side, "epoch": plan.epoch},
                 after={"active_side": result["active_side"], "epoch": result["epoch"]} if outcome == "switched" else None,
-                details={"to": str(to)[:20], "outcome": outcome})
+                details={"to": shown(to, 20), "outcome": outcome})
     return outcome, result
+
+
+def _alert_if_now_locked(conn, view: PlanView, failures: list[datetime]) -> None:  # noqa: ANN001
+    unlock = locked_until(failures, now())
+    if unlock is not None:
+        alerts.emit(conn, [view.primary.id, view.bcp.id], "passkey_locked",
+                    {"plan_id": view.plan.id, "unlock_at": unlock.isoformat(), "summary": f"switching locked for {view.primary.name}"})
 
 
 def _locked(unlock: datetime) -> Locked:
@@ -109,7 +130,7 @@ def _apply(conn, view: PlanView, plan, principal: Principal, to: Any) -> dict[st
 
 def _record(platform: Platform, view: PlanView, principal: Principal, to: Any, outcome: str) -> None:
     with platform.directory.write() as conn:
-        SwitchAttemptRepo(conn).record(view.plan.id, principal.actor, str(to), outcome)
+        SwitchAttemptRepo(conn).record(view.plan.id, principal.actor, shown(to, 10), outcome)
         for tenant in (view.primary, view.bcp):
             AuditRepo(conn, directory_audit).record(actor=principal.actor, action="bcp.switch_attempt", tenant_id=tenant.id,
-                                                    details={"to": str(to)[:20], "outcome": outcome})
+                                                    details={"to": shown(to, 20), "outcome": outcome})

@@ -111,10 +111,10 @@ class SwitchAttemptRepo:
         self.conn.execute(insert(switch_attempts).values(plan_id=plan_id, at=now(), actor=actor[:200],
                                                          to_side=str(to_side)[:10], outcome=outcome))
 
-    def wrong_since(self, plan_id: int, since: datetime) -> list[datetime]:
+    def failed_since(self, plan_id: int, since: datetime, outcomes: tuple[str, ...]) -> list[datetime]:
         t = switch_attempts.c
         return list(self.conn.execute(select(t.at).where(
-            t.plan_id == plan_id, t.outcome == "wrong_passkey", t.at >= since)).scalars())
+            t.plan_id == plan_id, t.outcome.in_(outcomes), t.at >= since)).scalars())
 
 
 class RegionStateRepo:

@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, StrictBool
 
-from lifeboat.api.deps import CurrentPrincipal, PageDep, PlatformDep, page_of
+from lifeboat.api.deps import BodyId, CurrentPrincipal, PageDep, PlatformDep, page_of
+from lifeboat.api.openapi import errors
+from lifeboat.domain import sync_settings
 from lifeboat.domain.entities import ENTITY_TYPES
 from lifeboat.errors import NotFound
 from lifeboat.services import bcp, sync
@@ -17,11 +19,11 @@ router = APIRouter(prefix="/tenants/{tenant_id}/bcp", tags=["bcp"])
 
 
 class Pairing(BaseModel):
-    bcp_tenant_id: int
+    bcp_tenant_id: BodyId
 
 
 class RunRequest(BaseModel):
-    force: bool = False
+    force: StrictBool = False
 
 
 @router.post("/validate", summary="Check whether a tenant can become this tenant's BCP tenant (operator)")
@@ -30,7 +32,7 @@ def validate(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int,
     return {"ok": not problems, "problems": problems}
 
 
-@router.post("", status_code=201, summary="Pair the tenants; the passkey is shown once (operator)")
+@router.post("", status_code=201, responses=errors(409), summary="Pair the tenants; the passkey is shown once (operator)")
 def create(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, body: Pairing) -> dict[str, Any]:
     _, passkey = bcp.create_plan(platform, principal, tenant_id, body.bcp_tenant_id)
     return {"plan": bcp.describe_plan(platform, bcp.open_plan(platform, principal, tenant_id)), "passkey": passkey}
@@ -51,17 +53,11 @@ def get_settings(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: 
     return bcp.settings_view(bcp.open_plan(platform, principal, tenant_id, "bcp.sync.view").plan)
 
 
-SETTINGS_SCHEMA = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
-    "type": "object", "additionalProperties": False, "properties": {
-        "enabled": {"type": "boolean"}, "mode": {"enum": ["default", "custom"]},
-        "entity_types": {"type": "array", "items": {"enum": sorted(ENTITY_TYPES)}},
-        "schedule": {"type": "object", "properties": {"kind": {"enum": ["daily", "interval"]},
-                                                      "every_minutes": {"type": "integer", "minimum": 5}}},
-        "script_ids": {"enum": ["remap", "keep"]}, "remap_free_text": {"type": "boolean"}}}}}}}
+SETTINGS_DOC = {"requestBody": {"required": True, "content": {"application/json": {"schema": sync_settings.schema()}}}}
 
 
 @router.put("/sync-settings", summary="Change sync settings; enabling starts a first run at once",
-            openapi_extra=SETTINGS_SCHEMA)
+            openapi_extra=SETTINGS_DOC)
 def put_settings(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int,
                  payload: Annotated[Any, Body()]) -> dict[str, Any]:
     plan, first = bcp.update_settings(platform, principal, tenant_id, payload)
@@ -73,7 +69,7 @@ def dry_run(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int) 
     return sync.dry_run(platform, principal, tenant_id)
 
 
-@router.post("/sync-runs", status_code=202, summary="Sync now (409 sync_paused while the BCP tenant is active)")
+@router.post("/sync-runs", status_code=202, responses=errors(409), summary="Sync now (409 sync_paused while the BCP tenant is active)")
 def start_run(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int,
               body: RunRequest | None = None) -> dict[str, Any]:
     run = sync.request_run(platform, principal, tenant_id, force=bool(body and body.force))

@@ -5,29 +5,44 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from lifeboat.api.deps import CurrentPrincipal, PlatformDep, page_of
 from lifeboat.api.limits import body_up_to
+from lifeboat.api.openapi import errors
+from lifeboat.domain.fields import EMAIL, NOT_BLANK, FieldError, storable
 from lifeboat.services import alerts, auth, bcp_access, readiness, routing, switchover
 
 router = APIRouter()
 
 
-class SwitchBody(BaseModel):
-    to: str
-    passkey: str
+# route() strips spaces; an unencoded "+" arrives as one space, taken as "+" when digits follow.
+NUMBER = r"^(?: [1-9][0-9]{6,14}|\s*\+[1-9][0-9]{6,14}\s*)$"
+# The body reaches the service as it came: a malformed try is still a recorded try.
+SWITCH_DOC = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["to", "passkey"], "additionalProperties": False, "properties": {
+        "to": {"enum": ["bcp", "primary"]}, "passkey": {"type": "string", "minLength": 1}}}}}}}
 
 
 class VoiceTokenBody(BaseModel):
-    name: str
+    name: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK, description="Who uses it; not only spaces")
+
+    @field_validator("name")
+    @classmethod
+    def _storable(cls, name: str) -> str:
+        try:
+            return storable(name)
+        except FieldError as exc:
+            raise ValueError(exc.message) from None
 
 
-@router.post("/tenants/{tenant_id}/bcp/switch", tags=["switchover"],
+@router.post("/tenants/{tenant_id}/bcp/switch", tags=["switchover"], openapi_extra=SWITCH_DOC,
+             responses=errors(409, 423),
              summary="Switch voice and logins to the BCP tenant, or revert to the primary (passkey required)")
-def switch(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, body: SwitchBody) -> dict[str, Any]:
-    return switchover.switch_to(platform, principal, tenant_id, body.to, body.passkey)
+def switch(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int,
+           payload: Annotated[Any, Body()]) -> dict[str, Any]:
+    return switchover.switch_to(platform, principal, tenant_id, payload)
 
 
 @router.get("/tenants/{tenant_id}/bcp/readiness", tags=["switchover"], summary="Is the BCP tenant ready? pass/warn/fail per check")
@@ -35,9 +50,10 @@ def get_readiness(platform: PlatformDep, principal: CurrentPrincipal, tenant_id:
     return readiness.readiness(platform, principal, tenant_id)
 
 
-@router.get("/voice/route", tags=["voice"], summary="Where a dialled number goes now (operator or voice token)")
+@router.get("/voice/route", tags=["voice"], responses=errors(404, 409), summary="Where a dialled number goes now (operator or voice token)")
 async def route(platform: PlatformDep, principal: CurrentPrincipal,
-                number: Annotated[str, Query(description="E.164, e.g. +15551234567")]) -> dict[str, Any]:
+                number: Annotated[str, Query(description="E.164, e.g. +15551234567 (a + sent unencoded arrives as a space)",
+                                             json_schema_extra={"pattern": NUMBER})]) -> dict[str, Any]:
     if number.startswith(" ") and number[1:].isdigit():  # "?number=+1555…" unencoded: the + arrives as a space
         number = "+" + number[1:]
     if not routing.is_fresh(platform):  # rebuilding reads every region: not on the event loop
@@ -67,10 +83,14 @@ def list_alerts(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: i
     return page_of(items, len(items))
 
 
+WEBHOOK_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#]+"  # what alerts._is_http_url() takes
 ALERT_DOC = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
-    "type": "object", "required": ["kind", "target"], "properties": {
-        "kind": {"enum": ["webhook", "email"]}, "target": {"type": "string", "description": "URL or email address"},
-        "events": {"type": "array", "items": {"enum": list(alerts.EVENTS)}}}}}}}}
+    "type": "object", "required": ["kind", "target"], "additionalProperties": False, "properties": {
+        "kind": {"enum": ["webhook", "email"]},
+        "target": {"type": "string", "maxLength": alerts.MAX_TARGET, "description": "An http(s) URL or an email address"},
+        "events": {"type": "array", "minItems": 1, "items": {"enum": list(alerts.EVENTS)}}},
+    "oneOf": [{"properties": {"kind": {"const": "webhook"}, "target": {"pattern": WEBHOOK_URL}}},
+              {"properties": {"kind": {"const": "email"}, "target": {"pattern": EMAIL.pattern}}}]}}}}}
 
 
 @router.post("/tenants/{tenant_id}/alert-subscriptions", status_code=201, tags=["alerts"], openapi_extra=ALERT_DOC,

@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Response
+from starlette.convertors import IntegerConvertor, register_url_convertor
 
 from lifeboat.api.deps import CurrentPrincipal, PageDep, PlatformDep, page_of
+from lifeboat.api.openapi import errors
 from lifeboat.domain.entities import ENTITY_TYPES, EntityType, request_schema
 from lifeboat.services import entities, scripts
 
@@ -32,22 +34,22 @@ def _collection(router: APIRouter, kind: EntityType) -> None:
         return page_of([entities.public_view(e) for e in items], total)
 
     @router.post(base, status_code=201, tags=tags, summary=f"Create one of {kind.name}",
-                 name=f"create_{kind.name}", openapi_extra=_body_doc(kind, partial=False))
+                 name=f"create_{kind.name}", responses=errors(409), openapi_extra=_body_doc(kind, partial=False))
     def create(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, payload: JsonBody) -> dict[str, Any]:
         return entities.public_view(entities.create_entity(platform, principal, tenant_id, kind.name, payload))
 
-    @router.get(base + "/{entity_id}", tags=tags, summary=f"Get one of {kind.name}", name=f"get_{kind.name}")
+    @router.get(base + "/{entity_id:signed_int}", tags=tags, summary=f"Get one of {kind.name}", name=f"get_{kind.name}")
     def get(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, entity_id: int) -> dict[str, Any]:
         entity = entities.get_entity(platform, principal, tenant_id, kind.name, entity_id)
         return entities.public_view(entity, with_content=True)
 
-    @router.patch(base + "/{entity_id}", tags=tags, summary=f"Change some fields of one of {kind.name}",
-                  name=f"update_{kind.name}", openapi_extra=_body_doc(kind, partial=True))
+    @router.patch(base + "/{entity_id:signed_int}", tags=tags, summary=f"Change some fields of one of {kind.name}",
+                  name=f"update_{kind.name}", responses=errors(409), openapi_extra=_body_doc(kind, partial=True))
     def update(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, entity_id: int, payload: JsonBody) -> dict[str, Any]:
         return entities.public_view(entities.update_entity(platform, principal, tenant_id, kind.name, entity_id, payload))
 
-    @router.delete(base + "/{entity_id}", status_code=204, tags=tags, summary=f"Delete one of {kind.name}",
-                   name=f"delete_{kind.name}")
+    @router.delete(base + "/{entity_id:signed_int}", status_code=204, tags=tags, summary=f"Delete one of {kind.name}",
+                   name=f"delete_{kind.name}", responses=errors(409))
     def delete(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, entity_id: int) -> Response:
         entities.delete_entity(platform, principal, tenant_id, kind.name, entity_id)
         return Response(status_code=204)
@@ -61,14 +63,22 @@ def _singleton(router: APIRouter, kind: EntityType) -> None:
     def get(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int) -> dict[str, Any]:
         return entities.public_view(entities.get_business_unit(platform, principal, tenant_id))
 
-    @router.put(base, tags=tags, summary=f"Replace the {kind.name}", name=f"put_{kind.name}",
+    @router.put(base, tags=tags, summary=f"Replace the {kind.name}", name=f"put_{kind.name}", responses=errors(409),
                 openapi_extra=_body_doc(kind, partial=False))
     def put(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, payload: JsonBody) -> dict[str, Any]:
         entity = entities.update_entity(platform, principal, tenant_id, kind.name, None, payload, replace_all=True)
         return entities.public_view(entity)
 
 
+class SignedInt(IntegerConvertor):
+    """An entity id in a path: any integer (one outside the id space is simply not found), so
+    that a word such as ``users/bcp-types`` is another route, not an entity id."""
+
+    regex = "-?[0-9]+"
+
+
 def build_router() -> APIRouter:
+    register_url_convertor("signed_int", SignedInt())
     router = APIRouter()
     for kind in ENTITY_TYPES.values():
         (_singleton if kind.singleton else _collection)(router, kind)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from lifeboat.api.deps import CurrentPrincipal, PageDep, PlatformDep, page_of
+from lifeboat.api.openapi import errors
+from lifeboat.domain.fields import NOT_BLANK
 from lifeboat.services import audit, status, tenants
 from lifeboat.store.directory import Tenant
 
@@ -15,8 +17,8 @@ router = APIRouter()
 
 
 class NewTenant(BaseModel):
-    name: str
-    region: str
+    name: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK, description="Unique; not only spaces")
+    region: str = Field(description="One of the configured regions (GET /regions)")  # enum added by install_openapi
 
 
 def tenant_view(tenant: Tenant) -> dict[str, Any]:
@@ -40,7 +42,7 @@ def list_tenants(platform: PlatformDep, principal: CurrentPrincipal, page: PageD
     return page_of([tenant_view(t) for t in items], total)
 
 
-@router.post("/tenants", status_code=201, tags=["tenants"], summary="Create a tenant in a region (operator)")
+@router.post("/tenants", status_code=201, tags=["tenants"], responses=errors(409), summary="Create a tenant in a region (operator)")
 def create_tenant(platform: PlatformDep, principal: CurrentPrincipal, body: NewTenant) -> dict[str, Any]:
     return tenant_view(tenants.create_tenant(platform, principal, body.name, body.region))
 
