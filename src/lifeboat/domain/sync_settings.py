@@ -18,22 +18,32 @@ MODES = ("default", "custom")
 SCRIPT_IDS = ("remap", "keep")
 MIN_INTERVAL_MINUTES = 5
 
-DEFAULT_SETTINGS: dict[str, Any] = {
-    "mode": "default",
-    "entity_types": sorted(ENTITY_TYPES),
-    "schedule": {"kind": "daily"},
-    "script_ids": "remap",
-    "remap_free_text": False,
-}
+
+def default_settings() -> dict[str, Any]:
+    """The settings of a new BCP plan: every entity type of the table as it is now (a type
+    registered after import is synced by default too)."""
+    return {
+        "mode": "default",
+        "entity_types": sorted(ENTITY_TYPES),
+        "schedule": {"kind": "daily"},
+        "script_ids": "remap",
+        "remap_free_text": False,
+    }
+
+
+# The defaults as the table stood at import, for readers that compare against them (tests);
+# code asks ``default_settings()``.
+DEFAULT_SETTINGS: dict[str, Any] = default_settings()
 
 
 def validate_settings(payload: Any, current: dict[str, Any]) -> tuple[bool | None, dict[str, Any]]:
     """(enabled, settings) from a PUT body merged over the current settings."""
     if not isinstance(payload, dict):
         raise Invalid("The body must be a JSON object.", code="not_an_object")
-    allowed = {"enabled", *DEFAULT_SETTINGS}
+    defaults = default_settings()
+    allowed = {"enabled", *defaults}
     errors = [_err(k, "unknown_field", "is not a sync setting") for k in payload if k not in allowed]
-    merged = {**DEFAULT_SETTINGS, **current, **{k: v for k, v in payload.items() if k in DEFAULT_SETTINGS}}
+    merged = {**defaults, **current, **{k: v for k, v in payload.items() if k in defaults}}
     enabled = payload.get("enabled")
     if enabled is not None and not isinstance(enabled, bool):
         errors.append(_err("enabled", "not_a_boolean", "must be true or false"))
