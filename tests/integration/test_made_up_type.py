@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from lifeboat.api.app import create_app
 from lifeboat.domain import fields as f
+from lifeboat.domain.access import Principal
 from lifeboat.domain.entities import ENTITY_TYPES, EntityType, Field, Link
 from lifeboat.domain.graph import type_order, write_groups, write_order
 from lifeboat.domain.records import Row
@@ -25,8 +26,9 @@ from lifeboat.services.bulk import Ref, load_entities
 from lifeboat.services.tenants import create_tenant
 from lifeboat.store.region import EntityRepo
 from tests.conftest import Api
-from tests.integration.test_bulk import OPS
 from tests.sync_fixture import Http, correlation_map, enable_sync, entity_url, error_code, get_run, new_tenant, pair
+
+OPS = Principal("operator", 0, "test")
 
 
 def no_default_name(data: dict[str, Any]) -> list[dict[str, str]]:
