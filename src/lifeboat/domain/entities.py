@@ -3,19 +3,24 @@
 Each ``EntityType`` names its fields (with their checks), its links to other entities,
 its natural key and the permission area that guards it. Storage, the generic API
 routes, validation, the sync order and the parametrised tests all read this table.
+What fields and links cannot say (a password hashed, a file's bytes kept apart, a script
+read, an address that must suit its channel, which entities the sync copies) is a rule
+from ``domain.entity_rules`` that the type names; no code elsewhere compares type names.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from lifeboat.domain import entity_rules as rules
 from lifeboat.domain import fields as f
 from lifeboat.domain import json_limits
+from lifeboat.domain.entity_rules import HashPassword, Limits
+from lifeboat.domain.entity_rules import file_facts as file_facts  # re-exported: the API of this module
 from lifeboat.domain.json_limits import JsonLimits
-from lifeboat.errors import Invalid
+from lifeboat.errors import Invalid, NotFound
 
 PERMISSIONS = frozenset({
     "admin.view", "admin.edit", "acd.view", "acd.edit", "studio.view", "studio.edit",
@@ -61,14 +66,36 @@ class Link:
 
 @dataclass(frozen=True)
 class EntityType:
+    """One type of configuration entity. Every field after ``links`` is optional and means
+    "no such rule" when left out."""
+
     name: str
     app: str
-    area: str  # permission area: admin / acd / studio
+    area: str  # permission area: admin / acd / studio (``{area}.view``, ``{area}.edit``)
     fields: tuple[Field, ...]
     natural_key: tuple[str, ...] = ()
     links: tuple[Link, ...] = ()
     singleton: bool = False
     has_content: bool = False  # bytes kept beside the row (files)
+    # Validated fields -> what is stored (and the bytes kept beside the row).
+    prepare: rules.Prepare | None = None
+    # Problems between valid fields, as {field, code, message}.
+    check: rules.Check | None = None
+    # The same rule as far as JSON Schema can say it on one body (the published document).
+    check_schema: tuple[dict[str, Any], ...] = ()
+    # Which entities of the type the sync copies (all when None).
+    sync_scope: rules.SyncScope | None = None
+    # Types named from inside the content, not through links: the sync writes this type after
+    # them and rewrites the content with their BCP ids (``Translator.script``) once they exist.
+    content_targets: tuple[str, ...] = ()
+    # Types whose entities referring to one of this type are deleted with it (instead of
+    # blocking its deletion).
+    removed_with: tuple[str, ...] = ()
+    # The field claimed in the directory's login index (unique across tenants); it must be
+    # the natural key.
+    login_key: str | None = None
+    # Stored fields that no answer or audit record shows and that an update keeps.
+    stored_secrets: frozenset[str] = frozenset()
     field_names: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -79,7 +106,7 @@ class EntityType:
         return "|".join(str(data.get(name, "")) for name in self.natural_key)
 
     def public(self, data: dict[str, Any]) -> dict[str, Any]:
-        hidden = {x.name for x in self.fields if x.write_only} | {"password_hash"}
+        hidden = {x.name for x in self.fields if x.write_only} | self.stored_secrets
         return {k: v for k, v in data.items() if k not in hidden}
 
 
@@ -135,7 +162,9 @@ ENTITY_TYPES: dict[str, EntityType] = {t.name: t for t in (
         Field("bcp_type", f.choice(*BCP_TYPES), default="none"),
         Field("password", f.password(), write_only=True),
         _active(),
-    ), links=(Link("role_id", "roles"), Link("team_id", "teams"))),
+    ), links=(Link("role_id", "roles"), Link("team_id", "teams")),
+        prepare=rules.hash_password_field, removed_with=("agent-settings",), login_key="username",
+        stored_secrets=frozenset({"password_hash"})),
     EntityType("agent-settings", "ACD", "acd", natural_key=("user_id",), fields=(
         Field("user_id", f.reference(), required=True),
         Field("max_concurrent_chats", f.integer(0, 20), default=1),
@@ -149,17 +178,19 @@ ENTITY_TYPES: dict[str, EntityType] = {t.name: t for t in (
         Field("skill_id", f.reference()),
         Field("script_path", f.pattern(f.PATH, "bad_path", "must be a script path such as 'Inbound/Main'")),
         _active(),
-    ), links=(Link("skill_id", "skills"),)),
+    ), links=(Link("skill_id", "skills"),), check=rules.point_of_contact_address,
+        check_schema=rules.POINT_OF_CONTACT_ADDRESS_SCHEMA, sync_scope=rules.voice_only),
     EntityType("files", "Studio", "studio", natural_key=("path",), has_content=True, fields=(
         Field("path", f.pattern(f.PATH, "bad_path", "must be a file path such as 'prompts/welcome.wav'"), required=True),
         Field("content", f.base64_bytes(), required=True, write_only=True),
-    )),
+    ), prepare=rules.keep_file_bytes),
     EntityType("scripts", "Studio", "studio", natural_key=("path",), fields=(
         Field("path", f.pattern(f.PATH, "bad_path", "must be a script path such as 'Inbound/Main'"), required=True),
         Field("media_type", f.choice(*MEDIA_TYPES), default="voice"),
         Field("content", f.script_content(), required=True),
         _active(),
-    )),
+    ), prepare=rules.read_script,
+        content_targets=("skills", "users", "hours-of-operation", "dispositions", "files")),
 )}
 
 READ_ONLY = frozenset({"id", "created_at", "updated_at", "tenant_id", "size", "sha256"})
@@ -204,7 +235,7 @@ def validate(kind: EntityType, payload: Any, *, current: dict[str, Any] | None =
     check_free_form(kind, payload, limits)
     errors = [{"field": k, "code": "unknown_field", "message": "is not a field of " + kind.name}
               for k in payload if k not in kind.field_names and k not in READ_ONLY]
-    out = {k: v for k, v in (current or {}).items() if k in kind.field_names or k == "password_hash"}
+    out = {k: v for k, v in (current or {}).items() if k in kind.field_names or k in kind.stored_secrets}
     for spec in kind.fields:
         if spec.name in payload:
             try:
@@ -215,7 +246,8 @@ def validate(kind: EntityType, payload: Any, *, current: dict[str, Any] | None =
             errors.append({"field": spec.name, "code": "required", "message": "is required"})
         elif current is None and not spec.write_only:
             out[spec.name] = _copy_default(spec.default)
-    errors.extend(_cross_field_errors(kind, out))
+    if kind.check is not None:
+        errors.extend(kind.check(out))
     if errors:
         raise Invalid.fields(errors)
     return out
@@ -249,18 +281,22 @@ def _copy_default(value: Any) -> Any:
     return list(value) if isinstance(value, list) else dict(value) if isinstance(value, dict) else value
 
 
-def _cross_field_errors(kind: EntityType, data: dict[str, Any]) -> list[dict[str, str]]:
-    if kind.name == "points-of-contact" and data.get("channel") == "voice":
-        if isinstance(data.get("address"), str) and not f.E164.match(data["address"]):
-            return [{"field": "address", "code": "bad_e164", "message": "a voice address must be E.164, e.g. +15551234567"}]
-    if kind.name == "points-of-contact" and data.get("channel") == "email":
-        if isinstance(data.get("address"), str) and not f.EMAIL.fullmatch(data["address"]):
-            return [{"field": "address", "code": "bad_email", "message": "an email address is required"}]
-    return []
+def prepare(kind: EntityType, data: dict[str, Any], limits: Limits,
+            hash_password: HashPassword) -> tuple[dict[str, Any], bytes | None]:
+    """Turn validated fields, in place, into what is stored (the type's ``prepare`` rule):
+    a password's hash, a file's bytes apart with their size and checksum, a script read.
+    Returns the fields and the bytes kept beside the row (None for most types)."""
+    content = kind.prepare(data, limits, hash_password) if kind.prepare is not None else None
+    return data, content
 
 
-def file_facts(content: bytes) -> dict[str, Any]:
-    return {"size": len(content), "sha256": hashlib.sha256(content).hexdigest()}
+def entity_type(name: str) -> EntityType:
+    """The type of that API name; ``NotFound`` (``unknown_entity_type``) lists the known ones."""
+    try:
+        return ENTITY_TYPES[name]
+    except KeyError:
+        raise NotFound(f"Unknown entity type {name!r}.", code="unknown_entity_type",
+                       details={"types": sorted(ENTITY_TYPES)}) from None
 
 
 def request_schema(kind: EntityType, *, partial: bool) -> dict[str, Any]:
@@ -270,11 +306,6 @@ def request_schema(kind: EntityType, *, partial: bool) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": False}
     if required:
         schema["required"] = required
-    if kind.name == "points-of-contact":  # _cross_field_errors, as far as one body tells
-        schema["allOf"] = [_address_rule("voice", f.E164.pattern), _address_rule("email", f.EMAIL.pattern)]
+    if kind.check_schema:
+        schema["allOf"] = list(kind.check_schema)
     return schema
-
-
-def _address_rule(channel: str, pattern: str) -> dict[str, Any]:
-    return {"if": {"required": ["channel"], "properties": {"channel": {"const": channel}}},
-            "then": {"properties": {"address": {"pattern": pattern}}}}

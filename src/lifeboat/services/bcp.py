@@ -8,7 +8,7 @@ from typing import Any
 
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
-from lifeboat.domain.sync_settings import DEFAULT_SETTINGS, READ_ONLY, next_run, validate_settings
+from lifeboat.domain.sync_settings import READ_ONLY, default_settings, next_run, validate_settings
 from lifeboat.errors import Conflict, Invalid, NotFound, Unavailable
 from lifeboat.services.tenants import open_tenant, require_operator
 from lifeboat.store.audit import AuditRepo
@@ -112,7 +112,7 @@ def create_plan(platform: Platform, principal: Principal, tenant_id: int, bcp_te
         plans = PlanRepo(conn)
         if plans.of_tenant(tenant_id) or plans.of_tenant(bcp_tenant_id):  # paired by someone meanwhile
             raise Conflict("One of the tenants was paired meanwhile.", code="already_paired")
-        plan = plans.create(tenant_id, bcp_tenant_id, platform.passkeys.hash(passkey), dict(DEFAULT_SETTINGS))
+        plan = plans.create(tenant_id, bcp_tenant_id, platform.passkeys.hash(passkey), default_settings())
         AuditRepo(conn, directory_audit).record(actor=principal.actor, action="bcp.plan_create", tenant_id=tenant_id,
                                                 after={"plan_id": plan.id, "bcp_tenant_id": bcp_tenant_id})
     return plan, passkey

@@ -126,8 +126,8 @@ class DraftPlan:
             self.type_of_id[entity_id] = kind.name
             if later:
                 self.deferred.append(_Deferred(entity, draft, later))
-            if kind.name == "users":
-                self.usernames[data["username"]] = entity_id
+            if kind.login_key is not None:  # claimed in the directory's login index by the loader
+                self.usernames[data[kind.login_key]] = entity_id
         self.counts[kind.name].created = len(new)
 
     def _prepare(self, kind: EntityType, draft: Draft) -> tuple | None:

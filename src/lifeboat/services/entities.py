@@ -17,9 +17,9 @@ from lifeboat.bootstrap import Platform
 from lifeboat.config import Settings
 from lifeboat.domain import json_limits
 from lifeboat.domain.access import Principal
-from lifeboat.domain.entities import ENTITY_TYPES, Entity, EntityType, file_facts, validate
-from lifeboat.domain.scripts import parse_script
-from lifeboat.errors import Conflict, Invalid, NotFound, TooLarge
+from lifeboat.domain.entities import Entity, EntityType, entity_type, file_facts, prepare, validate
+from lifeboat.domain.entity_rules import Limits
+from lifeboat.errors import Conflict, Invalid, NotFound
 from lifeboat.services import usernames
 from lifeboat.services.escalation import guard_write
 from lifeboat.services.tenants import open_tenant
@@ -27,14 +27,6 @@ from lifeboat.store.audit import AuditRepo
 from lifeboat.store.directory import Tenant
 from lifeboat.store.region import EntityRepo
 from lifeboat.store.tables import now, region_audit
-
-
-def entity_type(name: str) -> EntityType:
-    try:
-        return ENTITY_TYPES[name]
-    except KeyError:
-        raise NotFound(f"Unknown entity type {name!r}.", code="unknown_entity_type",
-                       details={"types": sorted(ENTITY_TYPES)}) from None
 
 
 def list_entities(platform: Platform, principal: Principal, tenant_id: int, type_name: str,
@@ -67,7 +59,7 @@ def create_entity(platform: Platform, principal: Principal, tenant_id: int, type
         raise Conflict(f"{kind.name} is a singleton: use PUT.", code="singleton")
     tenant, region = open_tenant(platform, principal, tenant_id, f"{kind.area}.edit")
     data, content = _prepare(platform, kind, validate(kind, payload, limits=platform.json_limits()))
-    with usernames.claimed(platform, tenant, None, data):
+    with usernames.claimed(platform, tenant, kind, None, data):
         with region.db.write() as conn:
             repo = EntityRepo(conn, region.id_block)
             _check_links(repo, tenant, kind, data)
@@ -111,9 +103,10 @@ def _update(platform: Platform, principal: Principal, tenant_id: int, kind: Enti
     base = None if (replace_all or current is None) else current.data
     data, content = _prepare(platform, kind, validate(kind, payload, current=base,
                                                       limits=platform.json_limits()))
-    if current is not None and "password_hash" in current.data and "password_hash" not in data:
-        data["password_hash"] = current.data["password_hash"]
-    with usernames.claimed(platform, tenant, current, data):
+    for secret in kind.stored_secrets:  # a password hash stays unless a new password replaced it
+        if current is not None and secret in current.data and secret not in data:
+            data[secret] = current.data[secret]
+    with usernames.claimed(platform, tenant, kind, current, data):
         with region.db.write() as conn:
             repo = EntityRepo(conn, region.id_block)
             _check_links(repo, tenant, kind, data)
@@ -148,7 +141,7 @@ def delete_entity(platform: Platform, principal: Principal, tenant_id: int, type
         entity = _must_get(repo, tenant, kind, entity_id)
         guard_write(repo, tenant.id, principal, kind.name, entity.data, None)
         referrers = repo.referrers(tenant.id, kind.name, entity.id)
-        dependents = [r for r in referrers if kind.name == "users" and r[0] == "agent-settings"]
+        dependents = [r for r in referrers if r[0] in kind.removed_with]
         blocking = [r for r in referrers if r not in dependents and r != (kind.name, entity.id)]
         if blocking:
             raise Conflict(
@@ -161,7 +154,7 @@ def delete_entity(platform: Platform, principal: Principal, tenant_id: int, type
             _audit(conn, principal, "delete", dep, dep, None)
         repo.delete(tenant.id, entity.id)
         _audit(conn, principal, "delete", entity, entity, None)
-    if kind.name == "users":
+    if kind.login_key is not None:
         usernames.release(platform, tenant, entity)
 
 
@@ -194,23 +187,17 @@ def _prepare(platform: Platform, kind: EntityType, data: dict[str, Any]) -> tupl
 
 def prepare_for_storage(settings: Settings, kind: EntityType, data: dict[str, Any],
                         hash_password: Callable[[str], str]) -> tuple[dict[str, Any], bytes | None]:
-    """Turn validated fields into what is stored: hashes, file bytes, a checked script.
+    """Turn validated fields into what is stored, by the type's own rule (hashes, file bytes,
+    a checked script) within the configured limits.
 
     ``hash_password`` is a parameter so that a bulk load can hash each distinct password once.
     """
-    content = None
-    if kind.name == "users" and "password" in data:
-        data["password_hash"] = hash_password(data.pop("password"))
-    if kind.name == "files" and "content" in data:
-        content = data.pop("content")
-        if len(content) > settings.max_file_bytes:
-            raise TooLarge(f"The file is {len(content)} bytes; the limit is {settings.max_file_bytes}.",
-                           code="file_too_large", details={"size": len(content), "limit": settings.max_file_bytes})
-        data.update(file_facts(content))
-    if kind.name == "scripts":
-        document = parse_script(data["content"], max_bytes=settings.max_script_bytes, max_depth=settings.max_json_depth)
-        data["content"] = document.raw
-    return data, content
+    return prepare(kind, data, storage_limits(settings), hash_password)
+
+
+def storage_limits(settings: Settings) -> Limits:
+    return Limits(max_file_bytes=settings.max_file_bytes, max_script_bytes=settings.max_script_bytes,
+                  max_json_depth=settings.max_json_depth)
 
 
 def _check_links(repo: EntityRepo, tenant: Tenant, kind: EntityType, data: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from lifeboat.bootstrap import Platform
-from lifeboat.domain.entities import Entity
+from lifeboat.domain.entities import ENTITY_TYPES, Entity, EntityType
 from lifeboat.errors import Conflict, Unavailable
 from lifeboat.store.directory import LoginIndexRepo, OperatorRepo, Tenant, TenantRepo
 from lifeboat.store.region import EntityRepo
@@ -27,10 +27,15 @@ CLAIM_GRACE = timedelta(minutes=15)
 
 
 @contextmanager
-def claimed(platform: Platform, tenant: Tenant, current: Entity | None, data: dict[str, Any]) -> Iterator[None]:
-    """Hold the username in ``data`` for the duration of a user write (no-op for other types)."""
-    new = data.get("username")
-    old = current.data.get("username") if current is not None else None
+def claimed(platform: Platform, tenant: Tenant, kind: EntityType, current: Entity | None,
+            data: dict[str, Any]) -> Iterator[None]:
+    """Hold the login name in ``data`` (the type's ``login_key``) for the duration of the
+    write (no-op for a type without one)."""
+    if kind.login_key is None:
+        yield
+        return
+    new = data.get(kind.login_key)
+    old = current.data.get(kind.login_key) if current is not None else None
     if new is None or new == old:
         yield
         return
@@ -40,13 +45,15 @@ def claimed(platform: Platform, tenant: Tenant, current: Entity | None, data: di
     except BaseException:
         _release(platform, new, tenant.id)
         raise
-    _settle(platform, tenant, new)
+    _settle(platform, tenant, kind, new)
     if old is not None:
         _release(platform, old, tenant.id)
 
 
 def release(platform: Platform, tenant: Tenant, user: Entity) -> None:
-    _release(platform, user.data["username"], tenant.id)
+    login_key = user.kind.login_key
+    if login_key is not None:
+        _release(platform, user.data[login_key], tenant.id)
 
 
 def _claim(platform: Platform, tenant: Tenant, username: str) -> None:
@@ -76,21 +83,26 @@ def owner_exists(platform: Platform, conn, username: str, tenant_id: int, user_i
     try:
         with region.db.read() as region_conn:
             repo = EntityRepo(region_conn, region.id_block)
-            return repo.by_key(tenant_id, "users", username) is not None
+            return any(repo.by_key(tenant_id, kind.name, username) is not None for kind in _login_types())
     except Unavailable:
         return True  # cannot tell: keep the name with its owner
 
 
-def _settle(platform: Platform, tenant: Tenant, username: str) -> None:
-    """Point the claim at the user that now exists."""
+def _settle(platform: Platform, tenant: Tenant, kind: EntityType, username: str) -> None:
+    """Point the claim at the user that now exists (the login key is its natural key)."""
     region = platform.region(tenant.region)
     with region.db.read() as conn:
-        user = EntityRepo(conn, region.id_block).by_key(tenant.id, "users", username)
+        user = EntityRepo(conn, region.id_block).by_key(tenant.id, kind.name, username)
     with platform.directory.write() as conn:
         index = LoginIndexRepo(conn)
         index.release(username, tenant.id, PENDING)
         if user is not None:
             index.reserve(username, tenant.id, user.id)
+
+
+def _login_types() -> list[EntityType]:
+    """The types whose entities hold a login name (users)."""
+    return [kind for kind in ENTITY_TYPES.values() if kind.login_key is not None]
 
 
 def _release(platform: Platform, username: str, tenant_id: int) -> None:

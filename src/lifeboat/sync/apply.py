@@ -161,7 +161,7 @@ def _entity(run: _Run, change: Change, bcp_id: int, version: int, created, stamp
     """The BCP entity to write for a change, with references resolved as far as possible."""
     data = dict(change.data)  # _resolve replaces link fields, never changes them in place
     waiting = _resolve(run, change.type, data)
-    if change.type == "scripts":  # its targets are all written by now: rewrite with the final ids
+    if ENTITY_TYPES[change.type].content_targets:  # its targets are all written by now: rewrite with the final ids
         data, notes = run.translator.script(data, run.max_script_bytes)
         run.result.checklist[bcp_id] = notes.get("checklist", [])
         change = replace(change, notes={**(change.notes or {}), **notes})

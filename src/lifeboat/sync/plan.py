@@ -29,10 +29,11 @@ class Side:
 
 
 def in_scope(row: Row, options: Options) -> bool:
-    """Selected type, and only voice points of contact (their key is ``channel|address``)."""
+    """Selected type, and within the type's own sync scope (voice points of contact only)."""
     if row.type not in options.types:
         return False
-    return row.type != "points-of-contact" or row.natural_key.startswith("voice|")
+    scope = ENTITY_TYPES[row.type].sync_scope
+    return scope is None or scope(row)
 
 
 def needed(primary: dict[int, Row], bcp: dict[int, Row], correlations: Iterable[Correlation],
@@ -174,12 +175,12 @@ class _Planner:
             return None, {}
         desired, unresolved = self.tr.fields(source.type, source.data)
         notes: dict[str, Any] = {"unresolved": unresolved} if unresolved else {}
-        if source.type == "scripts":
+        if source.kind.content_targets:  # content names other entities: rewritten through the translator
             desired, script_notes = self.tr.script(desired, self.max_script_bytes)
             notes.update(script_notes)
             if "unreadable" in script_notes:
                 problem = script_notes["unreadable"]
-                self.plan.warnings.append({"code": "script_unreadable", "type": "scripts", "primary_id": source.id,
+                self.plan.warnings.append({"code": "script_unreadable", "type": source.type, "primary_id": source.id,
                                            "name": source.natural_key, "reason": problem["code"],
                                            "message": problem["message"]})
         for item in unresolved:
@@ -224,9 +225,10 @@ class _Planner:
 
 
 def _to_write(source: Entity, desired: dict[str, Any]) -> dict[str, Any]:
-    """What apply writes. A script keeps the primary's content: apply rewrites it once every
-    entity it names has a BCP id, and rewriting BCP ids again would list them as unresolved."""
-    if source.type != "scripts":
+    """What apply writes. Content that names other entities (a script's) stays the primary's:
+    apply rewrites it once every entity it names has a BCP id, and rewriting BCP ids again
+    would list them as unresolved."""
+    if not source.kind.content_targets:
         return desired
     return {**desired, "content": source.data["content"]}
 
