@@ -12,6 +12,8 @@ import time
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
+
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
 from lifeboat.domain.switchover import WINDOW, SwitchState, locked_until, transition
@@ -25,14 +27,17 @@ from lifeboat.services.routing import invalidate_routes
 from lifeboat.store.alerts import SwitchAttemptRepo
 from lifeboat.store.audit import AuditRepo
 from lifeboat.store.directory import SessionRepo
-from lifeboat.store.plans import PlanRepo
+from lifeboat.store.plans import BcpPlan, PlanRepo
 from lifeboat.store.tables import directory_audit, now
 
 PERMISSION = "bcp.enablement.edit"
 
 
-def switch_to(platform: Platform, principal: Principal, tenant_id: int, to: Any, passkey: Any) -> dict[str, Any]:
-    """Switch (``to="bcp"``) or revert (``to="primary"``); the answer carries readiness and timing."""
+def switch_to(platform: Platform, principal: Principal, tenant_id: int, to: str, passkey: str) -> dict[str, Any]:
+    """Switch (``to="bcp"``) or revert (``to="primary"``); the answer carries readiness and timing.
+
+    The faces give strings; any other ``to`` is refused by ``transition`` (``validation_failed``)
+    and an empty passkey here, both as answers, never as a crash."""
     started = time.perf_counter()
     view = open_plan(platform, principal, tenant_id)
     if not principal.can(PERMISSION):
@@ -52,7 +57,7 @@ def switch_to(platform: Platform, principal: Principal, tenant_id: int, to: Any,
     return {**result, "switch_ms": switched_ms, "readiness": readiness_of(platform, open_plan(platform, principal, tenant_id))}
 
 
-def _attempt(platform: Platform, view: PlanView, principal: Principal, to: Any, passkey: str,
+def _attempt(platform: Platform, view: PlanView, principal: Principal, to: str, passkey: str,
              correct: bool) -> tuple[str, Any]:
     """One transaction; returns (outcome, answer or error). Errors are raised after commit,
     so that the try itself is always on record."""
@@ -64,7 +69,7 @@ def _attempt(platform: Platform, view: PlanView, principal: Principal, to: Any, 
             outcome, result = "locked", _locked(unlock)
         elif not (correct if plan.passkey_hash == view.plan.passkey_hash else
                   verify_password(platform, plan.passkey_hash, passkey)):  # regenerated meanwhile
-            attempts.record(plan.id, principal.actor, str(to), "wrong_passkey")
+            attempts.record(plan.id, principal.actor, to, "wrong_passkey")
             unlock = locked_until(attempts.wrong_since(plan.id, now() - 2 * WINDOW), now())
             if unlock is not None:
                 alerts.emit(conn, [view.primary.id, view.bcp.id], "passkey_locked",
@@ -76,13 +81,13 @@ def _attempt(platform: Platform, view: PlanView, principal: Principal, to: Any, 
             except LifeboatError as exc:  # already active, bad target
                 outcome, result = exc.code, exc
         if outcome != "wrong_passkey":
-            attempts.record(plan.id, principal.actor, str(to), outcome)
+            attempts.record(plan.id, principal.actor, to, outcome)
         for tenant in (view.primary, view.bcp):
             AuditRepo(conn, directory_audit).record(
                 actor=principal.actor, action="bcp.switch_attempt", tenant_id=tenant.id,
                 before={"active_side": plan.active_side, "epoch": plan.epoch},
                 after={"active_side": result["active_side"], "epoch": result["epoch"]} if outcome == "switched" else None,
-                details={"to": str(to)[:20], "outcome": outcome})
+                details={"to": to[:20], "outcome": outcome})
     return outcome, result
 
 
@@ -91,7 +96,7 @@ def _locked(unlock: datetime) -> Locked:
                   details={"unlock_at": unlock.isoformat()})
 
 
-def _apply(conn, view: PlanView, plan, principal: Principal, to: Any) -> dict[str, Any]:  # noqa: ANN001
+def _apply(conn: Connection, view: PlanView, plan: BcpPlan, principal: Principal, to: str) -> dict[str, Any]:
     state, event = transition(SwitchState(plan.active_side, plan.epoch), to)
     values: dict[str, Any] = {"active_side": state.active_side, "epoch": state.epoch}
     if state.active_side == "primary" and plan.sync_enabled and plan.sync_enabled_at:
@@ -107,9 +112,9 @@ def _apply(conn, view: PlanView, plan, principal: Principal, to: Any) -> dict[st
             "sync_paused": state.active_side == "bcp"}
 
 
-def _record(platform: Platform, view: PlanView, principal: Principal, to: Any, outcome: str) -> None:
+def _record(platform: Platform, view: PlanView, principal: Principal, to: str, outcome: str) -> None:
     with platform.directory.write() as conn:
-        SwitchAttemptRepo(conn).record(view.plan.id, principal.actor, str(to), outcome)
+        SwitchAttemptRepo(conn).record(view.plan.id, principal.actor, to, outcome)
         for tenant in (view.primary, view.bcp):
             AuditRepo(conn, directory_audit).record(actor=principal.actor, action="bcp.switch_attempt", tenant_id=tenant.id,
-                                                    details={"to": str(to)[:20], "outcome": outcome})
+                                                    details={"to": to[:20], "outcome": outcome})
