@@ -7,6 +7,7 @@ Nothing else builds engines. Entrypoints (the API app, the CLI, job loops) call
 from __future__ import annotations
 
 import threading
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,9 @@ from lifeboat.config import Settings
 from lifeboat.domain.json_limits import JsonLimits
 from lifeboat.errors import NotFound
 from lifeboat.migrations import migrate
+from lifeboat.store import units
 from lifeboat.store.database import Database, Region, build_engine
+from lifeboat.store.units import DirectoryUnit, RegionUnit
 
 __all__ = ["Platform", "build_platform", "migrate_platform"]
 
@@ -38,6 +41,16 @@ class Platform:
         except KeyError:
             raise NotFound(f"Region {name!r} is not configured.", code="region_not_found",
                            details={"region": name, "configured": sorted(self.regions)}) from None
+
+    def directory_unit(self, *, write: bool = True) -> AbstractContextManager[DirectoryUnit]:
+        """A transaction on the directory (``store.units``): commits when the block ends."""
+        return units.directory_unit(self.directory, write=write)
+
+    def region_unit(self, region: Region | str, *, write: bool = True,
+                    snapshot: bool = False) -> AbstractContextManager[RegionUnit]:
+        """A transaction on a region's database, given as a ``Region`` or by name."""
+        found = self.region(region) if isinstance(region, str) else region
+        return units.region_unit(found, write=write, snapshot=snapshot)
 
     def json_limits(self) -> JsonLimits:
         """How deep and large free-form JSON may be (settings max_json_depth, max_json_bytes)."""

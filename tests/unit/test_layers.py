@@ -46,7 +46,6 @@ MAY_IMPORT = {
 UNTIL_RESTRUCTURE = {  # layer -> the docs/restructure-plan.md step that makes its contract hold
     "demo": "step 7a (the unit of work: find a tenant or operator by name through services)",
     "api": "step 9 (views: tenant_view no longer needs store.directory.Tenant)",
-    "cli": "steps 4 and 9 (pick_tenant and wait_for_run through services; views)",
 }
 # Imports inside functions: allowed in the CLI (each command loads only what it runs, so
 # `lifeboat --help` stays fast), nowhere else; elsewhere they hide import loops.
@@ -119,8 +118,7 @@ def test_the_layers_form_no_loop():
     assert [layer for layer in LAYERS if reaches(layer, layer, set())] == []
 
 
-@pytest.mark.xfail(strict=True, reason="until the restructure lands: steps 4 and 5 (api/app._mount_docs, "
-                                       "services/bcp.describe_plan)")
+@pytest.mark.xfail(strict=True, reason="until the restructure lands: step 5 (services/bcp.describe_plan)")
 def test_imports_sit_at_the_top_of_the_module_outside_the_cli():
     lazy = sorted(f"{module} imports {target}" for module, found in modules().items()
                   if layer_of(module) not in LAZY_IMPORTS_ALLOWED for target, nested in found if nested)

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from lifeboat import __version__
+from lifeboat.api.docs import mount_docs
 from lifeboat.api.errors import install_error_handlers
 from lifeboat.api.limits import BodyLimit, body_limit
 from lifeboat.api.openapi import install_openapi
@@ -44,12 +45,6 @@ def create_app(platform: Platform, *, run_jobs: bool = False) -> FastAPI:
     app.include_router(entities.build_router(), prefix=API_PREFIX)
     app.include_router(bcp.router, prefix=API_PREFIX)
     app.include_router(continuity.router, prefix=API_PREFIX)
-    _mount_docs(app)
+    mount_docs(app)
     install_openapi(app, {"NewTenant": {"properties": {"region": {"enum": sorted(platform.regions)}}}})
     return app
-
-
-def _mount_docs(app: FastAPI) -> None:
-    from lifeboat.api.docs import mount_docs
-
-    mount_docs(app)

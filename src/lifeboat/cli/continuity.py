@@ -30,7 +30,7 @@ def switch(
     passkey = sys.stdin.readline().strip() if passkey_stdin else typer.prompt("Passkey", hide_input=True)
     platform = open_platform(data_dir, config)
     try:
-        result = switch_to(platform, CLI_OPERATOR, pick_tenant(platform, tenant), to, passkey)
+        result = switch_to(platform, CLI_OPERATOR, pick_tenant(platform, tenant), {"to": to, "passkey": passkey})
     except LifeboatError as exc:
         fail(exc)
     verb = "switched to the BCP tenant" if result["event"] == "switched" else "reverted to the primary tenant"

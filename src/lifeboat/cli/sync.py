@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from lifeboat.bootstrap import Platform
 from lifeboat.cli.common import CLI_OPERATOR, ConfigFile, DataDir, TenantOpt, app, console, fail, open_platform, pick_tenant, sync_app
 from lifeboat.errors import LifeboatError
+
+if TYPE_CHECKING:
+    from lifeboat.services.sync import SyncRun
 
 @sync_app.command("plan")
 def sync_plan(tenant: TenantOpt = None, data_dir: DataDir = None, config: ConfigFile = None,
@@ -47,10 +50,11 @@ def sync_run(tenant: TenantOpt = None, data_dir: DataDir = None, config: ConfigF
 
     platform = open_platform(data_dir, config)
     try:
-        run = request_run(platform, CLI_OPERATOR, pick_tenant(platform, tenant), force=force)
+        tenant_id = pick_tenant(platform, tenant)
+        run = request_run(platform, CLI_OPERATOR, tenant_id, force=force)
+        finished = wait_for_run(platform, tenant_id, run.id, console)
     except LifeboatError as exc:
         fail(exc)
-    finished = wait_for_run(platform, run.id, console)
     view = run_view(finished)
     colour = {"succeeded": "green", "held": "yellow"}.get(view["status"], "red")
     console.print(f"run {view['id']}: [{colour}]{view['status']}[/{colour}] in {view['duration_s']} s")
@@ -125,10 +129,10 @@ def checklist(tenant: TenantOpt = None, data_dir: DataDir = None, config: Config
                       str(i.get("bcp_value") or ""), status)
     console.print(table)
 
-def wait_for_run(platform: Platform, run_id: int, console):  # noqa: ANN001, ANN201
-    """Work on the run here (or watch another worker do it) until it ends."""
+def wait_for_run(platform: Platform, tenant_id: int, run_id: int, console: Console) -> SyncRun:
+    """Work on the run here (or watch another worker do it) until it ends, with a spinner."""
     from lifeboat.jobs import work_once
-    from lifeboat.store.plans import RunRepo
+    from lifeboat.services.sync import wait_for_run as wait
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
                   transient=True) as progress:
@@ -137,15 +141,7 @@ def wait_for_run(platform: Platform, run_id: int, console):  # noqa: ANN001, ANN
         def show(step: str, n: int) -> None:
             progress.update(task, description=f"sync run {run_id}: {step} ({n})")
 
-        while True:
-            with platform.directory.read() as conn:
-                run = RunRepo(conn).get(run_id)
-            if run.status in ("succeeded", "failed", "held"):
-                return run
-            if run.status == "queued":
-                work_once(platform, progress=show)
-            else:
-                time.sleep(0.5)
+        return wait(platform, CLI_OPERATOR, tenant_id, run_id, work=lambda: work_once(platform, progress=show))
 
 
 def counts_table(counts: dict, title: str) -> Table:

@@ -10,18 +10,17 @@ from lifeboat.domain import json_limits
 from lifeboat.domain.access import Principal
 from lifeboat.errors import Unavailable
 from lifeboat.services.tenants import open_tenant
-from lifeboat.store.audit import AuditRepo
-from lifeboat.store.tables import directory_audit, region_audit
 
 
-def list_audit(platform: Platform, principal: Principal, tenant_id: int, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+def list_audit(platform: Platform, principal: Principal, tenant_id: int, *, limit: int,
+               offset: int) -> tuple[list[dict[str, Any]], int]:
     tenant, region = open_tenant(platform, principal, tenant_id, "admin.view")
     window = limit + offset
-    with platform.directory.read() as conn:
-        global_rows, global_total = AuditRepo(conn, directory_audit).page(tenant.id, limit=window, offset=0)
+    with platform.directory_unit(write=False) as uow:
+        global_rows, global_total = uow.audit_log.page(tenant.id, limit=window, offset=0)
     try:
-        with region.db.read() as conn:
-            local_rows, local_total = AuditRepo(conn, region_audit).page(tenant.id, limit=window, offset=0)
+        with platform.region_unit(region, write=False) as region_uow:
+            local_rows, local_total = region_uow.audit_log.page(tenant.id, limit=window, offset=0)
     except Unavailable:
         local_rows, local_total = [], 0  # the directory's part is still worth showing
     merged = sorted(global_rows + local_rows, key=lambda r: r["at"], reverse=True)[offset:offset + limit]

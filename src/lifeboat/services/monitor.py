@@ -7,17 +7,15 @@ from __future__ import annotations
 from lifeboat.bootstrap import Platform
 from lifeboat.services import alerts
 from lifeboat.services.status import region_status
-from lifeboat.store.alerts import RegionStateRepo
-from lifeboat.store.directory import TenantRepo
-from lifeboat.store.plans import PlanRepo
+from lifeboat.store.units import DirectoryUnit
 
 
 def check_regions(platform: Platform) -> list[tuple[str, str]]:
     """Compare each region with its last known status; returns the changes it alerted."""
     now_status = {r["name"]: r["status"] for r in region_status(platform)["regions"]}
     changes = []
-    with platform.directory.write() as conn:
-        states = RegionStateRepo(conn)
+    with platform.directory_unit() as uow:
+        states = uow.region_states
         known = states.all()
         for name, status in now_status.items():
             if known.get(name, "up") == status:
@@ -25,20 +23,19 @@ def check_regions(platform: Platform) -> list[tuple[str, str]]:
                     states.set(name, status)
                 continue
             states.set(name, status)
-            tenants = _affected_tenants(conn, name)
-            alerts.emit(conn, tenants, "region_down" if status == "down" else "region_up",
+            tenants = _affected_tenants(uow, name)
+            alerts.emit(uow.conn, tenants, "region_down" if status == "down" else "region_up",
                         {"region": name, "status": status, "summary": f"region {name} is {status}"})
             changes.append((name, status))
     return changes
 
 
-def _affected_tenants(conn, region: str) -> list[int]:  # noqa: ANN001
-    tenants, _ = TenantRepo(conn).page(limit=1_000_000, offset=0)
+def _affected_tenants(uow: DirectoryUnit, region: str) -> list[int]:
+    tenants, _ = uow.tenants.page(limit=1_000_000, offset=0)
     local = {t.id for t in tenants if t.region == region}
-    plans = PlanRepo(conn)
     partners = set()
     for tenant_id in local:
-        plan = plans.of_tenant(tenant_id)
+        plan = uow.plans.of_tenant(tenant_id)
         if plan is not None:
             partners |= {plan.primary_tenant_id, plan.bcp_tenant_id}
     return sorted(local | partners)

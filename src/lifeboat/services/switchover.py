@@ -12,6 +12,8 @@ import time
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
+
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
 from lifeboat.domain.fields import shown
@@ -26,7 +28,7 @@ from lifeboat.services.routing import invalidate_routes
 from lifeboat.store.alerts import SwitchAttemptRepo
 from lifeboat.store.audit import AuditRepo
 from lifeboat.store.directory import SessionRepo
-from lifeboat.store.plans import PlanRepo
+from lifeboat.store.plans import BcpPlan, PlanRepo
 from lifeboat.store.tables import directory_audit, now
 
 PERMISSION = "bcp.enablement.edit"
@@ -112,7 +114,7 @@ def _locked(unlock: datetime) -> Locked:
                   details={"unlock_at": unlock.isoformat()})
 
 
-def _apply(conn, view: PlanView, plan, principal: Principal, to: Any) -> dict[str, Any]:  # noqa: ANN001
+def _apply(conn: Connection, view: PlanView, plan: BcpPlan, principal: Principal, to: str) -> dict[str, Any]:
     state, event = transition(SwitchState(plan.active_side, plan.epoch), to)
     values: dict[str, Any] = {"active_side": state.active_side, "epoch": state.epoch}
     if state.active_side == "primary" and plan.sync_enabled and plan.sync_enabled_at:
@@ -128,7 +130,7 @@ def _apply(conn, view: PlanView, plan, principal: Principal, to: Any) -> dict[st
             "sync_paused": state.active_side == "bcp"}
 
 
-def _record(platform: Platform, view: PlanView, principal: Principal, to: Any, outcome: str) -> None:
+def _record(platform: Platform, view: PlanView, principal: Principal, to: str, outcome: str) -> None:
     with platform.directory.write() as conn:
         SwitchAttemptRepo(conn).record(view.plan.id, principal.actor, shown(to, 10), outcome)
         for tenant in (view.primary, view.bcp):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -174,6 +175,21 @@ def get_run(platform: Platform, principal: Principal, tenant_id: int, run_id: in
     if run is None or run.plan_id != view.plan.id:
         raise NotFound(f"Sync run {run_id} does not exist for this plan.", code="sync_run_not_found")
     return run
+
+
+def wait_for_run(platform: Platform, principal: Principal, tenant_id: int, run_id: int, *,
+                 work: Callable[[], object], poll_s: float = 0.5) -> SyncRun:
+    """The run once it has ended. While it is queued, ``work`` is called to carry out a run
+    here (the caller's worker: services do not start workers); while another worker runs
+    it, the run is watched every ``poll_s`` seconds."""
+    while True:
+        run = get_run(platform, principal, tenant_id, run_id)
+        if run.status in ("succeeded", "failed", "held"):
+            return run
+        if run.status == "queued":
+            work()
+        else:
+            time.sleep(poll_s)
 
 
 def list_correlations(platform: Platform, principal: Principal, tenant_id: int, type_name: str | None,

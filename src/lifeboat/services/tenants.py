@@ -7,11 +7,11 @@ from lifeboat.domain.access import Principal
 from lifeboat.domain.entities import ENTITY_TYPES, Entity, validate
 from lifeboat.domain.fields import text
 from lifeboat.errors import Conflict, Forbidden, Invalid, NotFound
-from lifeboat.store.audit import AuditRepo
+from lifeboat.services.spanning import write_across
 from lifeboat.store.database import Region
-from lifeboat.store.directory import Tenant, TenantRepo
-from lifeboat.store.region import EntityRepo
-from lifeboat.store.tables import directory_audit, now
+from lifeboat.store.directory import Tenant
+from lifeboat.store.tables import now
+from lifeboat.store.units import DirectoryUnit, RegionUnit
 
 
 def require_operator(principal: Principal) -> None:
@@ -19,7 +19,8 @@ def require_operator(principal: Principal) -> None:
         raise Forbidden("Only an operator (account representative) may do this.", code="operator_required")
 
 
-def open_tenant(platform: Platform, principal: Principal, tenant_id: int, permission: str | None = None) -> tuple[Tenant, Region]:
+def open_tenant(platform: Platform, principal: Principal, tenant_id: int,
+                permission: str | None = None) -> tuple[Tenant, Region]:
     """The tenant and its region, if the principal may enter it and holds ``permission``.
 
     A user of another tenant learns nothing: the answer is the same 404 as for a tenant
@@ -27,8 +28,8 @@ def open_tenant(platform: Platform, principal: Principal, tenant_id: int, permis
     """
     if not principal.may_enter(tenant_id):
         raise _no_such_tenant(tenant_id)
-    with platform.directory.read() as conn:
-        tenant = TenantRepo(conn).get(tenant_id)
+    with platform.directory_unit(write=False) as uow:
+        tenant = uow.tenants.get(tenant_id)
     if tenant is None:
         raise _no_such_tenant(tenant_id)
     if permission and not principal.can(permission):
@@ -42,8 +43,33 @@ def _no_such_tenant(tenant_id: int) -> NotFound:
 
 
 def create_tenant(platform: Platform, principal: Principal, name: object, region_name: object) -> Tenant:
-    """Create a tenant in a region, with its business unit. Operators only."""
+    """Create a tenant in a region, with its business unit. Operators only.
+
+    Two databases (``spanning.write_across``): the tenant row is the claim on the name, the
+    business unit the thing in the region. A business unit that cannot be written gives the
+    name back (no tenant is left). A crash in between leaves a tenant without its business
+    unit: a working tenant all the same, whose ``PUT business-unit`` creates it.
+    """
     require_operator(principal)
+    name, region = _checked(platform, name, region_name)
+
+    def claim(uow: DirectoryUnit) -> Tenant:
+        if uow.tenants.by_name(name):
+            raise Conflict(f"A tenant named {name!r} exists already.", code="tenant_name_taken", details={"name": name})
+        tenant = uow.tenants.create(name, region.name)
+        uow.audit(principal.actor, "tenant.create", tenant_id=tenant.id,
+                  after={"id": tenant.id, "name": name, "region": region.name})
+        return tenant
+
+    def give_back(uow: DirectoryUnit, tenant: Tenant) -> None:
+        uow.tenants.delete(tenant.id)
+        uow.audit(principal.actor, "tenant.create_given_back", tenant_id=tenant.id,
+                  details={"reason": "its business unit could not be written"})
+
+    return write_across(platform, region, claim=claim, write=_create_business_unit, give_back=give_back)
+
+
+def _checked(platform: Platform, name: object, region_name: object) -> tuple[str, Region]:
     errors = []
     try:
         name = text(200).check(name)
@@ -54,30 +80,22 @@ def create_tenant(platform: Platform, principal: Principal, name: object, region
                        "message": f"must be one of {', '.join(sorted(platform.regions))}"})
     if errors:
         raise Invalid.fields(errors)
-    region = platform.region(region_name)
-    with region.db.write() as region_conn, platform.directory.write() as conn:
-        repo = TenantRepo(conn)
-        if repo.by_name(name):
-            raise Conflict(f"A tenant named {name!r} exists already.", code="tenant_name_taken", details={"name": name})
-        tenant = repo.create(name, region.name)
-        AuditRepo(conn, directory_audit).record(actor=principal.actor, action="tenant.create", tenant_id=tenant.id,
-                                                after={"id": tenant.id, "name": name, "region": region.name})
-        _create_business_unit(region, region_conn, tenant)
+    assert isinstance(name, str) and isinstance(region_name, str)
+    return name, platform.region(region_name)
+
+
+def _create_business_unit(uow: RegionUnit, tenant: Tenant) -> Tenant:
+    kind = ENTITY_TYPES["business-unit"]
+    stamp = now()
+    data = validate(kind, {"name": tenant.name, "time_zone": "UTC", "settings": {}})
+    uow.entities.insert(Entity(uow.entities.new_ids()[0], tenant.id, kind.name, data, stamp, stamp))
     return tenant
 
 
-def _create_business_unit(region: Region, conn, tenant: Tenant) -> None:  # noqa: ANN001
-    kind = ENTITY_TYPES["business-unit"]
-    repo = EntityRepo(conn, region.id_block)
-    stamp = now()
-    data = validate(kind, {"name": tenant.name, "time_zone": "UTC", "settings": {}})
-    repo.insert(Entity(repo.new_ids()[0], tenant.id, kind.name, data, stamp, stamp))
-
-
 def list_tenants(platform: Platform, principal: Principal, *, limit: int, offset: int) -> tuple[list[Tenant], int]:
-    with platform.directory.read() as conn:
+    with platform.directory_unit(write=False) as uow:
         ids = None if principal.is_operator else [principal.tenant_id]
-        return TenantRepo(conn).page(limit=limit, offset=offset, ids=ids)
+        return uow.tenants.page(limit=limit, offset=offset, ids=ids)
 
 
 def get_tenant(platform: Platform, principal: Principal, tenant_id: int) -> Tenant:

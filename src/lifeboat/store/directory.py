@@ -59,6 +59,10 @@ class TenantRepo:
         row = self.conn.execute(select(tenants).where(tenants.c.name == name)).first()
         return Tenant(row.id, row.name, row.region, row.created_at) if row else None
 
+    def delete(self, tenant_id: int) -> None:
+        """Only for a tenant just created whose business unit could not be written."""
+        self.conn.execute(delete(tenants).where(tenants.c.id == tenant_id))
+
     def page(self, *, limit: int, offset: int, ids: list[int] | None = None) -> tuple[list[Tenant], int]:
         where = [tenants.c.id.in_(ids)] if ids is not None else []
         total = self.conn.execute(select(func.count()).select_from(tenants).where(*where)).scalar_one()
