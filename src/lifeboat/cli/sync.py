@@ -43,6 +43,7 @@ def sync_plan(tenant: TenantOpt = None, data_dir: DataDir = None, config: Config
 def sync_run(tenant: TenantOpt = None, data_dir: DataDir = None, config: ConfigFile = None,
              force: Annotated[bool, typer.Option("--force", help="Proceed past the 30% removal safety hold.")] = False) -> None:
     """Sync now, showing progress, and print the result."""
+    from lifeboat.domain.records import RunStatus
     from lifeboat.services.sync import request_run, run_view
 
     platform = open_platform(data_dir, config)
@@ -52,11 +53,11 @@ def sync_run(tenant: TenantOpt = None, data_dir: DataDir = None, config: ConfigF
         fail(exc)
     finished = wait_for_run(platform, run.id, console)
     view = run_view(finished)
-    colour = {"succeeded": "green", "held": "yellow"}.get(view["status"], "red")
+    colour = {RunStatus.SUCCEEDED: "green", RunStatus.HELD: "yellow"}.get(view["status"], "red")
     console.print(f"run {view['id']}: [{colour}]{view['status']}[/{colour}] in {view['duration_s']} s")
     console.print(counts_table(view["counts"], title="Result"))
     print_issues(console, view)
-    if view["status"] != "succeeded":
+    if view["status"] != RunStatus.SUCCEEDED:
         raise typer.Exit(1)
 
 @sync_app.command("status")
@@ -127,6 +128,7 @@ def checklist(tenant: TenantOpt = None, data_dir: DataDir = None, config: Config
 
 def wait_for_run(platform: Platform, run_id: int, console):  # noqa: ANN001, ANN201
     """Work on the run here (or watch another worker do it) until it ends."""
+    from lifeboat.domain.records import RunStatus
     from lifeboat.jobs import work_once
     from lifeboat.store.plans import RunRepo
 
@@ -140,9 +142,9 @@ def wait_for_run(platform: Platform, run_id: int, console):  # noqa: ANN001, ANN
         while True:
             with platform.directory.read() as conn:
                 run = RunRepo(conn).get(run_id)
-            if run.status in ("succeeded", "failed", "held"):
+            if run.status.is_finished:
                 return run
-            if run.status == "queued":
+            if run.status == RunStatus.QUEUED:
                 work_once(platform, progress=show)
             else:
                 time.sleep(0.5)

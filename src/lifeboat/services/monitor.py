@@ -5,6 +5,7 @@ Nothing here switches anything: switching stays a human decision."""
 from __future__ import annotations
 
 from lifeboat.bootstrap import Platform
+from lifeboat.domain.records import AlertEvent
 from lifeboat.services import alerts
 from lifeboat.services.status import region_status
 from lifeboat.store.alerts import RegionStateRepo
@@ -26,7 +27,7 @@ def check_regions(platform: Platform) -> list[tuple[str, str]]:
                 continue
             states.set(name, status)
             tenants = _affected_tenants(conn, name)
-            alerts.emit(conn, tenants, "region_down" if status == "down" else "region_up",
+            alerts.emit(conn, tenants, AlertEvent.REGION_DOWN if status == "down" else AlertEvent.REGION_UP,
                         {"region": name, "status": status, "summary": f"region {name} is {status}"})
             changes.append((name, status))
     return changes

@@ -14,6 +14,7 @@ from typing import Any
 
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
+from lifeboat.domain.records import AlertEvent, Side
 from lifeboat.domain.switchover import WINDOW, SwitchState, locked_until, transition
 from lifeboat.domain.sync_settings import next_run
 from lifeboat.errors import Forbidden, Invalid, LifeboatError, Locked
@@ -67,7 +68,7 @@ def _attempt(platform: Platform, view: PlanView, principal: Principal, to: Any, 
             attempts.record(plan.id, principal.actor, str(to), "wrong_passkey")
             unlock = locked_until(attempts.wrong_since(plan.id, now() - 2 * WINDOW), now())
             if unlock is not None:
-                alerts.emit(conn, [view.primary.id, view.bcp.id], "passkey_locked",
+                alerts.emit(conn, [view.primary.id, view.bcp.id], AlertEvent.PASSKEY_LOCKED,
                             {"plan_id": plan.id, "unlock_at": unlock.isoformat(), "summary": f"switching locked for {view.primary.name}"})
             outcome, result = "wrong_passkey", Forbidden("The passkey is wrong; nothing changed.", code="wrong_passkey")
         else:
@@ -94,17 +95,17 @@ def _locked(unlock: datetime) -> Locked:
 def _apply(conn, view: PlanView, plan, principal: Principal, to: Any) -> dict[str, Any]:  # noqa: ANN001
     state, event = transition(SwitchState(plan.active_side, plan.epoch), to)
     values: dict[str, Any] = {"active_side": state.active_side, "epoch": state.epoch}
-    if state.active_side == "primary" and plan.sync_enabled and plan.sync_enabled_at:
+    if state.active_side == Side.PRIMARY and plan.sync_enabled and plan.sync_enabled_at:
         values["next_run_at"] = next_run(plan.sync_settings["schedule"], plan.sync_enabled_at, now())
     PlanRepo(conn).update(plan.id, **values)
     ended = SessionRepo(conn).end_for_tenants([view.primary.id, view.bcp.id])
-    active = view.bcp if state.active_side == "bcp" else view.primary
+    active = view.bcp if state.active_side == Side.BCP else view.primary
     alerts.emit(conn, [view.primary.id, view.bcp.id], event, {
         "plan_id": plan.id, "active_side": state.active_side, "active_tenant_id": active.id, "epoch": state.epoch,
         "by": principal.actor, "summary": f"{active.name} ({active.region}) is now active"})
     return {"plan_id": plan.id, "event": event, "from": plan.active_side, "active_side": state.active_side,
             "active_tenant_id": active.id, "epoch": state.epoch, "sessions_ended": ended,
-            "sync_paused": state.active_side == "bcp"}
+            "sync_paused": state.active_side == Side.BCP}
 
 
 def _record(platform: Platform, view: PlanView, principal: Principal, to: Any, outcome: str) -> None:
