@@ -8,8 +8,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from lifeboat.api.deps import CurrentPrincipal, PageDep, PlatformDep, page_of
+from lifeboat.domain.records import Tenant
 from lifeboat.services import audit, status, tenants
-from lifeboat.store.directory import Tenant
 
 router = APIRouter()
 
