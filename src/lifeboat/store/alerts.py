@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -50,7 +51,7 @@ class OutboxRepo:
     def __init__(self, conn: Connection):
         self.conn = conn
 
-    def add_many(self, rows: list[tuple[int, str, dict[str, Any]]]) -> None:
+    def add_many(self, rows: Sequence[tuple[int, str, dict[str, Any]]]) -> None:
         if rows:
             stamp = now()
             self.conn.execute(insert(alert_outbox), [
