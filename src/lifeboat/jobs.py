@@ -20,11 +20,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from lifeboat.bootstrap import Platform
+from lifeboat.domain.records import RunStatus, Side, SyncRun, Trigger
 from lifeboat.domain.sync_settings import next_run
 from lifeboat.services.alerts import deliver_due
 from lifeboat.services.monitor import check_regions
 from lifeboat.services.sync import Progress, execute_run
-from lifeboat.store.plans import PlanRepo, RunRepo, SyncRun
+from lifeboat.store.plans import PlanRepo, RunRepo
 from lifeboat.store.tables import now
 
 log = logging.getLogger("lifeboat.jobs")
@@ -86,9 +87,9 @@ def schedule_due(platform: Platform, at: datetime | None = None) -> list[SyncRun
         with platform.directory.write() as conn:
             if not PlanRepo(conn).advance_schedule(plan.id, plan.next_run_at, following):
                 continue  # another scheduler took this occurrence
-            if plan.active_side == "bcp":
+            if plan.active_side == Side.BCP:
                 continue  # paused: the occurrence passes, the schedule goes on
-            run = RunRepo(conn).enqueue(plan.id, trigger="scheduled", force=False, requested_by="scheduler",
+            run = RunRepo(conn).enqueue(plan.id, trigger=Trigger.SCHEDULED, force=False, requested_by="scheduler",
                                         scheduled_for=plan.next_run_at)
         if run is not None:
             queued.append(run)
@@ -105,7 +106,7 @@ def work_once(platform: Platform, owner: str | None = None, progress: Progress =
         return None
     if run.attempts > MAX_ATTEMPTS:
         with platform.directory.write() as conn:
-            RunRepo(conn).finish(run.id, "failed", {"errors": [{
+            RunRepo(conn).finish(run.id, RunStatus.FAILED, {"errors": [{
                 "code": "worker_lost", "message": f"Gave up after {MAX_ATTEMPTS} attempts whose workers stopped."}]})
             return RunRepo(conn).get(run.id)
     stop = threading.Event()

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from lifeboat.domain.records import AlertEvent
 from lifeboat.jobs import work_once
 from lifeboat.services import alerts
 from lifeboat.services.alerts import deliver_due
@@ -288,7 +289,7 @@ def test_an_alert_of_a_transaction_that_rolls_back_is_never_sent(platform, plan,
     plan.subscribe("webhook", hooks.url)
 
     with pytest.raises(RuntimeError), platform.directory.write() as conn:
-        assert alerts.emit(conn, [plan.primary["id"]], "switched", {"summary": "never committed"}) == 1
+        assert alerts.emit(conn, [plan.primary["id"]], AlertEvent.SWITCHED, {"summary": "never committed"}) == 1
         raise RuntimeError("the switch failed after the alert was queued")
 
     assert deliver_due(platform) == 0

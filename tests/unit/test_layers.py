@@ -45,7 +45,6 @@ MAY_IMPORT = {
 }
 UNTIL_RESTRUCTURE = {  # layer -> the docs/restructure-plan.md step that makes its contract hold
     "demo": "step 7a (the unit of work: find a tenant or operator by name through services)",
-    "api": "step 9 (views: tenant_view no longer needs store.directory.Tenant)",
 }
 # Imports inside functions: allowed in the CLI (each command loads only what it runs, so
 # `lifeboat --help` stays fast), nowhere else; elsewhere they hide import loops.

@@ -22,9 +22,10 @@ def switch(
     """Switch voice and logins to the BCP tenant, or revert (prompts for the passkey)."""
     import sys
 
+    from lifeboat.domain.records import Side
     from lifeboat.services.switchover import switch_to
 
-    if to not in ("bcp", "primary"):
+    if to not in tuple(Side):
         console.print("[red]error[/red] --to must be bcp or primary")
         raise typer.Exit(2)
     passkey = sys.stdin.readline().strip() if passkey_stdin else typer.prompt("Passkey", hide_input=True)

@@ -46,6 +46,7 @@ def sync_plan(tenant: TenantOpt = None, data_dir: DataDir = None, config: Config
 def sync_run(tenant: TenantOpt = None, data_dir: DataDir = None, config: ConfigFile = None,
              force: Annotated[bool, typer.Option("--force", help="Proceed past the 30% removal safety hold.")] = False) -> None:
     """Sync now, showing progress, and print the result."""
+    from lifeboat.domain.records import RunStatus
     from lifeboat.services.sync import request_run, run_view
 
     platform = open_platform(data_dir, config)
@@ -56,11 +57,11 @@ def sync_run(tenant: TenantOpt = None, data_dir: DataDir = None, config: ConfigF
     except LifeboatError as exc:
         fail(exc)
     view = run_view(finished)
-    colour = {"succeeded": "green", "held": "yellow"}.get(view["status"], "red")
+    colour = {RunStatus.SUCCEEDED: "green", RunStatus.HELD: "yellow"}.get(view["status"], "red")
     console.print(f"run {view['id']}: [{colour}]{view['status']}[/{colour}] in {view['duration_s']} s")
     console.print(counts_table(view["counts"], title="Result"))
     print_issues(console, view)
-    if view["status"] != "succeeded":
+    if view["status"] != RunStatus.SUCCEEDED:
         raise typer.Exit(1)
 
 @sync_app.command("status")

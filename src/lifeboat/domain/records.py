@@ -1,11 +1,19 @@
 """Records that several layers share: plain values, written by the store, read by the sync,
 the services and the faces. Only what more than one layer needs lives here; a record of
 one layer stays beside its code.
+
+The enums are ``StrEnum``s: a member *is* its string, so the database, the JSON and the CLI
+see the same text as before there were enums; the repositories convert on read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+# --------------------------------------------------------------------------- sync values
 
 
 @dataclass(frozen=True)
@@ -27,3 +35,153 @@ class Correlation:
     bcp_id: int
     primary_version: int  # 0: references were still pending or unresolved when written
     bcp_version: int
+
+
+class ChangeAction(StrEnum):
+    """What the sync does to one BCP entity. Declared in the order a plan carries them out
+    within one type: deletes first (they free natural keys), then adoptions, creates, updates,
+    deactivations."""
+
+    DELETE = "delete"
+    ADOPT = "adopt"
+    CREATE = "create"
+    UPDATE = "update"
+    DEACTIVATE = "deactivate"
+
+    @property
+    def past(self) -> str:
+        """The word a report counts it under: created, adopted, updated, deactivated, deleted."""
+        return f"{self.value}d" if self.value.endswith("e") else f"{self.value}ed"
+
+
+# --------------------------------------------------------------------------- tenancy
+
+
+@dataclass(frozen=True)
+class Tenant:
+    id: int
+    name: str
+    region: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Operator:
+    id: int
+    name: str
+    password_hash: str
+
+
+@dataclass(frozen=True)
+class Session:
+    token_hash: str
+    kind: str  # "operator" or "user"
+    principal_id: int
+    tenant_id: int | None
+    name: str
+    expires_at: datetime
+
+
+# --------------------------------------------------------------------------- BCP plans and runs
+
+
+class Side(StrEnum):
+    """The two tenants of a BCP plan: which one is active, which one a login enters."""
+
+    PRIMARY = "primary"
+    BCP = "bcp"
+
+
+class RunStatus(StrEnum):
+    """A sync run's life: queued -> running -> succeeded, failed or held (the last three end it)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    HELD = "held"  # the safety threshold stopped it before any write
+
+    @property
+    def is_finished(self) -> bool:
+        return self in FINISHED
+
+
+FINISHED = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.HELD)
+OPEN = (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+class Trigger(StrEnum):
+    """Who asked for a run: a person ("sync now"), the schedule, or enabling sync (the first run)."""
+
+    MANUAL = "manual"
+    SCHEDULED = "scheduled"
+    ENABLE = "enable"
+
+
+@dataclass(frozen=True)
+class BcpPlan:
+    id: int
+    primary_tenant_id: int
+    bcp_tenant_id: int
+    passkey_hash: str
+    active_side: Side
+    epoch: int
+    sync_enabled: bool
+    sync_settings: dict[str, Any]
+    sync_enabled_at: datetime | None
+    next_run_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class SyncRun:
+    id: int
+    plan_id: int
+    trigger: Trigger
+    force: bool
+    status: RunStatus
+    scheduled_for: datetime | None
+    queued_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    requested_by: str
+    lease_owner: str | None
+    lease_expires_at: datetime | None
+    attempts: int
+    report: dict[str, Any] | None
+
+
+# --------------------------------------------------------------------------- alerts
+
+
+class AlertEvent(StrEnum):
+    """What a tenant can subscribe to."""
+
+    SYNC_FAILED = "sync_failed"
+    SYNC_HELD = "sync_held"
+    SWITCHED = "switched"
+    REVERTED = "reverted"
+    REGION_DOWN = "region_down"
+    REGION_UP = "region_up"
+    PASSKEY_LOCKED = "passkey_locked"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: int
+    tenant_id: int
+    kind: str  # "webhook" or "email"
+    target: str
+    secret: str | None
+    events: list[str]  # AlertEvent values
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    subscription_id: int
+    event: str  # an AlertEvent value
+    payload: dict[str, Any]
+    attempts: int

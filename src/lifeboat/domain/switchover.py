@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from lifeboat.domain.records import AlertEvent, Side
 from lifeboat.errors import Conflict, Invalid
 
-SIDES = ("primary", "bcp")
-EVENTS = {("primary", "bcp"): "switched", ("bcp", "primary"): "reverted"}
+EVENTS = {(Side.PRIMARY, Side.BCP): AlertEvent.SWITCHED, (Side.BCP, Side.PRIMARY): AlertEvent.REVERTED}
 MAX_WRONG = 5
 WINDOW = timedelta(minutes=15)
 LOCK = timedelta(minutes=15)
@@ -24,19 +24,20 @@ COUNTED = ("wrong_passkey", "bad_input")  # the outcomes of a try that count tow
 
 @dataclass(frozen=True)
 class SwitchState:
-    active_side: str
+    active_side: Side
     epoch: int
 
 
-def transition(state: SwitchState, to: object) -> tuple[SwitchState, str]:
+def transition(state: SwitchState, to: object) -> tuple[SwitchState, AlertEvent]:
     """The state after switching ``to`` a side, and the event it raises."""
-    if to not in SIDES:
+    if not isinstance(to, str) or to not in tuple(Side):  # a request body may hold anything
         raise Invalid("'to' must be \"bcp\" or \"primary\".", code="validation_failed",
                       details={"errors": [{"field": "to", "code": "bad_choice", "message": "must be bcp or primary"}]})
     if to == state.active_side:
         raise Conflict(f"The {to} tenant is already active.", code="already_active",
                        details={"active_side": state.active_side, "epoch": state.epoch})
-    return SwitchState(to, state.epoch + 1), EVENTS[(state.active_side, to)]
+    side = Side(to)
+    return SwitchState(side, state.epoch + 1), EVENTS[(state.active_side, side)]
 
 
 def locked_until(wrong_tries: list[datetime], now: datetime) -> datetime | None:

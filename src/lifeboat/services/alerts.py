@@ -29,15 +29,16 @@ from sqlalchemy import Connection
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
 from lifeboat.domain.fields import EMAIL, FieldError, storable
+from lifeboat.domain.records import AlertEvent, OutboxItem, Subscription
 from lifeboat.errors import Invalid, NotFound
 from lifeboat.services import webhook_targets
 from lifeboat.services.tenants import open_tenant
-from lifeboat.store.alerts import OutboxItem, OutboxRepo, Subscription, SubscriptionRepo
+from lifeboat.store.alerts import OutboxRepo, SubscriptionRepo
 from lifeboat.store.audit import AuditRepo
 from lifeboat.store.tables import directory_audit, now
 
 log = logging.getLogger("lifeboat.alerts")
-EVENTS = ("sync_failed", "sync_held", "switched", "reverted", "region_down", "region_up", "passkey_locked")
+EVENTS = tuple(AlertEvent)  # what a subscription may name (a tuple: a request body may hold anything)
 SENDING_LEASE = timedelta(minutes=2)
 MAX_TARGET = 500  # characters: the size of the stored column
 
@@ -129,9 +130,9 @@ def _delivery_view(row: dict[str, Any]) -> dict[str, Any]:
             "created_at": row["created_at"].isoformat()}
 
 
-def emit(conn: Connection, tenant_ids: list[int], event: str, payload: dict[str, Any]) -> int:
+def emit(conn: Connection, tenant_ids: list[int], event: AlertEvent, payload: dict[str, Any]) -> int:
     """Queue ``event`` for every subscriber of these tenants, in the caller's transaction."""
-    assert event in EVENTS, event
+    assert isinstance(event, AlertEvent), event
     body = {"event": event, "at": now().isoformat(), **payload}
     rows = [(s.id, event, body) for s in SubscriptionRepo(conn).of_tenants(tenant_ids) if event in s.events]
     OutboxRepo(conn).add_many(rows)

@@ -17,15 +17,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from lifeboat.bootstrap import Platform
-from lifeboat.domain.access import BCP, PRIMARY, Principal, decide_login
+from lifeboat.domain.access import Principal, decide_login
 from lifeboat.domain.entities import Entity
 from lifeboat.domain.fields import FieldError, storable
+from lifeboat.domain.records import BcpPlan, Side, Tenant
 from lifeboat.errors import Forbidden, Invalid, NotAuthenticated, Unavailable
 from lifeboat.services.auth import BAD_CREDENTIALS, open_session, user_permissions, verify_password
 from lifeboat.services.throttle import LoginGuard
 from lifeboat.store.audit import AuditRepo
-from lifeboat.store.directory import LoginIndexRepo, OperatorRepo, Tenant, TenantRepo
-from lifeboat.store.plans import BcpPlan, PlanRepo
+from lifeboat.store.directory import LoginIndexRepo, OperatorRepo, TenantRepo
+from lifeboat.store.plans import PlanRepo
 from lifeboat.store.region import EntityRepo
 from lifeboat.store.tables import directory_audit
 
@@ -101,8 +102,8 @@ def _sides(repo: TenantRepo, home: Tenant | None, plan: BcpPlan | None) -> dict[
     if home is None:
         return {}
     if plan is None:
-        return {PRIMARY: home}
-    return {PRIMARY: repo.get(plan.primary_tenant_id), BCP: repo.get(plan.bcp_tenant_id)}
+        return {Side.PRIMARY: home}
+    return {Side.PRIMARY: repo.get(plan.primary_tenant_id), Side.BCP: repo.get(plan.bcp_tenant_id)}
 
 
 FOREIGN = "foreign"  # a tenant_id that is neither tenant of the user's plan
@@ -116,7 +117,7 @@ def _requested_side(attempt: _Attempt, tenant_id: int | None) -> str | None:
 
 def _user_login(attempt: _Attempt, tenant_id: int | None) -> LoginResult:
     plan = attempt.plan
-    origin = BCP if plan and attempt.home.id == plan.bcp_tenant_id else PRIMARY
+    origin = Side.BCP if plan and attempt.home.id == plan.bcp_tenant_id else Side.PRIMARY
     active = plan.active_side if plan else None
     deciding_side, deciding = _deciding_record(attempt, origin, active)
     requested = _requested_side(attempt, tenant_id)
@@ -140,9 +141,12 @@ def _user_login(attempt: _Attempt, tenant_id: int | None) -> LoginResult:
     return LoginResult(open_session(attempt.platform, principal), principal, tenant, user)
 
 
-def _deciding_record(attempt: _Attempt, origin: str, active: str | None) -> tuple[str, Entity]:
+def _deciding_record(attempt: _Attempt, origin: Side, active: Side | None) -> tuple[Side, Entity]:
     """The active tenant's record of the user, or the other one's if that region is down."""
-    order = [origin] if active is None or origin == BCP else [active, BCP if active == PRIMARY else PRIMARY]
+    if active is None or origin == Side.BCP:
+        order = [origin]
+    else:
+        order = [active, Side.BCP if active == Side.PRIMARY else Side.PRIMARY]
     down: Unavailable | None = None
     for side in order:
         try:

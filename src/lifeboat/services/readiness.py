@@ -12,6 +12,7 @@ from typing import Any
 
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
+from lifeboat.domain.records import FINISHED, RunStatus
 from lifeboat.errors import Unavailable
 from lifeboat.services.bcp import PlanView, open_plan
 from lifeboat.store.correlations import CorrelationRepo
@@ -44,9 +45,9 @@ def _check(name: str, status: str, message: str, figures: dict[str, Any]) -> dic
 def _sync_checks(platform: Platform, view: PlanView) -> list[dict[str, Any]]:
     with platform.directory.read() as conn:
         runs = RunRepo(conn)
-        last_ok = runs.last(view.plan.id, ("succeeded",))
+        last_ok = runs.last(view.plan.id, (RunStatus.SUCCEEDED,))
         last = next((r for r in runs.page(view.plan.id, limit=20, offset=0)[0]
-                     if r.status in ("succeeded", "failed", "held") and not _paused(r)), None)
+                     if r.status in FINISHED and not _paused(r)), None)
     period = _period(view.plan.sync_settings.get("schedule", {}))
     if last_ok is None or last_ok.finished_at is None:
         age_check = _check("last_successful_sync", "fail", "The BCP tenant has never been synced.", {"at": None, "age_s": None})
@@ -59,7 +60,7 @@ def _sync_checks(platform: Platform, view: PlanView) -> list[dict[str, Any]]:
         run_check = _check("last_run", "fail", "No sync has run yet.", {"run_id": None, "run_status": None})
     else:
         errors = len((last.report or {}).get("errors", []))
-        status = {"succeeded": "warn" if errors else "pass", "held": "warn"}.get(last.status, "fail")
+        status = {RunStatus.SUCCEEDED: "warn" if errors else "pass", RunStatus.HELD: "warn"}.get(last.status, "fail")
         run_check = _check("last_run", status, f"Last run {last.id} {last.status}" + (f" with {errors} errors." if errors else "."),
                            {"run_id": last.id, "run_status": last.status, "errors": errors})
     return [age_check, run_check]
@@ -68,7 +69,7 @@ def _sync_checks(platform: Platform, view: PlanView) -> list[dict[str, Any]]:
 def _paused(run) -> bool:  # noqa: ANN001
     """A run that found the BCP tenant active wrote nothing and says nothing about readiness."""
     errors = (run.report or {}).get("errors") or [{}]
-    return run.status == "failed" and errors[0].get("code") == "sync_paused"
+    return run.status == RunStatus.FAILED and errors[0].get("code") == "sync_paused"
 
 
 def _period(schedule: dict[str, Any]) -> timedelta:

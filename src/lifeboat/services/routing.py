@@ -18,6 +18,7 @@ from sqlalchemy import select
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
 from lifeboat.domain.fields import E164
+from lifeboat.domain.records import Side
 from lifeboat.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from lifeboat.store.database import Region
 from lifeboat.store.directory import TenantRepo
@@ -140,10 +141,10 @@ def _answer(platform: Platform, table: RouteTable, number: str, contact: Contact
     epoch = None
     if plan is not None:
         primary_id, bcp_id, side, epoch = plan
-        kind = "primary" if contact.tenant_id == primary_id else "bcp"
+        kind = Side.PRIMARY if contact.tenant_id == primary_id else Side.BCP
         if kind != side:
             return None, f"the {kind} tenant is not active (the {side} tenant is)"
-        if side == "bcp" and contact.channel != "voice":
+        if side == Side.BCP and contact.channel != "voice":
             return None, f"{contact.channel} has no route while the BCP tenant is active"
     if not contact.is_active:
         return None, f"point of contact {contact.id} is inactive"

@@ -17,7 +17,8 @@ from sqlalchemy import Connection
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
 from lifeboat.domain.fields import shown
-from lifeboat.domain.switchover import COUNTED, SIDES, WINDOW, SwitchState, locked_until, transition
+from lifeboat.domain.records import AlertEvent, Side
+from lifeboat.domain.switchover import COUNTED, WINDOW, SwitchState, locked_until, transition
 from lifeboat.domain.sync_settings import next_run
 from lifeboat.errors import Forbidden, Invalid, LifeboatError, Locked
 from lifeboat.services import alerts
@@ -62,7 +63,7 @@ def _problems(payload: Any) -> list[dict[str, str]]:
     if not isinstance(payload, dict):
         return [{"field": "body", "code": "not_an_object", "message": "must be {to, passkey}"}]
     problems = [{"field": k, "code": "unknown_field", "message": "is not a field"} for k in payload if k not in FIELDS]
-    if payload.get("to") not in SIDES:
+    if payload.get("to") not in tuple(Side):
         problems.append({"field": "to", "code": "bad_choice", "message": "must be bcp or primary"})
     passkey = payload.get("passkey")
     if not isinstance(passkey, str) or not passkey:
@@ -105,7 +106,7 @@ def _attempt(platform: Platform, view: PlanView, principal: Principal, to: Any, 
 def _alert_if_now_locked(conn, view: PlanView, failures: list[datetime]) -> None:  # noqa: ANN001
     unlock = locked_until(failures, now())
     if unlock is not None:
-        alerts.emit(conn, [view.primary.id, view.bcp.id], "passkey_locked",
+        alerts.emit(conn, [view.primary.id, view.bcp.id], AlertEvent.PASSKEY_LOCKED,
                     {"plan_id": view.plan.id, "unlock_at": unlock.isoformat(), "summary": f"switching locked for {view.primary.name}"})
 
 
@@ -117,17 +118,17 @@ def _locked(unlock: datetime) -> Locked:
 def _apply(conn: Connection, view: PlanView, plan: BcpPlan, principal: Principal, to: str) -> dict[str, Any]:
     state, event = transition(SwitchState(plan.active_side, plan.epoch), to)
     values: dict[str, Any] = {"active_side": state.active_side, "epoch": state.epoch}
-    if state.active_side == "primary" and plan.sync_enabled and plan.sync_enabled_at:
+    if state.active_side == Side.PRIMARY and plan.sync_enabled and plan.sync_enabled_at:
         values["next_run_at"] = next_run(plan.sync_settings["schedule"], plan.sync_enabled_at, now())
     PlanRepo(conn).update(plan.id, **values)
     ended = SessionRepo(conn).end_for_tenants([view.primary.id, view.bcp.id])
-    active = view.bcp if state.active_side == "bcp" else view.primary
+    active = view.bcp if state.active_side == Side.BCP else view.primary
     alerts.emit(conn, [view.primary.id, view.bcp.id], event, {
         "plan_id": plan.id, "active_side": state.active_side, "active_tenant_id": active.id, "epoch": state.epoch,
         "by": principal.actor, "summary": f"{active.name} ({active.region}) is now active"})
     return {"plan_id": plan.id, "event": event, "from": plan.active_side, "active_side": state.active_side,
             "active_tenant_id": active.id, "epoch": state.epoch, "sessions_ended": ended,
-            "sync_paused": state.active_side == "bcp"}
+            "sync_paused": state.active_side == Side.BCP}
 
 
 def _record(platform: Platform, view: PlanView, principal: Principal, to: str, outcome: str) -> None:

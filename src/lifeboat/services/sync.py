@@ -12,6 +12,7 @@ from typing import Any
 
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
+from lifeboat.domain.records import AlertEvent, BcpPlan, ChangeAction, RunStatus, Side, SyncRun, Trigger
 from lifeboat.domain.sync_settings import fingerprint
 from lifeboat.errors import Conflict, LifeboatError, NotFound
 from lifeboat.services import alerts
@@ -19,12 +20,12 @@ from lifeboat.services.bcp import PlanView, open_plan
 from lifeboat.store.audit import AuditRepo
 from lifeboat.store.correlations import CorrelationRepo
 from lifeboat.store.directory import TenantRepo
-from lifeboat.store.plans import BcpPlan, PlanRepo, RunRepo, SyncRun
+from lifeboat.store.plans import PlanRepo, RunRepo
 from lifeboat.store.region import EntityRepo
 from lifeboat.store.tables import directory_audit, region_audit
 from lifeboat.sync import collector, resume
 from lifeboat.sync.apply import apply_plan
-from lifeboat.sync.model import PAST, Options, Plan, Progress
+from lifeboat.sync.model import Options, Plan, Progress
 from lifeboat.sync.plan import diff
 from lifeboat.sync.snapshot import read_sides
 
@@ -41,14 +42,15 @@ def request_run(platform: Platform, principal: Principal, tenant_id: int, *, for
         plan = PlanRepo(conn).get(view.plan.id, lock=True)
         _refuse_if_paused(plan)
         runs = RunRepo(conn)
-        run = runs.open_for_plan(plan.id) or runs.enqueue(plan.id, trigger="manual", force=force, requested_by=principal.actor)
+        run = runs.open_for_plan(plan.id) or runs.enqueue(plan.id, trigger=Trigger.MANUAL, force=force,
+                                                          requested_by=principal.actor)
         AuditRepo(conn, directory_audit).record(actor=principal.actor, action="bcp.sync_requested", tenant_id=tenant_id,
                                                 details={"run_id": run.id, "force": force})
     return run
 
 
 def _refuse_if_paused(plan: BcpPlan) -> None:
-    if plan.active_side == "bcp":
+    if plan.active_side == Side.BCP:
         raise Conflict("The BCP tenant is active, so sync is paused until you revert to the primary.",
                        code="sync_paused", details={"plan_id": plan.id, "epoch": plan.epoch})
 
@@ -63,7 +65,7 @@ def options_for(plan: BcpPlan, last_fingerprint: str | None, *, full: bool) -> O
 def compute_plan(platform: Platform, view: PlanView, *, full: bool,
                  revisit: frozenset[int] = frozenset()) -> tuple[Plan, Options, tuple]:
     with platform.directory.read() as conn:
-        last = RunRepo(conn).last(view.plan.id, ("succeeded",))
+        last = RunRepo(conn).last(view.plan.id, (RunStatus.SUCCEEDED,))
     options = options_for(view.plan, (last.report or {}).get("settings_fingerprint") if last else None, full=full)
     options = replace(options, adopt=last is None, revisit=revisit,  # adoption belongs to the first run
                       json_limits=platform.json_limits())
@@ -77,7 +79,7 @@ def dry_run(platform: Platform, principal: Principal, tenant_id: int) -> dict[st
     view = open_plan(platform, principal, tenant_id, "bcp.sync.view")
     with collector.paused():
         plan, options, _ = compute_plan(platform, view, full=False)
-        return {**plan.to_dict(), "full_compare": options.full, "paused": view.plan.active_side == "bcp"}
+        return {**plan.to_dict(), "full_compare": options.full, "paused": view.plan.active_side == Side.BCP}
 
 
 def execute_run(platform: Platform, run: SyncRun, *, owner: str, progress: Progress = lambda s, n: None) -> SyncRun:
@@ -93,16 +95,17 @@ def execute_run(platform: Platform, run: SyncRun, *, owner: str, progress: Progr
         with collector.paused():
             status, report = _carry_out(platform, view, run, progress)
     except LifeboatError as exc:
-        status, report = "failed", {"errors": [{"code": exc.code, "message": exc.message, **exc.details}]}
+        status, report = RunStatus.FAILED, {"errors": [{"code": exc.code, "message": exc.message, **exc.details}]}
     except Exception as exc:  # a bug must end the run visibly, not leave it running
         log.exception("sync run %s failed", run.id)
-        status, report = "failed", {"errors": [{"code": "internal_error", "message": f"{type(exc).__name__}: {exc}"}]}
+        error = {"code": "internal_error", "message": f"{type(exc).__name__}: {exc}"}
+        status, report = RunStatus.FAILED, {"errors": [error]}
     report["duration_s"] = round(time.monotonic() - started, 3)
     with platform.directory.write() as conn:
         RunRepo(conn).finish(run.id, status, report, owner=owner)
         first = (report.get("errors") or [{}])[0]
-        if status in ("failed", "held") and first.get("code") != "sync_paused":  # a pause is no failure
-            alerts.emit(conn, [primary.id, bcp.id], f"sync_{status}", {
+        if status in (RunStatus.FAILED, RunStatus.HELD) and first.get("code") != "sync_paused":  # a pause is no failure
+            alerts.emit(conn, [primary.id, bcp.id], AlertEvent(f"sync_{status}"), {
                 "plan_id": plan.id, "run_id": run.id, "trigger": run.trigger, "error": first.get("code"),
                 "summary": f"sync of {primary.name} {status}: {first.get('message', '')}"[:300]})
         for tenant in (primary, bcp):
@@ -111,9 +114,11 @@ def execute_run(platform: Platform, run: SyncRun, *, owner: str, progress: Progr
         return RunRepo(conn).get(run.id)
 
 
-def _carry_out(platform: Platform, view: PlanView, run: SyncRun, progress: Progress) -> tuple[str, dict[str, Any]]:
+def _carry_out(platform: Platform, view: PlanView, run: SyncRun,
+               progress: Progress) -> tuple[RunStatus, dict[str, Any]]:
     earlier = _earlier_writes(view, run)
-    plan, options, (primary, bcp, correlations) = compute_plan(platform, view, full=run.trigger in ("scheduled", "enable"),
+    full = run.trigger in (Trigger.SCHEDULED, Trigger.ENABLE)
+    plan, options, (primary, bcp, correlations) = compute_plan(platform, view, full=full,
                                                                revisit=resume.revisit(earlier))
     report = {**plan.to_dict(), "full_compare": options.full, "settings_fingerprint": fingerprint(view.plan.sync_settings)}
     del report["changes"]
@@ -122,7 +127,7 @@ def _carry_out(platform: Platform, view: PlanView, run: SyncRun, progress: Progr
         plan.raise_if_unsafe(force=run.force)
     except Conflict as exc:
         report["errors"] = report["errors"] + [{"code": exc.code, "message": exc.message}]
-        return "held", report
+        return RunStatus.HELD, report
     known = {row.id: row.type for row in primary.rows.values()}
     names = {row.id: row.natural_key for row in primary.rows.values()}
     applied = apply_plan(plan, region=view.bcp_region, bcp=bcp, correlations=correlations, options=options,
@@ -130,12 +135,12 @@ def _carry_out(platform: Platform, view: PlanView, run: SyncRun, progress: Progr
                          progress=progress, known_names=names)
     for failure in applied.failed:  # planned, then refused at write time
         counts = report["counts"][failure["type"]]
-        counts[PAST[failure["action"]]] -= 1
+        counts[ChangeAction(failure["action"]).past] -= 1
         counts["failed"] += 1
     if earlier:
         resume.add_earlier(report, plan, applied.failed, earlier, bcp.rows)
     report["errors"] = report["errors"] + applied.failed
-    return "succeeded", report
+    return RunStatus.SUCCEEDED, report
 
 
 def _earlier_writes(view: PlanView, run: SyncRun) -> dict[tuple[str, int], resume.Written]:

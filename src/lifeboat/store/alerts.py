@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
+from lifeboat.domain.records import OutboxItem, Subscription
 from lifeboat.ids import DIRECTORY_BLOCK, is_id
 from lifeboat.store.counter import take_ids
 from lifeboat.store.tables import (
     alert_outbox, alert_subscriptions, directory_id_counter, now, region_states, switch_attempts,
 )
-
-
-@dataclass(frozen=True)
-class Subscription:
-    id: int
-    tenant_id: int
-    kind: str
-    target: str
-    secret: str | None
-    events: list[str]
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class OutboxItem:
-    id: int
-    subscription_id: int
-    event: str
-    payload: dict[str, Any]
-    attempts: int
 
 
 def _subscription(row) -> Subscription:  # noqa: ANN001
@@ -70,7 +51,7 @@ class OutboxRepo:
     def __init__(self, conn: Connection):
         self.conn = conn
 
-    def add_many(self, rows: list[tuple[int, str, dict[str, Any]]]) -> None:
+    def add_many(self, rows: Sequence[tuple[int, str, dict[str, Any]]]) -> None:
         if rows:
             stamp = now()
             self.conn.execute(insert(alert_outbox), [

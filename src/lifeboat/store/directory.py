@@ -3,40 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from lifeboat.domain.records import Operator, Session, Tenant
 from lifeboat.ids import DIRECTORY_BLOCK, is_id
 from lifeboat.store.counter import take_ids
 from lifeboat.store.tables import directory_id_counter, login_index, now, operators, sessions, tenants
-
-
-@dataclass(frozen=True)
-class Tenant:
-    id: int
-    name: str
-    region: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class Operator:
-    id: int
-    name: str
-    password_hash: str
-
-
-@dataclass(frozen=True)
-class Session:
-    token_hash: str
-    kind: str  # "operator" or "user"
-    principal_id: int
-    tenant_id: int | None
-    name: str
-    expires_at: datetime
 
 
 class TenantRepo:

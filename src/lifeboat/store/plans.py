@@ -8,58 +8,26 @@ two runs going at once, and a run whose worker died is claimed again once its le
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from lifeboat.domain.records import OPEN, BcpPlan, RunStatus, Side, SyncRun, Trigger
 from lifeboat.ids import DIRECTORY_BLOCK, is_id
 from lifeboat.store.counter import take_ids
 from lifeboat.store.tables import bcp_plans, directory_id_counter, now, sync_runs
 
 
-@dataclass(frozen=True)
-class BcpPlan:
-    id: int
-    primary_tenant_id: int
-    bcp_tenant_id: int
-    passkey_hash: str
-    active_side: str
-    epoch: int
-    sync_enabled: bool
-    sync_settings: dict[str, Any]
-    sync_enabled_at: datetime | None
-    next_run_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
-class SyncRun:
-    id: int
-    plan_id: int
-    trigger: str
-    force: bool
-    status: str
-    scheduled_for: datetime | None
-    queued_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    requested_by: str
-    lease_owner: str | None
-    lease_expires_at: datetime | None
-    attempts: int
-    report: dict[str, Any] | None
-
-
 def _plan(row) -> BcpPlan:  # noqa: ANN001
-    return BcpPlan(**{k: row._mapping[k] for k in BcpPlan.__dataclass_fields__})
+    values = {k: row._mapping[k] for k in BcpPlan.__dataclass_fields__}
+    return BcpPlan(**{**values, "active_side": Side(values["active_side"])})
 
 
 def _run(row) -> SyncRun:  # noqa: ANN001
-    return SyncRun(**{k: row._mapping[k] for k in SyncRun.__dataclass_fields__})
+    values = {k: row._mapping[k] for k in SyncRun.__dataclass_fields__}
+    return SyncRun(**{**values, "trigger": Trigger(values["trigger"]), "status": RunStatus(values["status"])})
 
 
 class PlanRepo:
@@ -71,7 +39,7 @@ class PlanRepo:
         stamp = now()
         self.conn.execute(insert(bcp_plans).values(
             id=plan_id, primary_tenant_id=primary_tenant_id, bcp_tenant_id=bcp_tenant_id, passkey_hash=passkey_hash,
-            active_side="primary", epoch=0, sync_enabled=False, sync_settings=settings, sync_enabled_at=None,
+            active_side=Side.PRIMARY, epoch=0, sync_enabled=False, sync_settings=settings, sync_enabled_at=None,
             next_run_at=None, created_at=stamp, updated_at=stamp,
         ))
         plan = self.get(plan_id)
@@ -112,14 +80,14 @@ class RunRepo:
     def __init__(self, conn: Connection):
         self.conn = conn
 
-    def enqueue(self, plan_id: int, *, trigger: str, force: bool, requested_by: str,
+    def enqueue(self, plan_id: int, *, trigger: Trigger, force: bool, requested_by: str,
                 scheduled_for: datetime | None = None) -> SyncRun | None:
         """A new queued run; None if that scheduled occurrence is queued already."""
         run_id = take_ids(self.conn, directory_id_counter, DIRECTORY_BLOCK)[0]
         try:
             with self.conn.begin_nested():
                 self.conn.execute(insert(sync_runs).values(
-                    id=run_id, plan_id=plan_id, trigger=trigger, force=force, status="queued",
+                    id=run_id, plan_id=plan_id, trigger=trigger, force=force, status=RunStatus.QUEUED,
                     scheduled_for=scheduled_for, queued_at=now(), requested_by=requested_by, attempts=0,
                 ))
         except IntegrityError:
@@ -135,7 +103,7 @@ class RunRepo:
     def open_for_plan(self, plan_id: int) -> SyncRun | None:
         """The plan's queued or running run, if any."""
         row = self.conn.execute(select(sync_runs).where(
-            sync_runs.c.plan_id == plan_id, sync_runs.c.status.in_(("queued", "running")),
+            sync_runs.c.plan_id == plan_id, sync_runs.c.status.in_(OPEN),
         ).order_by(sync_runs.c.id)).first()
         return _run(row) if row else None
 
@@ -145,7 +113,7 @@ class RunRepo:
         rows = self.conn.execute(select(sync_runs).where(where).order_by(sync_runs.c.id.desc()).limit(limit).offset(offset))
         return [_run(r) for r in rows], total
 
-    def last(self, plan_id: int, statuses: tuple[str, ...]) -> SyncRun | None:
+    def last(self, plan_id: int, statuses: tuple[RunStatus, ...]) -> SyncRun | None:
         row = self.conn.execute(select(sync_runs).where(
             sync_runs.c.plan_id == plan_id, sync_runs.c.status.in_(statuses)).order_by(sync_runs.c.id.desc())).first()
         return _run(row) if row else None
@@ -153,9 +121,10 @@ class RunRepo:
     def claim(self, owner: str, lease: timedelta) -> SyncRun | None:
         """Take the oldest runnable run whose plan has no other run going."""
         stamp = now()
-        runnable = or_(sync_runs.c.status == "queued",
-                       and_(sync_runs.c.status == "running", sync_runs.c.lease_expires_at < stamp))
-        busy = select(sync_runs.c.plan_id).where(sync_runs.c.status == "running", sync_runs.c.lease_expires_at >= stamp)
+        runnable = or_(sync_runs.c.status == RunStatus.QUEUED,
+                       and_(sync_runs.c.status == RunStatus.RUNNING, sync_runs.c.lease_expires_at < stamp))
+        busy = select(sync_runs.c.plan_id).where(sync_runs.c.status == RunStatus.RUNNING,
+                                                 sync_runs.c.lease_expires_at >= stamp)
         stmt = select(sync_runs).where(runnable, sync_runs.c.plan_id.not_in(busy)).order_by(sync_runs.c.queued_at, sync_runs.c.id)
         postgres = self.conn.dialect.name == "postgresql"
         for row in self.conn.execute(stmt.limit(20).with_for_update(skip_locked=True) if postgres else stmt.limit(20)).all():
@@ -164,7 +133,7 @@ class RunRepo:
             if self.conn.execute(busy.where(sync_runs.c.plan_id == row.plan_id)).first():
                 continue
             self.conn.execute(update(sync_runs).where(sync_runs.c.id == row.id).values(
-                status="running", lease_owner=owner, lease_expires_at=stamp + lease,
+                status=RunStatus.RUNNING, lease_owner=owner, lease_expires_at=stamp + lease,
                 started_at=row.started_at or stamp, attempts=row.attempts + 1))
             return self.get(row.id)
         return None
@@ -174,23 +143,24 @@ class RunRepo:
         return self.conn.execute(stmt).first() is not None
 
     def running(self) -> list[SyncRun]:
-        rows = self.conn.execute(select(sync_runs).where(sync_runs.c.status == "running").order_by(sync_runs.c.id))
+        running = sync_runs.c.status == RunStatus.RUNNING
+        rows = self.conn.execute(select(sync_runs).where(running).order_by(sync_runs.c.id))
         return [_run(r) for r in rows]
 
     def release(self, run_id: int, owner: str) -> bool:
         """End the lease now (if ``owner`` still holds it), so the next claim takes the run."""
         result = self.conn.execute(update(sync_runs).where(
-            sync_runs.c.id == run_id, sync_runs.c.lease_owner == owner, sync_runs.c.status == "running",
+            sync_runs.c.id == run_id, sync_runs.c.lease_owner == owner, sync_runs.c.status == RunStatus.RUNNING,
         ).values(lease_expires_at=now() - timedelta(seconds=1)))
         return result.rowcount == 1
 
     def extend_lease(self, run_id: int, owner: str, lease: timedelta) -> bool:
         result = self.conn.execute(update(sync_runs).where(
-            sync_runs.c.id == run_id, sync_runs.c.lease_owner == owner, sync_runs.c.status == "running",
+            sync_runs.c.id == run_id, sync_runs.c.lease_owner == owner, sync_runs.c.status == RunStatus.RUNNING,
         ).values(lease_expires_at=now() + lease))
         return result.rowcount == 1
 
-    def finish(self, run_id: int, status: str, report: dict[str, Any], *, owner: str | None = None) -> bool:
+    def finish(self, run_id: int, status: RunStatus, report: dict[str, Any], *, owner: str | None = None) -> bool:
         where = [sync_runs.c.id == run_id]
         if owner is not None:
             where.append(sync_runs.c.lease_owner == owner)

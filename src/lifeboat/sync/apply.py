@@ -20,6 +20,7 @@ from typing import Any
 
 from lifeboat.domain.entities import ENTITY_TYPES, Entity, Link
 from lifeboat.domain.graph import type_order, write_groups
+from lifeboat.domain.records import ChangeAction
 from lifeboat.store.audit import AuditRepo
 from lifeboat.store.correlations import CorrelationRepo
 from lifeboat.store.database import Region
@@ -56,13 +57,13 @@ def apply_plan(plan: Plan, *, region: Region, bcp: Side, correlations: list[Corr
     mapping = {c.primary_id: c.bcp_id for c in correlations if c.bcp_id in bcp.rows}
     run = _Run(region, bcp.tenant_id, actor, Translator(mapping, {}, known_ids, options, known_names), bcp, progress,
                max_script_bytes)
-    deletes = [c for c in plan.changes if c.action == "delete"]
+    deletes = [c for c in plan.changes if c.action == ChangeAction.DELETE]
     for type_name in reversed(type_order()):
         batch = [c for c in deletes if c.type == type_name]
         if batch:
             _delete(run, batch)
     for group in write_groups():
-        batches = {t: [c for c in plan.changes if c.type == t and c.action != "delete"] for t in group}
+        batches = {t: [c for c in plan.changes if c.type == t and c.action != ChangeAction.DELETE] for t in group}
         refreshes = {t: [r for r in plan.refreshes if r.type == t] for t in group}
         if any(batches.values()) or any(refreshes.values()):
             _upsert(run, group, batches, refreshes)
@@ -117,19 +118,19 @@ def _upsert(run: _Run, group: tuple[str, ...], batches: dict[str, list[Change]],
 
 
 def _give_ids(run: _Run, repo: EntityRepo, batch: list[Change]) -> range:
-    creates = [c for c in batch if c.action == "create"]
+    creates = [c for c in batch if c.action == ChangeAction.CREATE]
     new_ids = repo.new_ids(len(creates)) if creates else range(0)
     for change, new_id in zip(creates, new_ids):
         run.translator.mapping[change.primary_id] = new_id
     for change in batch:
-        if change.action != "create":
+        if change.action != ChangeAction.CREATE:
             run.translator.mapping[change.primary_id] = change.bcp_id
     return new_ids
 
 
 def _write_type(run: _Run, conn, repo: EntityRepo, batch: list[Change], new_ids: range, refreshes: list) -> int:  # noqa: ANN001
-    creates = [c for c in batch if c.action == "create"]
-    existing = [c for c in batch if c.action != "create"]
+    creates = [c for c in batch if c.action == ChangeAction.CREATE]
+    existing = [c for c in batch if c.action != ChangeAction.CREATE]
     versions = repo.lock_versions(run.tenant_id, [c.bcp_id for c in existing])
     stale = {c.bcp_id for c in existing if versions.get(c.bcp_id) != c.expected_version}
     for change in existing:

@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lifeboat.domain.json_limits import JsonLimits
-from lifeboat.domain.records import Correlation, Row
+from lifeboat.domain.records import ChangeAction, Correlation, Row
 from lifeboat.errors import Conflict
 
-__all__ = ["ACTIONS", "Change", "Correlation", "Options", "Pending", "Plan", "Progress", "Refresh", "Row"]
+__all__ = ["Change", "ChangeAction", "Correlation", "Options", "Pending", "Plan", "Progress", "Refresh", "Row"]
 
-ACTIONS = ("delete", "create", "adopt", "update", "deactivate")
+# The keys of a type's counts, in the order the JSON report has always listed them: each
+# ``ChangeAction.past``, then what was left alone and what failed.
 COUNT_KEYS = ("created", "updated", "adopted", "deactivated", "deleted", "unchanged", "failed")
-PAST = {"create": "created", "adopt": "adopted", "update": "updated", "deactivate": "deactivated", "delete": "deleted"}
 SAFETY_MIN_SYNCED = 10
 SAFETY_MAX_SHARE = 0.30
 
@@ -57,7 +57,7 @@ class Options:
 
 @dataclass(frozen=True)
 class Change:
-    action: str  # one of ACTIONS
+    action: ChangeAction  # a plain string is taken too (see __post_init__)
     type: str
     key: str  # natural key, for people
     primary_id: int | None
@@ -70,6 +70,10 @@ class Change:
     notes: dict[str, Any] | None = None  # unresolved references, script checklist
     complete: bool = True  # False: a reference stays unresolved; look again next run
     expected_version: int = 0  # the BCP entity's version when planned (0 for a create)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.action, ChangeAction):  # e.g. Change("create", ...) in a test
+            object.__setattr__(self, "action", ChangeAction(self.action))
 
     def to_dict(self) -> dict[str, Any]:
         out = {"action": self.action, "type": self.type, "name": self.key, "primary_id": self.primary_id,
@@ -108,7 +112,7 @@ class Plan:
     def counts(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
         for change in self.changes:
-            out.setdefault(change.type, dict.fromkeys(COUNT_KEYS, 0))[PAST[change.action]] += 1
+            out.setdefault(change.type, dict.fromkeys(COUNT_KEYS, 0))[change.action.past] += 1
         for type_name, n in self.unchanged.items():
             out.setdefault(type_name, dict.fromkeys(COUNT_KEYS, 0))["unchanged"] += n
         for failure in self.failed:
@@ -122,7 +126,7 @@ class Plan:
 
     def unsafe(self) -> list[dict[str, Any]]:
         """Types where the run would delete or deactivate over 30% of what is synced."""
-        removals = Counter(c.type for c in self.changes if c.action in ("delete", "deactivate"))
+        removals = Counter(c.type for c in self.changes if c.action in (ChangeAction.DELETE, ChangeAction.DEACTIVATE))
         return [
             {"type": t, "removals": n, "synced": self.synced_before[t],
              "share": round(n / self.synced_before[t], 3)}

@@ -14,6 +14,7 @@ from typing import Any
 
 from lifeboat.domain.entities import ENTITY_TYPES, Entity, free_form_problems
 from lifeboat.domain.graph import type_order
+from lifeboat.domain.records import ChangeAction
 from lifeboat.domain.scripts import DEFAULT_MAX_SCRIPT_BYTES
 from lifeboat.sync.model import Change, Correlation, Options, Plan, Refresh, Row
 from lifeboat.sync.translate import Translator, has_pending
@@ -124,8 +125,9 @@ class _Planner:
                                                bcp_id=c.bcp_id, bcp_version=bcp_row.version))
             return
         deactivating = target.data.get("is_active", True) and desired.get("is_active", True) is False
+        action = ChangeAction.DEACTIVATE if deactivating else ChangeAction.UPDATE
         self.plan.changes.append(Change(
-            "deactivate" if deactivating else "update", row.type, target.natural_key, row.id, c.bcp_id,
+            action, row.type, target.natural_key, row.id, c.bcp_id,
             row.version, tuple(changed), _to_write(source, desired), source.content, drift, notes, complete,
             bcp_row.version))
 
@@ -163,12 +165,13 @@ class _Planner:
             self.tr.mapping[row.id] = found
             target = self.bcp.full[found]
             changed = tuple(_changed_fields(desired, target.data))
-            self.plan.changes.append(Change("adopt", row.type, key, row.id, found, row.version, changed,
+            self.plan.changes.append(Change(ChangeAction.ADOPT, row.type, key, row.id, found, row.version, changed,
                                             _to_write(source, desired), source.content, drift, notes, complete,
                                             self.bcp.rows[found].version))
             return
-        self.plan.changes.append(Change("create", row.type, key, row.id, None, row.version, tuple(sorted(desired)),
-                                        _to_write(source, desired), source.content, drift, notes, complete))
+        self.plan.changes.append(Change(ChangeAction.CREATE, row.type, key, row.id, None, row.version,
+                                        tuple(sorted(desired)), _to_write(source, desired), source.content, drift,
+                                        notes, complete))
 
     def _desired(self, source: Entity) -> tuple[dict[str, Any] | None, dict[str, Any]]:
         if self._over_limits(source):
@@ -214,12 +217,12 @@ class _Planner:
                 self.plan.forget.append(c)
                 continue
             bcp_row = self.bcp.rows[c.bcp_id]
-            self.plan.changes.append(Change("delete", c.type, bcp_row.natural_key, c.primary_id, c.bcp_id,
+            self.plan.changes.append(Change(ChangeAction.DELETE, c.type, bcp_row.natural_key, c.primary_id, c.bcp_id,
                                             expected_version=bcp_row.version))
 
     def finish(self) -> Plan:
         rank = {name: i for i, name in enumerate(type_order())}
-        action_rank = {"delete": 0, "adopt": 1, "create": 2, "update": 3, "deactivate": 4}
+        action_rank = {action: i for i, action in enumerate(ChangeAction)}  # declared in the order to carry out
         self.plan.changes.sort(key=lambda c: (rank[c.type], action_rank[c.action], c.key, c.primary_id or 0))
         return self.plan
 

@@ -23,7 +23,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lifeboat.sync.model import COUNT_KEYS, PAST, Plan, Row
+from lifeboat.domain.records import ChangeAction
+from lifeboat.sync.model import COUNT_KEYS, Plan, Row
 
 SYNC_ACTION = ".sync_"
 
@@ -40,7 +41,7 @@ class Written:
     type: str
     primary_id: int
     bcp_id: int
-    action: str  # create / adopt / update / deactivate / delete
+    action: ChangeAction
     drift: tuple[str, ...]
 
 
@@ -53,13 +54,13 @@ def earlier_writes(audit_rows: Iterable[Mapping[str, Any]]) -> dict[tuple[str, i
             continue
         key = (row["entity_type"], details["primary_id"])
         if key not in found:
-            action = row["action"].split(SYNC_ACTION, 1)[1]
+            action = ChangeAction(row["action"].split(SYNC_ACTION, 1)[1])
             found[key] = Written(key[0], key[1], row["entity_id"], action, tuple(details.get("drift") or ()))
     return found
 
 
 def revisit(earlier: Mapping[tuple[str, int], Written]) -> frozenset[int]:
-    return frozenset(w.primary_id for w in earlier.values() if w.action != "delete")
+    return frozenset(w.primary_id for w in earlier.values() if w.action != ChangeAction.DELETE)
 
 
 def add_earlier(report: dict[str, Any], plan: Plan, failed_at_write: list[dict[str, Any]],
@@ -77,10 +78,10 @@ def add_earlier(report: dict[str, Any], plan: Plan, failed_at_write: list[dict[s
         counts = report["counts"].setdefault(written.type, dict.fromkeys(COUNT_KEYS, 0))
         change = changes.get(key)
         if change is not None and key not in failed:
-            counts[PAST[change.action]] -= 1  # written again now: it counts once, as what the run first did
+            counts[change.action.past] -= 1  # written again now: it counts once, as what the run first did
         elif change is None and key in found_unchanged:
             counts["unchanged"] -= 1  # unchanged only because this run wrote it before
-        counts[PAST[written.action]] += 1
+        counts[written.action.past] += 1
         if written.drift and key not in drifted:
             row = bcp_rows.get(written.bcp_id)
             drift.append({"type": written.type, "name": row.natural_key if row else None, "primary_id": written.primary_id,
