@@ -15,7 +15,7 @@ and prints:
   the answer reports it (``switch_ms``), the argon2 verification of the passkey inside it,
   the switch without that verification, the whole call (which adds the readiness report)
   and the first routing lookup after it (which rebuilds the routing table);
-- routing in-process: ``services.routing.route`` over a mix of numbers (routable voice
+- routing in-process: ``services.bcp.routing.route`` over a mix of numbers (routable voice
   numbers, sms numbers, unknown numbers), one thread, with the default
   ``route_cache_ttl_s`` of 1 s so the table rebuilds are in the steady state; also with
   the table warm (no rebuild), and the time of one rebuild;
@@ -63,11 +63,11 @@ from lifeboat.demo.profile import PROFILE_L, Profile, phone_number, scaled
 from lifeboat.domain.access import Principal
 from lifeboat.errors import Conflict, NotFound
 from lifeboat.jobs import work_once
-from lifeboat.services import routing
-from lifeboat.services.auth import create_voice_token, hash_token
-from lifeboat.services.bcp import create_plan, update_settings
-from lifeboat.services.switchover import switch_to
-from lifeboat.services.tenants import create_tenant
+from lifeboat.services.bcp import routing
+from lifeboat.services.bcp.pairing import create_plan, update_settings
+from lifeboat.services.bcp.switchover import switch_to
+from lifeboat.services.tenancy.auth import create_voice_token, hash_token
+from lifeboat.services.tenancy.tenants import create_tenant
 from lifeboat.store.directory import Session, SessionRepo
 from lifeboat.store.region import EntityRepo
 from lifeboat.store.tables import now

@@ -42,7 +42,7 @@ from lifeboat.config import RegionSettings, Settings
 from lifeboat.demo.center import load_contact_center
 from lifeboat.demo.profile import PROFILE_L, Profile
 from lifeboat.domain.access import Principal
-from lifeboat.services.tenants import create_tenant
+from lifeboat.services.tenancy.tenants import create_tenant
 from lifeboat.store.region import EntityRepo
 
 POSTGRES_URL_ENV = "LIFEBOAT_BENCH_POSTGRES_URL"

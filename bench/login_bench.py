@@ -40,8 +40,8 @@ from lifeboat.api.app import create_app
 from lifeboat.bootstrap import build_platform, migrate_platform
 from lifeboat.config import Settings
 from lifeboat.domain.access import Principal
-from lifeboat.services.entities import create_entity
-from lifeboat.services.tenants import create_tenant
+from lifeboat.services.entities.crud import create_entity
+from lifeboat.services.tenancy.tenants import create_tenant
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]  # for foundation and the tests.postgres_server it uses

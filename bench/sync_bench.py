@@ -6,19 +6,19 @@
 For each backend (SQLite always; PostgreSQL as in ``bench/foundation.py``: the server named
 by ``LIFEBOAT_BENCH_POSTGRES_URL``, else a throwaway local one when its binaries are there)
 it loads the profile into a primary tenant in na1 with the demo's loader, pairs it with an
-empty BCP tenant in eu1 (``services.bcp.create_plan``) and measures the real path -- the
+empty BCP tenant in eu1 (``services.bcp.pairing.create_plan``) and measures the real path -- the
 services a user calls, and ``jobs.work_once`` as a worker runs it:
 
 - baseline: the rows the sync copies (the tenant minus its digital points of contact) read
   from the primary database and written into an empty region database with one SQLAlchemy
   Core ``insert(entities)`` executemany in one transaction: no logic at all;
-- dry run of the first sync (``services.sync.dry_run``, before sync is enabled);
+- dry run of the first sync (``services.bcp.sync.dry_run``, before sync is enabled);
 - first sync: ``update_settings(enabled)`` queues it, ``work_once`` carries it out;
 - re-sync with no change: "sync now" (``request_run``), then ``work_once``; it compares only
   what moved since the last run. Also the daily scheduled run (``schedule_due`` at its
   time), which compares every entity field by field;
 - 1% changed: about 1% of the synced entities of every type edited with
-  ``services.entities.update_entity`` (versions move), then the dry run, then sync now;
+  ``services.entities.crud.update_entity`` (versions move), then the dry run, then sync now;
 - memory: the process's RSS high-water mark during each step (reset through
   ``/proc/self/clear_refs`` before it, read with ``resource.getrusage`` after it), and the
   ``tracemalloc`` peak of Python allocations during each step, measured in a second,
@@ -56,18 +56,17 @@ from rich.table import Table
 from sqlalchemy import insert, or_, select
 
 from lifeboat.bootstrap import Platform, build_platform, migrate_platform
-from lifeboat.store.database import Region
 from lifeboat.config import RegionSettings, Settings
 from lifeboat.demo.center import load_contact_center
 from lifeboat.demo.profile import PROFILE_L, Profile, scaled
 from lifeboat.domain.access import Principal
 from lifeboat.jobs import schedule_due, work_once
 from lifeboat.migrations import migrate
-from lifeboat.services.bcp import create_plan, update_settings
-from lifeboat.services.entities import update_entity
-from lifeboat.services.sync import dry_run, request_run
-from lifeboat.services.tenants import create_tenant
-from lifeboat.store.database import Database, build_engine
+from lifeboat.services.bcp.pairing import create_plan, update_settings
+from lifeboat.services.bcp.sync import dry_run, request_run
+from lifeboat.services.entities.crud import update_entity
+from lifeboat.services.tenancy.tenants import create_tenant
+from lifeboat.store.database import Database, Region, build_engine
 from lifeboat.store.plans import SyncRun
 from lifeboat.store.region import EntityRepo
 from lifeboat.store.tables import entities, now

@@ -18,7 +18,7 @@ from lifeboat.api.app import create_app
 from lifeboat.bootstrap import Platform, build_platform, migrate_platform
 from lifeboat.config import RegionSettings, Settings
 from lifeboat.migrations import migrate
-from lifeboat.services.auth import create_operator
+from lifeboat.services.tenancy.auth import create_operator
 from lifeboat.store.database import Database, build_engine
 
 pytest_plugins = ["tests.postgres_server"]

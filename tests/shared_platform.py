@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient
 from lifeboat.api.app import create_app
 from lifeboat.bootstrap import Platform, build_platform, migrate_platform
 from lifeboat.config import RegionSettings, Settings
-from lifeboat.services.auth import create_operator
+from lifeboat.services.tenancy.auth import create_operator
 from tests.conftest import FAST_HASHING, OPERATOR, Api, sqlite_settings
 
 _tenant_numbers = itertools.count(1)

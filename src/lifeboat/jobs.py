@@ -23,8 +23,8 @@ from lifeboat.bootstrap import Platform
 from lifeboat.domain.records import RunStatus, Side, SyncRun, Trigger
 from lifeboat.domain.sync_settings import next_run
 from lifeboat.services.alerts import deliver_due
+from lifeboat.services.bcp.sync import Progress, execute_run
 from lifeboat.services.monitor import check_regions
-from lifeboat.services.sync import Progress, execute_run
 from lifeboat.store.plans import PlanRepo, RunRepo
 from lifeboat.store.tables import now
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from lifeboat.domain.access import Principal
-from lifeboat.services.bcp import update_settings
-from lifeboat.services.entities import create_entity, delete_entity
+from lifeboat.services.bcp.pairing import update_settings
+from lifeboat.services.entities.crud import create_entity, delete_entity
 from lifeboat.store.correlations import CorrelationRepo
 from lifeboat.store.directory import TenantRepo
 from lifeboat.store.plans import PlanRepo

@@ -23,7 +23,7 @@ import pytest
 
 from lifeboat.domain.access import Principal
 from lifeboat.domain.scripts import find_references, parse_script
-from lifeboat.services.sync import dry_run, request_run
+from lifeboat.services.bcp.sync import dry_run, request_run
 from lifeboat.store.audit import AuditRepo
 from lifeboat.store.correlations import CorrelationRepo
 from lifeboat.store.directory import TenantRepo

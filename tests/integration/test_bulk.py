@@ -1,4 +1,4 @@
-"""The bulk loader (services.bulk) on SQLite and PostgreSQL: Refs between drafts, the
+"""The bulk loader (services.entities.bulk) on SQLite and PostgreSQL: Refs between drafts, the
 teams/users cycle, skipping what exists, all-or-nothing, and the login index."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ import pytest
 
 from lifeboat.domain.access import Principal
 from lifeboat.errors import Conflict, Forbidden, Invalid
-from lifeboat.services import bulk
-from lifeboat.services.bulk import Ref, load_entities
-from lifeboat.services.tenants import create_tenant
+from lifeboat.services.entities import bulk
+from lifeboat.services.entities.bulk import Ref, load_entities
+from lifeboat.services.tenancy.tenants import create_tenant
 from lifeboat.store.directory import LoginIndexRepo
 from lifeboat.store.region import EntityRepo
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from lifeboat.services import usernames
+from lifeboat.services.tenancy import usernames
 from lifeboat.store.directory import LoginIndexRepo
 from lifeboat.store.tables import login_index, now
 from tests.examples import PASSWORD, TenantApi, new_tenant, unique

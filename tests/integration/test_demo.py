@@ -11,7 +11,7 @@ from rich.console import Console
 from lifeboat.cli.demo import print_demo_summary
 from lifeboat.demo.center import BCP_TENANT, PRIMARY_TENANT, load_demo
 from lifeboat.domain.scripts import find_references, parse_script
-from lifeboat.services.login import login
+from lifeboat.services.tenancy.login import login
 from lifeboat.store.audit import AuditRepo
 from lifeboat.store.region import EntityRepo
 from lifeboat.store.tables import region_audit

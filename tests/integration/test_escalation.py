@@ -9,8 +9,8 @@ import pytest
 
 from lifeboat.domain.access import Principal
 from lifeboat.errors import Forbidden
-from lifeboat.services.bulk import Ref, load_entities
-from lifeboat.services.tenants import create_tenant
+from lifeboat.services.entities.bulk import Ref, load_entities
+from lifeboat.services.tenancy.tenants import create_tenant
 from tests.examples import PASSWORD, TenantApi, error_of, new_tenant, unique
 from tests.shared_platform import shared_api, shared_platform, tenant_name  # noqa: F401
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from lifeboat.cli import app as cli
 from lifeboat.domain.json_limits import READABLE_DEPTH
-from lifeboat.services.stored_values import check_stored_values
+from lifeboat.services.entities.stored_values import check_stored_values
 from lifeboat.store.tables import entities, now, region_audit
 from tests.bcp_fixture import build_plan
 from tests.sync_fixture import API, Http, enable_sync, entity_url, error_code, get_run, new_tenant

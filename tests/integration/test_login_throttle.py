@@ -1,4 +1,4 @@
-"""Failed logins are throttled per username and per client address (``services.throttle``),
+"""Failed logins are throttled per username and per client address (``services.tenancy.throttle``),
 on SQLite and PostgreSQL, with small limits and a one-second lockout so that waiting one out
 is quick: 429 ``too_many_attempts`` with ``Retry-After``, other users and other addresses
 unaffected, a lock seen by another replica, quiet keys pruned."""
@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from lifeboat.api.app import create_app
 from lifeboat.bootstrap import build_platform
-from lifeboat.services import throttle
+from lifeboat.services.tenancy import throttle
 from lifeboat.store.tables import directory_audit, login_failures, now
 from tests.conftest import OPERATOR, sqlite_settings
 from tests.examples import PASSWORD, error_of, new_tenant

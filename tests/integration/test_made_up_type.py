@@ -22,8 +22,8 @@ from lifeboat.domain.entities import ENTITY_TYPES, EntityType, Field, Link
 from lifeboat.domain.graph import type_order, write_groups, write_order
 from lifeboat.domain.records import Row
 from lifeboat.jobs import work_once
-from lifeboat.services.bulk import Ref, load_entities
-from lifeboat.services.tenants import create_tenant
+from lifeboat.services.entities.bulk import Ref, load_entities
+from lifeboat.services.tenancy.tenants import create_tenant
 from lifeboat.store.region import EntityRepo
 from tests.conftest import Api
 from tests.sync_fixture import Http, correlation_map, enable_sync, entity_url, error_code, get_run, new_tenant, pair

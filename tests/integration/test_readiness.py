@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from lifeboat.api.app import create_app
 from lifeboat.bootstrap import build_platform
-from lifeboat.services import readiness as readiness_service
+from lifeboat.services.bcp import readiness as readiness_service
 from tests.bcp_fixture import SyncedPlan, build_plan, with_region_down
 from tests.shared_platform import shared_api, shared_platform  # noqa: F401
 from tests.sync_fixture import API, Http, entity_url, error_code

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from lifeboat.services.routing import invalidate_routes
+from lifeboat.services.bcp.routing import invalidate_routes
 from tests.bcp_fixture import CLUSTER, SyncedPlan, bearer, build_plan
 from tests.shared_platform import shared_api, shared_platform  # noqa: F401
 from tests.sync_fixture import API, entity_url, error_code

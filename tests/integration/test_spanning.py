@@ -14,7 +14,7 @@ from lifeboat.domain.access import SYSTEM
 from lifeboat.domain.entities import ENTITY_TYPES, Entity, validate
 from lifeboat.errors import Conflict, Unavailable
 from lifeboat.services.spanning import write_across
-from lifeboat.services.tenants import create_tenant, list_tenants
+from lifeboat.services.tenancy.tenants import create_tenant, list_tenants
 from lifeboat.store.tables import now
 
 TENANT_ID = 4242

@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from lifeboat.api.app import create_app
 from lifeboat.bootstrap import build_platform
 from lifeboat.jobs import schedule_due, work_once
-from lifeboat.services import switchover
-from lifeboat.services.routing import invalidate_routes
+from lifeboat.services.bcp import switchover
+from lifeboat.services.bcp.routing import invalidate_routes
 from tests.bcp_fixture import SyncedPlan, bearer, build_plan, with_region_down
 from tests.conftest import Api
 from tests.shared_platform import shared_api, shared_platform  # noqa: F401

@@ -19,7 +19,7 @@ import pytest
 
 from lifeboat.errors import Unavailable
 from lifeboat.jobs import schedule_due, work_once
-from lifeboat.services import sync as sync_service
+from lifeboat.services.bcp import sync as sync_service
 from lifeboat.store.directory import TenantRepo
 from lifeboat.store.plans import PlanRepo, RunRepo, SyncRun
 from lifeboat.store.region import EntityRepo

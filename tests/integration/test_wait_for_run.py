@@ -1,4 +1,4 @@
-"""``services.sync.wait_for_run``: what ``lifeboat sync run`` waits with (the CLI passes its worker)."""
+"""``services.bcp.sync.wait_for_run``: what ``lifeboat sync run`` waits with (the CLI passes its worker)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from lifeboat.domain.access import SYSTEM
 from lifeboat.errors import NotFound
 from lifeboat.jobs import work_once
-from lifeboat.services.sync import request_run, wait_for_run
-from lifeboat.services.tenants import create_tenant
+from lifeboat.services.bcp.sync import request_run, wait_for_run
+from lifeboat.services.tenancy.tenants import create_tenant
 from tests.sync_fixture import Http, pair
 
 

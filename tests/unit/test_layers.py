@@ -117,14 +117,12 @@ def test_the_layers_form_no_loop():
     assert [layer for layer in LAYERS if reaches(layer, layer, set())] == []
 
 
-@pytest.mark.xfail(strict=True, reason="until the restructure lands: step 5 (services/bcp.describe_plan)")
 def test_imports_sit_at_the_top_of_the_module_outside_the_cli():
     lazy = sorted(f"{module} imports {target}" for module, found in modules().items()
                   if layer_of(module) not in LAZY_IMPORTS_ALLOWED for target, nested in found if nested)
     assert lazy == []
 
 
-@pytest.mark.xfail(strict=True, reason="until the restructure lands: step 5 (services/bcp <-> services/sync)")
 def test_services_import_each_other_without_a_loop():
     graph: dict[str, set[str]] = defaultdict(set)
     for module, found in modules().items():

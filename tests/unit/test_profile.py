@@ -14,7 +14,7 @@ from lifeboat.demo.profile import PROFILE_L, configuration, scaled, usernames
 from lifeboat.demo.scripts import script_drafts
 from lifeboat.domain.entities import ENTITY_TYPES, validate
 from lifeboat.domain.scripts import find_references, parse_script
-from lifeboat.services.drafts import Draft, Ref
+from lifeboat.services.entities.drafts import Draft, Ref
 
 PASSWORD = "lifeboat-demo"
 COLLECTIONS = [name for name, kind in ENTITY_TYPES.items() if not kind.singleton]

@@ -6,15 +6,15 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
-from pydantic import BeforeValidator, Field
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BeforeValidator, Field
 from starlette.concurrency import run_in_threadpool
 
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
 from lifeboat.domain.fields import whole
 from lifeboat.ids import MAX_ID
-from lifeboat.services.auth import authenticate, remembered_principal
+from lifeboat.services.tenancy.auth import authenticate, remembered_principal
 
 bearer = HTTPBearer(auto_error=False, description="The token from POST /api/v1/auth/login")
 

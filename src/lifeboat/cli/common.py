@@ -54,6 +54,6 @@ def fail(exc: LifeboatError) -> None:
 
 def pick_tenant(platform: Platform, tenant: int | None) -> int:
     """The tenant named, or the primary tenant of the only plan there is."""
-    from lifeboat.services.bcp import only_plan_tenant
+    from lifeboat.services.bcp.pairing import only_plan_tenant
 
     return tenant if tenant is not None else only_plan_tenant(platform)

@@ -7,7 +7,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from lifeboat.cli.common import CLI_OPERATOR, ConfigFile, DataDir, TenantOpt, app, console, fail, open_platform, pick_tenant
+from lifeboat.cli.common import (
+    CLI_OPERATOR,
+    ConfigFile,
+    DataDir,
+    TenantOpt,
+    app,
+    console,
+    fail,
+    open_platform,
+    pick_tenant,
+)
 from lifeboat.errors import LifeboatError
 
 STATUS_COLOUR = {"pass": "green", "warn": "yellow", "fail": "red"}
@@ -23,7 +33,7 @@ def switch(
     import sys
 
     from lifeboat.domain.records import Side
-    from lifeboat.services.switchover import switch_to
+    from lifeboat.services.bcp.switchover import switch_to
 
     if to not in tuple(Side):
         console.print("[red]error[/red] --to must be bcp or primary")
@@ -44,7 +54,7 @@ def switch(
 @app.command()
 def route(number: str, data_dir: DataDir = None, config: ConfigFile = None) -> None:
     """Where a dialled number goes now."""
-    from lifeboat.services.routing import route as route_number
+    from lifeboat.services.bcp.routing import route as route_number
 
     platform = open_platform(data_dir, config)
     try:
@@ -60,7 +70,7 @@ def route(number: str, data_dir: DataDir = None, config: ConfigFile = None) -> N
 @app.command()
 def readiness(tenant: TenantOpt = None, data_dir: DataDir = None, config: ConfigFile = None) -> None:
     """Is the BCP tenant ready to take the calls? Each check pass/warn/fail."""
-    from lifeboat.services.readiness import readiness as readiness_report
+    from lifeboat.services.bcp.readiness import readiness as readiness_report
 
     platform = open_platform(data_dir, config)
     try:
@@ -75,7 +85,7 @@ def readiness(tenant: TenantOpt = None, data_dir: DataDir = None, config: Config
 @app.command("voice-token")
 def voice_token(name: str, data_dir: DataDir = None, config: ConfigFile = None) -> None:
     """Create a token for the carrier / voice edge to ask for routes (shown once)."""
-    from lifeboat.services.auth import create_voice_token
+    from lifeboat.services.tenancy.auth import create_voice_token
 
     platform = open_platform(data_dir, config)
     try:
@@ -101,7 +111,7 @@ def print_readiness(report: dict) -> None:
 @app.command()
 def passkey(tenant: TenantOpt = None, data_dir: DataDir = None, config: ConfigFile = None) -> None:
     """Make a new switch passkey for a plan (the old one stops working); shown once."""
-    from lifeboat.services.bcp import regenerate_passkey
+    from lifeboat.services.bcp.pairing import regenerate_passkey
 
     platform = open_platform(data_dir, config)
     try:

@@ -54,7 +54,7 @@ def operator_create(
     data_dir: DataDir = None, config: ConfigFile = None,
 ) -> None:
     """Create an operator account (reads the password from stdin, or prompts)."""
-    from lifeboat.services.auth import create_operator
+    from lifeboat.services.tenancy.auth import create_operator
 
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     platform = open_platform(data_dir, config)
@@ -69,7 +69,7 @@ def operator_create(
 def check_stored(data_dir: DataDir = None, config: ConfigFile = None) -> None:
     """List stored values over the JSON limits (max_json_depth, max_json_bytes, max_script_bytes);
     exit code 1 if there is any, 2 if a region could not be read."""
-    from lifeboat.services.stored_values import check_stored_values
+    from lifeboat.services.entities.stored_values import check_stored_values
 
     result = check_stored_values(open_platform(data_dir, config))
     if result.findings:

@@ -10,17 +10,28 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from lifeboat.bootstrap import Platform
-from lifeboat.cli.common import CLI_OPERATOR, ConfigFile, DataDir, TenantOpt, app, console, fail, open_platform, pick_tenant, sync_app
+from lifeboat.cli.common import (
+    CLI_OPERATOR,
+    ConfigFile,
+    DataDir,
+    TenantOpt,
+    app,
+    console,
+    fail,
+    open_platform,
+    pick_tenant,
+    sync_app,
+)
 from lifeboat.errors import LifeboatError
 
 if TYPE_CHECKING:
-    from lifeboat.services.sync import SyncRun
+    from lifeboat.services.bcp.sync import SyncRun
 
 @sync_app.command("plan")
 def sync_plan(tenant: TenantOpt = None, data_dir: DataDir = None, config: ConfigFile = None,
               all_rows: Annotated[bool, typer.Option("--all", help="List every change, not the first 50.")] = False) -> None:
     """Dry run: what a sync would do now, per entity, writing nothing."""
-    from lifeboat.services.sync import dry_run
+    from lifeboat.services.bcp.sync import dry_run
 
     platform = open_platform(data_dir, config)
     try:
@@ -47,7 +58,7 @@ def sync_run(tenant: TenantOpt = None, data_dir: DataDir = None, config: ConfigF
              force: Annotated[bool, typer.Option("--force", help="Proceed past the 30% removal safety hold.")] = False) -> None:
     """Sync now, showing progress, and print the result."""
     from lifeboat.domain.records import RunStatus
-    from lifeboat.services.sync import request_run, run_view
+    from lifeboat.services.bcp.sync import request_run, run_view
 
     platform = open_platform(data_dir, config)
     try:
@@ -67,11 +78,12 @@ def sync_run(tenant: TenantOpt = None, data_dir: DataDir = None, config: ConfigF
 @sync_app.command("status")
 def sync_status(tenant: TenantOpt = None, data_dir: DataDir = None, config: ConfigFile = None) -> None:
     """The plan: tenants, active side, settings, last and next run."""
-    from lifeboat.services.bcp import describe_plan, open_plan
+    from lifeboat.services.bcp.pairing import open_plan
+    from lifeboat.services.bcp.status import plan_status
 
     platform = open_platform(data_dir, config)
     try:
-        plan = describe_plan(platform, open_plan(platform, CLI_OPERATOR, pick_tenant(platform, tenant)))
+        plan = plan_status(platform, open_plan(platform, CLI_OPERATOR, pick_tenant(platform, tenant)))
     except LifeboatError as exc:
         fail(exc)
     table = Table("", "", show_header=False)
@@ -93,7 +105,7 @@ def sync_status(tenant: TenantOpt = None, data_dir: DataDir = None, config: Conf
 def sync_history(tenant: TenantOpt = None, data_dir: DataDir = None, config: ConfigFile = None,
                  limit: Annotated[int, typer.Option(help="How many runs.")] = 20) -> None:
     """Past runs, newest first."""
-    from lifeboat.services.sync import list_runs, run_view
+    from lifeboat.services.bcp.sync import list_runs, run_view
 
     platform = open_platform(data_dir, config)
     try:
@@ -111,7 +123,7 @@ def sync_history(tenant: TenantOpt = None, data_dir: DataDir = None, config: Con
 def checklist(tenant: TenantOpt = None, data_dir: DataDir = None, config: ConfigFile = None,
               todo: Annotated[bool, typer.Option("--todo", help="Only what a script developer must look at.")] = False) -> None:
     """The script checklist: each id reference of each synced script and what became of it."""
-    from lifeboat.services.sync import script_checklist
+    from lifeboat.services.bcp.sync import script_checklist
 
     platform = open_platform(data_dir, config)
     try:
@@ -133,7 +145,7 @@ def checklist(tenant: TenantOpt = None, data_dir: DataDir = None, config: Config
 def wait_for_run(platform: Platform, tenant_id: int, run_id: int, console: Console) -> SyncRun:
     """Work on the run here (or watch another worker do it) until it ends, with a spinner."""
     from lifeboat.jobs import work_once
-    from lifeboat.services.sync import wait_for_run as wait
+    from lifeboat.services.bcp.sync import wait_for_run as wait
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
                   transient=True) as progress:

@@ -17,11 +17,11 @@ from lifeboat.bootstrap import Platform
 from lifeboat.demo.profile import Profile, configuration, scaled, usernames
 from lifeboat.demo.scripts import script_drafts
 from lifeboat.domain.access import Principal
-from lifeboat.services.auth import create_operator
-from lifeboat.services.bcp import create_plan, update_settings
-from lifeboat.services.bulk import TypeCounts, load_entities
-from lifeboat.services.entities import get_business_unit, update_entity
-from lifeboat.services.tenants import create_tenant
+from lifeboat.services.bcp.pairing import create_plan, update_settings
+from lifeboat.services.entities.bulk import TypeCounts, load_entities
+from lifeboat.services.entities.crud import get_business_unit, update_entity
+from lifeboat.services.tenancy.auth import create_operator
+from lifeboat.services.tenancy.tenants import create_tenant
 from lifeboat.store.directory import OperatorRepo, Tenant, TenantRepo
 from lifeboat.store.plans import PlanRepo
 

@@ -2,7 +2,7 @@
 
 ``scaled(users)`` keeps the proportions of the benchmark profile L (10,000 users, 500
 skills, ...) with a floor that still makes a believable contact center. ``configuration``
-gives every entity but the Studio scripts as bulk-load drafts (``services.drafts``); the
+gives every entity but the Studio scripts as bulk-load drafts (``services.entities.drafts``); the
 scripts come from ``demo.scripts`` once the ids they must hold exist.
 
 Pure and deterministic: the same profile and seed give the same drafts, so loading them
@@ -20,7 +20,7 @@ from dataclasses import dataclass, fields
 from typing import NamedTuple
 
 from lifeboat.domain.entities import PERMISSIONS
-from lifeboat.services.drafts import Draft, Ref
+from lifeboat.services.entities.drafts import Draft, Ref
 
 DEFAULT_SEED = 2026
 EMAIL_DOMAIN = "acme-contact.example"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lifeboat.demo.profile import DEFAULT_SEED, Profile, ScriptSpec, file_paths, script_layout, skill_media
-from lifeboat.services.drafts import Draft
+from lifeboat.services.entities.drafts import Draft
 
 QUEUES = 4  # menu options, each a queue of five actions; with the frame, 30 actions a script
 PURPOSES = ("welcome", "closed", "menu", "hold-music", "please-wait")  # the prompts a script plays

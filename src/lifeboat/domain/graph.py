@@ -1,6 +1,6 @@
 """A tenant's entities as a graph: the order in which types are written, and references
 mapped from one id space to another. Shared by every writer of many entities at once: the
-sync (``sync.apply``) and the bulk loader (``services.drafts``).
+sync (``sync.apply``) and the bulk loader (``services.entities.drafts``).
 
 A type comes after the types it refers to. Where links form a cycle (teams name a lead
 user, users name a team) the link that closes the cycle is *deferred*, and the types of the

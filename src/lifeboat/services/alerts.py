@@ -32,7 +32,7 @@ from lifeboat.domain.fields import EMAIL, FieldError, storable
 from lifeboat.domain.records import AlertEvent, OutboxItem, Subscription
 from lifeboat.errors import Invalid, NotFound
 from lifeboat.services import webhook_targets
-from lifeboat.services.tenants import open_tenant
+from lifeboat.services.tenancy.tenants import open_tenant
 from lifeboat.store.alerts import OutboxRepo, SubscriptionRepo
 from lifeboat.store.audit import AuditRepo
 from lifeboat.store.tables import directory_audit, now

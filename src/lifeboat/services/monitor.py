@@ -7,7 +7,7 @@ from __future__ import annotations
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.records import AlertEvent
 from lifeboat.services import alerts
-from lifeboat.services.status import region_status
+from lifeboat.services.tenancy.status import region_status
 from lifeboat.store.units import DirectoryUnit
 
 

@@ -11,8 +11,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
-    JSON, BigInteger, Boolean, Column, DateTime, Index, Integer, LargeBinary, MetaData,
-    String, Table, Text, TypeDecorator, UniqueConstraint,
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -212,7 +224,7 @@ login_index = Table(
     Column("username", String(200), primary_key=True),
     Column("tenant_id", BigInteger, nullable=False),
     Column("user_id", BigInteger, nullable=False),
-    Column("claimed_at", UTCDateTime, nullable=True),  # see services.usernames.CLAIM_GRACE
+    Column("claimed_at", UTCDateTime, nullable=True),  # see services.tenancy.usernames.CLAIM_GRACE
     Index("ix_login_index_tenant", "tenant_id"),
 )
 # Failed logins per username and per client address (see lifeboat.domain.throttle), shared

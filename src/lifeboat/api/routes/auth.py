@@ -10,8 +10,9 @@ from pydantic import BaseModel, Field
 from lifeboat.api.deps import BodyId, CurrentPrincipal, PlatformDep
 from lifeboat.api.openapi import errors
 from lifeboat.domain.fields import NOT_BLANK
-from lifeboat.services import auth, login as login_service
-from lifeboat.services.entities import public_view
+from lifeboat.services.entities.crud import public_view
+from lifeboat.services.tenancy import auth
+from lifeboat.services.tenancy import login as login_service
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

@@ -13,7 +13,8 @@ from lifeboat.api.openapi import errors
 from lifeboat.domain import sync_settings
 from lifeboat.domain.entities import ENTITY_TYPES
 from lifeboat.errors import NotFound
-from lifeboat.services import bcp, sync
+from lifeboat.services.bcp import pairing, sync
+from lifeboat.services.bcp.status import plan_status
 
 router = APIRouter(prefix="/tenants/{tenant_id}/bcp", tags=["bcp"])
 
@@ -28,29 +29,29 @@ class RunRequest(BaseModel):
 
 @router.post("/validate", summary="Check whether a tenant can become this tenant's BCP tenant (operator)")
 def validate(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, body: Pairing) -> dict[str, Any]:
-    problems = bcp.validate_pairing(platform, principal, tenant_id, body.bcp_tenant_id)
+    problems = pairing.validate_pairing(platform, principal, tenant_id, body.bcp_tenant_id)
     return {"ok": not problems, "problems": problems}
 
 
 @router.post("", status_code=201, responses=errors(409), summary="Pair the tenants; the passkey is shown once (operator)")
 def create(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, body: Pairing) -> dict[str, Any]:
-    _, passkey = bcp.create_plan(platform, principal, tenant_id, body.bcp_tenant_id)
-    return {"plan": bcp.describe_plan(platform, bcp.open_plan(platform, principal, tenant_id)), "passkey": passkey}
+    _, passkey = pairing.create_plan(platform, principal, tenant_id, body.bcp_tenant_id)
+    return {"plan": plan_status(platform, pairing.open_plan(platform, principal, tenant_id)), "passkey": passkey}
 
 
 @router.post("/passkey", summary="Generate a new passkey; the old one stops working (operator)")
 def regenerate(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int) -> dict[str, Any]:
-    return {"passkey": bcp.regenerate_passkey(platform, principal, tenant_id)}
+    return {"passkey": pairing.regenerate_passkey(platform, principal, tenant_id)}
 
 
 @router.get("", summary="The BCP plan: tenants, regions, active side, epoch, sync settings, last and next run")
 def get(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int) -> dict[str, Any]:
-    return bcp.describe_plan(platform, bcp.open_plan(platform, principal, tenant_id, "bcp.sync.view"))
+    return plan_status(platform, pairing.open_plan(platform, principal, tenant_id, "bcp.sync.view"))
 
 
 @router.get("/sync-settings", summary="Sync settings")
 def get_settings(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int) -> dict[str, Any]:
-    return bcp.settings_view(bcp.open_plan(platform, principal, tenant_id, "bcp.sync.view").plan)
+    return pairing.settings_view(pairing.open_plan(platform, principal, tenant_id, "bcp.sync.view").plan)
 
 
 SETTINGS_DOC = {"requestBody": {"required": True, "content": {"application/json": {"schema": sync_settings.schema()}}}}
@@ -60,8 +61,8 @@ SETTINGS_DOC = {"requestBody": {"required": True, "content": {"application/json"
             openapi_extra=SETTINGS_DOC)
 def put_settings(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int,
                  payload: Annotated[Any, Body()]) -> dict[str, Any]:
-    plan, first = bcp.update_settings(platform, principal, tenant_id, payload)
-    return {**bcp.settings_view(plan), "first_run": sync.run_view(first) if first else None}
+    plan, first = pairing.update_settings(platform, principal, tenant_id, payload)
+    return {**pairing.settings_view(plan), "first_run": sync.run_view(first) if first else None}
 
 
 @router.post("/plan", summary="Dry run: what a sync would do now, per entity, without writing")

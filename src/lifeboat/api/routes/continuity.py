@@ -12,7 +12,9 @@ from lifeboat.api.deps import CurrentPrincipal, PlatformDep, page_of
 from lifeboat.api.limits import body_up_to
 from lifeboat.api.openapi import errors
 from lifeboat.domain.fields import EMAIL, NOT_BLANK, FieldError, storable
-from lifeboat.services import alerts, auth, bcp_access, readiness, routing, switchover
+from lifeboat.services import alerts
+from lifeboat.services.bcp import access, readiness, routing, switchover
+from lifeboat.services.tenancy import auth
 
 router = APIRouter()
 
@@ -73,8 +75,8 @@ CSV_DOC = {"requestBody": {"required": True, "content": {"text/csv": {
 @router.post("/tenants/{tenant_id}/users/bcp-types", tags=["users"], openapi_extra=CSV_DOC,
              summary="Set many employees' BCP type from a CSV (username,bcp_type); per-row results")
 async def bcp_types(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, request: Request) -> dict[str, Any]:
-    body = await body_up_to(request, bcp_access.MAX_CSV_BYTES)
-    return await run_in_threadpool(bcp_access.set_bcp_types_csv, platform, principal, tenant_id, body)
+    body = await body_up_to(request, access.MAX_CSV_BYTES)
+    return await run_in_threadpool(access.set_bcp_types_csv, platform, principal, tenant_id, body)
 
 
 @router.get("/tenants/{tenant_id}/alert-subscriptions", tags=["alerts"], summary="Alert subscriptions of a tenant")

@@ -14,7 +14,7 @@ from starlette.convertors import IntegerConvertor, register_url_convertor
 from lifeboat.api.deps import CurrentPrincipal, PageDep, PlatformDep, page_of
 from lifeboat.api.openapi import errors
 from lifeboat.domain.entities import ENTITY_TYPES, EntityType, request_schema
-from lifeboat.services import entities, scripts
+from lifeboat.services.entities import crud, references
 
 JsonBody = Annotated[Any, Body()]
 
@@ -30,28 +30,28 @@ def _collection(router: APIRouter, kind: EntityType) -> None:
 
     @router.get(base, tags=tags, summary=f"List {kind.name}", name=f"list_{kind.name}")
     def list_(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, page: PageDep) -> dict[str, Any]:
-        items, total = entities.list_entities(platform, principal, tenant_id, kind.name, limit=page.limit, offset=page.offset)
-        return page_of([entities.public_view(e) for e in items], total)
+        items, total = crud.list_entities(platform, principal, tenant_id, kind.name, limit=page.limit, offset=page.offset)
+        return page_of([crud.public_view(e) for e in items], total)
 
     @router.post(base, status_code=201, tags=tags, summary=f"Create one of {kind.name}",
                  name=f"create_{kind.name}", responses=errors(409), openapi_extra=_body_doc(kind, partial=False))
     def create(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, payload: JsonBody) -> dict[str, Any]:
-        return entities.public_view(entities.create_entity(platform, principal, tenant_id, kind.name, payload))
+        return crud.public_view(crud.create_entity(platform, principal, tenant_id, kind.name, payload))
 
     @router.get(base + "/{entity_id:signed_int}", tags=tags, summary=f"Get one of {kind.name}", name=f"get_{kind.name}")
     def get(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, entity_id: int) -> dict[str, Any]:
-        entity = entities.get_entity(platform, principal, tenant_id, kind.name, entity_id)
-        return entities.public_view(entity, with_content=True)
+        entity = crud.get_entity(platform, principal, tenant_id, kind.name, entity_id)
+        return crud.public_view(entity, with_content=True)
 
     @router.patch(base + "/{entity_id:signed_int}", tags=tags, summary=f"Change some fields of one of {kind.name}",
                   name=f"update_{kind.name}", responses=errors(409), openapi_extra=_body_doc(kind, partial=True))
     def update(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, entity_id: int, payload: JsonBody) -> dict[str, Any]:
-        return entities.public_view(entities.update_entity(platform, principal, tenant_id, kind.name, entity_id, payload))
+        return crud.public_view(crud.update_entity(platform, principal, tenant_id, kind.name, entity_id, payload))
 
     @router.delete(base + "/{entity_id:signed_int}", status_code=204, tags=tags, summary=f"Delete one of {kind.name}",
                    name=f"delete_{kind.name}", responses=errors(409))
     def delete(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, entity_id: int) -> Response:
-        entities.delete_entity(platform, principal, tenant_id, kind.name, entity_id)
+        crud.delete_entity(platform, principal, tenant_id, kind.name, entity_id)
         return Response(status_code=204)
 
 
@@ -61,13 +61,13 @@ def _singleton(router: APIRouter, kind: EntityType) -> None:
 
     @router.get(base, tags=tags, summary=f"Get the {kind.name}", name=f"get_{kind.name}")
     def get(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int) -> dict[str, Any]:
-        return entities.public_view(entities.get_business_unit(platform, principal, tenant_id))
+        return crud.public_view(crud.get_business_unit(platform, principal, tenant_id))
 
     @router.put(base, tags=tags, summary=f"Replace the {kind.name}", name=f"put_{kind.name}", responses=errors(409),
                 openapi_extra=_body_doc(kind, partial=False))
     def put(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, payload: JsonBody) -> dict[str, Any]:
-        entity = entities.update_entity(platform, principal, tenant_id, kind.name, None, payload, replace_all=True)
-        return entities.public_view(entity)
+        entity = crud.update_entity(platform, principal, tenant_id, kind.name, None, payload, replace_all=True)
+        return crud.public_view(entity)
 
 
 class SignedInt(IntegerConvertor):
@@ -89,5 +89,5 @@ def build_router() -> APIRouter:
 
 def script_references(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, script_id: int,
                       page: PageDep) -> dict[str, Any]:
-    items = scripts.script_references(platform, principal, tenant_id, script_id)
+    items = references.script_references(platform, principal, tenant_id, script_id)
     return page_of(items[page.offset:page.offset + page.limit], len(items))

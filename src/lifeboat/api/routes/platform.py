@@ -11,7 +11,7 @@ from lifeboat.api.deps import CurrentPrincipal, PageDep, PlatformDep, page_of
 from lifeboat.api.openapi import errors
 from lifeboat.domain.fields import NOT_BLANK
 from lifeboat.domain.records import Tenant
-from lifeboat.services import audit, status, tenants
+from lifeboat.services.tenancy import audit, status, tenants
 
 router = APIRouter()
 

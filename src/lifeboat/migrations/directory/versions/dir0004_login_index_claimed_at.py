@@ -1,14 +1,15 @@
 """login index: when each username was claimed
 
 A claim whose user is not written yet may belong to a write still running; only an old
-one was left by a crash and may be taken over (see lifeboat.services.usernames).
+one was left by a crash and may be taken over (see lifeboat.services.tenancy.usernames).
 
 Revision ID: dir0004
 Revises: dir0003
 Create Date: 2026-11-27 14:10:00.000000
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import lifeboat.store.tables
 
 revision = 'dir0004'

@@ -18,8 +18,8 @@ from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
 from lifeboat.domain.entities import BCP_TYPES
 from lifeboat.errors import BadInput, TooLarge, Unavailable
-from lifeboat.services.escalation import held_by, stronger_user
-from lifeboat.services.tenants import open_tenant
+from lifeboat.services.entities.escalation import held_by, stronger_user
+from lifeboat.services.tenancy.tenants import open_tenant
 from lifeboat.store.audit import AuditRepo
 from lifeboat.store.database import Region
 from lifeboat.store.region import EntityRepo

@@ -3,7 +3,7 @@
 A draft is ``(type, local key, payload)``. A payload may name another draft of the same
 load by its local key, ``{"role_id": Ref("role:admin")}``, or an existing entity by its id.
 ``plan_drafts`` checks every payload as a single create would (``domain.entities.validate``,
-the Studio script reader, file size and digest: ``services.entities.prepare_for_storage``),
+the Studio script reader, file size and digest: ``services.entities.crud.prepare_for_storage``),
 skips a draft whose natural key already exists in the tenant, and gives the new ones ids,
 write group after write group in the sync's own order (``domain.graph``). A link that
 closes a cycle (users name a team, teams name a lead user) is filled in at the end of its
@@ -22,7 +22,7 @@ from lifeboat.config import Settings
 from lifeboat.domain.entities import ENTITY_TYPES, Entity, EntityType, Link, validate
 from lifeboat.domain.graph import map_links, write_groups
 from lifeboat.errors import Invalid, LifeboatError
-from lifeboat.services.entities import entity_type, prepare_for_storage
+from lifeboat.services.entities.crud import entity_type, prepare_for_storage
 from lifeboat.store.region import EntityRepo
 from lifeboat.store.tables import now
 

@@ -15,7 +15,14 @@ from datetime import datetime, timedelta
 from lifeboat.bootstrap import Platform
 from lifeboat.config import Settings
 from lifeboat.domain.throttle import (
-    ADDRESS, USERNAME, Failures, Policy, address_key, after_failure, retry_after_s, username_key,
+    ADDRESS,
+    USERNAME,
+    Failures,
+    Policy,
+    address_key,
+    after_failure,
+    retry_after_s,
+    username_key,
 )
 from lifeboat.errors import TooManyRequests
 from lifeboat.store.audit import AuditRepo

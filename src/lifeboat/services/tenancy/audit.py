@@ -9,7 +9,7 @@ from lifeboat.bootstrap import Platform
 from lifeboat.domain import json_limits
 from lifeboat.domain.access import Principal
 from lifeboat.errors import Unavailable
-from lifeboat.services.tenants import open_tenant
+from lifeboat.services.tenancy.tenants import open_tenant
 
 
 def list_audit(platform: Platform, principal: Principal, tenant_id: int, *, limit: int,

@@ -8,8 +8,8 @@ from typing import Any
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
 from lifeboat.domain.scripts import find_references, parse_script
-from lifeboat.services.entities import _must_get, entity_type
-from lifeboat.services.tenants import open_tenant
+from lifeboat.services.entities.crud import _must_get, entity_type
+from lifeboat.services.tenancy.tenants import open_tenant
 from lifeboat.store.region import EntityRepo
 
 

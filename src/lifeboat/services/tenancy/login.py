@@ -5,7 +5,7 @@ that record is read from that tenant's own region, so logging in to the BCP tena
 while the primary region is down. Which tenant a user may enter is decided by
 ``domain.access.decide_login`` from the record of the *active* tenant when it can be read.
 
-Guessing is slowed down by ``services.throttle`` (per username and per client address), and
+Guessing is slowed down by ``services.tenancy.throttle`` (per username and per client address), and
 an unknown username costs the same argon2 verification as a known one, against a dummy hash
 made with the same parameters, so the time of an answer does not tell whether a name exists.
 """
@@ -22,8 +22,8 @@ from lifeboat.domain.entities import Entity
 from lifeboat.domain.fields import FieldError, storable
 from lifeboat.domain.records import BcpPlan, Side, Tenant
 from lifeboat.errors import Forbidden, Invalid, NotAuthenticated, Unavailable
-from lifeboat.services.auth import BAD_CREDENTIALS, open_session, user_permissions, verify_password
-from lifeboat.services.throttle import LoginGuard
+from lifeboat.services.tenancy.auth import BAD_CREDENTIALS, open_session, user_permissions, verify_password
+from lifeboat.services.tenancy.throttle import LoginGuard
 from lifeboat.store.audit import AuditRepo
 from lifeboat.store.directory import LoginIndexRepo, OperatorRepo, TenantRepo
 from lifeboat.store.plans import PlanRepo

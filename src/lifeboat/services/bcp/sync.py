@@ -16,7 +16,7 @@ from lifeboat.domain.records import AlertEvent, BcpPlan, ChangeAction, RunStatus
 from lifeboat.domain.sync_settings import fingerprint
 from lifeboat.errors import Conflict, LifeboatError, NotFound
 from lifeboat.services import alerts
-from lifeboat.services.bcp import PlanView, open_plan
+from lifeboat.services.bcp.pairing import PlanView, open_plan
 from lifeboat.store.audit import AuditRepo
 from lifeboat.store.correlations import CorrelationRepo
 from lifeboat.store.directory import TenantRepo

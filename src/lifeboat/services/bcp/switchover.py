@@ -22,10 +22,10 @@ from lifeboat.domain.switchover import COUNTED, WINDOW, SwitchState, locked_unti
 from lifeboat.domain.sync_settings import next_run
 from lifeboat.errors import Forbidden, Invalid, LifeboatError, Locked
 from lifeboat.services import alerts
-from lifeboat.services.auth import verify_password
-from lifeboat.services.bcp import PlanView, open_plan
-from lifeboat.services.readiness import readiness_of
-from lifeboat.services.routing import invalidate_routes
+from lifeboat.services.bcp.pairing import PlanView, open_plan
+from lifeboat.services.bcp.readiness import readiness_of
+from lifeboat.services.bcp.routing import invalidate_routes
+from lifeboat.services.tenancy.auth import verify_password
 from lifeboat.store.alerts import SwitchAttemptRepo
 from lifeboat.store.audit import AuditRepo
 from lifeboat.store.directory import SessionRepo

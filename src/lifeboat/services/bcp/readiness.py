@@ -14,7 +14,7 @@ from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
 from lifeboat.domain.records import FINISHED, RunStatus
 from lifeboat.errors import Unavailable
-from lifeboat.services.bcp import PlanView, open_plan
+from lifeboat.services.bcp.pairing import PlanView, open_plan
 from lifeboat.store.correlations import CorrelationRepo
 from lifeboat.store.plans import RunRepo
 from lifeboat.store.region import EntityRepo

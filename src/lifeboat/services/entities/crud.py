@@ -1,7 +1,7 @@
 """Create, read, update and delete the configuration entities of a tenant (SPEC §2).
 
 Every write is one transaction in the tenant's region database, with its audit record.
-Usernames are also claimed in the directory's login index (see ``services.usernames``).
+Usernames are also claimed in the directory's login index (see ``services.tenancy.usernames``).
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from lifeboat.domain.access import Principal
 from lifeboat.domain.entities import Entity, EntityType, entity_type, file_facts, prepare, validate
 from lifeboat.domain.entity_rules import Limits
 from lifeboat.errors import Conflict, Invalid, NotFound
-from lifeboat.services import usernames
-from lifeboat.services.escalation import guard_write
-from lifeboat.services.tenants import open_tenant
+from lifeboat.services.entities.escalation import guard_write
+from lifeboat.services.tenancy import usernames
+from lifeboat.services.tenancy.tenants import open_tenant
 from lifeboat.store.audit import AuditRepo
 from lifeboat.store.directory import Tenant
 from lifeboat.store.region import EntityRepo

@@ -2,7 +2,7 @@
 
 ``load_entities(platform, principal, tenant_id, drafts)`` takes drafts ``(type, local key,
 payload)`` whose payloads may name each other with ``Ref("role:admin")`` (see
-``services.drafts``). Drafts whose natural key exists already in the tenant are skipped, so
+``services.entities.drafts``). Drafts whose natural key exists already in the tenant are skipped, so
 loading the same drafts twice adds nothing. Everything new is written in ONE transaction of
 the tenant's region, with its audit records: the whole load is there, or none of it. When
 any draft is invalid nothing is written and ``Invalid`` lists every problem.
@@ -21,11 +21,11 @@ from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
 from lifeboat.domain.entities import ENTITY_TYPES, Entity
 from lifeboat.errors import Conflict, Forbidden
-from lifeboat.services import usernames
-from lifeboat.services.drafts import MAX_REPORTED_ERRORS, Draft, Ref, TypeCounts, check_drafts, plan_drafts
-from lifeboat.services.entities import audit_view
-from lifeboat.services.escalation import guard_new
-from lifeboat.services.tenants import open_tenant
+from lifeboat.services.entities.crud import audit_view
+from lifeboat.services.entities.drafts import MAX_REPORTED_ERRORS, Draft, Ref, TypeCounts, check_drafts, plan_drafts
+from lifeboat.services.entities.escalation import guard_new
+from lifeboat.services.tenancy import usernames
+from lifeboat.services.tenancy.tenants import open_tenant
 from lifeboat.store.audit import AuditRepo
 from lifeboat.store.directory import LoginIndexRepo, OperatorRepo, Tenant
 from lifeboat.store.region import EntityRepo
@@ -74,7 +74,7 @@ def load_entities(platform: Platform, principal: Principal, tenant_id: int,
             plan = plan_drafts(platform.settings, tenant.id, repo, batch, hash_password)
             guard_new(repo, tenant.id, principal, plan.entities)
             # Usernames are claimed in the directory before the users are committed, and
-            # given back if the region write fails (as services.usernames does for one user).
+            # given back if the region write fails (as services.tenancy.usernames does for one user).
             _claim_usernames(platform, tenant, plan.usernames)
             claimed = plan.usernames
             _write(conn, repo, plan.entities, principal, tenant.id, plan.counts)

@@ -8,10 +8,10 @@ from typing import Any
 
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
-from lifeboat.domain.records import FINISHED, BcpPlan, RunStatus, Side, SyncRun, Tenant, Trigger
+from lifeboat.domain.records import BcpPlan, Side, SyncRun, Tenant, Trigger
 from lifeboat.domain.sync_settings import READ_ONLY, default_settings, next_run, validate_settings
 from lifeboat.errors import Conflict, Invalid, NotFound, Unavailable
-from lifeboat.services.tenants import open_tenant, require_operator
+from lifeboat.services.tenancy.tenants import open_tenant, require_operator
 from lifeboat.store.audit import AuditRepo
 from lifeboat.store.database import Region
 from lifeboat.store.directory import TenantRepo
@@ -164,32 +164,3 @@ def update_settings(platform: Platform, principal: Principal, tenant_id: int, pa
             first = runs.open_for_plan(plan.id) or runs.enqueue(plan.id, trigger=Trigger.ENABLE, force=False,
                                                                 requested_by=principal.actor)
         return plans.get(plan.id), first
-
-
-def describe_plan(platform: Platform, view: PlanView) -> dict[str, Any]:
-    """The plan as the API and the CLI show it."""
-    from lifeboat.services.bcp_access import access_counts
-    from lifeboat.services.sync import run_view  # sync imports this module
-
-    with platform.directory.read() as conn:
-        runs = RunRepo(conn)
-        last, last_ok = runs.last(view.plan.id, FINISHED), runs.last(view.plan.id, (RunStatus.SUCCEEDED,))
-        open_run = runs.open_for_plan(view.plan.id)
-    plan = view.plan
-    return {
-        "id": plan.id,
-        "primary": {"tenant_id": view.primary.id, "name": view.primary.name, "region": view.primary.region},
-        "bcp": {"tenant_id": view.bcp.id, "name": view.bcp.name, "region": view.bcp.region},
-        "active_side": plan.active_side,
-        "active_tenant_id": view.primary.id if plan.active_side == Side.PRIMARY else view.bcp.id,
-        "epoch": plan.epoch,
-        "sync_settings": settings_view(plan),
-        "sync_paused": plan.active_side == Side.BCP,
-        "last_run": run_view(last) if last else None,
-        "last_successful_run_at": last_ok.finished_at.isoformat() if last_ok and last_ok.finished_at else None,
-        "open_run": run_view(open_run) if open_run else None,
-        "next_run_at": plan.next_run_at.isoformat() if plan.next_run_at and plan.active_side == Side.PRIMARY else None,
-        "created_at": plan.created_at.isoformat(),
-        "bcp_access": {"primary": access_counts(view.primary_region, view.primary.id),
-                       "bcp": access_counts(view.bcp_region, view.bcp.id)},
-    }

@@ -1,0 +1,1 @@
+"""Business continuity: pairing, sync, plan status, BCP access, readiness, switchover, routing."""

@@ -1,0 +1,1 @@
+"""A tenant's configuration: entity CRUD, bulk loads from drafts, script references."""
