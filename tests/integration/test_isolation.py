@@ -19,7 +19,7 @@ from tests.examples import TenantApi, error_of, new_tenant
 from tests.shared_platform import shared_api, shared_platform, tenant_name  # noqa: F401
 
 COLLECTIONS = [name for name, kind in ENTITY_TYPES.items() if not kind.singleton]
-PARAM = re.compile(r"\{(\w+)\}")
+PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")  # "{name}" or "{name:convertor}"
 
 
 # Module-scoped: the tests only read tenant B, or check that it did not change.
