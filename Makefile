@@ -43,7 +43,7 @@ $(STAMP): requirements.lock pyproject.toml | $(UV)
 venv: $(STAMP)
 
 run: venv
-	$(BIN)/lifeboat demo --data-dir "$(DATA_DIR)"
+	$(BIN)/lifeboat demo --data-dir "$(DATA_DIR)" --url "http://$(HOST):$(PORT)"
 	$(BIN)/lifeboat serve --data-dir "$(DATA_DIR)" --host $(HOST) --port $(PORT)
 
 # No "-" prefix and no "|| true": any pytest failure (including exit 5, "no tests

@@ -40,3 +40,11 @@ def test_the_printed_login_command_gets_a_token_that_reads_the_tenant(installati
     assert skills.status_code == 200 and skills.json()["total"] >= 1, skills.text
     server.login("agent1", body["password"])  # each login asserts its 200
     server.login("operator", body["password"])
+
+
+def test_the_hints_name_the_address_the_server_will_answer_on(installation):
+    result = run_lifeboat("demo", *installation.flags(), "--users", USERS, "--url", "http://127.0.0.1:8123/")
+    assert result.returncode == 0, describe(result)
+    assert "http://127.0.0.1:8123/docs" in result.stdout
+    assert "curl -s -X POST http://127.0.0.1:8123/api/v1/auth/login" in result.stdout
+    assert ":8000" not in result.stdout

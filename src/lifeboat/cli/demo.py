@@ -17,12 +17,14 @@ if TYPE_CHECKING:
     from lifeboat.demo.center import DemoSummary
 
 API_URL = "http://127.0.0.1:8000"
+ServerUrl = Annotated[str, typer.Option("--url", help="Where `lifeboat serve` will answer (for the printed hints).")]
 
 
 @app.command()
 def demo(
     data_dir: DataDir = None, config: ConfigFile = None,
     users: Annotated[int, typer.Option("--users", min=1, help="Number of employees in the demo contact center.")] = 50,
+    url: ServerUrl = API_URL,
 ) -> None:
     """Load a realistic demo contact center (idempotent: running it twice adds nothing)."""
     from lifeboat.demo.center import load_demo
@@ -32,14 +34,14 @@ def demo(
         summary = load_demo(platform, users=users, say=_say)
     except LifeboatError as exc:
         fail(exc)
-    print_demo_summary(console, summary)
+    print_demo_summary(console, summary, url=url.rstrip("/"))
 
 
 def _say(message: str) -> None:
     console.print(f"[dim]demo[/dim] {escape(message)}")
 
 
-def print_demo_summary(console: Console, summary: DemoSummary) -> None:
+def print_demo_summary(console: Console, summary: DemoSummary, *, url: str = API_URL) -> None:
     if summary.already_loaded:
         console.print("[bold]The demo was already loaded[/bold]: nothing was added.")
     else:
@@ -47,7 +49,7 @@ def print_demo_summary(console: Console, summary: DemoSummary) -> None:
                       f"in {summary.seconds:.1f} s.")
     console.print(_counts_table(summary))
     _print_tenants(console, summary)
-    _print_logins(console, summary)
+    _print_logins(console, summary, url)
 
 
 def _counts_table(summary: DemoSummary) -> Table:
@@ -73,7 +75,7 @@ def _print_tenants(console: Console, summary: DemoSummary) -> None:
         console.print("BCP passkey:    shown when the plan was made; `lifeboat passkey` makes a new one")
 
 
-def _print_logins(console: Console, summary: DemoSummary) -> None:
+def _print_logins(console: Console, summary: DemoSummary, url: str) -> None:
     operator = f"{summary.operator} (operator, every tenant)"
     if not summary.operator_created:
         operator += " [existing account: its password was left as it was]"
@@ -81,8 +83,8 @@ def _print_logins(console: Console, summary: DemoSummary) -> None:
     # admin may enter either paired tenant (BCP type multiple): naming the tenant gets a
     # token at once, where a login without it answers with the tenants to choose from.
     body = json.dumps({"username": "admin", "password": summary.password, "tenant_id": summary.primary.id})
-    login = f"curl -s -X POST {API_URL}/api/v1/auth/login -H 'Content-Type: application/json' -d '{body}'"
-    skills = (f"curl -s '{API_URL}/api/v1/tenants/{summary.primary.id}/skills?limit=5' "
+    login = f"curl -s -X POST {url}/api/v1/auth/login -H 'Content-Type: application/json' -d '{body}'"
+    skills = (f"curl -s '{url}/api/v1/tenants/{summary.primary.id}/skills?limit=5' "
               "-H 'Authorization: Bearer <token from the login answer>'")
     console.print()
     console.print("[bold]How to log in[/bold]")
@@ -90,7 +92,7 @@ def _print_logins(console: Console, summary: DemoSummary) -> None:
         f"  password of every demo account: {summary.password}",
         f"  accounts: {', '.join(accounts)}",
         "  start the server: lifeboat serve (with the same --data-dir), then",
-        f"  API docs: {API_URL}/docs",
+        f"  API docs: {url}/docs",
         f"  log in:   {login}",
         "            (without tenant_id, admin gets the list of tenants to choose from; agent1 goes straight in)",
         f"  then:     {skills}",
