@@ -222,7 +222,8 @@ def measure_routing(pair: Pair, seconds: float) -> dict[str, float]:
         warm, _ = lookups_per_second(platform, numbers, min(seconds, 3))
     finally:
         platform.settings.route_cache_ttl_s = ttl
-    return {"ttl_s": ttl, "steady": steady, "rebuilds": rebuilds, "seconds": seconds, "warm": warm, "build_ms": build_ms}
+    return {"ttl_s": ttl, "steady": steady, "rebuilds": rebuilds, "seconds": seconds, "warm": warm,
+            "build_ms": build_ms}
 
 
 def _timed_ms(fn: Callable[[], object]) -> float:
@@ -347,7 +348,8 @@ def parse_wrk(output: str) -> dict:
     errors = re.search(r"Socket errors: (.*)", output)
     return {"per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
             "requests": int(re.search(r"(\d+) requests in", output).group(1)),
-            "avg_ms": ms(latency.group(1)), "max_ms": ms(latency.group(3)), **{f"p{p}_ms": v for p, v in percentiles.items()},
+            "avg_ms": ms(latency.group(1)), "max_ms": ms(latency.group(3)),
+            **{f"p{p}_ms": v for p, v in percentiles.items()},
             "non_2xx": int(non_2xx.group(1)) if non_2xx else 0, "socket_errors": errors.group(1) if errors else "none"}
 
 
@@ -429,14 +431,16 @@ def verdicts(results: list[Figures]) -> list[str]:
                   ("in-process routing over 20,000/s", r.routing["steady"] > TARGETS["route_per_s"],
                    f"{r.routing['steady']:,.0f}/s")]
         if r.http is not None:
-            checks.append(("HTTP routing over 1,500/s", r.http["per_s"] > TARGETS["http_per_s"], f"{r.http['per_s']:,.0f}/s"))
+            checks.append(("HTTP routing over 1,500/s", r.http["per_s"] > TARGETS["http_per_s"],
+                           f"{r.http['per_s']:,.0f}/s"))
         lines += [f"{r.backend}: target {what}: {'met' if ok else 'NOT met'} ({value})" for what, ok, value in checks]
     return lines
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--users", type=int, default=PROFILE_L.users, help="employees; the rest scales (default: profile L)")
+    parser.add_argument("--users", type=int, default=PROFILE_L.users,
+                        help="employees; the rest scales (default: profile L)")
     parser.add_argument("--sessions", type=int, default=10_000, help="sessions open at each switch")
     parser.add_argument("--switches", type=int, default=6, help="switches, alternately to BCP and back")
     parser.add_argument("--route-seconds", type=float, default=5.0, help="length of the in-process routing run")
@@ -449,8 +453,8 @@ def main(argv: list[str] | None = None) -> None:
     console.print(f"profile: {scaled(args.users)}; {args.sessions:,} sessions; host: {os.cpu_count()} CPUs, "
                   f"Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f}")
     speedups = [name for name in ("httptools", "uvloop") if importlib.util.find_spec(name)]
-    console.print(f"lifeboat serve: uvicorn {uvicorn.__version__}, " +
-                  (f"with {' and '.join(speedups)}" if speedups else "h11 parser and asyncio loop (no httptools/uvloop)"))
+    parts = f"with {' and '.join(speedups)}" if speedups else "h11 parser and asyncio loop (no httptools/uvloop)"
+    console.print(f"lifeboat serve: uvicorn {uvicorn.__version__}, {parts}")
     results = []
     with tempfile.TemporaryDirectory(prefix="lifeboat-continuity-") as tmp:
         results.append(measure("sqlite", Settings(data_dir=Path(tmp) / "sqlite"), args, Path(tmp), console))

@@ -210,7 +210,8 @@ EDITS: dict[str, Callable[[dict[str, Any], int], dict[str, Any]]] = {
     "agent-settings": lambda d, r: {"refusal_timeout_s": d["refusal_timeout_s"] % 60 + 1 + r},
     "points-of-contact": lambda d, r: {"name": f"{d['name']} (r{r})"},
     "files": lambda d, r: {"content": base64.b64encode(os.urandom(d["size"])).decode()},
-    "scripts": lambda d, r: {"content": {**d["content"], "header": {**d["content"]["header"], "description": f"edit {r}"}}},
+    "scripts": lambda d, r: {"content": {**d["content"],
+                                         "header": {**d["content"]["header"], "description": f"edit {r}"}}},
 }
 
 
@@ -240,7 +241,8 @@ def baseline_copy(source: Region, tenant_id: int, target_url: str) -> tuple[Samp
 
     def copy() -> int:
         with source.db.read() as src:
-            rows = [dict(r._mapping) for r in src.execute(select(entities).where(entities.c.tenant_id == tenant_id, synced))]
+            query = select(entities).where(entities.c.tenant_id == tenant_id, synced)
+            rows = [dict(r._mapping) for r in src.execute(query)]
         with target.write() as dst:
             dst.execute(insert(entities), rows)
         return len(rows)
@@ -326,10 +328,11 @@ def measure_backend(backend: Backend, profile: Profile, *, repeats: int, trace: 
 def figures_table(backend: str, samples: dict[str, list[Sample]]) -> Table:
     table = Table("step", "wall s", "wall s, each run", "CPU s", "× baseline", "× baseline CPU", "RSS start MB",
                   "RSS peak MB", "traced peak MB", title=f"sync of the profile tenant on {backend}",
-                  caption="wall s, CPU s: median of the runs; CPU s: this process (the worker), not a database server's; "
-                          "RSS start: resident set of the process as the step began (what earlier steps left); RSS peak: "
-                          "its high-water mark during the step (getrusage ru_maxrss after a reset of the peak); "
-                          "traced peak: tracemalloc peak of Python allocations during the step, in a second pass")
+                  caption="wall s, CPU s: median of the runs; CPU s: this process (the worker), not a database "
+                          "server's; RSS start: resident set of the process as the step began (what earlier steps "
+                          "left); RSS peak: its high-water mark during the step (getrusage ru_maxrss after a reset "
+                          "of the peak); traced peak: tracemalloc peak of Python allocations during the step, in a "
+                          "second pass")
     base_wall, base_cpu = _median(samples["baseline copy"], "wall_s"), _median(samples["baseline copy"], "cpu_s")
     for name in STEPS:
         found = samples.get(name, [])
@@ -362,7 +365,8 @@ def verdicts(samples: dict[str, list[Sample]]) -> list[str]:
          f"{ratio:.1f}× wall clock, {cpu_ratio:.1f}× CPU"),
         (f"first sync under {FIRST_SYNC_TARGET_S:.0f} s", first < FIRST_SYNC_TARGET_S, first_text),
         (f"re-sync with no change under {NO_CHANGE_TARGET_S:.0f} s", no_change < NO_CHANGE_TARGET_S, no_change_text),
-        (f"re-sync after 1% changed under {ONE_PERCENT_TARGET_S:.0f} s", one_percent < ONE_PERCENT_TARGET_S, one_percent_text),
+        (f"re-sync after 1% changed under {ONE_PERCENT_TARGET_S:.0f} s", one_percent < ONE_PERCENT_TARGET_S,
+         one_percent_text),
         (f"peak memory under {MEMORY_TARGET_MB:.0f} MB", max(rss, traced_mb) < MEMORY_TARGET_MB,
          f"RSS high-water {rss:.0f} MB, tracemalloc peak {traced_mb:.0f} MB"),
     ]

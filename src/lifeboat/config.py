@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     smtp_password: str | None = Field(default=None, repr=False)
 
     @model_validator(mode="after")
-    def _regions_are_distinct(self) -> "Settings":
+    def _regions_are_distinct(self) -> Settings:
         names = [r.name for r in self.regions]
         blocks = [r.id_block for r in self.regions]
         if not names:
@@ -129,15 +129,22 @@ def load_settings(config: Path | str | None = None, **overrides: Any) -> Setting
             with open(path, "rb") as fh:
                 values = tomllib.load(fh)
         except OSError as exc:
-            raise _config_error(path, [_problem("config", "unreadable", f"cannot read it ({exc.strerror or exc})")], env=False) from None
+            unreadable = _problem("config", "unreadable", f"cannot read it ({exc.strerror or exc})")
+            raise _config_error(path, [unreadable], env=False) from None
         except tomllib.TOMLDecodeError as exc:
-            raise _config_error(path, [_problem("config", "bad_toml", f"not valid TOML ({exc})")], env=False) from None
+            bad_toml = _problem("config", "bad_toml", f"not valid TOML ({exc})")
+            raise _config_error(path, [bad_toml], env=False) from None
     values.update({k: v for k, v in overrides.items() if v is not None})
     try:
         return Settings(**values)
     except ValidationError as exc:
-        problems = [_problem(".".join(str(p) for p in e["loc"]) or "settings", e["type"], e["msg"]) for e in exc.errors()]
+        problems = [_problem(_field_of(e["loc"]), e["type"], e["msg"]) for e in exc.errors()]
         raise _config_error(path, problems) from None
+
+
+def _field_of(location: tuple[int | str, ...]) -> str:
+    """``("regions", 0, "name")`` -> ``"regions.0.name"``; an error on the whole model -> ``"settings"``."""
+    return ".".join(str(part) for part in location) or "settings"
 
 
 def _problem(field: str, code: str, message: str) -> dict[str, str]:

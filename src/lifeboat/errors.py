@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 MAX_LISTED_ERRORS = 1000  # per-item problems listed in one answer
 
 
@@ -81,7 +80,7 @@ class Invalid(LifeboatError):
     default_code = "validation_failed"
 
     @classmethod
-    def fields(cls, errors: list[dict[str, str]]) -> "Invalid":
+    def fields(cls, errors: list[dict[str, str]]) -> Invalid:
         """At most ``MAX_LISTED_ERRORS`` are listed (a body of 100,000 unknown fields must
         not answer 100,000 errors); ``errors_total`` then counts them all."""
         summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])

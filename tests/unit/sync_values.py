@@ -117,7 +117,8 @@ def bcp_twin(e: Entity, *, version: int = 1) -> Entity:
     return Entity(e.id + BCP_OFFSET, BCP_TENANT, e.type, data, STAMP, STAMP, e.content, version)
 
 
-def correlate(p: Entity, b: Entity, *, primary_version: int | None = None, bcp_version: int | None = None) -> Correlation:
+def correlate(p: Entity, b: Entity, *, primary_version: int | None = None,
+              bcp_version: int | None = None) -> Correlation:
     return Correlation(p.type, p.id, b.id, p.version if primary_version is None else primary_version,
                        b.version if bcp_version is None else bcp_version)
 

@@ -378,7 +378,7 @@ def literal_ids(content: dict) -> set[int]:
 @settings(max_examples=200, deadline=None)
 @given(scripts())
 def test_rewriting_with_identity_gives_an_equal_document(content):
-    known = {n: "skills" for n in literal_ids(content)}
+    known = dict.fromkeys(literal_ids(content), "skills")
     new, _ = rewrite_script(
         parse_script(content), lambda t, i: i, remap_free_text=True, known_ids=known
     )
@@ -392,7 +392,7 @@ def test_rewriting_with_a_mapping_then_its_inverse_gives_the_original(content, r
     shuffled = primary[:]
     random.shuffle(shuffled)
     forward, backward = dict(zip(primary, shuffled)), dict(zip(shuffled, primary))
-    known = {n: "skills" for n in primary}
+    known = dict.fromkeys(primary, "skills")
     there, _ = rewrite_script(
         parse_script(content), lambda t, i: forward.get(i), remap_free_text=True, known_ids=known
     )

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from lifeboat.domain.switchover import SwitchState, locked_until, transition
 from lifeboat.errors import Conflict, Invalid
 
-T0 = datetime(2025, 3, 14, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
 
 
 def minutes(*offsets: float) -> list[datetime]:

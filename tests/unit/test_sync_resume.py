@@ -14,7 +14,8 @@ def audit(action: str, type_name: str, primary_id: int, bcp_id: int, drift: list
 
 
 def zero(**counts: int) -> dict[str, int]:
-    return {"created": 0, "updated": 0, "adopted": 0, "deactivated": 0, "deleted": 0, "unchanged": 0, "failed": 0, **counts}
+    actions = ("created", "updated", "adopted", "deactivated", "deleted", "unchanged", "failed")
+    return {**dict.fromkeys(actions, 0), **counts}
 
 
 def test_the_first_write_of_each_entity_is_what_counts():
@@ -38,7 +39,8 @@ def test_what_an_earlier_attempt_wrote_is_counted_as_written_not_unchanged():
 
     assert report["counts"] == {"skills": zero(created=3, unchanged=5), "business-unit": zero(adopted=1),
                                 "teams": zero(deleted=1)}
-    assert report["drift"] == [{"type": "business-unit", "name": "Acme", "primary_id": 3, "bcp_id": 103, "fields": ["name"]}]
+    assert report["drift"] == [{"type": "business-unit", "name": "Acme", "primary_id": 3, "bcp_id": 103,
+                                "fields": ["name"]}]
 
 
 def test_a_change_that_failed_at_write_time_stays_failed():

@@ -85,7 +85,7 @@ def ivr_script() -> dict:
     }
 
 
-def rows(refs) -> list[tuple]:  # noqa: ANN001
+def rows(refs) -> list[tuple]:
     return [(r.action_id, r.action, r.property, r.value, r.position, r.kind, r.target) for r in refs]
 
 
@@ -207,7 +207,8 @@ def test_a_disposition_id_on_checkcallsup_is_only_a_possible_id():
     content = suppression_script()
     content["properties"]["4"] = numbered(("DataValue", str(DISPOSITION)))
     (ref,) = [r for r in find_references(parse_script(content), known_ids=KNOWN) if r.action_id == "4"]
-    assert (ref.action, ref.property, ref.kind, ref.target) == ("CHECKCALLSUP", "DataValue", "possible_id", "dispositions")
+    expected = ("CHECKCALLSUP", "DataValue", "possible_id", "dispositions")
+    assert (ref.action, ref.property, ref.kind, ref.target) == expected
 
 
 # --- actions the table does not know -------------------------------------------------------
@@ -250,8 +251,8 @@ def test_possible_ids_in_unknown_actions_are_written_only_with_remap_free_text()
                         (str(AGENT), str(AGENT + 1000), False)]
 
     new, _ = rewrite_script(parse_script(content), plus_1000, remap_free_text=True, known_ids=KNOWN)
-    assert new["properties"]["5"] == numbered(
-        ("QueueId", str(SKILL + 1000)), ("Owner", AGENT + 1000), ("Retries", 3), ("Flags", [str(AGENT + 1000), 0, True]))
+    assert new["properties"]["5"] == numbered(("QueueId", str(SKILL + 1000)), ("Owner", AGENT + 1000), ("Retries", 3),
+                                              ("Flags", [str(AGENT + 1000), 0, True]))
     expected = copy.deepcopy(content)
     expected["properties"]["2"]["0"]["value"] = HOURS + 1000
     expected["properties"]["4"]["0"]["value"] = SKILL + 1000

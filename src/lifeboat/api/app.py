@@ -12,7 +12,8 @@ from lifeboat.api.docs import mount_docs
 from lifeboat.api.errors import install_error_handlers
 from lifeboat.api.limits import BodyLimit, body_limit
 from lifeboat.api.openapi import install_openapi
-from lifeboat.api.routes import auth, bcp, continuity, entities, platform as platform_routes
+from lifeboat.api.routes import auth, bcp, continuity, entities
+from lifeboat.api.routes import platform as platform_routes
 from lifeboat.bootstrap import Platform
 from lifeboat.jobs import start_background
 

@@ -31,7 +31,10 @@ async def _principal(platform: PlatformDep,
     token = credentials.credentials if credentials else None
     # A token read a moment ago needs no database: answer on the event loop (the voice
     # edge asks on every call); anything else reads the directory in the thread pool.
-    return remembered_principal(platform, token) or await run_in_threadpool(authenticate, platform, token)
+    remembered = remembered_principal(platform, token)
+    if remembered is not None:
+        return remembered
+    return await run_in_threadpool(authenticate, platform, token)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]

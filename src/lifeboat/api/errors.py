@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,8 +20,8 @@ HTTP_CODES = {400: "bad_request", 401: "not_authenticated", 403: "permission_den
               405: "method_not_allowed", 413: "content_too_large", 415: "unsupported_media_type"}
 
 
-def error_response(status: int, code: str, message: str, details: dict | None = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None,
+                   headers: Mapping[str, str] | None = None) -> JSONResponse:
     headers = {**({"WWW-Authenticate": "Bearer"} if status == 401 else {}), **(headers or {})}
     return JSONResponse({"error": {"code": code, "message": message, "details": details or {}}},
                         status_code=status, headers=headers or None)
@@ -48,7 +50,7 @@ def install_error_handlers(app: FastAPI) -> None:
                                   {"position": (where.get("ctx") or {}).get("error")})
         shaped = [{"field": ".".join(str(p) for p in e.get("loc", ())[1:]) or "body",
                    "code": e.get("type", "invalid"), "message": e.get("msg", "")} for e in errors[:MAX_LISTED_ERRORS]]
-        details = {"errors": shaped}
+        details: dict[str, Any] = {"errors": shaped}
         if len(errors) > MAX_LISTED_ERRORS:
             details.update(errors_total=len(errors), errors_truncated=True)
         return error_response(422, "validation_failed", "The request is not valid.", details)
@@ -57,7 +59,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if _unparsable_body(exc):
             return error_response(400, "malformed_json", "The request body is not valid JSON: it is not UTF-8 "
-                                  "text or it nests deeper than the parser goes.", {"reason": type(exc.__cause__).__name__})
+                                  "text or it nests deeper than the parser goes.",
+                                  {"reason": type(exc.__cause__).__name__})
         code = HTTP_CODES.get(exc.status_code, "http_error")
         headers = {**(exc.headers or {}), "Allow": _allowed(request)} if exc.status_code == 405 else exc.headers
         return error_response(exc.status_code, code, str(exc.detail), headers=headers)

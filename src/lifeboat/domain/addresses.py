@@ -32,13 +32,13 @@ def verdict(ip: IPAddress) -> Verdict:
     """``public``: reachable on the internet; ``private``: a loopback or private range that
     an operator may allow for on-premises receivers; ``forbidden``: never (link-local and
     so the metadata service, multicast, unspecified, reserved, documentation ranges)."""
-    embedded = _embedded_v4(ip)
-    if embedded is not None:
-        transparent = ip.ipv4_mapped is not None or ip in NAT64_WELL_KNOWN  # 6to4 is judged as both
-        return _worst(verdict(embedded), "public" if transparent else verdict_of_v6(ip))
     if isinstance(ip, ipaddress.IPv4Address):
         return _verdict_v4(ip)
-    return verdict_of_v6(ip)
+    embedded = _embedded_v4(ip)
+    if embedded is None:
+        return verdict_of_v6(ip)
+    transparent = ip.ipv4_mapped is not None or ip in NAT64_WELL_KNOWN  # 6to4 is judged as both
+    return _worst(verdict(embedded), "public" if transparent else verdict_of_v6(ip))
 
 
 def verdict_of_v6(ip: ipaddress.IPv6Address) -> Verdict:
@@ -60,9 +60,7 @@ def _verdict_v4(ip: ipaddress.IPv4Address) -> Verdict:
     return "public"
 
 
-def _embedded_v4(ip: IPAddress) -> ipaddress.IPv4Address | None:
-    if isinstance(ip, ipaddress.IPv4Address):
-        return None
+def _embedded_v4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     if ip.ipv4_mapped is not None:
         return ip.ipv4_mapped
     if ip in NAT64_WELL_KNOWN:
@@ -106,9 +104,9 @@ def _inet_aton(text: str) -> ipaddress.IPv4Address | None:
         parts = parts[:-1]  # "127.0.0.1." is a fully qualified spelling of the same address
     if not 1 <= len(parts) <= 4:
         return None
-    numbers = [_number(p) for p in parts]
-    if any(n is None for n in numbers):
-        return None
+    numbers = [n for n in (_number(p) for p in parts) if n is not None]
+    if len(numbers) < len(parts):
+        return None  # a part that is not a number
     *head, last = numbers
     if any(n > 255 for n in head) or last >= 256 ** (5 - len(numbers)):
         return None

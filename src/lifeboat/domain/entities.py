@@ -19,7 +19,7 @@ from lifeboat.domain import fields as f
 from lifeboat.domain import json_limits
 from lifeboat.domain.entity_rules import HashPassword, Limits
 from lifeboat.domain.entity_rules import file_facts as file_facts  # re-exported: the API of this module
-from lifeboat.domain.json_limits import JsonLimits
+from lifeboat.domain.json_limits import DEFAULT_LIMITS, JsonLimits
 from lifeboat.errors import Invalid, NotFound
 
 PERMISSIONS = frozenset({
@@ -153,7 +153,8 @@ ENTITY_TYPES: dict[str, EntityType] = {t.name: t for t in (
         _active(),
     ), links=(Link("lead_user_id", "users"),)),
     EntityType("users", "Admin", "admin", natural_key=("username",), fields=(
-        Field("username", f.pattern(f.USERNAME, "bad_username", "must be 1 to 128 of a-z 0-9 . _ @ + -", lower=True), required=True),
+        Field("username", f.pattern(f.USERNAME, "bad_username", "must be 1 to 128 of a-z 0-9 . _ @ + -", lower=True),
+              required=True),
         Field("email", f.pattern(f.EMAIL, "bad_email", "must be an email address"), required=True),
         Field("first_name", f.text(100), required=True),
         Field("last_name", f.text(100), required=True),
@@ -181,7 +182,8 @@ ENTITY_TYPES: dict[str, EntityType] = {t.name: t for t in (
     ), links=(Link("skill_id", "skills"),), check=rules.point_of_contact_address,
         check_schema=rules.POINT_OF_CONTACT_ADDRESS_SCHEMA, sync_scope=rules.voice_only),
     EntityType("files", "Studio", "studio", natural_key=("path",), has_content=True, fields=(
-        Field("path", f.pattern(f.PATH, "bad_path", "must be a file path such as 'prompts/welcome.wav'"), required=True),
+        Field("path", f.pattern(f.PATH, "bad_path", "must be a file path such as 'prompts/welcome.wav'"),
+              required=True),
         Field("content", f.base64_bytes(), required=True, write_only=True),
     ), prepare=rules.keep_file_bytes),
     EntityType("scripts", "Studio", "studio", natural_key=("path",), fields=(
@@ -223,7 +225,7 @@ class Entity:
 
 
 def validate(kind: EntityType, payload: Any, *, current: dict[str, Any] | None = None,
-             limits: JsonLimits = JsonLimits()) -> dict[str, Any]:
+             limits: JsonLimits = DEFAULT_LIMITS) -> dict[str, Any]:
     """Check a create (``current`` is None) or a partial update over ``current``.
 
     Returns the full, normalised field values. Write-only fields appear only when given.

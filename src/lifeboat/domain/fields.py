@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from lifeboat.ids import MAX_ID, is_id
@@ -50,7 +50,10 @@ class Spec:
     free_form: str | None = None
 
 
-def storable(value: Any) -> Any:
+JsonValue = TypeVar("JsonValue")
+
+
+def storable(value: JsonValue) -> JsonValue:
     """``value`` if every string in it (keys too) can be stored: PostgreSQL refuses NUL
     characters and no UTF-8 encoder takes an unpaired surrogate, yet both are valid JSON."""
     stack = [value]
@@ -87,10 +90,10 @@ def text(max_len: int = 200, *, min_len: int = 1) -> Spec:
     def check(value: Any) -> str:
         if not isinstance(value, str):
             raise FieldError("not_a_string", "must be a string")
-        value = storable(value).strip()
-        if not min_len <= len(value) <= max_len:
+        cleaned = storable(value).strip()
+        if not min_len <= len(cleaned) <= max_len:
             raise FieldError("bad_length", f"must be {min_len} to {max_len} characters")
-        return value
+        return cleaned
 
     return Spec(check, {"type": "string", "minLength": min_len, "maxLength": max_len, "pattern": NOT_BLANK})
 
@@ -113,19 +116,19 @@ def whole(value: Any) -> int | None:
 
 def integer(low: int, high: int) -> Spec:
     def check(value: Any) -> int:
-        value = whole(value)
-        if value is None:
+        number = whole(value)
+        if number is None:
             raise FieldError("not_an_integer", "must be an integer")
-        if not low <= value <= high:
+        if not low <= number <= high:
             raise FieldError("out_of_range", f"must be between {low} and {high}")
-        return value
+        return number
 
     return Spec(check, {"type": "integer", "minimum": low, "maximum": high})
 
 
 def choice(*options: str) -> Spec:
     def check(value: Any) -> str:
-        if value not in options:
+        if not isinstance(value, str) or value not in options:
             raise FieldError("bad_choice", f"must be one of {', '.join(options)}")
         return value
 
@@ -136,10 +139,10 @@ def pattern(regex: re.Pattern[str], code: str, message: str, *, lower: bool = Fa
     def check(value: Any) -> str:
         if not isinstance(value, str):
             raise FieldError("not_a_string", "must be a string")
-        value = value.strip().lower() if lower else value.strip()
-        if not regex.match(value):
+        cleaned = value.strip().lower() if lower else value.strip()
+        if not regex.match(cleaned):
             raise FieldError(code, message)
-        return value
+        return cleaned
 
     return Spec(check, {"type": "string", "pattern": _padded(regex, lower=lower)})
 
@@ -180,7 +183,8 @@ def weekly() -> Spec:
 
     hhmm = {"type": "string", "pattern": HHMM.pattern}
     slot = {"type": "object", "required": ["day", "open", "close"], "additionalProperties": False,
-            "properties": {"day": {"enum": list(DAYS)}, "open": {**hhmm, "example": "08:00"}, "close": {**hhmm, "example": "17:30"}},
+            "properties": {"day": {"enum": list(DAYS)}, "open": {**hhmm, "example": "08:00"},
+                           "close": {**hhmm, "example": "17:30"}},
             "description": "open must be before close"}
     return Spec(check, {"type": "array", "items": slot})
 
@@ -283,7 +287,8 @@ def agent_skills() -> Spec:
         return [{"skill_id": k, "proficiency": v} for k, v in sorted(out.items())]
 
     item = {"type": "object", "required": ["skill_id", "proficiency"], "additionalProperties": False,
-            "properties": {"skill_id": {"type": "integer", **ID_RANGE}, "proficiency": {"type": "integer", "minimum": 1, "maximum": 20}},
+            "properties": {"skill_id": {"type": "integer", **ID_RANGE},
+                           "proficiency": {"type": "integer", "minimum": 1, "maximum": 20}},
             "description": "each skill_id once"}
     return Spec(check, {"type": "array", "items": item})
 

@@ -14,6 +14,7 @@ exactly those recursion cannot handle.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,9 @@ class JsonLimits:
     max_bytes: int = DEFAULT_MAX_BYTES
 
 
+DEFAULT_LIMITS = JsonLimits()
+
+
 def depth_of(value: Any, *, stop_above: int | None = None) -> int:
     """Levels of objects and arrays in ``value`` (a scalar is 0, ``{}`` and ``[1]`` are 1).
     With ``stop_above`` the walk ends as soon as that depth is passed (the answer is then
@@ -40,6 +44,7 @@ def depth_of(value: Any, *, stop_above: int | None = None) -> int:
     stack = [(value, 0)]
     while stack:
         item, depth = stack.pop()
+        children: Iterable[Any]
         if isinstance(item, dict):
             children = item.values()
         elif isinstance(item, list):

@@ -38,7 +38,7 @@ def rewrite_script(
     remap_structured: bool = True,
     remap_free_text: bool = False,
     known_ids: Mapping[int, str] | None = None,
-) -> tuple[dict | str, list[Rewrite]]:
+) -> tuple[dict[str, Any] | str, list[Rewrite]]:
     """The document with references translated by ``translate(type, primary_id)`` (None
     when there is no BCP counterpart), in the input's format, and one ``Rewrite`` per
     reference. ``remap_structured=False`` is the "keep" setting: nothing structured is
@@ -99,11 +99,11 @@ def _new_element(element: Any, written: list[Rewrite]) -> Any:
     return INTEGER_LITERAL.sub(lambda match: literals.get(match.group(), match.group()), element)
 
 
-def _with_changes(doc: ScriptDocument, changes: dict[tuple[str, int], Any]) -> dict | str:
-    if doc.format == "xml":
+def _with_changes(doc: ScriptDocument, changes: dict[tuple[str, int], Any]) -> dict[str, Any] | str:
+    if isinstance(doc.raw, str):  # Desktop Studio XML text
         return script_xml.write_values(doc.raw, changes) if changes else doc.raw
     # A JSON round trip copies without Python recursion, whatever the nesting.
-    content = json.loads(json.dumps(doc.raw, ensure_ascii=False))
+    content: dict[str, Any] = json.loads(json.dumps(doc.raw, ensure_ascii=False))
     keys: dict[str, list[str]] = {}
     for (action_id, ordinal), value in changes.items():
         numbered = content["properties"][action_id]

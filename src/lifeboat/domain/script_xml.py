@@ -149,8 +149,9 @@ def _block(struct: ET.Element, where: str) -> _Block:
     action = _child(struct, "Action")
     if action is None:
         raise _invalid(where, "has no <Action> element")
-    action_id = action.get("ID") or _child_text(struct, "ActionID") or _child_text(struct, "ID") or struct.get("ID")
-    if not (action_id or "").strip():
+    action_id = (action.get("ID") or _child_text(struct, "ActionID") or _child_text(struct, "ID")
+                 or struct.get("ID") or "").strip()
+    if not action_id:
         raise _invalid(where, 'has no action ID (expected <Action ID="...">, <ActionID>...</ActionID> or <ID>...</ID>)')
     name = (action.get("Name") or action.text or "").strip()
     if not name:
@@ -163,7 +164,7 @@ def _block(struct: ET.Element, where: str) -> _Block:
     for number, parameter in enumerate(parameters, start=1):
         if not parameter.get("Name"):
             raise _invalid(f"{where}, parameter #{number}", "has no Name attribute")
-    return _Block(action_id.strip(), name, parameters)
+    return _Block(action_id, name, parameters)
 
 
 def _parameter(element: ET.Element) -> tuple[str, PropertyValue]:
@@ -183,7 +184,8 @@ def _set_value(element: ET.Element, value: PropertyValue) -> None:
 
 def _serialise(root: ET.Element, original: str) -> str:
     _restore_default_namespace(root)
-    prolog = _PROLOG.match(original).group()
+    found = _PROLOG.match(original)
+    prolog = found.group() if found else ""  # always found: every part of the pattern is optional
     return prolog + ET.tostring(root, encoding="unicode") + original[len(original.rstrip()):]
 
 

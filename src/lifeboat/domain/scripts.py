@@ -41,13 +41,13 @@ class ScriptDocument:
     format: str  # "json" or "xml"
     actions: dict[str, str]  # action id -> action name, in document order
     properties: dict[str, list[tuple[str, Any]]]  # action id -> ordered (name, any JSON value)
-    raw: object  # the parsed JSON object, or the XML text
+    raw: dict[str, Any] | str  # the parsed JSON object, or the XML text
 
 
 # --- reading -----------------------------------------------------------------------------
 
 
-def parse_script(content: dict | str, *, max_bytes: int = DEFAULT_MAX_SCRIPT_BYTES,
+def parse_script(content: dict[str, Any] | str, *, max_bytes: int = DEFAULT_MAX_SCRIPT_BYTES,
                  max_depth: int = json_limits.DEFAULT_MAX_DEPTH) -> ScriptDocument:
     """Read a script given as a Studio JSON object, JSON text, or Desktop Studio XML text.
 
@@ -100,17 +100,18 @@ def _load_json_text(text: str) -> Any:
         raise BadInput(f"The script is not valid JSON: {exc}.", code="malformed_script") from exc
 
 
-def _normalised(content: dict, max_bytes: int) -> dict:
+def _normalised(content: dict[str, Any], max_bytes: int) -> dict[str, Any]:
     """A JSON-pure copy of ``content`` (string keys, lists), after checking its size."""
     try:
         text = json.dumps(content, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError, RecursionError) as exc:
         raise _invalid("script", f"the script is not a JSON document ({exc})") from exc
     _check_size(len(text.encode("utf-8", "surrogatepass")), max_bytes)
-    return json.loads(text)
+    normalised: dict[str, Any] = json.loads(text)  # the text of a dict: a dict again
+    return normalised
 
 
-def _read_json_shape(raw: dict) -> tuple[dict[str, str], dict[str, list[tuple[str, Any]]]]:
+def _read_json_shape(raw: dict[str, Any]) -> tuple[dict[str, str], dict[str, list[tuple[str, Any]]]]:
     actions: dict[str, str] = {}
     for action_id, action in _object_at(raw, "actions").items():
         if not isinstance(action, dict) or not isinstance(action.get("name"), str):
@@ -126,7 +127,7 @@ def _read_json_shape(raw: dict) -> tuple[dict[str, str], dict[str, list[tuple[st
     return actions, properties
 
 
-def _object_at(raw: dict, key: str) -> dict:
+def _object_at(raw: dict[str, Any], key: str) -> dict[str, Any]:
     value = raw.get(key, {})
     if not isinstance(value, dict):
         raise _invalid(key, f"'{key}' must be an object keyed by action id")
@@ -147,7 +148,7 @@ def _json_properties(action_id: str, numbered: object) -> list[tuple[str, Any]]:
     return result
 
 
-def _ordered_keys(action_id: str, numbered: dict) -> list[str]:
+def _ordered_keys(action_id: str, numbered: dict[str, Any]) -> list[str]:
     """Property keys in index order ("2" before "10")."""
     indexes: dict[int, str] = {}
     for key in numbered:

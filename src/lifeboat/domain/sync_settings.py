@@ -94,7 +94,8 @@ def _schedule(value: Any) -> tuple[dict[str, Any], list[dict[str, str]]]:
         return {"kind": "daily"}, []
     minutes = whole(value.get("every_minutes"))
     if minutes is None or minutes < MIN_INTERVAL_MINUTES:
-        return {}, [_err("schedule.every_minutes", "interval_too_short", f"must be an integer of at least {MIN_INTERVAL_MINUTES}")]
+        return {}, [_err("schedule.every_minutes", "interval_too_short",
+                         f"must be an integer of at least {MIN_INTERVAL_MINUTES}")]
     if minutes > MAX_INTERVAL_MINUTES:
         return {}, [_err("schedule.every_minutes", "interval_too_long",
                          f"must be at most {MAX_INTERVAL_MINUTES} (a week); use a daily schedule for less often")]
@@ -125,7 +126,8 @@ def _err(field: str, code: str, message: str) -> dict[str, str]:
 
 def next_run(schedule: dict[str, Any], enabled_at: datetime, after: datetime) -> datetime:
     """The first scheduled moment strictly after ``after``."""
-    step = timedelta(days=1) if schedule.get("kind", "daily") == "daily" else timedelta(minutes=schedule["every_minutes"])
+    daily = schedule.get("kind", "daily") == "daily"
+    step = timedelta(days=1) if daily else timedelta(minutes=schedule["every_minutes"])
     if after < enabled_at:
         return enabled_at + step
     periods = (after - enabled_at) // step + 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, delete, or_, select, tuple_, update
+from sqlalchemy import Connection, RowMapping, and_, delete, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from lifeboat.domain.throttle import Failures
@@ -14,8 +14,10 @@ from lifeboat.store.tables import login_failures
 Key = tuple[str, str]  # (scope, key)
 
 
-def _failures(row) -> Failures:  # noqa: ANN001
-    return Failures(row.count, row.window_started_at, row.locks, row.locked_until, row.last_failure_at)
+def _failures(row: RowMapping) -> Failures:
+    # Read by name from the mapping: on a Row, ``count`` is also the tuple's method.
+    return Failures(row["count"], row["window_started_at"], row["locks"], row["locked_until"],
+                    row["last_failure_at"])
 
 
 class LoginFailureRepo:
@@ -23,10 +25,12 @@ class LoginFailureRepo:
         self.conn = conn
 
     def of(self, keys: Sequence[Key]) -> dict[Key, Failures]:
+        if not keys:
+            return {}
         c = login_failures.c
         rows = self.conn.execute(select(login_failures).where(
-            or_(*(and_(c.scope == scope, c.key == key) for scope, key in keys)))) if keys else []
-        return {(row.scope, row.key): _failures(row) for row in rows}
+            or_(*(and_(c.scope == scope, c.key == key) for scope, key in keys)))).mappings()
+        return {(row["scope"], row["key"]): _failures(row) for row in rows}
 
     def locked(self, key: Key, now: datetime) -> Failures | None:
         """The key's failures, its row locked for this transaction. A blank row (count 0) is
@@ -39,8 +43,9 @@ class LoginFailureRepo:
             scope=scope, key=name, count=0, window_started_at=now, locks=0, locked_until=None,
             last_failure_at=now, forgotten_at=now).on_conflict_do_nothing())
         c = login_failures.c
-        row = self.conn.execute(select(login_failures).where(c.scope == scope, c.key == name).with_for_update()).one()
-        return None if row.count == 0 else _failures(row)
+        row = self.conn.execute(select(login_failures).where(c.scope == scope, c.key == name)
+                                .with_for_update()).mappings().one()
+        return None if row["count"] == 0 else _failures(row)
 
     def put(self, key: Key, failures: Failures, forgotten_at: datetime) -> None:
         c = login_failures.c

@@ -4,10 +4,11 @@ Revision ID: dir0002
 Revises: dir0001
 Create Date: 2026-11-27 12:55:43.494511
 """
-from alembic import op
 import sqlalchemy as sa
-import lifeboat.store.tables
+from alembic import op
 from sqlalchemy.dialects import postgresql
+
+import lifeboat.store.tables
 
 revision = 'dir0002'
 down_revision = 'dir0001'
@@ -24,7 +25,8 @@ def upgrade() -> None:
     sa.Column('active_side', sa.String(length=10), nullable=False),
     sa.Column('epoch', sa.BigInteger(), nullable=False),
     sa.Column('sync_enabled', sa.Boolean(), nullable=False),
-    sa.Column('sync_settings', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('sync_settings', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'),
+              nullable=False),
     sa.Column('sync_enabled_at', lifeboat.store.tables.UTCDateTime(timezone=True), nullable=True),
     sa.Column('next_run_at', lifeboat.store.tables.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', lifeboat.store.tables.UTCDateTime(timezone=True), nullable=False),

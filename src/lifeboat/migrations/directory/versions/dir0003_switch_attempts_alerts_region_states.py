@@ -4,10 +4,11 @@ Revision ID: dir0003
 Revises: dir0002
 Create Date: 2026-11-27 13:03:50.707084
 """
-from alembic import op
 import sqlalchemy as sa
-import lifeboat.store.tables
+from alembic import op
 from sqlalchemy.dialects import postgresql
+
+import lifeboat.store.tables
 
 revision = 'dir0003'
 down_revision = 'dir0002'

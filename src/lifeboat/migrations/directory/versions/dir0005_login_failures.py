@@ -4,8 +4,9 @@ Revision ID: dir0005
 Revises: dir0004
 Create Date: 2026-12-02 10:00:00.000000
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import lifeboat.store.tables
 
 revision = 'dir0005'

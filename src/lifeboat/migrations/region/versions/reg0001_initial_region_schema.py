@@ -1,13 +1,14 @@
 """initial region schema
 
 Revision ID: reg0001
-Revises: 
+Revises:
 Create Date: 2026-11-27 12:51:45.646591
 """
-from alembic import op
 import sqlalchemy as sa
-import lifeboat.store.tables
+from alembic import op
 from sqlalchemy.dialects import postgresql
+
+import lifeboat.store.tables
 
 revision = 'reg0001'
 down_revision = None

@@ -4,11 +4,11 @@ Revision ID: reg0002
 Revises: reg0001
 Create Date: 2026-11-27 12:55:43.463843
 """
-from alembic import op
 import sqlalchemy as sa
-import lifeboat.store.tables
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
+import lifeboat.store.tables
 
 revision = 'reg0002'
 down_revision = 'reg0001'
