@@ -16,6 +16,7 @@ from lifeboat.services.tenancy import audit, status, tenants
 
 router = APIRouter(route_class=ConsoleRoute)
 
+SAID_IN_THE_MESSAGE = ("name", "status", "message", "at", "age_s", "run_id", "run_status")
 SWITCH_SEARCH_DEPTH = 200  # audit rows searched for the last switch (newest first)
 CHECK_TITLES = {
     "last_successful_sync": "Last successful sync", "last_run": "Last sync run",
@@ -48,7 +49,7 @@ def readiness_report(ctx: Console) -> dict[str, Any] | None:
 
 
 def _shaped(check: dict[str, Any]) -> dict[str, Any]:
-    figures = {k: v for k, v in check.items() if k not in ("name", "status", "message", "at")}
+    figures = {k: v for k, v in check.items() if k not in SAID_IN_THE_MESSAGE}
     return {"title": CHECK_TITLES.get(check["name"], check["name"].replace("_", " ").capitalize()),
             "status": check["status"], "message": check["message"], "at": check.get("at"),
             "figures": [(k.replace("_", " "), _figure(v)) for k, v in figures.items() if v is not None]}
