@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Copy the front-end files lifeboat serves itself (Swagger UI for /docs, htmx for the
-# console) out of their npm packages into src/lifeboat/api/static/. Nothing is ever loaded
+# Copy the front-end files lifeboat serves itself (Swagger UI for /docs, htmx and Pico CSS
+# for the console) out of their npm packages into src/lifeboat/api/static/, and axe-core
+# (the accessibility checker the browser tests inject) into tests/browser/vendor/. Nothing is ever loaded
 # from a CDN: the files are committed, and this script is how they are refreshed.
 #
 # Usage: scripts/vendor-frontend.sh   (or: make vendor)
@@ -9,11 +10,15 @@ set -euo pipefail
 
 SWAGGER_UI_VERSION="5.35.0"   # npm: swagger-ui-dist
 HTMX_VERSION="2.0.11"         # npm: htmx.org (2.x line)
+PICO_VERSION="2.1.1"          # npm: @picocss/pico (the console's stylesheet)
+AXE_VERSION="4.10.3"          # npm: axe-core (tests only; never served)
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 static_dir="$repo_root/src/lifeboat/api/static"
 swagger_dir="$static_dir/swagger-ui"
 htmx_dir="$static_dir/htmx"
+pico_dir="$static_dir/pico"
+axe_dir="$repo_root/tests/browser/vendor"
 
 command -v npm >/dev/null || { echo "error: npm is needed (apt-get install npm)" >&2; exit 1; }
 
@@ -56,6 +61,17 @@ rm -rf "$htmx_dir" && mkdir -p "$htmx_dir"
 copy "$htmx_pkg/dist" "$htmx_dir" htmx.min.js
 if [[ -f "$htmx_pkg/LICENSE" ]]; then cp "$htmx_pkg/LICENSE" "$htmx_dir/"; fi
 
+echo "==> @picocss/pico@$PICO_VERSION"
+pico_pkg="$(fetch @picocss/pico "$PICO_VERSION")"
+rm -rf "$pico_dir" && mkdir -p "$pico_dir"
+copy "$pico_pkg/css" "$pico_dir" pico.min.css
+copy "$pico_pkg" "$pico_dir" LICENSE.md
+
+echo "==> axe-core@$AXE_VERSION"
+axe_pkg="$(fetch axe-core "$AXE_VERSION")"
+rm -rf "$axe_dir" && mkdir -p "$axe_dir"
+copy "$axe_pkg" "$axe_dir" axe.min.js LICENSE
+
 checksums() {  # checksums DIR -> markdown list of "file: sha256"
     (cd "$1" && for f in *; do echo "  - \`$f\` sha256 \`$(sha256sum "$f" | cut -d' ' -f1)\`"; done)
 }
@@ -71,6 +87,8 @@ do not edit these files by hand.
 |---|---|---|---|
 | swagger-ui-dist | $(field "$swagger_pkg" version) | $(field "$swagger_pkg" license) | \`swagger-ui/\` |
 | htmx.org | $(field "$htmx_pkg" version) | $(field "$htmx_pkg" license) | \`htmx/\` |
+| @picocss/pico | $(field "$pico_pkg" version) | $(field "$pico_pkg" license) | \`pico/\` |
+| axe-core | $(field "$axe_pkg" version) | $(field "$axe_pkg" license) | \`tests/browser/vendor/\` (tests only) |
 
 Files:
 
@@ -78,6 +96,10 @@ Files:
 $(checksums "$swagger_dir")
 - \`htmx/\` (from htmx.org \`dist/\`)
 $(checksums "$htmx_dir")
+- \`pico/\` (from @picocss/pico \`css/\`)
+$(checksums "$pico_dir")
+- \`tests/browser/vendor/\` (from axe-core; injected by the browser tests, not served)
+$(checksums "$axe_dir")
 MD
 
 echo "==> wrote $static_dir"

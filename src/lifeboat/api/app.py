@@ -15,6 +15,7 @@ from lifeboat.api.openapi import install_openapi
 from lifeboat.api.routes import auth, bcp, continuity, entities
 from lifeboat.api.routes import platform as platform_routes
 from lifeboat.bootstrap import Platform
+from lifeboat.console.app import mount_console
 from lifeboat.jobs import start_background
 
 API_PREFIX = "/api/v1"
@@ -47,5 +48,6 @@ def create_app(platform: Platform, *, run_jobs: bool = False) -> FastAPI:
     app.include_router(bcp.router, prefix=API_PREFIX)
     app.include_router(continuity.router, prefix=API_PREFIX)
     mount_docs(app)
+    mount_console(app)  # the web console at /, on the same services (SPEC §11)
     install_openapi(app, {"NewTenant": {"properties": {"region": {"enum": sorted(platform.regions)}}}})
     return app

@@ -1,0 +1,25 @@
+// lifeboat console: the little script the pages need (no inline script: the CSP forbids it).
+// - <time datetime="..."> shows the viewer's local time; its title keeps UTC on hover.
+// - <form data-confirm="..."> asks before submitting (switch, delete, regenerate).
+(function () {
+  "use strict";
+  var format = new Intl.DateTimeFormat(undefined, {
+    year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit",
+    timeZoneName: "short"
+  });
+
+  function localTimes(root) {
+    root.querySelectorAll("time[datetime]").forEach(function (el) {
+      var moment = new Date(el.getAttribute("datetime"));
+      if (!isNaN(moment)) { el.textContent = format.format(moment); }
+    });
+  }
+
+  document.addEventListener("submit", function (event) {
+    var message = event.target.getAttribute && event.target.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) { event.preventDefault(); }
+  }, true);
+
+  document.addEventListener("DOMContentLoaded", function () { localTimes(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { localTimes(event.target); });
+})();

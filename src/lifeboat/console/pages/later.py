@@ -1,0 +1,74 @@
+"""Pages of SPEC §11 not built yet. Each already answers as the finished page will for who
+may see it: the permission is checked by calling the service the API calls (403 page when
+missing), and the page points to the API route that does the work meanwhile."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from lifeboat.console.context import CONFIG_PERMISSIONS, Console, ConsoleDep
+from lifeboat.console.web import ConsoleRoute, render
+from lifeboat.errors import Forbidden
+from lifeboat.services import alerts
+from lifeboat.services.bcp import sync
+from lifeboat.services.entities import crud
+from lifeboat.services.tenancy import audit, status, tenants
+from lifeboat.services.tenancy.tenants import require_operator
+
+router = APIRouter(route_class=ConsoleRoute)
+
+
+def _tenant(ctx: Console) -> int:
+    if ctx.tenant_id is None:
+        raise Forbidden("Operators: this page belongs to a tenant; use the API meanwhile.", code="tenant_required")
+    return ctx.tenant_id
+
+
+def _config(ctx: Console) -> Any:
+    if not any(ctx.principal.can(p) for p in CONFIG_PERMISSIONS):
+        raise Forbidden("Configuration needs one of " + ", ".join(CONFIG_PERMISSIONS) + ".", code="permission_denied")
+    return None
+
+
+def _operator(ctx: Console) -> bool:
+    require_operator(ctx.principal)
+    return False
+
+
+# path -> (title, the check the API makes to read it, the API route meanwhile)
+PAGES: dict[str, tuple[str, Callable[[Console], Any], str]] = {
+    "/bcp/sync": ("Sync", lambda c: sync.list_runs(c.platform, c.principal, _tenant(c), limit=1, offset=0),
+                  "GET/PUT /api/v1/tenants/{t}/bcp/sync-settings, POST …/bcp/sync-runs"),
+    "/bcp/checklist": ("Script checklist", lambda c: sync.list_runs(c.platform, c.principal, _tenant(c), limit=1,
+                                                                     offset=0),
+                       "GET /api/v1/tenants/{t}/bcp/script-checklist"),
+    "/bcp/access": ("BCP access", lambda c: crud.list_entities(c.platform, c.principal, _tenant(c), "users",
+                                                                limit=1, offset=0),
+                    "POST /api/v1/tenants/{t}/users/bcp-types"),
+    "/config": ("Configuration", _config, "/api/v1/tenants/{t}/<type>"),
+    "/audit": ("Audit log", lambda c: audit.list_audit(c.platform, c.principal, _tenant(c), limit=1, offset=0),
+               "GET /api/v1/tenants/{t}/audit"),
+    "/alerts": ("Alerts", lambda c: alerts.list_subscriptions(c.platform, c.principal, _tenant(c)),
+                "GET/POST/DELETE /api/v1/tenants/{t}/alert-subscriptions"),
+    "/tenants": ("Tenants", lambda c: _operator(c) or tenants.list_tenants(c.platform, c.principal, limit=1, offset=0),
+                 "GET/POST /api/v1/tenants"),
+    "/regions": ("Regions", lambda c: _operator(c) or status.region_status(c.platform),
+                 "GET /api/v1/status"),
+}
+
+
+def _later(path: str) -> Callable[[Request, ConsoleDep], Response]:
+    title, check, api = PAGES[path]
+
+    def page(request: Request, ctx: ConsoleDep) -> Response:
+        check(ctx)
+        return render(request, "later.html", title=title, ctx=ctx, api=api)
+
+    return page
+
+
+for _path in PAGES:
+    router.add_api_route(_path, _later(_path), methods=["GET"], include_in_schema=False)

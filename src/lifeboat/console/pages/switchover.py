@@ -1,0 +1,62 @@
+"""/bcp/switchover (SPEC §6, §11): readiness, the passkey, Switch to BCP / Revert to primary.
+
+The switch ends every session of both tenants, this one too, so a successful switch sends
+the browser to the login page, which says why."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+
+from lifeboat.console.context import Console, ConsoleDep
+from lifeboat.console.pages.overview import readiness_report
+from lifeboat.console.web import ConsoleRoute, forget_session, redirect, render, require_csrf
+from lifeboat.domain.records import Side
+from lifeboat.errors import Forbidden, Invalid, Locked, NotFound
+from lifeboat.services.bcp import switchover
+
+router = APIRouter(route_class=ConsoleRoute)
+
+PATH = "/bcp/switchover"
+
+
+def _page(request: Request, ctx: Console, *, status: int = 200, error: str | None = None) -> Response:
+    if ctx.plan is None or ctx.tenant_id is None:
+        raise NotFound("This tenant has no BCP plan, so there is nothing to switch.", code="bcp_plan_not_found")
+    report = readiness_report(ctx)
+    if report is None:  # the page is the readiness report and the switch: GET .../readiness decides who sees it
+        raise Forbidden("The switchover page needs the permission 'bcp.enablement.view'.", code="permission_denied")
+    to = Side.PRIMARY if ctx.bcp_active else Side.BCP
+    return render(request, "switchover.html", status=status, title="Switchover", ctx=ctx, readiness=report, to=to,
+                  error=error, may_switch=ctx.principal.can(switchover.PERMISSION))
+
+
+@router.get(PATH, include_in_schema=False)
+def switchover_page(request: Request, ctx: ConsoleDep) -> Response:
+    return _page(request, ctx)
+
+
+@router.post(PATH, include_in_schema=False, dependencies=[Depends(require_csrf)])
+def switch(request: Request, ctx: ConsoleDep, to: Annotated[str, Form()] = "",
+           passkey: Annotated[str, Form()] = "") -> Response:
+    payload: dict[str, Any] = {"to": to, "passkey": passkey}
+    if ctx.tenant_id is None:  # an operator: the tenant comes with the tenant pages (later)
+        raise Forbidden("Operators switch with the API or the command line meanwhile.", code="tenant_required")
+    try:
+        switchover.switch_to(ctx.platform, ctx.principal, ctx.tenant_id, payload)
+    except (Locked, Invalid) as exc:
+        return _page(request, ctx, status=exc.status, error=_message(exc))
+    except Forbidden as exc:
+        if exc.code != "wrong_passkey":
+            raise
+        return _page(request, ctx, status=403, error="The passkey is wrong; nothing changed.")
+    response = redirect(f"/login?reason=switched&to={to}")
+    forget_session(request, response)  # the switch ended it already
+    return response
+
+
+def _message(exc: Locked | Invalid) -> str:
+    if isinstance(exc, Locked):
+        return exc.message + " Nothing changed."
+    return "Enter the passkey; nothing changed."
