@@ -1,6 +1,7 @@
 // lifeboat console: the little script the pages need (no inline script: the CSP forbids it).
 // - <time datetime="..."> shows the viewer's local time; its title keeps UTC on hover.
-// - <form data-confirm="..."> asks before submitting (switch, delete, regenerate).
+// - <form data-confirm="..."> asks before submitting (delete, regenerate). Not the switch: typing the
+//   passkey is its confirmation, and a dialog would stand between an operator and the switch.
 (function () {
   "use strict";
   var format = new Intl.DateTimeFormat(undefined, {
