@@ -121,6 +121,26 @@ def test_claimed_usernames_are_given_back_when_the_region_write_fails(platform, 
     assert (claim_of(platform, "lead"), claim_of(platform, "agent")) == (None, None)
 
 
+def test_a_load_failing_half_way_through_its_inserts_leaves_no_entity_and_no_claimed_username(
+        platform, tenant, monkeypatch):
+    written = []
+    insert_many = EntityRepo.insert_many
+
+    def insert_until_the_last_batch(self, batch):
+        if any(e.type == "agent-settings" for e in batch):  # written last: they name the users
+            raise RuntimeError("connection lost")
+        insert_many(self, batch)
+        written.extend(e.type for e in batch)
+
+    monkeypatch.setattr(bulk, "BATCH_SIZE", 2)
+    monkeypatch.setattr(EntityRepo, "insert_many", insert_until_the_last_batch)
+    with pytest.raises(RuntimeError):
+        load_entities(platform, OPS, tenant.id, CENTER)
+    assert "users" in written  # the users were inserted before the load failed
+    assert stored(platform, tenant) == {}
+    assert (claim_of(platform, "lead"), claim_of(platform, "agent")) == (None, None)
+
+
 def test_each_distinct_password_is_hashed_once(platform, tenant):
     drafts = [user(f"u{n}", f"user{n}", password="shared-password") for n in range(3)]
     drafts.append(user("u9", "loner", password="another-password"))

@@ -6,6 +6,10 @@ payload)`` whose payloads may name each other with ``Ref("role:admin")`` (see
 loading the same drafts twice adds nothing. Everything new is written in ONE transaction of
 the tenant's region, with its audit records: the whole load is there, or none of it. When
 any draft is invalid nothing is written and ``Invalid`` lists every problem.
+
+New usernames are claimed in the directory's login index before the users are written, and
+given back if the region write fails (``services.spanning.write_across``). Their ids come
+from the plan, so the plan is made (and its ids taken) in a region unit of its own first.
 """
 
 from __future__ import annotations
@@ -24,12 +28,11 @@ from lifeboat.errors import Conflict, Forbidden
 from lifeboat.services.entities.crud import audit_view
 from lifeboat.services.entities.drafts import MAX_REPORTED_ERRORS, Draft, Ref, TypeCounts, check_drafts, plan_drafts
 from lifeboat.services.entities.escalation import guard_new
+from lifeboat.services.spanning import write_across
 from lifeboat.services.tenancy import usernames
 from lifeboat.services.tenancy.tenants import open_tenant
-from lifeboat.store.audit import AuditRepo
-from lifeboat.store.directory import LoginIndexRepo, OperatorRepo, Tenant
-from lifeboat.store.region import EntityRepo
-from lifeboat.store.tables import region_audit
+from lifeboat.store.directory import Tenant
+from lifeboat.store.units import DirectoryUnit, RegionUnit
 
 __all__ = ["Draft", "LoadResult", "Ref", "TypeCounts", "load_entities"]
 
@@ -67,21 +70,36 @@ def load_entities(platform: Platform, principal: Principal, tenant_id: int,
     tenant, region = open_tenant(platform, principal, tenant_id)
     _require_edit(principal, {ENTITY_TYPES[d.type].area for d in batch})
     hash_password = functools.cache(platform.passwords.hash)
-    claimed: dict[str, int] = {}
-    try:
-        with region.db.write() as conn:
-            repo = EntityRepo(conn, region.id_block)
-            plan = plan_drafts(platform.settings, tenant.id, repo, batch, hash_password)
-            guard_new(repo, tenant.id, principal, plan.entities)
-            # Usernames are claimed in the directory before the users are committed, and
-            # given back if the region write fails (as services.tenancy.usernames does for one user).
-            _claim_usernames(platform, tenant, plan.usernames)
-            claimed = plan.usernames
-            _write(conn, repo, plan.entities, principal, tenant.id, plan.counts)
-    except BaseException:
-        _release_usernames(platform, tenant, claimed)
-        raise
+    with platform.region_unit(region) as uow:
+        plan = plan_drafts(platform.settings, tenant.id, uow.entities, batch, hash_password)
+        guard_new(uow.entities, tenant.id, principal, plan.entities)
+        if not plan.usernames:  # nothing to claim: the plan's unit writes it all
+            _write(uow, plan.entities, principal, tenant.id, plan.counts)
+    if plan.usernames:
+        _write_with_usernames(platform, principal, tenant, plan.entities, plan.counts, plan.usernames)
     return LoadResult(tenant.id, plan.counts, plan.ids)
+
+
+def _write_with_usernames(platform: Platform, principal: Principal, tenant: Tenant, new: list[Entity],
+                          counts: dict[str, TypeCounts], user_ids: dict[str, int]) -> None:
+    """Claim the new usernames (``user_ids``: name -> id of the user to write), write the
+    load, or give the names back if it fails.
+
+    The plan's unit has committed only its ids; the escalation rule is applied again in
+    the write's own transaction, so that what is judged is what is written."""
+    def claim(uow: DirectoryUnit) -> dict[str, int]:
+        _claim_usernames(platform, uow, tenant, user_ids)
+        return user_ids
+
+    def write(uow: RegionUnit, claimed: dict[str, int]) -> None:
+        guard_new(uow.entities, tenant.id, principal, new)
+        _write(uow, new, principal, tenant.id, counts)
+
+    def give_back(uow: DirectoryUnit, claimed: dict[str, int]) -> None:
+        for name, user_id in claimed.items():
+            uow.logins.release(name, tenant.id, user_id)
+
+    write_across(platform, platform.region(tenant.region), claim=claim, write=write, give_back=give_back)
 
 
 def _require_edit(principal: Principal, areas: set[str]) -> None:
@@ -91,57 +109,41 @@ def _require_edit(principal: Principal, areas: set[str]) -> None:
                             details={"permission": f"{area}.edit"})
 
 
-def _write(conn, repo: EntityRepo, new: list[Entity], principal: Principal,  # noqa: ANN001
-           tenant_id: int, counts: dict[str, TypeCounts]) -> None:
+def _write(uow: RegionUnit, new: list[Entity], principal: Principal, tenant_id: int,
+           counts: dict[str, TypeCounts]) -> None:
     if not new:
         return
     try:
         for start in range(0, len(new), BATCH_SIZE):
-            repo.insert_many(new[start:start + BATCH_SIZE])
+            uow.entities.insert_many(new[start:start + BATCH_SIZE])
     except IntegrityError:
         raise Conflict("Another writer created an entity with the same natural key during the load; "
                        "load again to skip it.", code="duplicate_natural_key") from None
     # One audit record per entity, as a single create writes: an auditor asks "who created
     # skill 123, when, with what values" of one entity, and finds the answer there. The
     # extra "bulk.load" record ties them together as one act with its counts.
-    audit = AuditRepo(conn, region_audit)
-    records = [{"actor": principal.actor, "action": f"{e.type}.create", "tenant_id": tenant_id,
-                "entity_type": e.type, "entity_id": e.id, "after": audit_view(e), "details": {"via": "bulk.load"}}
-               for e in new]
-    for start in range(0, len(records), BATCH_SIZE):
-        audit.record_many(records[start:start + BATCH_SIZE])
-    audit.record(actor=principal.actor, action="bulk.load", tenant_id=tenant_id, details={
+    uow.audit_many([{"actor": principal.actor, "action": f"{e.type}.create", "tenant_id": tenant_id,
+                     "entity_type": e.type, "entity_id": e.id, "after": audit_view(e),
+                     "details": {"via": "bulk.load"}} for e in new])
+    uow.audit(principal.actor, "bulk.load", tenant_id=tenant_id, details={
         "created": {t: c.created for t, c in counts.items()}, "skipped": {t: c.skipped for t, c in counts.items()},
     })
 
 
-def _claim_usernames(platform: Platform, tenant: Tenant, user_ids: dict[str, int]) -> None:
+def _claim_usernames(platform: Platform, uow: DirectoryUnit, tenant: Tenant, user_ids: dict[str, int]) -> None:
     """Claim every new username in the login index, or none (``username_taken`` lists them)."""
-    if not user_ids:
-        return
-    with platform.directory.write() as conn:
-        index = LoginIndexRepo(conn)
-        taken = OperatorRepo(conn).names_among(user_ids)
-        for name, owner in index.owners(user_ids).items():
-            if usernames.owner_exists(platform, conn, name, *owner):
-                taken.add(name)
-            else:
-                index.release(name, *owner)  # left behind by a crashed write: take it over
-        if taken:
-            names = sorted(taken)
-            raise Conflict(f"{len(names)} usernames are taken, e.g. {names[0]!r}.", code="username_taken",
-                           details={"usernames": names[:MAX_REPORTED_ERRORS]})
-        try:
-            index.reserve_many(tenant.id, user_ids)
-        except IntegrityError:
-            raise Conflict("A username was claimed by another writer during the load; load again.",
-                           code="username_taken") from None
-
-
-def _release_usernames(platform: Platform, tenant: Tenant, user_ids: dict[str, int]) -> None:
-    if not user_ids:
-        return
-    with platform.directory.write() as conn:
-        index = LoginIndexRepo(conn)
-        for name, user_id in user_ids.items():
-            index.release(name, tenant.id, user_id)
+    taken = uow.operators.names_among(user_ids)
+    for name, owner in uow.logins.owners(user_ids).items():
+        if usernames.owner_exists(platform, uow.conn, name, *owner):
+            taken.add(name)
+        else:
+            uow.logins.release(name, *owner)  # left behind by a crashed write: take it over
+    if taken:
+        names = sorted(taken)
+        raise Conflict(f"{len(names)} usernames are taken, e.g. {names[0]!r}.", code="username_taken",
+                       details={"usernames": names[:MAX_REPORTED_ERRORS]})
+    try:
+        uow.logins.reserve_many(tenant.id, user_ids)
+    except IntegrityError:
+        raise Conflict("A username was claimed by another writer during the load; load again.",
+                       code="username_taken") from None

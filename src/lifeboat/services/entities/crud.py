@@ -1,6 +1,6 @@
 """Create, read, update and delete the configuration entities of a tenant (SPEC §2).
 
-Every write is one transaction in the tenant's region database, with its audit record.
+Every write is one unit of work in the tenant's region database, with its audit record.
 Usernames are also claimed in the directory's login index (see ``services.tenancy.usernames``).
 """
 
@@ -23,31 +23,31 @@ from lifeboat.errors import Conflict, Invalid, NotFound
 from lifeboat.services.entities.escalation import guard_write
 from lifeboat.services.tenancy import usernames
 from lifeboat.services.tenancy.tenants import open_tenant
-from lifeboat.store.audit import AuditRepo
 from lifeboat.store.directory import Tenant
 from lifeboat.store.region import EntityRepo
-from lifeboat.store.tables import now, region_audit
+from lifeboat.store.tables import now
+from lifeboat.store.units import RegionUnit
 
 
 def list_entities(platform: Platform, principal: Principal, tenant_id: int, type_name: str,
                   *, limit: int, offset: int) -> tuple[list[Entity], int]:
     kind = entity_type(type_name)
     tenant, region = open_tenant(platform, principal, tenant_id, f"{kind.area}.view")
-    with region.db.read() as conn:
-        return EntityRepo(conn, region.id_block).page(tenant.id, kind.name, limit=limit, offset=offset)
+    with platform.region_unit(region, write=False) as uow:
+        return uow.entities.page(tenant.id, kind.name, limit=limit, offset=offset)
 
 
 def get_entity(platform: Platform, principal: Principal, tenant_id: int, type_name: str, entity_id: int) -> Entity:
     kind = entity_type(type_name)
     tenant, region = open_tenant(platform, principal, tenant_id, f"{kind.area}.view")
-    with region.db.read() as conn:
-        return _must_get(EntityRepo(conn, region.id_block), tenant, kind, entity_id)
+    with platform.region_unit(region, write=False) as uow:
+        return _must_get(uow.entities, tenant, kind, entity_id)
 
 
 def get_business_unit(platform: Platform, principal: Principal, tenant_id: int) -> Entity:
     tenant, region = open_tenant(platform, principal, tenant_id, "acd.view")
-    with region.db.read() as conn:
-        found, _ = EntityRepo(conn, region.id_block).page(tenant.id, "business-unit", limit=1, offset=0)
+    with platform.region_unit(region, write=False) as uow:
+        found, _ = uow.entities.page(tenant.id, "business-unit", limit=1, offset=0)
     if not found:
         raise NotFound("This tenant has no business unit yet; PUT one.", code="entity_not_found")
     return found[0]
@@ -60,14 +60,10 @@ def create_entity(platform: Platform, principal: Principal, tenant_id: int, type
     tenant, region = open_tenant(platform, principal, tenant_id, f"{kind.area}.edit")
     data, content = _prepare(platform, kind, validate(kind, payload, limits=platform.json_limits()))
     with usernames.claimed(platform, tenant, kind, None, data):
-        with region.db.write() as conn:
-            repo = EntityRepo(conn, region.id_block)
-            _check_links(repo, tenant, kind, data)
-            guard_write(repo, tenant.id, principal, kind.name, None, data)
-            stamp = now()
-            entity = Entity(repo.new_ids()[0], tenant.id, kind.name, data, stamp, stamp, content)
-            _save(repo, entity, insert=True)
-            _audit(conn, principal, "create", entity, None, entity)
+        with platform.region_unit(region) as uow:
+            _check_links(uow.entities, tenant, kind, data)
+            guard_write(uow.entities, tenant.id, principal, kind.name, None, data)
+            entity = _insert(uow, principal, tenant, kind, data, content)
     return entity
 
 
@@ -98,8 +94,8 @@ def update_entity(platform: Platform, principal: Principal, tenant_id: int, type
 def _update(platform: Platform, principal: Principal, tenant_id: int, kind: EntityType, entity_id: int | None,
             payload: Any, *, replace_all: bool) -> Entity:
     tenant, region = open_tenant(platform, principal, tenant_id, f"{kind.area}.edit")
-    with region.db.read() as conn:
-        current = _current(EntityRepo(conn, region.id_block), tenant, kind, entity_id)
+    with platform.region_unit(region, write=False) as uow:
+        current = _current(uow.entities, tenant, kind, entity_id)
     base = None if (replace_all or current is None) else current.data
     data, content = _prepare(platform, kind, validate(kind, payload, current=base,
                                                       limits=platform.json_limits()))
@@ -107,27 +103,38 @@ def _update(platform: Platform, principal: Principal, tenant_id: int, kind: Enti
         if current is not None and secret in current.data and secret not in data:
             data[secret] = current.data[secret]
     with usernames.claimed(platform, tenant, kind, current, data):
-        with region.db.write() as conn:
-            repo = EntityRepo(conn, region.id_block)
-            _check_links(repo, tenant, kind, data)
-            fresh = _current(repo, tenant, kind, current.id if current else entity_id, lock=True)
+        with platform.region_unit(region) as uow:
+            _check_links(uow.entities, tenant, kind, data)
+            fresh = _current(uow.entities, tenant, kind, current.id if current else entity_id, lock=True)
             if _version(fresh) != _version(current):
                 raise _Changed()
-            guard_write(repo, tenant.id, principal, kind.name, fresh.data if fresh else None, data)
+            guard_write(uow.entities, tenant.id, principal, kind.name, fresh.data if fresh else None, data)
             if fresh is None:
-                stamp = now()
-                entity = Entity(repo.new_ids()[0], tenant.id, kind.name, data, stamp, stamp, content)
-                _save(repo, entity, insert=True)
-                _audit(conn, principal, "create", entity, None, entity)
-                return entity
-            content = content if content is not None else fresh.content
-            if kind.has_content and content is not None:
-                data.update(file_facts(content))  # size and checksum follow the kept bytes
-            if data == fresh.data and content == fresh.content:
-                return fresh
-            entity = replace(fresh, data=data, content=content, updated_at=now())
-            _save(repo, entity, insert=False)
-            _audit(conn, principal, "update", entity, fresh, entity)
+                return _insert(uow, principal, tenant, kind, data, content)
+            return _replace(uow, principal, fresh, data, content)
+
+
+def _insert(uow: RegionUnit, principal: Principal, tenant: Tenant, kind: EntityType, data: dict[str, Any],
+            content: bytes | None) -> Entity:
+    stamp = now()
+    entity = Entity(uow.entities.new_ids()[0], tenant.id, kind.name, data, stamp, stamp, content)
+    _save(uow.entities, entity, insert=True)
+    uow.audit(principal.actor, f"{kind.name}.create", entity=entity, after=entity)
+    return entity
+
+
+def _replace(uow: RegionUnit, principal: Principal, fresh: Entity, data: dict[str, Any],
+             content: bytes | None) -> Entity:
+    """Write ``data`` over ``fresh`` (its bytes kept unless new ones came); no write, and no
+    audit record, when nothing changed."""
+    content = content if content is not None else fresh.content
+    if fresh.kind.has_content and content is not None:
+        data.update(file_facts(content))  # size and checksum follow the kept bytes
+    if data == fresh.data and content == fresh.content:
+        return fresh
+    entity = replace(fresh, data=data, content=content, updated_at=now())
+    _save(uow.entities, entity, insert=False)
+    uow.audit(principal.actor, f"{entity.type}.update", entity=entity, before=fresh, after=entity)
     return entity
 
 
@@ -136,8 +143,8 @@ def delete_entity(platform: Platform, principal: Principal, tenant_id: int, type
     if kind.singleton:
         raise Conflict(f"{kind.name} cannot be deleted.", code="singleton")
     tenant, region = open_tenant(platform, principal, tenant_id, f"{kind.area}.edit")
-    with region.db.write() as conn:
-        repo = EntityRepo(conn, region.id_block)
+    with platform.region_unit(region) as uow:
+        repo = uow.entities
         entity = _must_get(repo, tenant, kind, entity_id)
         guard_write(repo, tenant.id, principal, kind.name, entity.data, None)
         referrers = repo.referrers(tenant.id, kind.name, entity.id)
@@ -151,9 +158,10 @@ def delete_entity(platform: Platform, principal: Principal, tenant_id: int, type
         for dep_type, dep_id in dependents:
             dep = repo.get(tenant.id, dep_type, dep_id)
             repo.delete(tenant.id, dep_id)
-            _audit(conn, principal, "delete", dep, dep, None)
+            if dep is not None:  # listed as a referrer in this transaction: it exists
+                uow.audit(principal.actor, f"{dep.type}.delete", entity=dep, before=dep)
         repo.delete(tenant.id, entity.id)
-        _audit(conn, principal, "delete", entity, entity, None)
+        uow.audit(principal.actor, f"{entity.type}.delete", entity=entity, before=entity)
     if kind.login_key is not None:
         usernames.release(platform, tenant, entity)
 
@@ -226,14 +234,6 @@ def _save(repo: EntityRepo, entity: Entity, *, insert: bool) -> None:
     except IntegrityError:
         raise Conflict("Another entity with the same natural key was written at the same time.",
                        code="duplicate_natural_key", details={"natural_key": entity.natural_key}) from None
-
-
-def _audit(conn, principal: Principal, action: str, entity: Entity, before: Entity | None, after: Entity | None) -> None:  # noqa: ANN001
-    AuditRepo(conn, region_audit).record(
-        actor=principal.actor, action=f"{entity.type}.{action}", tenant_id=entity.tenant_id,
-        entity_type=entity.type, entity_id=entity.id,
-        before=audit_view(before), after=audit_view(after),
-    )
 
 
 def audit_view(entity: Entity | None) -> dict[str, Any] | None:

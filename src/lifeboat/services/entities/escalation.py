@@ -65,9 +65,11 @@ def stronger_user(roles: Mapping[int, frozenset[str]], user: Entity, held: froze
     """Whether ``user`` carries a permission outside ``held`` (``roles``: role id -> permissions)."""
     if held is None:
         return False
-    return is_stronger(roles.get(user.data.get("role_id"), frozenset()), held)
+    role_id = user.data.get("role_id")
+    return is_stronger(roles.get(role_id, frozenset()) if role_id is not None else frozenset(), held)
 
 
 def refused(refusal: Escalation, type_name: str) -> Forbidden:
-    return Forbidden(refusal.message, code="permission_escalation",
-                     details={"type": type_name, "reason": refusal.reason, "missing_permissions": list(refusal.missing)})
+    return Forbidden(refusal.message, code="permission_escalation", details={
+        "type": type_name, "reason": refusal.reason, "missing_permissions": list(refusal.missing),
+    })

@@ -10,15 +10,13 @@ from lifeboat.domain.access import Principal
 from lifeboat.domain.scripts import find_references, parse_script
 from lifeboat.services.entities.crud import _must_get, entity_type
 from lifeboat.services.tenancy.tenants import open_tenant
-from lifeboat.store.region import EntityRepo
 
 
 def script_references(platform: Platform, principal: Principal, tenant_id: int, script_id: int) -> list[dict[str, Any]]:
     tenant, region = open_tenant(platform, principal, tenant_id, "studio.view")
-    with region.db.read() as conn:
-        repo = EntityRepo(conn, region.id_block)
-        script = _must_get(repo, tenant, entity_type("scripts"), script_id)
-        entities = repo.all_of(tenant.id, with_content=False)
+    with platform.region_unit(region, write=False) as uow:
+        script = _must_get(uow.entities, tenant, entity_type("scripts"), script_id)
+        entities = uow.entities.all_of(tenant.id, with_content=False)
     known = {e.id: e.type for e in entities}
     names = {e.id: e.natural_key for e in entities}
     paths = {(e.type, e.data["path"]) for e in entities if e.type in ("scripts", "files")}

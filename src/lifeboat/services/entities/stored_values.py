@@ -16,10 +16,7 @@ from lifeboat.bootstrap import Platform
 from lifeboat.domain import json_limits
 from lifeboat.domain.entities import ENTITY_TYPES, free_form_fields, free_form_problems
 from lifeboat.errors import Unavailable
-from lifeboat.store.audit import AuditRepo
 from lifeboat.store.database import Region
-from lifeboat.store.region import EntityRepo
-from lifeboat.store.tables import region_audit
 
 BATCH = 500
 FREE_FORM_TYPES = tuple(name for name, kind in ENTITY_TYPES.items() if free_form_fields(kind))
@@ -37,30 +34,32 @@ def check_stored_values(platform: Platform) -> StoredCheck:
     limits = platform.json_limits()
     for region in platform.regions.values():
         try:
-            _check_region(region, limits, platform.settings.max_script_bytes, result)
+            _check_region(platform, region, limits, result)
         except Unavailable:
             result.regions_down.append(region.name)
     return result
 
 
-def _check_region(region: Region, limits: json_limits.JsonLimits, script_bytes: int, result: StoredCheck) -> None:
-    with region.db.read() as conn:
-        repo = EntityRepo(conn, region.id_block)
+def _check_region(platform: Platform, region: Region, limits: json_limits.JsonLimits, result: StoredCheck) -> None:
+    script_bytes = platform.settings.max_script_bytes
+    with platform.region_unit(region, write=False) as uow:
+        repo = uow.entities
         for entity in _loaded(repo.ids_across_tenants(FREE_FORM_TYPES), repo.load_across_tenants, result, region,
                               lambda i: {"type": "unknown", "id": i}):
             result.checked += 1
             for problem in free_form_problems(entity.kind, entity.data, limits, document_bytes=script_bytes):
                 result.findings.append(_finding(region, entity.tenant_id, entity.type, entity.id, problem))
-        audit = AuditRepo(conn, region_audit)
+        audit = uow.audit_log
         for record in _loaded(audit.seqs_with_values(), audit.load, result, region,
                               lambda seq: {"type": "audit", "id": seq}):
             result.checked += 1
             for side in ("before", "after"):
-                for name, value in (record[side] or {}).items() if isinstance(record[side], dict) else ():
-                    problem = json_limits.problem(value, limits, measure_size=False)
-                    if problem:
+                fields = record[side]
+                for name, value in fields.items() if isinstance(fields, dict) else ():
+                    over = json_limits.problem(value, limits, measure_size=False)
+                    if over:
                         result.findings.append(_finding(region, record["tenant_id"], "audit", record["seq"],
-                                                        {**problem, "field": f"{side}.{name}"}))
+                                                        {**over, "field": f"{side}.{name}"}))
 
 
 def _loaded(ids: Sequence[int], load: Callable[[Sequence[int]], list], result: StoredCheck, region: Region,
@@ -82,6 +81,7 @@ def _loaded(ids: Sequence[int], load: Callable[[Sequence[int]], list], result: S
                                         "code": "too_deep", "message": "nested too deep to be read at all"})
 
 
-def _finding(region: Region, tenant_id: int | None, type_name: str, id_: int, problem: dict[str, Any]) -> dict[str, Any]:
+def _finding(region: Region, tenant_id: int | None, type_name: str, id_: int,
+             problem: dict[str, Any]) -> dict[str, Any]:
     return {"region": region.name, "tenant_id": tenant_id, "type": type_name, "id": id_, "field": problem["field"],
             "code": problem["code"], "message": problem["message"]}
