@@ -1,9 +1,9 @@
 """The house's layers, kept by reading every module's imports (``ast``, nothing is run):
 
-    cli, api, console   faces: parse, call a service, format (the API mounts the console)
+    cli, api, console   faces: parse, call a service, shape its answer with a view (the API mounts the console)
       demo              a client of the services, like the faces (generated data, loaded)
       jobs              loops that claim, lease and call services
-        services        use cases
+        services        use cases                    views   answers' shapes (domain only)
           bootstrap     the composition root: settings in, databases out
           sync          snapshot -> plan -> apply
             store       tables, repositories, migrations
@@ -30,7 +30,7 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 PACKAGE = SRC / "lifeboat"
 
 BASE = {"lifeboat", "lifeboat.errors", "lifeboat.ids", "lifeboat.config"}
-LAYERS = ("base", "domain", "store", "sync", "bootstrap", "services", "jobs", "demo", "console", "api", "cli")
+LAYERS = ("base", "domain", "store", "sync", "bootstrap", "services", "views", "jobs", "demo", "console", "api", "cli")
 MAY_IMPORT = {
     "base": set(),
     "domain": {"base"},
@@ -38,11 +38,12 @@ MAY_IMPORT = {
     "sync": {"base", "domain", "store"},
     "bootstrap": {"base", "domain", "store"},
     "services": {"base", "domain", "store", "sync", "bootstrap"},
+    "views": {"base", "domain"},  # beside the services: faces use both, no service shapes for a face
     "jobs": {"base", "domain", "store", "bootstrap", "services"},
     "demo": {"base", "domain", "bootstrap", "services"},
-    "console": {"base", "domain", "bootstrap", "services", "jobs"},
-    "api": {"base", "domain", "bootstrap", "services", "jobs", "console"},
-    "cli": {"base", "domain", "bootstrap", "services", "jobs", "demo", "api"},
+    "console": {"base", "domain", "bootstrap", "services", "views", "jobs"},
+    "api": {"base", "domain", "bootstrap", "services", "views", "jobs", "console"},
+    "cli": {"base", "domain", "bootstrap", "services", "views", "jobs", "demo", "api"},
 }
 UNTIL_RESTRUCTURE = {  # layer -> the docs/restructure-plan.md step that makes its contract hold
     "demo": "step 7a (the unit of work: find a tenant or operator by name through services)",
@@ -130,6 +131,54 @@ def test_services_import_each_other_without_a_loop():
         if layer_of(module) == "services":
             graph[module] |= {target for target, _ in found if layer_of(target) == "services" and target != module}
     assert _cycles(graph) == []
+
+
+# Inside services/, each group (a sub-package or a top module) sits on the groups named here and,
+# through them, on what those sit on (docs/restructure-plan.md §7: spanning < tenancy < alerts <
+# monitor, tenancy < entities < bcp, alerts < bcp). A group imports only groups below it.
+SERVICE_GROUPS_ON = {
+    "spanning": set(),
+    "webhook_targets": set(),
+    "tenancy": {"spanning"},
+    "entities": {"tenancy"},
+    "alerts": {"tenancy", "webhook_targets"},
+    "monitor": {"alerts"},
+    "bcp": {"entities", "alerts"},
+}
+
+
+def service_group(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[2] if len(parts) > 2 else None  # lifeboat.services itself: the map, no group
+
+
+def groups_below(group: str) -> set[str]:
+    below = set(SERVICE_GROUPS_ON[group])
+    for lower in SERVICE_GROUPS_ON[group]:
+        below |= groups_below(lower)
+    return below
+
+
+def rank_crossings() -> list[str]:
+    return sorted(f"{module} imports {target}" for module, found in modules().items()
+                  if layer_of(module) == "services" and (group := service_group(module))
+                  for target, _ in found if layer_of(target) == "services"
+                  and (other := service_group(target)) not in (None, group) and other not in groups_below(group))
+
+
+def test_every_service_module_belongs_to_a_ranked_group():
+    groups = {service_group(m) for m in modules() if layer_of(m) == "services"} - {None}
+    assert groups == set(SERVICE_GROUPS_ON)
+
+
+def test_a_service_group_imports_only_the_groups_below_it():
+    assert rank_crossings() == []
+
+
+def test_the_rank_check_sees_an_import_upwards(monkeypatch):
+    fake = {**modules(), "lifeboat.services.tenancy.fake": [("lifeboat.services.bcp.pairing", False)]}
+    monkeypatch.setattr(sys.modules[__name__], "modules", lambda: fake)
+    assert rank_crossings() == ["lifeboat.services.tenancy.fake imports lifeboat.services.bcp.pairing"]
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:

@@ -4,7 +4,7 @@ and printing an error with its code."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -27,9 +27,10 @@ err_console = Console(stderr=True)
 # directory and the configuration can already do everything.
 CLI_OPERATOR = Principal("operator", 0, "cli")
 
-DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Data folder (default ./lifeboat-data; env LIFEBOAT_DATA_DIR).")]
-ConfigFile = Annotated[Optional[Path], typer.Option("--config", help="TOML settings file (env LIFEBOAT_CONFIG).")]
-TenantOpt = Annotated[Optional[int], typer.Option("--tenant", help="Either tenant of the plan (default: the only plan).")]
+DataDir = Annotated[Path | None, typer.Option("--data-dir",
+                                              help="Data folder (default ./lifeboat-data; env LIFEBOAT_DATA_DIR).")]
+ConfigFile = Annotated[Path | None, typer.Option("--config", help="TOML settings file (env LIFEBOAT_CONFIG).")]
+TenantOpt = Annotated[int | None, typer.Option("--tenant", help="Either tenant of the plan (default: the only plan).")]
 
 
 def open_platform(data_dir: Path | None, config: Path | None, *, migrate: bool = True) -> Platform:

@@ -27,7 +27,8 @@ STATUS_COLOUR = {"pass": "green", "warn": "yellow", "fail": "red"}
 def switch(
     to: Annotated[str, typer.Option("--to", help="bcp (switch) or primary (revert).")],
     tenant: TenantOpt = None, data_dir: DataDir = None, config: ConfigFile = None,
-    passkey_stdin: Annotated[bool, typer.Option("--passkey-stdin", help="Read the passkey from standard input.")] = False,
+    passkey_stdin: Annotated[bool, typer.Option("--passkey-stdin",
+                                                help="Read the passkey from standard input.")] = False,
 ) -> None:
     """Switch voice and logins to the BCP tenant, or revert (prompts for the passkey)."""
     import sys
@@ -62,7 +63,8 @@ def route(number: str, data_dir: DataDir = None, config: ConfigFile = None) -> N
     except LifeboatError as exc:
         fail(exc)
     table = Table("", "", show_header=False, title=f"route of {number}")
-    for key in ("tenant_id", "tenant_kind", "region", "cluster", "point_of_contact_id", "channel", "skill_id", "script_path", "epoch"):
+    for key in ("tenant_id", "tenant_kind", "region", "cluster", "point_of_contact_id", "channel", "skill_id",
+                "script_path", "epoch"):
         table.add_row(key, str(answer[key]))
     console.print(table)
 

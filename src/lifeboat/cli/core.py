@@ -19,7 +19,8 @@ def serve(
     data_dir: DataDir = None, config: ConfigFile = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    access_log: Annotated[bool, typer.Option(help="Log every request (off: the voice edge's lookups would flood it).")] = False,
+    access_log: Annotated[bool, typer.Option(
+        help="Log every request (off: the voice edge's lookups would flood it).")] = False,
 ) -> None:
     """Run the API server with the sync scheduler and a worker (migrating first when auto_migrate is on)."""
     import uvicorn
@@ -50,13 +51,15 @@ def migrate(data_dir: DataDir = None, config: ConfigFile = None) -> None:
 @operator_app.command("create")
 def operator_create(
     name: str,
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")] = False,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin",
+                                                 help="Read the password from standard input.")] = False,
     data_dir: DataDir = None, config: ConfigFile = None,
 ) -> None:
     """Create an operator account (reads the password from stdin, or prompts)."""
     from lifeboat.services.tenancy.auth import create_operator
 
-    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = (sys.stdin.readline().rstrip("\r\n") if password_stdin
+                else typer.prompt("Password", hide_input=True, confirmation_prompt=True))
     platform = open_platform(data_dir, config)
     try:
         operator_id = create_operator(platform, name, password)

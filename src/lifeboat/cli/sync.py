@@ -25,11 +25,12 @@ from lifeboat.cli.common import (
 from lifeboat.errors import LifeboatError
 
 if TYPE_CHECKING:
-    from lifeboat.services.bcp.sync import SyncRun
+    from lifeboat.domain.records import SyncRun
 
 @sync_app.command("plan")
 def sync_plan(tenant: TenantOpt = None, data_dir: DataDir = None, config: ConfigFile = None,
-              all_rows: Annotated[bool, typer.Option("--all", help="List every change, not the first 50.")] = False) -> None:
+              all_rows: Annotated[bool, typer.Option("--all", help="List every change, not the first 50.")] = False,
+              ) -> None:
     """Dry run: what a sync would do now, per entity, writing nothing."""
     from lifeboat.services.bcp.sync import dry_run
 
@@ -55,10 +56,12 @@ def sync_plan(tenant: TenantOpt = None, data_dir: DataDir = None, config: Config
 
 @sync_app.command("run")
 def sync_run(tenant: TenantOpt = None, data_dir: DataDir = None, config: ConfigFile = None,
-             force: Annotated[bool, typer.Option("--force", help="Proceed past the 30% removal safety hold.")] = False) -> None:
+             force: Annotated[bool, typer.Option("--force", help="Proceed past the 30% removal safety hold.")] = False,
+             ) -> None:
     """Sync now, showing progress, and print the result."""
     from lifeboat.domain.records import RunStatus
-    from lifeboat.services.bcp.sync import request_run, run_view
+    from lifeboat.services.bcp.sync import request_run
+    from lifeboat.views.bcp import run_view
 
     platform = open_platform(data_dir, config)
     try:
@@ -80,10 +83,11 @@ def sync_status(tenant: TenantOpt = None, data_dir: DataDir = None, config: Conf
     """The plan: tenants, active side, settings, last and next run."""
     from lifeboat.services.bcp.pairing import open_plan
     from lifeboat.services.bcp.status import plan_status
+    from lifeboat.views.bcp import plan_view
 
     platform = open_platform(data_dir, config)
     try:
-        plan = plan_status(platform, open_plan(platform, CLI_OPERATOR, pick_tenant(platform, tenant)))
+        plan = plan_view(plan_status(platform, open_plan(platform, CLI_OPERATOR, pick_tenant(platform, tenant))))
     except LifeboatError as exc:
         fail(exc)
     table = Table("", "", show_header=False)
@@ -91,8 +95,10 @@ def sync_status(tenant: TenantOpt = None, data_dir: DataDir = None, config: Conf
     table.add_row("BCP", f"{plan['bcp']['name']} ({plan['bcp']['tenant_id']}, {plan['bcp']['region']})")
     table.add_row("active side", f"{plan['active_side']} (epoch {plan['epoch']})")
     s = plan["sync_settings"]
-    table.add_row("sync", ("enabled" if s["enabled"] else "disabled") + (" — paused while BCP is active" if plan["sync_paused"] else ""))
-    table.add_row("schedule", "daily" if s["schedule"]["kind"] == "daily" else f"every {s['schedule']['every_minutes']} min")
+    paused = " — paused while BCP is active" if plan["sync_paused"] else ""
+    table.add_row("sync", ("enabled" if s["enabled"] else "disabled") + paused)
+    schedule = s["schedule"]
+    table.add_row("schedule", "daily" if schedule["kind"] == "daily" else f"every {schedule['every_minutes']} min")
     table.add_row("types", s["mode"] + ("" if s["mode"] == "default" else ": " + ", ".join(s["entity_types"])))
     table.add_row("script ids", s["script_ids"] + (" (+ free text)" if s["remap_free_text"] else ""))
     last = plan["last_run"]
@@ -105,7 +111,8 @@ def sync_status(tenant: TenantOpt = None, data_dir: DataDir = None, config: Conf
 def sync_history(tenant: TenantOpt = None, data_dir: DataDir = None, config: ConfigFile = None,
                  limit: Annotated[int, typer.Option(help="How many runs.")] = 20) -> None:
     """Past runs, newest first."""
-    from lifeboat.services.bcp.sync import list_runs, run_view
+    from lifeboat.services.bcp.sync import list_runs
+    from lifeboat.views.bcp import run_view
 
     platform = open_platform(data_dir, config)
     try:
@@ -121,7 +128,8 @@ def sync_history(tenant: TenantOpt = None, data_dir: DataDir = None, config: Con
 
 @app.command("checklist")
 def checklist(tenant: TenantOpt = None, data_dir: DataDir = None, config: ConfigFile = None,
-              todo: Annotated[bool, typer.Option("--todo", help="Only what a script developer must look at.")] = False) -> None:
+              todo: Annotated[bool, typer.Option("--todo", help="Only what a script developer must look at.")] = False,
+              ) -> None:
     """The script checklist: each id reference of each synced script and what became of it."""
     from lifeboat.services.bcp.sync import script_checklist
 
@@ -166,7 +174,8 @@ def counts_table(counts: dict, title: str) -> Table:
 
 
 def print_issues(console, result: dict) -> None:  # noqa: ANN001
-    for label, key, colour in (("drift", "drift", "yellow"), ("warning", "warnings", "yellow"), ("error", "errors", "red")):
+    kinds = (("drift", "drift", "yellow"), ("warning", "warnings", "yellow"), ("error", "errors", "red"))
+    for label, key, colour in kinds:
         items = result.get(key, [])
         for item in items[:20]:
             text = item.get("message") or item.get("code") or ""

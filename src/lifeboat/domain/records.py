@@ -152,6 +152,22 @@ class SyncRun:
     report: dict[str, Any] | None
 
 
+@dataclass(frozen=True)
+class PlanStatus:
+    """A BCP plan as it stands: its tenants, its last, last successful and open run, and the
+    BCP access counts of each side (None where the region cannot be read). The service reads
+    it, ``views.bcp.plan_view`` shapes it."""
+
+    plan: BcpPlan
+    primary: Tenant
+    bcp: Tenant
+    last_run: SyncRun | None
+    last_success: SyncRun | None
+    open_run: SyncRun | None
+    primary_access: dict[str, int] | None
+    bcp_access: dict[str, int] | None
+
+
 # --------------------------------------------------------------------------- alerts
 
 

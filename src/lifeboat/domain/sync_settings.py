@@ -13,6 +13,7 @@ from typing import Any
 
 from lifeboat.domain.entities import ENTITY_TYPES
 from lifeboat.domain.fields import whole
+from lifeboat.domain.records import BcpPlan
 from lifeboat.errors import Invalid
 
 MODES = ("default", "custom")
@@ -32,6 +33,13 @@ def default_settings() -> dict[str, Any]:
         "script_ids": "remap",
         "remap_free_text": False,
     }
+
+
+def shown_settings(plan: BcpPlan) -> dict[str, Any]:
+    """The plan's sync settings as a GET shows them: what a PUT may send back unchanged
+    (the ``READ_ONLY`` fields included) and what the audit log keeps as "before"."""
+    return {"enabled": plan.sync_enabled, **plan.sync_settings,
+            "enabled_at": plan.sync_enabled_at.isoformat() if plan.sync_enabled_at else None}
 
 
 # The defaults as the table stood at import, for readers that compare against them (tests);

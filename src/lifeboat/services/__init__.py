@@ -1,4 +1,5 @@
 """Use cases: one function per thing a user does. Entrypoints (api, cli, jobs) call these and nothing below.
+They return records and values; how a face shows them is ``lifeboat.views`` (no service imports it).
 
 Where each use case lives (start here):
 
@@ -13,7 +14,7 @@ Where each use case lives (start here):
     status.py         region status from a live database check; the configured regions
 
   entities/ — a tenant's configuration; imports tenancy/
-    crud.py           list/get/create/update/delete an entity; the business unit; public_view
+    crud.py           list/get/create/update/delete an entity; the business unit
     escalation.py     nobody grants more than they hold: checks on role and user writes
     bulk.py           load many drafts in one region transaction (demo, benchmarks)
     drafts.py         drafts naming each other, checked and given ids in write order
@@ -24,7 +25,7 @@ Where each use case lives (start here):
     pairing.py        pair two tenants into a plan, the passkey, the sync settings; open_plan
     sync.py           ask for a run, carry one out (the worker's part), dry run, runs, correlations,
                       the script checklist, wait_for_run
-    status.py         plan_status: the plan as the API and the CLI show it
+    status.py         plan_status: a plan's tenants, runs and access counts (a PlanStatus)
     access.py         employees' BCP type from a CSV; access counts per tenant
     readiness.py      is the BCP tenant ready to take the calls?
     switchover.py     switch to the BCP tenant and back (passkey, lock-out)

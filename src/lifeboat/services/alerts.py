@@ -97,12 +97,14 @@ def _is_http_url(value: Any) -> bool:
     return bool(parsed and parsed.scheme in ("http", "https") and parsed.netloc)
 
 
-def list_subscriptions(platform: Platform, principal: Principal, tenant_id: int) -> list[dict[str, Any]]:
+def list_subscriptions(platform: Platform, principal: Principal,
+                       tenant_id: int) -> list[tuple[Subscription, list[dict[str, Any]]]]:
+    """Each subscription of the tenant with its five latest outbox rows."""
     tenant, _ = open_tenant(platform, principal, tenant_id, "bcp.enablement.view")
     with platform.directory.read() as conn:
         subs = SubscriptionRepo(conn).of_tenants([tenant.id])
         outbox = OutboxRepo(conn)
-        return [{**subscription_view(s), "recent": [_delivery_view(d) for d in outbox.of_subscription(s.id, 5)]} for s in subs]
+        return [(s, outbox.of_subscription(s.id, 5)) for s in subs]
 
 
 def delete_subscription(platform: Platform, principal: Principal, tenant_id: int, sub_id: int) -> None:
@@ -114,20 +116,14 @@ def delete_subscription(platform: Platform, principal: Principal, tenant_id: int
             raise NotFound(f"Alert subscription {sub_id} does not exist.", code="subscription_not_found")
         repo.delete(sub_id)
         AuditRepo(conn, directory_audit).record(actor=principal.actor, action="alerts.unsubscribe", tenant_id=tenant.id,
-                                                before=subscription_view(sub))
+                                                before=_audited(sub))
 
 
-def subscription_view(sub: Subscription) -> dict[str, Any]:
+def _audited(sub: Subscription) -> dict[str, Any]:
+    """What the audit log keeps of a removed subscription (never its secret). The audit's own
+    shape: it stays what it is when the API's answer changes."""
     return {"id": sub.id, "tenant_id": sub.tenant_id, "kind": sub.kind, "target": sub.target, "events": sub.events,
             "created_at": sub.created_at.isoformat()}
-
-
-def _delivery_view(row: dict[str, Any]) -> dict[str, Any]:
-    error = row["last_error"]
-    if error is not None and not error.startswith("not delivered: "):
-        error = "not delivered"  # written before errors were classed; its text may tell what answered
-    return {"event": row["event"], "status": row["status"], "attempts": row["attempts"], "last_error": error,
-            "created_at": row["created_at"].isoformat()}
 
 
 def emit(conn: Connection, tenant_ids: list[int], event: AlertEvent, payload: dict[str, Any]) -> int:

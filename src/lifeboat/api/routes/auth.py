@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 from lifeboat.api.deps import BodyId, CurrentPrincipal, PlatformDep
 from lifeboat.api.openapi import errors
 from lifeboat.domain.fields import NOT_BLANK
-from lifeboat.services.entities.crud import public_view
 from lifeboat.services.tenancy import auth
 from lifeboat.services.tenancy import login as login_service
+from lifeboat.views.tenants import login_view
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -27,15 +27,7 @@ class LoginBody(BaseModel):
              summary="Log in; returns a bearer token, or the tenants to choose from (BCP type multiple)")
 def login(platform: PlatformDep, request: Request, body: LoginBody = Body()) -> dict[str, Any]:
     address = request.client.host if request.client else None  # behind a proxy: see README, Security
-    result = login_service.login(platform, body.username, body.password, body.tenant_id, address=address)
-    if result.choose is not None:
-        return {"choose": result.choose}
-    tenant = result.tenant
-    return {
-        "token": result.token,
-        "user": public_view(result.user) if result.user else {"id": result.principal.id, "username": result.principal.name, "operator": True},
-        "tenant": {"id": tenant.id, "name": tenant.name, "region": tenant.region} if tenant else None,
-    }
+    return login_view(login_service.login(platform, body.username, body.password, body.tenant_id, address=address))
 
 
 @router.post("/logout", status_code=204, summary="End this session")

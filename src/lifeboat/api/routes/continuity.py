@@ -15,6 +15,7 @@ from lifeboat.domain.fields import EMAIL, NOT_BLANK, FieldError, storable
 from lifeboat.services import alerts
 from lifeboat.services.bcp import access, readiness, routing, switchover
 from lifeboat.services.tenancy import auth
+from lifeboat.views.alerts import subscription_view, subscription_with_recent
 
 router = APIRouter()
 
@@ -47,14 +48,17 @@ def switch(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int,
     return switchover.switch_to(platform, principal, tenant_id, payload)
 
 
-@router.get("/tenants/{tenant_id}/bcp/readiness", tags=["switchover"], summary="Is the BCP tenant ready? pass/warn/fail per check")
+@router.get("/tenants/{tenant_id}/bcp/readiness", tags=["switchover"],
+            summary="Is the BCP tenant ready? pass/warn/fail per check")
 def get_readiness(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int) -> dict[str, Any]:
     return readiness.readiness(platform, principal, tenant_id)
 
 
-@router.get("/voice/route", tags=["voice"], responses=errors(404, 409), summary="Where a dialled number goes now (operator or voice token)")
+@router.get("/voice/route", tags=["voice"], responses=errors(404, 409),
+            summary="Where a dialled number goes now (operator or voice token)")
 async def route(platform: PlatformDep, principal: CurrentPrincipal,
-                number: Annotated[str, Query(description="E.164, e.g. +15551234567 (a + sent unencoded arrives as a space)",
+                number: Annotated[str, Query(description="E.164, e.g. +15551234567 "
+                                                         "(a + sent unencoded arrives as a space)",
                                              json_schema_extra={"pattern": NUMBER})]) -> dict[str, Any]:
     if number.startswith(" ") and number[1:].isdigit():  # "?number=+1555…" unencoded: the + arrives as a space
         number = "+" + number[1:]
@@ -63,7 +67,8 @@ async def route(platform: PlatformDep, principal: CurrentPrincipal,
     return routing.lookup(platform, principal, number)
 
 
-@router.post("/voice/tokens", status_code=201, tags=["voice"], summary="A token for the voice edge (operator); shown once")
+@router.post("/voice/tokens", status_code=201, tags=["voice"],
+             summary="A token for the voice edge (operator); shown once")
 def voice_token(platform: PlatformDep, principal: CurrentPrincipal, body: VoiceTokenBody) -> dict[str, Any]:
     return {"name": body.name, "token": auth.create_voice_token(platform, principal, body.name)}
 
@@ -74,14 +79,16 @@ CSV_DOC = {"requestBody": {"required": True, "content": {"text/csv": {
 
 @router.post("/tenants/{tenant_id}/users/bcp-types", tags=["users"], openapi_extra=CSV_DOC,
              summary="Set many employees' BCP type from a CSV (username,bcp_type); per-row results")
-async def bcp_types(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, request: Request) -> dict[str, Any]:
+async def bcp_types(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int,
+                    request: Request) -> dict[str, Any]:
     body = await body_up_to(request, access.MAX_CSV_BYTES)
     return await run_in_threadpool(access.set_bcp_types_csv, platform, principal, tenant_id, body)
 
 
 @router.get("/tenants/{tenant_id}/alert-subscriptions", tags=["alerts"], summary="Alert subscriptions of a tenant")
 def list_alerts(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int) -> dict[str, Any]:
-    items = alerts.list_subscriptions(platform, principal, tenant_id)
+    subscriptions = alerts.list_subscriptions(platform, principal, tenant_id)
+    items = [subscription_with_recent(sub, recent) for sub, recent in subscriptions]
     return page_of(items, len(items))
 
 
@@ -89,7 +96,8 @@ WEBHOOK_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#]+"  # what alerts._is_http_url() 
 ALERT_DOC = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "required": ["kind", "target"], "additionalProperties": False, "properties": {
         "kind": {"enum": ["webhook", "email"]},
-        "target": {"type": "string", "maxLength": alerts.MAX_TARGET, "description": "An http(s) URL or an email address"},
+        "target": {"type": "string", "maxLength": alerts.MAX_TARGET,
+                   "description": "An http(s) URL or an email address"},
         "events": {"type": "array", "minItems": 1, "items": {"enum": list(alerts.EVENTS)}}},
     "oneOf": [{"properties": {"kind": {"const": "webhook"}, "target": {"pattern": WEBHOOK_URL}}},
               {"properties": {"kind": {"const": "email"}, "target": {"pattern": EMAIL.pattern}}}]}}}}}
@@ -100,7 +108,7 @@ ALERT_DOC = {"requestBody": {"required": True, "content": {"application/json": {
 def subscribe(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int,
               payload: Annotated[Any, Body()]) -> dict[str, Any]:
     sub, secret = alerts.subscribe(platform, principal, tenant_id, payload)
-    return {**alerts.subscription_view(sub), **({"secret": secret} if secret else {})}
+    return {**subscription_view(sub), **({"secret": secret} if secret else {})}
 
 
 @router.delete("/tenants/{tenant_id}/alert-subscriptions/{subscription_id}", status_code=204, tags=["alerts"],

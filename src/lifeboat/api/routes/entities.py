@@ -6,6 +6,7 @@ validated by ``lifeboat.domain.entities.validate`` so that every error has a sta
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Response
@@ -15,6 +16,7 @@ from lifeboat.api.deps import CurrentPrincipal, PageDep, PlatformDep, page_of
 from lifeboat.api.openapi import errors
 from lifeboat.domain.entities import ENTITY_TYPES, EntityType, request_schema
 from lifeboat.services.entities import crud, references
+from lifeboat.views.entities import public_view
 
 JsonBody = Annotated[Any, Body()]
 
@@ -26,27 +28,29 @@ def _body_doc(kind: EntityType, *, partial: bool) -> dict[str, Any]:
 
 def _collection(router: APIRouter, kind: EntityType) -> None:
     base = f"/tenants/{{tenant_id}}/{kind.name}"
-    tags = [kind.name]
+    tags: list[str | Enum] = [kind.name]  # FastAPI's own type: a tag may be an Enum
 
     @router.get(base, tags=tags, summary=f"List {kind.name}", name=f"list_{kind.name}")
     def list_(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, page: PageDep) -> dict[str, Any]:
-        items, total = crud.list_entities(platform, principal, tenant_id, kind.name, limit=page.limit, offset=page.offset)
-        return page_of([crud.public_view(e) for e in items], total)
+        items, total = crud.list_entities(platform, principal, tenant_id, kind.name,
+                                          limit=page.limit, offset=page.offset)
+        return page_of([public_view(e) for e in items], total)
 
     @router.post(base, status_code=201, tags=tags, summary=f"Create one of {kind.name}",
                  name=f"create_{kind.name}", responses=errors(409), openapi_extra=_body_doc(kind, partial=False))
     def create(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, payload: JsonBody) -> dict[str, Any]:
-        return crud.public_view(crud.create_entity(platform, principal, tenant_id, kind.name, payload))
+        return public_view(crud.create_entity(platform, principal, tenant_id, kind.name, payload))
 
     @router.get(base + "/{entity_id:signed_int}", tags=tags, summary=f"Get one of {kind.name}", name=f"get_{kind.name}")
     def get(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, entity_id: int) -> dict[str, Any]:
         entity = crud.get_entity(platform, principal, tenant_id, kind.name, entity_id)
-        return crud.public_view(entity, with_content=True)
+        return public_view(entity, with_content=True)
 
     @router.patch(base + "/{entity_id:signed_int}", tags=tags, summary=f"Change some fields of one of {kind.name}",
                   name=f"update_{kind.name}", responses=errors(409), openapi_extra=_body_doc(kind, partial=True))
-    def update(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, entity_id: int, payload: JsonBody) -> dict[str, Any]:
-        return crud.public_view(crud.update_entity(platform, principal, tenant_id, kind.name, entity_id, payload))
+    def update(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, entity_id: int,
+               payload: JsonBody) -> dict[str, Any]:
+        return public_view(crud.update_entity(platform, principal, tenant_id, kind.name, entity_id, payload))
 
     @router.delete(base + "/{entity_id:signed_int}", status_code=204, tags=tags, summary=f"Delete one of {kind.name}",
                    name=f"delete_{kind.name}", responses=errors(409))
@@ -57,17 +61,17 @@ def _collection(router: APIRouter, kind: EntityType) -> None:
 
 def _singleton(router: APIRouter, kind: EntityType) -> None:
     base = f"/tenants/{{tenant_id}}/{kind.name}"
-    tags = [kind.name]
+    tags: list[str | Enum] = [kind.name]  # FastAPI's own type: a tag may be an Enum
 
     @router.get(base, tags=tags, summary=f"Get the {kind.name}", name=f"get_{kind.name}")
     def get(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int) -> dict[str, Any]:
-        return crud.public_view(crud.get_business_unit(platform, principal, tenant_id))
+        return public_view(crud.get_business_unit(platform, principal, tenant_id))
 
     @router.put(base, tags=tags, summary=f"Replace the {kind.name}", name=f"put_{kind.name}", responses=errors(409),
                 openapi_extra=_body_doc(kind, partial=False))
     def put(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, payload: JsonBody) -> dict[str, Any]:
         entity = crud.update_entity(platform, principal, tenant_id, kind.name, None, payload, replace_all=True)
-        return crud.public_view(entity)
+        return public_view(entity)
 
 
 class SignedInt(IntegerConvertor):

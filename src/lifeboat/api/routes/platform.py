@@ -10,8 +10,9 @@ from pydantic import BaseModel, Field
 from lifeboat.api.deps import CurrentPrincipal, PageDep, PlatformDep, page_of
 from lifeboat.api.openapi import errors
 from lifeboat.domain.fields import NOT_BLANK
-from lifeboat.domain.records import Tenant
 from lifeboat.services.tenancy import audit, status, tenants
+from lifeboat.views.audit import audit_row_view
+from lifeboat.views.tenants import tenant_view
 
 router = APIRouter()
 
@@ -19,10 +20,6 @@ router = APIRouter()
 class NewTenant(BaseModel):
     name: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK, description="Unique; not only spaces")
     region: str = Field(description="One of the configured regions (GET /regions)")  # enum added by install_openapi
-
-
-def tenant_view(tenant: Tenant) -> dict[str, Any]:
-    return {"id": tenant.id, "name": tenant.name, "region": tenant.region, "created_at": tenant.created_at.isoformat()}
 
 
 @router.get("/status", tags=["status"], summary="Regions and whether their databases answer (no login)")
@@ -42,7 +39,8 @@ def list_tenants(platform: PlatformDep, principal: CurrentPrincipal, page: PageD
     return page_of([tenant_view(t) for t in items], total)
 
 
-@router.post("/tenants", status_code=201, tags=["tenants"], responses=errors(409), summary="Create a tenant in a region (operator)")
+@router.post("/tenants", status_code=201, tags=["tenants"], responses=errors(409),
+             summary="Create a tenant in a region (operator)")
 def create_tenant(platform: PlatformDep, principal: CurrentPrincipal, body: NewTenant) -> dict[str, Any]:
     return tenant_view(tenants.create_tenant(platform, principal, body.name, body.region))
 
@@ -54,5 +52,5 @@ def get_tenant(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: in
 
 @router.get("/tenants/{tenant_id}/audit", tags=["audit"], summary="Audit log of a tenant, newest first")
 def get_audit(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, page: PageDep) -> dict[str, Any]:
-    items, total = audit.list_audit(platform, principal, tenant_id, limit=page.limit, offset=page.offset)
-    return page_of(items, total)
+    rows, total = audit.list_audit(platform, principal, tenant_id, limit=page.limit, offset=page.offset)
+    return page_of([audit_row_view(r) for r in rows], total)

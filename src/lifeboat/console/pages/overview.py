@@ -13,6 +13,8 @@ from lifeboat.errors import Forbidden
 from lifeboat.services.bcp import readiness as readiness_service
 from lifeboat.services.bcp.status import plan_status
 from lifeboat.services.tenancy import audit, status, tenants
+from lifeboat.views.audit import audit_row_view
+from lifeboat.views.bcp import plan_view
 
 router = APIRouter(route_class=ConsoleRoute)
 
@@ -32,7 +34,7 @@ def overview(request: Request, ctx: ConsoleDep) -> Response:
     if ctx.tenant_id is None:
         values["tenants"] = tenants.list_tenants(ctx.platform, ctx.principal, limit=100, offset=0)[0]
     elif ctx.plan is not None:
-        values.update(plan=_allowed(lambda: plan_status(ctx.platform, ctx.plan), ctx, "bcp.sync.view"),
+        values.update(plan=_allowed(lambda: plan_view(plan_status(ctx.platform, ctx.plan)), ctx, "bcp.sync.view"),
                       readiness=readiness_report(ctx), last_switch=_last_switch(ctx))
     return render(request, "overview.html", title="Overview", ctx=ctx, **values)
 
@@ -75,7 +77,8 @@ def _last_switch(ctx: Console) -> dict[str, Any] | None:
     """The newest successful switch in the audit log (which needs admin.view, as GET /audit)."""
     if ctx.tenant_id is None or not ctx.principal.can("admin.view"):
         return None
-    rows, _ = audit.list_audit(ctx.platform, ctx.principal, ctx.tenant_id, limit=SWITCH_SEARCH_DEPTH, offset=0)
+    found, _ = audit.list_audit(ctx.platform, ctx.principal, ctx.tenant_id, limit=SWITCH_SEARCH_DEPTH, offset=0)
+    rows = [audit_row_view(row) for row in found]
     switched = (r for r in rows if r["action"] == "bcp.switch_attempt" and r["details"].get("outcome") == "switched")
     row = next(switched, None)
     return {"at": row["at"], "by": row["actor"]} if row else None

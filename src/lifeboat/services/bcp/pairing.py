@@ -9,7 +9,7 @@ from typing import Any
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
 from lifeboat.domain.records import BcpPlan, Side, SyncRun, Tenant, Trigger
-from lifeboat.domain.sync_settings import READ_ONLY, default_settings, next_run, validate_settings
+from lifeboat.domain.sync_settings import READ_ONLY, default_settings, next_run, shown_settings, validate_settings
 from lifeboat.errors import Conflict, Invalid, NotFound, Unavailable
 from lifeboat.services.tenancy.tenants import open_tenant, require_operator
 from lifeboat.store.audit import AuditRepo
@@ -131,15 +131,10 @@ def regenerate_passkey(platform: Platform, principal: Principal, tenant_id: int)
     return passkey
 
 
-def settings_view(plan: BcpPlan) -> dict[str, Any]:
-    return {"enabled": plan.sync_enabled, **plan.sync_settings,
-            "enabled_at": plan.sync_enabled_at.isoformat() if plan.sync_enabled_at else None}
-
-
 def update_settings(platform: Platform, principal: Principal, tenant_id: int, payload: Any) -> tuple[BcpPlan, SyncRun | None]:
     """Change the sync settings; turning sync on starts a first run at once."""
     view = open_plan(platform, principal, tenant_id, "bcp.sync.edit")
-    shown = settings_view(view.plan)
+    shown = shown_settings(view.plan)
     enabled, settings = validate_settings(payload, view.plan.sync_settings, {k: shown[k] for k in READ_ONLY})
     with platform.directory.write() as conn:
         plans = PlanRepo(conn)
@@ -157,7 +152,7 @@ def update_settings(platform: Platform, principal: Principal, tenant_id: int, pa
         plans.update(plan.id, **values)
         AuditRepo(conn, directory_audit).record(
             actor=principal.actor, action="bcp.sync_settings", tenant_id=tenant_id,
-            before=settings_view(plan), after={"enabled": is_on, **settings})
+            before=shown_settings(plan), after={"enabled": is_on, **settings})
         first = None
         if turning_on and plan.active_side == Side.PRIMARY:
             runs = RunRepo(conn)

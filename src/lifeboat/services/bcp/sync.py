@@ -153,20 +153,6 @@ def _earlier_writes(view: PlanView, run: SyncRun) -> dict[tuple[str, int], resum
     return resume.earlier_writes(rows)
 
 
-def run_view(run: SyncRun) -> dict[str, Any]:
-    report = run.report or {}
-    return {
-        "id": run.id, "trigger": run.trigger, "force": run.force, "status": run.status,
-        "queued_at": run.queued_at.isoformat(), "requested_by": run.requested_by,
-        "started_at": run.started_at.isoformat() if run.started_at else None,
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-        "attempts": run.attempts, "duration_s": report.get("duration_s"),
-        "counts": report.get("counts", {}), "drift": report.get("drift", []),
-        "warnings": report.get("warnings", []), "errors": report.get("errors", []),
-        "full_compare": report.get("full_compare"),
-    }
-
-
 def list_runs(platform: Platform, principal: Principal, tenant_id: int, *, limit: int, offset: int) -> tuple[list[SyncRun], int]:
     view = open_plan(platform, principal, tenant_id, "bcp.sync.view")
     with platform.directory.read() as conn:

@@ -6,7 +6,6 @@ Usernames are also claimed in the directory's login index (see ``services.tenanc
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -241,17 +240,3 @@ def audit_view(entity: Entity | None) -> dict[str, Any] | None:
     if entity is None:
         return None
     return json_limits.readable(entity.kind.public(entity.data))[0]
-
-
-def public_view(entity: Entity, *, with_content: bool = False) -> dict[str, Any]:
-    """The API's shape of an entity. A stored value too deep to answer with is shown as null
-    and named in ``withheld``."""
-    fields, withheld = json_limits.readable(entity.kind.public(entity.data))
-    out = {"id": entity.id, **fields}
-    if withheld:
-        out["withheld"] = withheld
-    if with_content and entity.kind.has_content and entity.content is not None:
-        out["content"] = base64.b64encode(entity.content).decode("ascii")
-    out["created_at"] = entity.created_at.isoformat()
-    out["updated_at"] = entity.updated_at.isoformat()
-    return out

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from lifeboat.bootstrap import Platform
-from lifeboat.domain import json_limits
 from lifeboat.domain.access import Principal
 from lifeboat.errors import Unavailable
 from lifeboat.services.tenancy.tenants import open_tenant
@@ -24,21 +23,4 @@ def list_audit(platform: Platform, principal: Principal, tenant_id: int, *, limi
     except Unavailable:
         local_rows, local_total = [], 0  # the directory's part is still worth showing
     merged = sorted(global_rows + local_rows, key=lambda r: r["at"], reverse=True)[offset:offset + limit]
-    return [_shape(r) for r in merged], global_total + local_total
-
-
-def _shape(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "at": row["at"].isoformat(), "actor": row["actor"], "action": row["action"],
-        "entity_type": row["entity_type"], "entity_id": row["entity_id"],
-        "before": _readable(row["before"]), "after": _readable(row["after"]), "details": row["details"] or {},
-    }
-
-
-def _readable(fields: Any) -> Any:
-    """An entity's fields as recorded, less any value too deep to answer with (kept from
-    before the input limits, see ``domain.json_limits``)."""
-    if not isinstance(fields, dict):
-        return fields
-    shown, withheld = json_limits.readable(fields)
-    return {**shown, "withheld": withheld} if withheld else shown
+    return merged, global_total + local_total

@@ -1,0 +1,55 @@
+"""A BCP plan, its sync settings and its sync runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lifeboat.domain.records import BcpPlan, PlanStatus, Side, SyncRun, Tenant
+from lifeboat.domain.sync_settings import shown_settings
+
+
+def plan_view(status: PlanStatus) -> dict[str, Any]:
+    """The plan as ``GET /bcp`` answers it and ``lifeboat sync status`` prints it."""
+    plan, primary, bcp = status.plan, status.primary, status.bcp
+    on_primary = plan.active_side == Side.PRIMARY
+    last_ok = status.last_success
+    return {
+        "id": plan.id,
+        "primary": _side(primary),
+        "bcp": _side(bcp),
+        "active_side": plan.active_side,
+        "active_tenant_id": primary.id if on_primary else bcp.id,
+        "epoch": plan.epoch,
+        "sync_settings": settings_view(plan),
+        "sync_paused": plan.active_side == Side.BCP,
+        "last_run": run_view(status.last_run) if status.last_run else None,
+        "last_successful_run_at": last_ok.finished_at.isoformat() if last_ok and last_ok.finished_at else None,
+        "open_run": run_view(status.open_run) if status.open_run else None,
+        "next_run_at": plan.next_run_at.isoformat() if plan.next_run_at and on_primary else None,
+        "created_at": plan.created_at.isoformat(),
+        "bcp_access": {"primary": status.primary_access, "bcp": status.bcp_access},
+    }
+
+
+def _side(tenant: Tenant) -> dict[str, Any]:
+    return {"tenant_id": tenant.id, "name": tenant.name, "region": tenant.region}
+
+
+def settings_view(plan: BcpPlan) -> dict[str, Any]:
+    """Sync on or off, the settings, and when sync was turned on."""
+    return shown_settings(plan)
+
+
+def run_view(run: SyncRun) -> dict[str, Any]:
+    """A run with its report's counts, drift, warnings and errors (empty until it ends)."""
+    report = run.report or {}
+    return {
+        "id": run.id, "trigger": run.trigger, "force": run.force, "status": run.status,
+        "queued_at": run.queued_at.isoformat(), "requested_by": run.requested_by,
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "attempts": run.attempts, "duration_s": report.get("duration_s"),
+        "counts": report.get("counts", {}), "drift": report.get("drift", []),
+        "warnings": report.get("warnings", []), "errors": report.get("errors", []),
+        "full_compare": report.get("full_compare"),
+    }
