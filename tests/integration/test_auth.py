@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import pytest
+from sqlalchemy import Connection
+
+from lifeboat.errors import NotAuthenticated, Unavailable
+from lifeboat.services.tenancy import auth
+from lifeboat.services.tenancy import login as login_service
 from lifeboat.store.directory import SessionRepo
 from lifeboat.store.tables import sessions
 from tests.conftest import OPERATOR
@@ -155,6 +162,33 @@ def test_logout_without_a_token_is_401(shared_api):
     assert shared_api.post(LOGOUT).status_code == 401
 
 
+def test_an_operator_logout_forgets_the_remembered_token_only_once_it_has_committed(platform):
+    """Operator sessions are remembered in the process; a logout whose commit fails must
+    leave the token as live here as it still is in the directory."""
+    token = login_service.login(platform, *OPERATOR).token
+    principal = auth.authenticate(platform, token)
+    assert auth.remembered_principal(platform, token) == principal
+    write = platform.directory.write
+
+    @contextmanager
+    def commit_fails() -> Iterator[Connection]:
+        with write() as conn:
+            yield conn
+            raise Unavailable("The database of directory cannot be reached.", code="directory_unavailable")
+
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(platform.directory, "write", commit_fails)
+        with pytest.raises(Unavailable):
+            auth.logout(platform, principal)
+    assert auth.remembered_principal(platform, token) == principal
+    assert auth.authenticate(platform, token) == principal  # the session is still in the directory
+
+    auth.logout(platform, principal)
+    assert auth.remembered_principal(platform, token) is None
+    with pytest.raises(NotAuthenticated):
+        auth.authenticate(platform, token)
+
+
 def test_a_deleted_user_loses_its_session(shared_api, acme):
     user = acme.create("users")
     token = login(shared_api, user["username"]).json()["token"]
@@ -298,7 +332,8 @@ def test_a_user_cannot_create_a_tenant(shared_api, acme):
 
     assert response.status_code == 403
     assert error_of(response)["code"] == "operator_required"
-    names = [t["name"] for t in shared_api.get("/api/v1/tenants?limit=1000", headers=shared_api.operator()).json()["items"]]
+    listed = shared_api.get("/api/v1/tenants?limit=1000", headers=shared_api.operator()).json()["items"]
+    names = [t["name"] for t in listed]
     assert not any(n.startswith("Rogue") for n in names)
 
 

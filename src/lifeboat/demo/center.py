@@ -17,13 +17,13 @@ from lifeboat.bootstrap import Platform
 from lifeboat.demo.profile import Profile, configuration, scaled, usernames
 from lifeboat.demo.scripts import script_drafts
 from lifeboat.domain.access import Principal
-from lifeboat.services.bcp.pairing import create_plan, update_settings
+from lifeboat.domain.records import Tenant
+from lifeboat.errors import NotFound
+from lifeboat.services.bcp.pairing import create_plan, open_plan, update_settings
 from lifeboat.services.entities.bulk import TypeCounts, load_entities
 from lifeboat.services.entities.crud import get_business_unit, update_entity
-from lifeboat.services.tenancy.auth import create_operator
-from lifeboat.services.tenancy.tenants import create_tenant
-from lifeboat.store.directory import OperatorRepo, Tenant, TenantRepo
-from lifeboat.store.plans import PlanRepo
+from lifeboat.services.tenancy.auth import create_operator, find_operator
+from lifeboat.services.tenancy.tenants import create_tenant, find_tenant
 
 DEMO_PASSWORD = "lifeboat-demo"  # every demo account's password, printed on purpose
 OPERATOR_NAME = "operator"
@@ -82,13 +82,22 @@ def load_demo(platform: Platform, *, users: int = 50, say: Say | None = None) ->
 def _ensure_plan(platform: Platform, principal: Principal, primary: Tenant, bcp: Tenant, say: Say) -> str | None:
     """Pair the demo tenants and turn sync on (its first run waits for a worker: `lifeboat serve`).
     Returns the passkey when this run paired them; an existing plan keeps its passkey."""
-    with platform.directory.read() as conn:
-        if PlanRepo(conn).of_tenant(primary.id) is not None:
-            return None
+    if _is_paired(platform, principal, primary):
+        return None
     _, passkey = create_plan(platform, principal, primary.id, bcp.id)
     update_settings(platform, principal, primary.id, {"enabled": True})
     say(f"paired {primary.name} with {bcp.name}; sync enabled (first run queued)")
     return passkey
+
+
+def _is_paired(platform: Platform, principal: Principal, tenant: Tenant) -> bool:
+    try:
+        open_plan(platform, principal, tenant.id)
+    except NotFound as exc:
+        if exc.code != "bcp_plan_not_found":
+            raise
+        return False
+    return True
 
 
 def load_contact_center(platform: Platform, principal: Principal, tenant_id: int, profile: Profile,
@@ -110,8 +119,7 @@ def _silent(message: str) -> None:
 
 
 def _ensure_operator(platform: Platform) -> tuple[int, bool]:
-    with platform.directory.read() as conn:
-        existing = OperatorRepo(conn).by_name(OPERATOR_NAME)
+    existing = find_operator(platform, OPERATOR_NAME)
     if existing is not None:
         return existing.id, False
     return create_operator(platform, OPERATOR_NAME, DEMO_PASSWORD), True
@@ -122,8 +130,7 @@ def _ensure_tenants(platform: Platform, principal: Principal) -> tuple[Tenant, T
     created: list[str] = []
 
     def ensure(name: str, region: str) -> Tenant:
-        with platform.directory.read() as conn:
-            found = TenantRepo(conn).by_name(name)
+        found = find_tenant(platform, principal, name)
         if found is not None:
             return found
         created.append(name)

@@ -23,11 +23,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
 from lifeboat.domain.entities import Entity
+from lifeboat.domain.records import Operator, Session, Tenant
 from lifeboat.errors import Conflict, Forbidden, Invalid, NotAuthenticated
-from lifeboat.store.audit import AuditRepo
-from lifeboat.store.directory import LoginIndexRepo, OperatorRepo, Session, SessionRepo, Tenant, TenantRepo
-from lifeboat.store.region import EntityRepo
-from lifeboat.store.tables import directory_audit, now
+from lifeboat.store.tables import now
+from lifeboat.store.units import DirectoryUnit, RegionUnit
 
 BAD_CREDENTIALS = "Unknown username or wrong password."
 SESSION_CACHE = "sessions"
@@ -42,12 +41,18 @@ def hash_token(token: str) -> str:
 def create_operator(platform: Platform, name: str, password: str) -> int:
     if not name or len(password) < 8:
         raise Invalid("An operator needs a name and a password of at least 8 characters.", code="weak_password")
-    with platform.directory.write() as conn:
-        if OperatorRepo(conn).by_name(name) or LoginIndexRepo(conn).lookup(name):
+    with platform.directory_unit() as uow:
+        if uow.operators.by_name(name) or uow.logins.lookup(name):
             raise Conflict(f"The name {name!r} is taken.", code="username_taken", details={"username": name})
-        operator = OperatorRepo(conn).create(name, platform.passwords.hash(password))
-        AuditRepo(conn, directory_audit).record(actor="cli", action="operator.create", after={"name": name})
+        operator = uow.operators.create(name, platform.passwords.hash(password))
+        uow.audit("cli", "operator.create", after={"name": name})
     return operator.id
+
+
+def find_operator(platform: Platform, name: str) -> Operator | None:
+    """The operator account of that name, if there is one (the demo makes its own once)."""
+    with platform.directory_unit(write=False) as uow:
+        return uow.operators.by_name(name)
 
 
 def verify_password(platform: Platform, password_hash: str | None, password: str) -> bool:
@@ -60,12 +65,15 @@ def verify_password(platform: Platform, password_hash: str | None, password: str
 
 
 def user_permissions(platform: Platform, tenant: Tenant, user: Entity) -> frozenset[str]:
+    if user.data.get("role_id") is None:
+        return frozenset()  # no role to read: no transaction either
+    with platform.region_unit(tenant.region, write=False) as uow:
+        return _permissions(uow, tenant, user)
+
+
+def _permissions(uow: RegionUnit, tenant: Tenant, user: Entity) -> frozenset[str]:
     role_id = user.data.get("role_id")
-    if role_id is None:
-        return frozenset()
-    region = platform.region(tenant.region)
-    with region.db.read() as conn:
-        role = EntityRepo(conn, region.id_block).get(tenant.id, "roles", role_id)
+    role = uow.entities.get(tenant.id, "roles", role_id) if role_id is not None else None
     if role is None or not role.data.get("is_active", True):
         return frozenset()
     return frozenset(role.data.get("permissions", []))
@@ -78,25 +86,32 @@ def create_voice_token(platform: Platform, principal: Principal, name: str, *, d
         raise Forbidden("Only an operator may create voice tokens.", code="operator_required")
     if not isinstance(name, str) or not name.strip() or len(name) > 200:
         raise Invalid("A voice token needs a name (who uses it).", code="validation_failed")
-    token = open_session(platform, Principal("voice", 0, name.strip()), ttl=timedelta(days=days))
-    with platform.directory.write() as conn:
-        AuditRepo(conn, directory_audit).record(actor=principal.actor, action="voice_token.create", details={"name": name})
+    with platform.directory_unit() as uow:  # the token and its audit record commit together
+        token = _new_session(uow, Principal("voice", 0, name.strip()), timedelta(days=days))
+        uow.audit(principal.actor, "voice_token.create", details={"name": name})
     return token
 
 
 def open_session(platform: Platform, principal: Principal, ttl: timedelta | None = None) -> str:
+    with platform.directory_unit() as uow:
+        return _new_session(uow, principal, ttl or timedelta(minutes=platform.settings.session_ttl_minutes))
+
+
+def _new_session(uow: DirectoryUnit, principal: Principal, ttl: timedelta) -> str:
     token = secrets.token_urlsafe(32)
-    expires = now() + (ttl or timedelta(minutes=platform.settings.session_ttl_minutes))
-    with platform.directory.write() as conn:
-        SessionRepo(conn).create(Session(hash_token(token), principal.kind, principal.id,
-                                         principal.tenant_id, principal.name, expires))
+    uow.sessions.create(Session(hash_token(token), principal.kind, principal.id, principal.tenant_id,
+                                principal.name, now() + ttl))
     return token
 
 
 def logout(platform: Platform, principal: Principal) -> None:
-    with platform.directory.write() as conn:
-        SessionRepo(conn).end(principal.token_hash)
-    platform.caches.get(SESSION_CACHE, {}).pop(principal.token_hash, None)
+    token_hash = principal.token_hash
+    if token_hash is None:  # a principal not read from a token (SYSTEM): no session to end
+        return
+    with platform.directory_unit() as uow:
+        uow.sessions.end(token_hash)
+        # Forgotten only once the end has committed: a failed logout leaves the token live here too.
+        uow.after_commit(lambda: platform.caches.get(SESSION_CACHE, {}).pop(token_hash, None))
 
 
 def authenticate(platform: Platform, token: str | None) -> Principal:
@@ -107,9 +122,9 @@ def authenticate(platform: Platform, token: str | None) -> Principal:
     remembered = _remembered(platform, token_hash)
     if remembered is not None:
         return remembered
-    with platform.directory.read() as conn:
-        session = SessionRepo(conn).get(token_hash)
-        tenant = TenantRepo(conn).get(session.tenant_id) if session and session.tenant_id else None
+    with platform.directory_unit(write=False) as uow:
+        session = uow.sessions.get(token_hash)
+        tenant = uow.tenants.get(session.tenant_id) if session and session.tenant_id else None
     if session is None:
         raise NotAuthenticated("The session has ended or the token is unknown; log in again.", code="invalid_token")
     if session.expires_at <= now():
@@ -118,10 +133,10 @@ def authenticate(platform: Platform, token: str | None) -> Principal:
         principal = Principal(session.kind, session.principal_id, session.name, token_hash=token_hash)
         _remember(platform, principal, session.expires_at)
         return principal
-    user = _user_by_id(platform, tenant, session.principal_id) if tenant else None
-    if user is None or not user.data.get("is_active", True):
-        raise NotAuthenticated("This user no longer exists or is inactive.", code="invalid_token")
-    return Principal("user", user.id, session.name, tenant.id, user_permissions(platform, tenant, user), token_hash)
+    if tenant is None:
+        raise _user_gone()
+    user, permissions = _user_and_permissions(platform, tenant, session.principal_id)
+    return Principal("user", user.id, session.name, tenant.id, permissions, token_hash)
 
 
 def remembered_principal(platform: Platform, token: str | None) -> Principal | None:
@@ -146,7 +161,14 @@ def _remember(platform: Platform, principal: Principal, expires_at: datetime) ->
     cache[principal.token_hash] = (principal, expires_at, time.monotonic())
 
 
-def _user_by_id(platform: Platform, tenant: Tenant, user_id: int) -> Entity | None:
-    region = platform.region(tenant.region)
-    with region.db.read() as conn:
-        return EntityRepo(conn, region.id_block).get(tenant.id, "users", user_id)
+def _user_and_permissions(platform: Platform, tenant: Tenant, user_id: int) -> tuple[Entity, frozenset[str]]:
+    """The session's user, active, and its role's permissions: one read of the region."""
+    with platform.region_unit(tenant.region, write=False) as uow:
+        user = uow.entities.get(tenant.id, "users", user_id)
+        if user is None or not user.data.get("is_active", True):
+            raise _user_gone()
+        return user, _permissions(uow, tenant, user)
+
+
+def _user_gone() -> NotAuthenticated:
+    return NotAuthenticated("This user no longer exists or is inactive.", code="invalid_token")

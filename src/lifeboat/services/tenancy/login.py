@@ -14,21 +14,17 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal, decide_login
 from lifeboat.domain.entities import Entity
 from lifeboat.domain.fields import FieldError, storable
-from lifeboat.domain.records import BcpPlan, Side, Tenant
+from lifeboat.domain.records import BcpPlan, Operator, Side, Tenant
 from lifeboat.errors import Forbidden, Invalid, NotAuthenticated, Unavailable
 from lifeboat.services.tenancy.auth import BAD_CREDENTIALS, open_session, user_permissions, verify_password
 from lifeboat.services.tenancy.throttle import LoginGuard
-from lifeboat.store.audit import AuditRepo
-from lifeboat.store.directory import LoginIndexRepo, OperatorRepo, TenantRepo
-from lifeboat.store.plans import PlanRepo
-from lifeboat.store.region import EntityRepo
-from lifeboat.store.tables import directory_audit
+from lifeboat.store.units import DirectoryUnit
 
 
 @dataclass(frozen=True)
@@ -53,9 +49,8 @@ class _Attempt:
     def record(self, side: str) -> Entity | None:
         if side not in self.records:
             tenant = self.tenants[side]
-            region = self.platform.region(tenant.region)
-            with region.db.read() as conn:
-                self.records[side] = EntityRepo(conn, region.id_block).by_key(tenant.id, "users", self.username)
+            with self.platform.region_unit(tenant.region, write=False) as uow:
+                self.records[side] = uow.entities.by_key(tenant.id, "users", self.username)
         return self.records[side]
 
 
@@ -83,12 +78,12 @@ def login(platform: Platform, username: Any, password: Any, tenant_id: Any = Non
 
 
 def _login(platform: Platform, name: str, password: str, tenant_id: int | None) -> LoginResult:
-    with platform.directory.read() as conn:
-        operator = OperatorRepo(conn).by_name(name)
-        owner = LoginIndexRepo(conn).lookup(name.lower())
-        home = TenantRepo(conn).get(owner[0]) if owner and owner[1] else None
-        plan = PlanRepo(conn).of_tenant(home.id) if home else None
-        tenants = _sides(TenantRepo(conn), home, plan)
+    with platform.directory_unit(write=False) as uow:
+        operator = uow.operators.by_name(name)
+        owner = uow.logins.lookup(name.lower())
+        home = uow.tenants.get(owner[0]) if owner and owner[1] else None
+        plan = uow.plans.of_tenant(home.id) if home else None
+        tenants = _sides(uow, home, plan)
     if operator is not None and home is None:
         return _operator_login(platform, operator, password)
     if home is None:
@@ -98,12 +93,14 @@ def _login(platform: Platform, name: str, password: str, tenant_id: int | None) 
     return _user_login(attempt, tenant_id)
 
 
-def _sides(repo: TenantRepo, home: Tenant | None, plan: BcpPlan | None) -> dict[str, Tenant]:
+def _sides(uow: DirectoryUnit, home: Tenant | None, plan: BcpPlan | None) -> dict[str, Tenant]:
     if home is None:
         return {}
     if plan is None:
         return {Side.PRIMARY: home}
-    return {Side.PRIMARY: repo.get(plan.primary_tenant_id), Side.BCP: repo.get(plan.bcp_tenant_id)}
+    primary, bcp = uow.tenants.get(plan.primary_tenant_id), uow.tenants.get(plan.bcp_tenant_id)
+    assert primary is not None and bcp is not None  # a paired tenant is never deleted
+    return {Side.PRIMARY: primary, Side.BCP: bcp}
 
 
 FOREIGN = "foreign"  # a tenant_id that is neither tenant of the user's plan
@@ -127,17 +124,21 @@ def _user_login(attempt: _Attempt, tenant_id: int | None) -> LoginResult:
     user = (deciding if entering == deciding_side else attempt.record(entering)) if entering else None
     # The password of the tenant entered decides; with nothing to enter (a refusal, a choice),
     # the active tenant's. Either way a wrong password is 401 before any refusal is told.
-    _check_password(attempt, user or deciding, entering if user else deciding_side)
+    if entering is not None and user is not None:
+        _check_password(attempt, user, entering)
+    else:
+        _check_password(attempt, deciding, deciding_side)
     if requested == FOREIGN:
         _deny(attempt, f"Tenant {tenant_id} is not a tenant of this user.")
     if decision.denied:
         _deny(attempt, decision.denied)
     if decision.choose:
         return LoginResult(choose=_choices(attempt))
-    if user is None:
+    if entering is None or user is None:
         _deny(attempt, f"This user has not been synced to the {entering} tenant yet.")
     tenant = attempt.tenants[entering]
-    principal = Principal("user", user.id, attempt.username, tenant.id, user_permissions(attempt.platform, tenant, user))
+    permissions = user_permissions(attempt.platform, tenant, user)
+    principal = Principal("user", user.id, attempt.username, tenant.id, permissions)
     return LoginResult(open_session(attempt.platform, principal), principal, tenant, user)
 
 
@@ -173,12 +174,12 @@ def _check_password(attempt: _Attempt, user: Entity, side: str) -> None:
 
 
 def _choices(attempt: _Attempt) -> list[dict[str, Any]]:
-    active = attempt.plan.active_side
+    active = attempt.plan.active_side if attempt.plan else None
     return [{"tenant_id": t.id, "name": t.name, "kind": side, "region": t.region, "active": side == active}
             for side, t in attempt.tenants.items()]
 
 
-def _operator_login(platform: Platform, operator, password: str) -> LoginResult:  # noqa: ANN001
+def _operator_login(platform: Platform, operator: Operator, password: str) -> LoginResult:
     if not verify_password(platform, operator.password_hash, password):
         _refuse(platform, operator.name, None, "wrong_password")
     principal = Principal("operator", operator.id, operator.name)
@@ -196,17 +197,16 @@ def _pretend_to_verify(platform: Platform, password: str) -> None:
     verify_password(platform, dummy, password)
 
 
-def _refuse(platform: Platform, username: str, tenant_id: int | None, reason: str) -> None:
+def _refuse(platform: Platform, username: str, tenant_id: int | None, reason: str) -> NoReturn:
     _audit(platform, username, tenant_id, reason)
     raise NotAuthenticated(BAD_CREDENTIALS, code="invalid_credentials")
 
 
-def _deny(attempt: _Attempt, message: str) -> None:
+def _deny(attempt: _Attempt, message: str) -> NoReturn:
     _audit(attempt.platform, attempt.username, attempt.home.id, "bcp_access_denied")
     raise Forbidden(message, code="bcp_access_denied")
 
 
 def _audit(platform: Platform, username: str, tenant_id: int | None, reason: str) -> None:
-    with platform.directory.write() as conn:
-        AuditRepo(conn, directory_audit).record(actor=f"login:{username[:200]}", action="login.failed",
-                                                tenant_id=tenant_id, details={"reason": reason})
+    with platform.directory_unit() as uow:
+        uow.audit(f"login:{username[:200]}", "login.failed", tenant_id=tenant_id, details={"reason": reason})

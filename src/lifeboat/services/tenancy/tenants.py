@@ -93,10 +93,17 @@ def _create_business_unit(uow: RegionUnit, tenant: Tenant) -> Tenant:
 
 
 def list_tenants(platform: Platform, principal: Principal, *, limit: int, offset: int) -> tuple[list[Tenant], int]:
+    mine = [principal.tenant_id] if principal.tenant_id is not None else []  # a voice token has none
     with platform.directory_unit(write=False) as uow:
-        ids = None if principal.is_operator else [principal.tenant_id]
-        return uow.tenants.page(limit=limit, offset=offset, ids=ids)
+        return uow.tenants.page(limit=limit, offset=offset, ids=None if principal.is_operator else mine)
 
 
 def get_tenant(platform: Platform, principal: Principal, tenant_id: int) -> Tenant:
     return open_tenant(platform, principal, tenant_id)[0]
+
+
+def find_tenant(platform: Platform, principal: Principal, name: str) -> Tenant | None:
+    """The tenant of that name, if there is one the principal may enter (names are unique)."""
+    with platform.directory_unit(write=False) as uow:
+        tenant = uow.tenants.by_name(name)
+    return tenant if tenant is not None and principal.may_enter(tenant.id) else None

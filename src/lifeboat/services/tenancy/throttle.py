@@ -25,9 +25,9 @@ from lifeboat.domain.throttle import (
     username_key,
 )
 from lifeboat.errors import TooManyRequests
-from lifeboat.store.audit import AuditRepo
-from lifeboat.store.tables import directory_audit, now
-from lifeboat.store.throttle import Key, LoginFailureRepo
+from lifeboat.store.tables import now
+from lifeboat.store.throttle import Key
+from lifeboat.store.units import DirectoryUnit
 
 
 def policies(settings: Settings) -> dict[str, Policy]:
@@ -54,8 +54,8 @@ class LoginGuard:
         return cls(platform, username, sorted(keys))  # one locking order for every replica
 
     def check(self) -> None:
-        with self.platform.directory.read() as conn:
-            self.known = LoginFailureRepo(conn).of(self.keys)
+        with self.platform.directory_unit(write=False) as uow:
+            self.known = uow.login_failures.of(self.keys)
         stamp = now()
         waits = {key[0]: retry_after_s(self.known.get(key), stamp) for key in self.keys}
         locked = {scope: wait for scope, wait in waits.items() if wait is not None}
@@ -68,14 +68,14 @@ class LoginGuard:
     def failed(self) -> None:
         rules = policies(self.platform.settings)
         stamp = now()
-        with self.platform.directory.write() as conn:
-            repo = LoginFailureRepo(conn)
+        with self.platform.directory_unit() as uow:
+            repo = uow.login_failures
             for key in self.keys:
                 before = repo.locked(key, stamp)
                 after = after_failure(before, stamp, rules[key[0]])
                 repo.put(key, after, after.forgotten_at(rules[key[0]].window))
                 if after.locked_until is not None and (before is None or before.locked_until != after.locked_until):
-                    self._audit_lock(conn, key, after.locked_until, after)
+                    self._audit_lock(uow, key, after.locked_until, after)
             repo.prune(stamp)
 
     def succeeded(self) -> None:
@@ -83,10 +83,9 @@ class LoginGuard:
         account must not buy an address more guesses at others)."""
         key = (USERNAME, username_key(self.username))
         if key in self.known:
-            with self.platform.directory.write() as conn:
-                LoginFailureRepo(conn).forget(key)
+            with self.platform.directory_unit() as uow:
+                uow.login_failures.forget(key)
 
-    def _audit_lock(self, conn, key: Key, until: datetime, failures: Failures) -> None:  # noqa: ANN001
-        AuditRepo(conn, directory_audit).record(
-            actor=f"login:{self.username[:200]}", action="login.locked",
-            details={"scope": key[0], "key": key[1], "until": until.isoformat(), "locks": failures.locks})
+    def _audit_lock(self, uow: DirectoryUnit, key: Key, until: datetime, failures: Failures) -> None:
+        uow.audit(f"login:{self.username[:200]}", "login.locked",
+                  details={"scope": key[0], "key": key[1], "until": until.isoformat(), "locks": failures.locks})
