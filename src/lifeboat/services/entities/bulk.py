@@ -88,7 +88,7 @@ def _write_with_usernames(platform: Platform, principal: Principal, tenant: Tena
     The plan's unit has committed only its ids; the escalation rule is applied again in
     the write's own transaction, so that what is judged is what is written."""
     def claim(uow: DirectoryUnit) -> dict[str, int]:
-        _claim_usernames(platform, uow, tenant, user_ids)
+        usernames.claim_many(platform, uow, tenant, user_ids, shown=MAX_REPORTED_ERRORS)
         return user_ids
 
     def write(uow: RegionUnit, claimed: dict[str, int]) -> None:
@@ -96,8 +96,7 @@ def _write_with_usernames(platform: Platform, principal: Principal, tenant: Tena
         _write(uow, new, principal, tenant.id, counts)
 
     def give_back(uow: DirectoryUnit, claimed: dict[str, int]) -> None:
-        for name, user_id in claimed.items():
-            uow.logins.release(name, tenant.id, user_id)
+        usernames.give_back_many(uow, tenant, claimed)
 
     write_across(platform, platform.region(tenant.region), claim=claim, write=write, give_back=give_back)
 
@@ -128,22 +127,3 @@ def _write(uow: RegionUnit, new: list[Entity], principal: Principal, tenant_id: 
     uow.audit(principal.actor, "bulk.load", tenant_id=tenant_id, details={
         "created": {t: c.created for t, c in counts.items()}, "skipped": {t: c.skipped for t, c in counts.items()},
     })
-
-
-def _claim_usernames(platform: Platform, uow: DirectoryUnit, tenant: Tenant, user_ids: dict[str, int]) -> None:
-    """Claim every new username in the login index, or none (``username_taken`` lists them)."""
-    taken = uow.operators.names_among(user_ids)
-    for name, owner in uow.logins.owners(user_ids).items():
-        if usernames.owner_exists(platform, uow.conn, name, *owner):
-            taken.add(name)
-        else:
-            uow.logins.release(name, *owner)  # left behind by a crashed write: take it over
-    if taken:
-        names = sorted(taken)
-        raise Conflict(f"{len(names)} usernames are taken, e.g. {names[0]!r}.", code="username_taken",
-                       details={"usernames": names[:MAX_REPORTED_ERRORS]})
-    try:
-        uow.logins.reserve_many(tenant.id, user_ids)
-    except IntegrityError:
-        raise Conflict("A username was claimed by another writer during the load; load again.",
-                       code="username_taken") from None

@@ -58,12 +58,13 @@ def create_entity(platform: Platform, principal: Principal, tenant_id: int, type
         raise Conflict(f"{kind.name} is a singleton: use PUT.", code="singleton")
     tenant, region = open_tenant(platform, principal, tenant_id, f"{kind.area}.edit")
     data, content = _prepare(platform, kind, validate(kind, payload, limits=platform.json_limits()))
-    with usernames.claimed(platform, tenant, kind, None, data):
-        with platform.region_unit(region) as uow:
-            _check_links(uow.entities, tenant, kind, data)
-            guard_write(uow.entities, tenant.id, principal, kind.name, None, data)
-            entity = _insert(uow, principal, tenant, kind, data, content)
-    return entity
+
+    def write(uow: RegionUnit) -> Entity:
+        _check_links(uow.entities, tenant, kind, data)
+        guard_write(uow.entities, tenant.id, principal, kind.name, None, data)
+        return _insert(uow, principal, tenant, kind, data, content)
+
+    return usernames.write_claiming(platform, tenant, kind, None, data, write)
 
 
 UPDATE_ATTEMPTS = 5
@@ -101,16 +102,18 @@ def _update(platform: Platform, principal: Principal, tenant_id: int, kind: Enti
     for secret in kind.stored_secrets:  # a password hash stays unless a new password replaced it
         if current is not None and secret in current.data and secret not in data:
             data[secret] = current.data[secret]
-    with usernames.claimed(platform, tenant, kind, current, data):
-        with platform.region_unit(region) as uow:
-            _check_links(uow.entities, tenant, kind, data)
-            fresh = _current(uow.entities, tenant, kind, current.id if current else entity_id, lock=True)
-            if _version(fresh) != _version(current):
-                raise _Changed()
-            guard_write(uow.entities, tenant.id, principal, kind.name, fresh.data if fresh else None, data)
-            if fresh is None:
-                return _insert(uow, principal, tenant, kind, data, content)
-            return _replace(uow, principal, fresh, data, content)
+
+    def write(uow: RegionUnit) -> Entity:
+        _check_links(uow.entities, tenant, kind, data)
+        fresh = _current(uow.entities, tenant, kind, current.id if current else entity_id, lock=True)
+        if _version(fresh) != _version(current):
+            raise _Changed()
+        guard_write(uow.entities, tenant.id, principal, kind.name, fresh.data if fresh else None, data)
+        if fresh is None:
+            return _insert(uow, principal, tenant, kind, data, content)
+        return _replace(uow, principal, fresh, data, content)
+
+    return usernames.write_claiming(platform, tenant, kind, current, data, write)
 
 
 def _insert(uow: RegionUnit, principal: Principal, tenant: Tenant, kind: EntityType, data: dict[str, Any],

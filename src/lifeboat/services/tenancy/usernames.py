@@ -14,13 +14,11 @@ before the write, so their claims need no settling.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from lifeboat.bootstrap import Platform
@@ -83,30 +81,6 @@ def write_claiming(platform: Platform, tenant: Tenant, kind: EntityType, current
     return result
 
 
-@contextmanager
-def claimed(platform: Platform, tenant: Tenant, kind: EntityType, current: Entity | None,
-            data: dict[str, Any]) -> Iterator[None]:
-    """``write_claiming``'s claim around a block that opens its own region transaction: the
-    same three steps, sequenced by hand. Only ``entities.crud`` uses it, until it writes
-    through region units (restructure step 7b) and calls ``write_claiming``; then it goes."""
-    change = name_change(tenant, kind, current, data)
-    if change is None:
-        yield
-        return
-    with platform.directory_unit() as uow:
-        _claim(platform, uow, change)
-    try:
-        yield
-    except BaseException:
-        with platform.directory_unit() as uow:
-            _give_back(uow, change)
-        raise
-    with platform.region_unit(tenant.region, write=False) as region_uow:
-        user_id = _user_id(region_uow, change)
-    with platform.directory_unit() as uow:
-        _settle(uow, change, user_id)
-
-
 def release(platform: Platform, tenant: Tenant, user: Entity) -> None:
     """Free the login name of a user just deleted."""
     login_key = user.kind.login_key
@@ -153,14 +127,9 @@ def _release(uow: DirectoryUnit, username: str, tenant_id: int) -> None:
         uow.logins.release(username, *owner)
 
 
-def owner_exists(platform: Platform, directory: DirectoryUnit | Connection, username: str, tenant_id: int,
-                 user_id: int) -> bool:
+def owner_exists(platform: Platform, uow: DirectoryUnit, username: str, tenant_id: int, user_id: int) -> bool:
     """Whether a claim is alive: its user exists, or its write may still be running. Only
-    a claim left by a crashed write (old, and without its user) may be taken over.
-
-    ``directory`` is the unit the claim is read in; a bare connection is accepted until
-    ``entities.bulk`` claims through ``claim_many`` (restructure step 7b)."""
-    uow = directory if isinstance(directory, DirectoryUnit) else DirectoryUnit(directory, write=True)
+    a claim left by a crashed write (old, and without its user) may be taken over."""
     claimed_at = uow.logins.claimed_at(username)
     if claimed_at is not None and now() - claimed_at < CLAIM_GRACE:
         return True
