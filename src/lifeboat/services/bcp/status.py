@@ -10,12 +10,12 @@ from typing import Any
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.records import FINISHED, RunStatus, Side
 from lifeboat.services.bcp.access import access_counts
-from lifeboat.services.bcp.pairing import PlanView, settings_view
+from lifeboat.services.bcp.pairing import PairedTenants, settings_view
 from lifeboat.services.bcp.sync import run_view
 from lifeboat.store.plans import RunRepo
 
 
-def plan_status(platform: Platform, view: PlanView) -> dict[str, Any]:
+def plan_status(platform: Platform, view: PairedTenants) -> dict[str, Any]:
     """The plan as the API and the CLI show it."""
     with platform.directory.read() as conn:
         runs = RunRepo(conn)
