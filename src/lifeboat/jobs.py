@@ -23,10 +23,9 @@ from lifeboat.bootstrap import Platform
 from lifeboat.domain.records import RunStatus, Side, SyncRun, Trigger
 from lifeboat.domain.sync_settings import next_run
 from lifeboat.services.alerts import deliver_due
-from lifeboat.services.bcp.sync import execute_run, stored_run
+from lifeboat.services.bcp.sync import Progress, execute_run, stored_run
 from lifeboat.services.monitor import check_regions
 from lifeboat.store.tables import now
-from lifeboat.sync.model import Progress
 
 log = logging.getLogger("lifeboat.jobs")
 MAX_ATTEMPTS = 3
