@@ -23,9 +23,8 @@ from lifeboat.bootstrap import Platform
 from lifeboat.domain.records import RunStatus, Side, SyncRun, Trigger
 from lifeboat.domain.sync_settings import next_run
 from lifeboat.services.alerts import deliver_due
-from lifeboat.services.bcp.sync import Progress, execute_run
+from lifeboat.services.bcp.sync import Progress, execute_run, stored_run
 from lifeboat.services.monitor import check_regions
-from lifeboat.store.plans import PlanRepo, RunRepo
 from lifeboat.store.tables import now
 
 log = logging.getLogger("lifeboat.jobs")
@@ -52,12 +51,13 @@ def take_over_orphans(platform: Platform) -> list[int]:
     """End the lease of every running run whose worker was a process of this host that
     has gone (killed, crashed); a worker then claims it at once. Returns their ids."""
     host, taken = this_host(), []
-    with platform.directory.write() as conn:
-        runs = RunRepo(conn)
-        for run in runs.running():
-            owner_host, _, rest = (run.lease_owner or "").partition(":")
+    with platform.directory_unit() as uow:
+        for run in uow.runs.running():
+            owner = run.lease_owner or ""
+            owner_host, _, rest = owner.partition(":")
             pid = rest.partition(":")[0]
-            if owner_host == host and pid.isdigit() and not _process_exists(int(pid)) and runs.release(run.id, run.lease_owner):
+            gone = owner_host == host and pid.isdigit() and not _process_exists(int(pid))
+            if gone and uow.runs.release(run.id, owner):
                 taken.append(run.id)
     for run_id in taken:
         log.warning("sync run %s: its worker on this host has gone; taken over without waiting for its lease", run_id)
@@ -80,17 +80,19 @@ def schedule_due(platform: Platform, at: datetime | None = None) -> list[SyncRun
     """Queue every scheduled run that is due; safe to call from many schedulers at once."""
     at = at or now()
     queued = []
-    with platform.directory.read() as conn:
-        due = PlanRepo(conn).due(at)
+    with platform.directory_unit(write=False) as uow:
+        due = uow.plans.due(at)
     for plan in due:
+        # due() answers only plans whose sync is on and whose next run is set: both times exist
+        assert plan.sync_enabled_at is not None and plan.next_run_at is not None, plan.id
         following = next_run(plan.sync_settings["schedule"], plan.sync_enabled_at, at)
-        with platform.directory.write() as conn:
-            if not PlanRepo(conn).advance_schedule(plan.id, plan.next_run_at, following):
+        with platform.directory_unit() as uow:
+            if not uow.plans.advance_schedule(plan.id, plan.next_run_at, following):
                 continue  # another scheduler took this occurrence
             if plan.active_side == Side.BCP:
                 continue  # paused: the occurrence passes, the schedule goes on
-            run = RunRepo(conn).enqueue(plan.id, trigger=Trigger.SCHEDULED, force=False, requested_by="scheduler",
-                                        scheduled_for=plan.next_run_at)
+            run = uow.runs.enqueue(plan.id, trigger=Trigger.SCHEDULED, force=False, requested_by="scheduler",
+                                   scheduled_for=plan.next_run_at)
         if run is not None:
             queued.append(run)
     return queued
@@ -100,15 +102,15 @@ def work_once(platform: Platform, owner: str | None = None, progress: Progress =
     """Claim one run and carry it out, keeping its lease alive meanwhile."""
     owner = owner or worker_name()
     lease = timedelta(seconds=platform.settings.job_lease_s)
-    with platform.directory.write() as conn:
-        run = RunRepo(conn).claim(owner, lease)
+    with platform.directory_unit() as uow:
+        run = uow.runs.claim(owner, lease)
     if run is None:
         return None
     if run.attempts > MAX_ATTEMPTS:
-        with platform.directory.write() as conn:
-            RunRepo(conn).finish(run.id, RunStatus.FAILED, {"errors": [{
+        with platform.directory_unit() as uow:
+            uow.runs.finish(run.id, RunStatus.FAILED, {"errors": [{
                 "code": "worker_lost", "message": f"Gave up after {MAX_ATTEMPTS} attempts whose workers stopped."}]})
-            return RunRepo(conn).get(run.id)
+            return stored_run(uow, run.id)
     stop = threading.Event()
     beat = threading.Thread(target=_heartbeat, args=(platform, run.id, owner, lease, stop), daemon=True)
     beat.start()
@@ -122,8 +124,8 @@ def work_once(platform: Platform, owner: str | None = None, progress: Progress =
 def _heartbeat(platform: Platform, run_id: int, owner: str, lease: timedelta, stop: threading.Event) -> None:
     while not stop.wait(lease.total_seconds() / 4):  # four beats per lease: one lost beat is harmless
         try:
-            with platform.directory.write() as conn:
-                if not RunRepo(conn).extend_lease(run_id, owner, lease):
+            with platform.directory_unit() as uow:
+                if not uow.runs.extend_lease(run_id, owner, lease):
                     return
         except Exception:  # the directory blinked; the next beat tries again
             log.warning("could not extend the lease of run %s", run_id, exc_info=True)

@@ -66,7 +66,8 @@ def ops(api) -> dict[str, str]:
 
 
 def ok(response, status: int = 200) -> Any:
-    assert response.status_code == status, f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
+    request = response.request
+    assert response.status_code == status, f"{request.method} {request.url}: {response.status_code} {response.text}"
     return response.json() if response.content else None
 
 
@@ -199,7 +200,8 @@ INVALID_SUBSCRIPTIONS = [  # body, the field at fault, its code
     ({"kind": "webhook"}, "target", "bad_url"),
     ({"kind": "email", "target": "oncall-at-example.com"}, "target", "bad_email"),
     ({"kind": "email", "target": "http://example.com"}, "target", "bad_email"),
-    ({"kind": "webhook", "target": "https://hooks.example.com/x", "events": ["switched", "coffee_ready"]}, "events", "bad_events"),
+    ({"kind": "webhook", "target": "https://hooks.example.com/x", "events": ["switched", "coffee_ready"]},
+     "events", "bad_events"),
     ({"kind": "webhook", "target": "https://hooks.example.com/x", "events": []}, "events", "bad_events"),
     ({"kind": "pager", "target": "https://hooks.example.com/x"}, "kind", "bad_choice"),
     ({"kind": "webhook", "target": "https://hooks.example.com/x", "secret": "mine"}, "secret", "unknown_field"),
@@ -264,7 +266,8 @@ def test_switch_and_revert_are_posted_once_what_they_report_has_committed(platfo
     for post in (on_switch, on_revert):
         assert_signed(post, sub["secret"])
     assert on_switch.observed == "bcp" and on_revert.observed == "primary"
-    assert on_switch.json() | {"epoch": switched["epoch"], "active_side": "bcp", "active_tenant_id": plan.bcp["id"]} == on_switch.json()
+    expected = {"epoch": switched["epoch"], "active_side": "bcp", "active_tenant_id": plan.bcp["id"]}
+    assert on_switch.json() | expected == on_switch.json()
     assert on_revert.json()["active_side"] == "primary" and on_revert.json()["epoch"] == reverted["epoch"]
     assert on_revert.json()["active_tenant_id"] == plan.primary["id"]
 
@@ -288,8 +291,8 @@ def test_a_refused_switch_queues_no_alert(api, ops, platform, plan, hooks):
 def test_an_alert_of_a_transaction_that_rolls_back_is_never_sent(platform, plan, hooks):
     plan.subscribe("webhook", hooks.url)
 
-    with pytest.raises(RuntimeError), platform.directory.write() as conn:
-        assert alerts.emit(conn, [plan.primary["id"]], AlertEvent.SWITCHED, {"summary": "never committed"}) == 1
+    with pytest.raises(RuntimeError), platform.directory_unit() as uow:
+        assert uow.alert([plan.primary["id"]], AlertEvent.SWITCHED, {"summary": "never committed"}) == 1
         raise RuntimeError("the switch failed after the alert was queued")
 
     assert deliver_due(platform) == 0
@@ -313,7 +316,8 @@ def test_five_wrong_passkeys_post_passkey_locked_once(platform, plan, hooks):
 
 def test_a_held_sync_run_posts_sync_held(api, platform, plan, hooks):
     sub = plan.subscribe("webhook", hooks.url, ["sync_held", "sync_failed"])
-    skills = [ok(api.post(plan.url("/skills"), json={"name": f"Skill {n:02d}", "media_type": "voice"}, headers=plan.ops), 201)
+    skills = [ok(api.post(plan.url("/skills"), json={"name": f"Skill {n:02d}", "media_type": "voice"},
+                          headers=plan.ops), 201)
               for n in range(10)]
     ok(api.put(plan.url("/bcp/sync-settings"), json={"enabled": True}, headers=plan.ops))
     assert work_once(platform).status == "succeeded"

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from lifeboat.services.bcp.routing import invalidate_routes
+from lifeboat.services.bcp.routing import invalidate_routes, route_table
+from lifeboat.store.alerts import SwitchAttemptRepo
 from tests.bcp_fixture import CLUSTER, SyncedPlan, bearer, build_plan
 from tests.shared_platform import shared_api, shared_platform  # noqa: F401
 from tests.sync_fixture import API, entity_url, error_code
@@ -89,6 +90,26 @@ def test_routing_follows_a_switch_at_once_even_with_a_long_lived_route_table(pla
     assert routed(plan, plan.numbers["voice"])["tenant_id"] == plan.bcp_id
 
 
+def test_a_switch_that_does_not_commit_keeps_the_route_table(plan, monkeypatch):
+    monkeypatch.setattr(plan.platform.settings, "route_cache_ttl_s", 3600)
+    invalidate_routes(plan.platform)
+    assert routed(plan, plan.numbers["voice"])["tenant_id"] == plan.primary_id
+    built = route_table(plan.platform).built_at
+
+    def directory_lost(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("directory lost before the commit")
+
+    assert plan.switch("bcp", passkey="WRONG-PASSKEY").status_code == 403
+    with monkeypatch.context() as patched:
+        patched.setattr(SwitchAttemptRepo, "record", directory_lost)  # after the switch's writes, same transaction
+        with pytest.raises(RuntimeError, match="directory lost"):
+            plan.switch("bcp")
+
+    assert route_table(plan.platform).built_at == built  # neither try made the table stale
+    assert plan.describe()["active_side"] == "primary"
+    assert routed(plan, plan.numbers["voice"])["tenant_id"] == plan.primary_id
+
+
 @pytest.mark.parametrize("channel", ["chat", "sms"])
 def test_digital_numbers_route_to_the_primary_while_it_is_active(plan, channel):
     answer = routed(plan, plan.numbers[channel])
@@ -149,7 +170,8 @@ def test_an_unknown_number_is_404(plan):
     assert response.json()["error"]["details"] == {"number": "+19999999999"}
 
 
-@pytest.mark.parametrize("number", ["5551234567", "+1 555 123 4567", "+0155512345", "phone", "+", "", "+1555123456789012"])
+@pytest.mark.parametrize("number", ["5551234567", "+1 555 123 4567", "+0155512345", "phone", "+", "",
+                                    "+1555123456789012"])
 def test_a_number_that_is_not_e164_is_422(plan, number):
     assert refused(route(plan, number), 422, "bad_number")
 

@@ -10,8 +10,17 @@ from sqlalchemy import Table, func, select
 
 from lifeboat.config import RegionSettings
 from lifeboat.domain.entities import Entity
+from lifeboat.domain.records import AlertEvent
 from lifeboat.store.database import Database, Region, build_engine
-from lifeboat.store.tables import directory_audit, directory_metadata, entities, region_audit, region_metadata, tenants
+from lifeboat.store.tables import (
+    alert_outbox,
+    directory_audit,
+    directory_metadata,
+    entities,
+    region_audit,
+    region_metadata,
+    tenants,
+)
 from lifeboat.store.units import AUDIT_BATCH, directory_unit, region_unit
 
 
@@ -91,6 +100,7 @@ def test_an_effect_that_raises_is_logged_and_the_others_still_run(directory, cap
     lambda uow: uow.audit("ops", "x.read"),
     lambda uow: uow.audit_many([{"actor": "ops", "action": "x.read"}]),
     lambda uow: uow.after_commit(lambda: None),
+    lambda uow: uow.alert([7], AlertEvent.SWITCHED, {}),
 ])
 def test_a_read_unit_refuses_audit_and_effects(directory, call):
     with pytest.raises(RuntimeError, match="read unit"), directory_unit(directory, write=False) as uow:
@@ -133,3 +143,35 @@ def test_a_region_unit_builds_its_repositories_for_its_region(region):
         assert uow.correlations(7).tenant_id == 7
         ids = uow.entities.new_ids(1)
     assert count(region.db, entities) == 0 and len(ids) == 1
+
+
+def test_an_alert_queues_one_outbox_row_per_subscription_that_names_the_event(directory):
+    with directory_unit(directory) as uow:
+        both = uow.subscriptions.create(7, "email", "ops@example.com", None, ["switched", "reverted"])
+        uow.subscriptions.create(8, "email", "bcp@example.com", None, ["switched"])
+        uow.subscriptions.create(7, "email", "quiet@example.com", None, ["region_down"])
+        uow.subscriptions.create(9, "email", "other@example.com", None, ["switched"])  # another plan's tenant
+    with directory_unit(directory) as uow:
+        assert uow.alert([7, 8], AlertEvent.SWITCHED, {"plan_id": 1, "summary": "bcp is now active"}) == 2
+        assert uow.alert([7, 8], AlertEvent.REVERTED, {"plan_id": 1}) == 1
+    with directory_unit(directory, write=False) as uow:
+        (reverted,) = [d for d in uow.outbox.of_subscription(both.id) if d["event"] == "reverted"]
+        due = uow.outbox.due()
+    assert reverted["status"] == "pending"
+    assert sorted(item.event for item in due) == ["reverted", "switched", "switched"]
+    switched = next(item.payload for item in due if item.event == "switched")
+    assert switched["event"] == "switched" and switched["plan_id"] == 1 and "at" in switched
+
+
+def test_an_alert_of_a_unit_that_rolls_back_is_never_queued(directory):
+    with directory_unit(directory) as uow:
+        uow.subscriptions.create(7, "email", "ops@example.com", None, ["switched"])
+    with pytest.raises(RuntimeError), directory_unit(directory) as uow:
+        assert uow.alert([7], AlertEvent.SWITCHED, {}) == 1
+        raise RuntimeError("the switch failed after its alert was queued")
+    assert count(directory, alert_outbox) == 0
+
+
+def test_an_alert_names_a_known_event_only(directory):
+    with pytest.raises(AssertionError), directory_unit(directory) as uow:
+        uow.alert([7], "switched", {})  # a plain string is a programming error

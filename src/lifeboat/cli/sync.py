@@ -81,13 +81,13 @@ def sync_run(tenant: TenantOpt = None, data_dir: DataDir = None, config: ConfigF
 @sync_app.command("status")
 def sync_status(tenant: TenantOpt = None, data_dir: DataDir = None, config: ConfigFile = None) -> None:
     """The plan: tenants, active side, settings, last and next run."""
-    from lifeboat.services.bcp.pairing import open_plan
+    from lifeboat.services.bcp.pairing import open_bcp_plan
     from lifeboat.services.bcp.status import plan_status
     from lifeboat.views.bcp import plan_view
 
     platform = open_platform(data_dir, config)
     try:
-        plan = plan_view(plan_status(platform, open_plan(platform, CLI_OPERATOR, pick_tenant(platform, tenant))))
+        plan = plan_view(plan_status(platform, open_bcp_plan(platform, CLI_OPERATOR, pick_tenant(platform, tenant))))
     except LifeboatError as exc:
         fail(exc)
     table = Table("", "", show_header=False)

@@ -14,7 +14,7 @@ from lifeboat.console.web import SESSION_COOKIE
 from lifeboat.domain.access import Principal
 from lifeboat.domain.records import Side
 from lifeboat.errors import NotAuthenticated, NotFound
-from lifeboat.services.bcp.pairing import PlanView, open_plan
+from lifeboat.services.bcp.pairing import PairedTenants, open_bcp_plan
 from lifeboat.services.tenancy import auth, tenants
 
 # (label, path, the permission that shows the link: the one the API checks to read what the page shows)
@@ -48,7 +48,7 @@ class Console:
     principal: Principal
     tenant_id: int | None
     tenant_name: str | None = None
-    plan: PlanView | None = None
+    plan: PairedTenants | None = None
     nav: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -79,7 +79,7 @@ def load(platform: Platform, request: Request) -> Console:
     console = Console(platform, principal, principal.tenant_id)
     if console.tenant_id is not None:
         try:  # the header's facts: any user of either tenant may know them (the login tells them too)
-            console.plan = open_plan(platform, principal, console.tenant_id)
+            console.plan = open_bcp_plan(platform, principal, console.tenant_id)
         except NotFound:
             console.plan = None
         console.tenant_name = (_name_in(console.plan, console.tenant_id) if console.plan
@@ -93,7 +93,7 @@ def load(platform: Platform, request: Request) -> Console:
     return console
 
 
-def _name_in(view: PlanView, tenant_id: int) -> str:
+def _name_in(view: PairedTenants, tenant_id: int) -> str:
     return view.bcp.name if view.bcp.id == tenant_id else view.primary.name
 
 

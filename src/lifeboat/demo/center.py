@@ -19,7 +19,7 @@ from lifeboat.demo.scripts import script_drafts
 from lifeboat.domain.access import Principal
 from lifeboat.domain.records import Tenant
 from lifeboat.errors import NotFound
-from lifeboat.services.bcp.pairing import create_plan, open_plan, update_settings
+from lifeboat.services.bcp.pairing import create_plan, open_bcp_plan, update_settings
 from lifeboat.services.entities.bulk import TypeCounts, load_entities
 from lifeboat.services.entities.crud import get_business_unit, update_entity
 from lifeboat.services.tenancy.auth import create_operator, find_operator
@@ -92,7 +92,7 @@ def _ensure_plan(platform: Platform, principal: Principal, primary: Tenant, bcp:
 
 def _is_paired(platform: Platform, principal: Principal, tenant: Tenant) -> bool:
     try:
-        open_plan(platform, principal, tenant.id)
+        open_bcp_plan(platform, principal, tenant.id)
     except NotFound as exc:
         if exc.code != "bcp_plan_not_found":
             raise

@@ -22,7 +22,7 @@ Where each use case lives (start here):
     stored_values.py  find stored free-form values over today's limits
 
   bcp/ — continuity; imports tenancy/, entities/, alerts
-    pairing.py        pair two tenants into a plan, the passkey, the sync settings; open_plan
+    pairing.py        pair two tenants into a plan, the passkey, the sync settings; open_bcp_plan
     sync.py           ask for a run, carry one out (the worker's part), dry run, runs, correlations,
                       the script checklist, wait_for_run
     status.py         plan_status: a plan's tenants, runs and access counts (a PlanStatus)

@@ -1,7 +1,7 @@
 """Alert subscriptions and their delivery.
 
-``emit`` writes an outbox row per interested subscription inside the caller's directory
-transaction, so an alert exists exactly when what caused it committed. ``deliver_due``
+``DirectoryUnit.alert`` writes an outbox row per interested subscription inside the caller's
+directory transaction, so an alert exists exactly when what caused it committed. ``deliver_due``
 (run by the job loops) sends them: webhooks as a signed JSON POST, email over SMTP,
 retried with exponential backoff.
 
@@ -24,8 +24,6 @@ from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlparse
 
-from sqlalchemy import Connection
-
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
 from lifeboat.domain.fields import EMAIL, FieldError, storable
@@ -33,9 +31,7 @@ from lifeboat.domain.records import AlertEvent, OutboxItem, Subscription
 from lifeboat.errors import Invalid, NotFound
 from lifeboat.services import webhook_targets
 from lifeboat.services.tenancy.tenants import open_tenant
-from lifeboat.store.alerts import OutboxRepo, SubscriptionRepo
-from lifeboat.store.audit import AuditRepo
-from lifeboat.store.tables import directory_audit, now
+from lifeboat.store.tables import now
 
 log = logging.getLogger("lifeboat.alerts")
 EVENTS = tuple(AlertEvent)  # what a subscription may name (a tuple: a request body may hold anything)
@@ -43,17 +39,18 @@ SENDING_LEASE = timedelta(minutes=2)
 MAX_TARGET = 500  # characters: the size of the stored column
 
 
-def subscribe(platform: Platform, principal: Principal, tenant_id: int, payload: Any) -> tuple[Subscription, str | None]:
+def subscribe(platform: Platform, principal: Principal, tenant_id: int,
+              payload: Any) -> tuple[Subscription, str | None]:
     """A new subscription; a webhook's signing secret is returned this once."""
     tenant, _ = open_tenant(platform, principal, tenant_id, "bcp.enablement.edit")
     kind, target, events = _validate(payload)
     if kind == "webhook":
         webhook_targets.refuse_unless_allowed(target, allow_private=platform.settings.alert_allow_private_networks)
     secret = secrets.token_urlsafe(32) if kind == "webhook" else None
-    with platform.directory.write() as conn:
-        sub = SubscriptionRepo(conn).create(tenant.id, kind, target, secret, events)
-        AuditRepo(conn, directory_audit).record(actor=principal.actor, action="alerts.subscribe", tenant_id=tenant.id,
-                                                after={"id": sub.id, "kind": kind, "target": target, "events": events})
+    with platform.directory_unit() as uow:
+        sub = uow.subscriptions.create(tenant.id, kind, target, secret, events)
+        uow.audit(principal.actor, "alerts.subscribe", tenant_id=tenant.id,
+                  after={"id": sub.id, "kind": kind, "target": target, "events": events})
     return sub, secret
 
 
@@ -76,6 +73,7 @@ def _validate(payload: Any) -> tuple[str, str, list[str]]:
         errors.append({"field": "events", "code": "bad_events", "message": f"a non-empty list of: {', '.join(EVENTS)}"})
     if errors:
         raise Invalid.fields(errors)
+    assert isinstance(kind, str) and isinstance(target, str)  # each kind's check above needs a text target
     return kind, target, sorted(set(events))
 
 
@@ -101,22 +99,19 @@ def list_subscriptions(platform: Platform, principal: Principal,
                        tenant_id: int) -> list[tuple[Subscription, list[dict[str, Any]]]]:
     """Each subscription of the tenant with its five latest outbox rows."""
     tenant, _ = open_tenant(platform, principal, tenant_id, "bcp.enablement.view")
-    with platform.directory.read() as conn:
-        subs = SubscriptionRepo(conn).of_tenants([tenant.id])
-        outbox = OutboxRepo(conn)
-        return [(s, outbox.of_subscription(s.id, 5)) for s in subs]
+    with platform.directory_unit(write=False) as uow:
+        subs = uow.subscriptions.of_tenants([tenant.id])
+        return [(s, uow.outbox.of_subscription(s.id, 5)) for s in subs]
 
 
 def delete_subscription(platform: Platform, principal: Principal, tenant_id: int, sub_id: int) -> None:
     tenant, _ = open_tenant(platform, principal, tenant_id, "bcp.enablement.edit")
-    with platform.directory.write() as conn:
-        repo = SubscriptionRepo(conn)
-        sub = repo.get(sub_id)
+    with platform.directory_unit() as uow:
+        sub = uow.subscriptions.get(sub_id)
         if sub is None or sub.tenant_id != tenant.id:
             raise NotFound(f"Alert subscription {sub_id} does not exist.", code="subscription_not_found")
-        repo.delete(sub_id)
-        AuditRepo(conn, directory_audit).record(actor=principal.actor, action="alerts.unsubscribe", tenant_id=tenant.id,
-                                                before=_audited(sub))
+        uow.subscriptions.delete(sub_id)
+        uow.audit(principal.actor, "alerts.unsubscribe", tenant_id=tenant.id, before=_audited(sub))
 
 
 def _audited(sub: Subscription) -> dict[str, Any]:
@@ -126,24 +121,15 @@ def _audited(sub: Subscription) -> dict[str, Any]:
             "created_at": sub.created_at.isoformat()}
 
 
-def emit(conn: Connection, tenant_ids: list[int], event: AlertEvent, payload: dict[str, Any]) -> int:
-    """Queue ``event`` for every subscriber of these tenants, in the caller's transaction."""
-    assert isinstance(event, AlertEvent), event
-    body = {"event": event, "at": now().isoformat(), **payload}
-    rows = [(s.id, event, body) for s in SubscriptionRepo(conn).of_tenants(tenant_ids) if event in s.events]
-    OutboxRepo(conn).add_many(rows)
-    return len(rows)
 
 
 def deliver_due(platform: Platform) -> int:
     """Send what is due; returns how many were attempted."""
-    with platform.directory.write() as conn:
-        outbox = OutboxRepo(conn)
-        items = outbox.due()
+    with platform.directory_unit() as uow:
+        items = uow.outbox.due()
         for item in items:
-            outbox.postpone(item.id, now() + SENDING_LEASE)
-        repo = SubscriptionRepo(conn)
-        subs = {i: repo.get(i) for i in {item.subscription_id for item in items}}
+            uow.outbox.postpone(item.id, now() + SENDING_LEASE)
+        subs = {i: uow.subscriptions.get(i) for i in {item.subscription_id for item in items}}
     for item in items:
         _deliver(platform, item, subs[item.subscription_id])
     return len(items)
@@ -162,15 +148,14 @@ def _deliver(platform: Platform, item: OutboxItem, sub: Subscription | None) -> 
             send_email(platform, sub.target, item.event, item.payload)
     except Exception as exc:  # any failure of the far end is retried, never raised into the loop
         error, detail = _tenant_error(exc), getattr(exc, "detail", None) or f"{type(exc).__name__}: {exc}"
-    with platform.directory.write() as conn:
-        outbox = OutboxRepo(conn)
+    with platform.directory_unit() as uow:
         if error is None:
-            outbox.delivered(item.id)
+            uow.outbox.delivered(item.id)
             return
         attempts = item.attempts + 1
         retry = attempts < settings.alert_max_attempts and sub is not None
         delay = min(settings.alert_retry_base_s * (2 ** (attempts - 1)), 3600)
-        outbox.failed_attempt(item.id, error, now() + timedelta(seconds=delay) if retry else None)
+        uow.outbox.failed_attempt(item.id, error, now() + timedelta(seconds=delay) if retry else None)
     log.warning("alert %s (%s) not delivered, attempt %s: %s", item.id, item.event, item.attempts + 1, detail)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.records import AlertEvent
-from lifeboat.services import alerts
 from lifeboat.services.tenancy.status import region_status
 from lifeboat.store.units import DirectoryUnit
 
@@ -25,8 +24,8 @@ def check_regions(platform: Platform) -> list[tuple[str, str]]:
                 continue
             states.set(name, status)
             tenants = _affected_tenants(uow, name)
-            alerts.emit(uow.conn, tenants, AlertEvent.REGION_DOWN if status == "down" else AlertEvent.REGION_UP,
-                        {"region": name, "status": status, "summary": f"region {name} is {status}"})
+            uow.alert(tenants, AlertEvent.REGION_DOWN if status == "down" else AlertEvent.REGION_UP,
+                      {"region": name, "status": status, "summary": f"region {name} is {status}"})
             changes.append((name, status))
     return changes
 

@@ -34,7 +34,8 @@ class PlanRepo:
     def __init__(self, conn: Connection):
         self.conn = conn
 
-    def create(self, primary_tenant_id: int, bcp_tenant_id: int, passkey_hash: str, settings: dict[str, Any]) -> BcpPlan:
+    def create(self, primary_tenant_id: int, bcp_tenant_id: int, passkey_hash: str,
+               settings: dict[str, Any]) -> BcpPlan:
         plan_id = take_ids(self.conn, directory_id_counter, DIRECTORY_BLOCK)[0]
         stamp = now()
         self.conn.execute(insert(bcp_plans).values(
@@ -75,6 +76,12 @@ class PlanRepo:
             bcp_plans.c.id == plan_id, bcp_plans.c.next_run_at == expected).values(next_run_at=following))
         return result.rowcount == 1
 
+    def sides(self) -> list[tuple[int, int, Side, int]]:
+        """Every plan as (primary tenant, BCP tenant, active side, epoch): what routing needs."""
+        rows = self.conn.execute(select(bcp_plans.c.primary_tenant_id, bcp_plans.c.bcp_tenant_id,
+                                        bcp_plans.c.active_side, bcp_plans.c.epoch))
+        return [(r.primary_tenant_id, r.bcp_tenant_id, Side(r.active_side), r.epoch) for r in rows]
+
 
 class RunRepo:
     def __init__(self, conn: Connection):
@@ -110,7 +117,8 @@ class RunRepo:
     def page(self, plan_id: int, *, limit: int, offset: int) -> tuple[list[SyncRun], int]:
         where = sync_runs.c.plan_id == plan_id
         total = self.conn.execute(select(func.count()).select_from(sync_runs).where(where)).scalar_one()
-        rows = self.conn.execute(select(sync_runs).where(where).order_by(sync_runs.c.id.desc()).limit(limit).offset(offset))
+        rows = self.conn.execute(
+            select(sync_runs).where(where).order_by(sync_runs.c.id.desc()).limit(limit).offset(offset))
         return [_run(r) for r in rows], total
 
     def last(self, plan_id: int, statuses: tuple[RunStatus, ...]) -> SyncRun | None:
@@ -125,9 +133,11 @@ class RunRepo:
                        and_(sync_runs.c.status == RunStatus.RUNNING, sync_runs.c.lease_expires_at < stamp))
         busy = select(sync_runs.c.plan_id).where(sync_runs.c.status == RunStatus.RUNNING,
                                                  sync_runs.c.lease_expires_at >= stamp)
-        stmt = select(sync_runs).where(runnable, sync_runs.c.plan_id.not_in(busy)).order_by(sync_runs.c.queued_at, sync_runs.c.id)
+        stmt = (select(sync_runs).where(runnable, sync_runs.c.plan_id.not_in(busy))
+                .order_by(sync_runs.c.queued_at, sync_runs.c.id))
         postgres = self.conn.dialect.name == "postgresql"
-        for row in self.conn.execute(stmt.limit(20).with_for_update(skip_locked=True) if postgres else stmt.limit(20)).all():
+        candidates = stmt.limit(20).with_for_update(skip_locked=True) if postgres else stmt.limit(20)
+        for row in self.conn.execute(candidates).all():
             if postgres and not self._lock_plan(row.plan_id):
                 continue  # another worker is claiming a run of this plan right now
             if self.conn.execute(busy.where(sync_runs.c.plan_id == row.plan_id)).first():

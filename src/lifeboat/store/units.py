@@ -29,6 +29,7 @@ from sqlalchemy import Connection, Table
 
 from lifeboat.domain import json_limits
 from lifeboat.domain.entities import Entity
+from lifeboat.domain.records import AlertEvent
 from lifeboat.store.alerts import OutboxRepo, RegionStateRepo, SubscriptionRepo, SwitchAttemptRepo
 from lifeboat.store.audit import AuditRepo
 from lifeboat.store.correlations import CorrelationRepo
@@ -36,7 +37,7 @@ from lifeboat.store.database import Database, Region
 from lifeboat.store.directory import LoginIndexRepo, OperatorRepo, SessionRepo, TenantRepo
 from lifeboat.store.plans import PlanRepo, RunRepo
 from lifeboat.store.region import EntityRepo
-from lifeboat.store.tables import directory_audit, region_audit
+from lifeboat.store.tables import directory_audit, now, region_audit
 from lifeboat.store.throttle import LoginFailureRepo
 
 log = logging.getLogger("lifeboat.units")
@@ -155,6 +156,16 @@ class DirectoryUnit(Unit):
     @cached_property
     def region_states(self) -> RegionStateRepo:
         return RegionStateRepo(self.conn)
+
+    def alert(self, tenant_ids: list[int], event: AlertEvent, payload: dict[str, Any]) -> int:
+        """Queue ``event`` for every subscriber of these tenants: an outbox row each, in this
+        transaction, so an alert exists exactly when what caused it commits. Returns the rows."""
+        self._refuse_if_read("alert")
+        assert isinstance(event, AlertEvent), event
+        body = {"event": event, "at": now().isoformat(), **payload}
+        rows = [(s.id, event, body) for s in self.subscriptions.of_tenants(tenant_ids) if event in s.events]
+        self.outbox.add_many(rows)
+        return len(rows)
 
 
 class RegionUnit(Unit):

@@ -38,7 +38,7 @@ def validate(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int,
              summary="Pair the tenants; the passkey is shown once (operator)")
 def create(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, body: Pairing) -> dict[str, Any]:
     _, passkey = pairing.create_plan(platform, principal, tenant_id, body.bcp_tenant_id)
-    status = plan_status(platform, pairing.open_plan(platform, principal, tenant_id))
+    status = plan_status(platform, pairing.open_bcp_plan(platform, principal, tenant_id))
     return {"plan": plan_view(status), "passkey": passkey}
 
 
@@ -49,12 +49,12 @@ def regenerate(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: in
 
 @router.get("", summary="The BCP plan: tenants, regions, active side, epoch, sync settings, last and next run")
 def get(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int) -> dict[str, Any]:
-    return plan_view(plan_status(platform, pairing.open_plan(platform, principal, tenant_id, "bcp.sync.view")))
+    return plan_view(plan_status(platform, pairing.open_bcp_plan(platform, principal, tenant_id, "bcp.sync.view")))
 
 
 @router.get("/sync-settings", summary="Sync settings")
 def get_settings(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int) -> dict[str, Any]:
-    return settings_view(pairing.open_plan(platform, principal, tenant_id, "bcp.sync.view").plan)
+    return settings_view(pairing.open_bcp_plan(platform, principal, tenant_id, "bcp.sync.view").plan)
 
 
 SETTINGS_DOC = {"requestBody": {"required": True, "content": {"application/json": {"schema": sync_settings.schema()}}}}

@@ -20,10 +20,10 @@ from lifeboat.domain.entities import BCP_TYPES
 from lifeboat.errors import BadInput, TooLarge, Unavailable
 from lifeboat.services.entities.escalation import held_by, stronger_user
 from lifeboat.services.tenancy.tenants import open_tenant
-from lifeboat.store.audit import AuditRepo
 from lifeboat.store.database import Region
 from lifeboat.store.region import EntityRepo
-from lifeboat.store.tables import now, region_audit
+from lifeboat.store.tables import now
+from lifeboat.store.units import region_unit
 
 MAX_CSV_BYTES = 5 * 1_048_576
 MAX_REPORTED_ROWS = 1000  # bad rows listed in an answer; the count covers them all
@@ -39,18 +39,18 @@ def set_bcp_types_csv(platform: Platform, principal: Principal, tenant_id: int, 
     tenant, region = open_tenant(platform, principal, tenant_id, "admin.edit")
     text = _decode(body)
     _check_header(text)
-    with region.db.write() as conn:
-        repo = EntityRepo(conn, region.id_block)
-        users = {u.data["username"]: u for u in repo.all_of(tenant.id, ["users"], with_content=False)}
-        report, changes = _check_rows(text, _within_reach(repo, tenant.id, users, held_by(principal)))
+    with platform.region_unit(region) as uow:
+        users = {u.data["username"]: u for u in uow.entities.all_of(tenant.id, ["users"], with_content=False)}
+        report, changes = _check_rows(text, _within_reach(uow.entities, tenant.id, users, held_by(principal)))
         stamp = now()
         updated = [replace(u, data={**u.data, "bcp_type": value}, updated_at=stamp) for u, value in changes]
         for user in updated:
-            repo.update(user)
-        AuditRepo(conn, region_audit).record_many([
+            uow.entities.update(user)
+        uow.audit_many([
             {"actor": principal.actor, "action": "users.bcp_type", "tenant_id": tenant.id, "entity_type": "users",
-             "entity_id": new.id, "before": {"bcp_type": old.data.get("bcp_type")}, "after": {"bcp_type": new.data["bcp_type"]},
-             "details": {"source": "csv"}} for (old, _), new in zip(changes, updated)])
+             "entity_id": new.id, "before": {"bcp_type": old.data.get("bcp_type")},
+             "after": {"bcp_type": new.data["bcp_type"]}, "details": {"source": "csv"}}
+            for (old, _), new in zip(changes, updated)])
     return report.view()
 
 
@@ -73,7 +73,8 @@ class _Report:
 
 def _decode(body: bytes) -> str:
     if len(body) > MAX_CSV_BYTES:
-        raise TooLarge(f"The CSV is over {MAX_CSV_BYTES} bytes.", code="csv_too_large", details={"limit": MAX_CSV_BYTES})
+        raise TooLarge(f"The CSV is over {MAX_CSV_BYTES} bytes.", code="csv_too_large",
+                       details={"limit": MAX_CSV_BYTES})
     try:
         return body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -103,7 +104,8 @@ def _within_reach(repo: EntityRepo, tenant_id: int, users: dict[str, Any],
     (out of its reach: see ``domain.permissions``)."""
     if held is None:
         return users
-    roles = {r.id: frozenset(r.data.get("permissions") or ()) for r in repo.all_of(tenant_id, ["roles"], with_content=False)}
+    roles = {r.id: frozenset(r.data.get("permissions") or ())
+             for r in repo.all_of(tenant_id, ["roles"], with_content=False)}
     return {name: STRONGER if stronger_user(roles, user, held) else user for name, user in users.items()}
 
 
@@ -133,7 +135,8 @@ def _check_rows(text: str, users: dict[str, Any]) -> tuple[_Report, list]:
     return report, changes
 
 
-def _row_error(row: list[str], username: str, value: str, users: dict[str, Any], seen: Counter) -> dict[str, str] | None:
+def _row_error(row: list[str], username: str, value: str, users: dict[str, Any],
+               seen: Counter[str]) -> dict[str, str] | None:
     if len(row) != 2:
         return {"code": "malformed_line", "message": f"expected 2 columns (username,bcp_type), found {len(row)}"}
     if seen[username] > 1:
@@ -150,8 +153,8 @@ def _row_error(row: list[str], username: str, value: str, users: dict[str, Any],
 def access_counts(region: Region, tenant_id: int) -> dict[str, int] | None:
     """Active users with single and multiple BCP access (billing weight); None if the region is down."""
     try:
-        with region.db.read() as conn:
-            users = EntityRepo(conn, region.id_block).all_of(tenant_id, ["users"], with_content=False)
+        with region_unit(region, write=False) as uow:  # the unit Platform.region_unit hands out, from the Region
+            users = uow.entities.all_of(tenant_id, ["users"], with_content=False)
     except Unavailable:
         return None
     counts = Counter(u.data.get("bcp_type", "none") for u in users if u.data.get("is_active", True))

@@ -12,29 +12,28 @@ from typing import Any
 
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
-from lifeboat.domain.records import FINISHED, RunStatus
+from lifeboat.domain.entities import Entity
+from lifeboat.domain.records import FINISHED, RunStatus, SyncRun
 from lifeboat.errors import Unavailable
-from lifeboat.services.bcp.pairing import PlanView, open_plan
-from lifeboat.store.correlations import CorrelationRepo
-from lifeboat.store.plans import RunRepo
-from lifeboat.store.region import EntityRepo
+from lifeboat.services.bcp.pairing import PairedTenants, open_bcp_plan
 from lifeboat.store.tables import now
 
 ACCESS = ("single", "multiple")
 
 
 def readiness(platform: Platform, principal: Principal, tenant_id: int) -> dict[str, Any]:
-    return readiness_of(platform, open_plan(platform, principal, tenant_id, "bcp.enablement.view"))
+    return readiness_of(platform, open_bcp_plan(platform, principal, tenant_id, "bcp.enablement.view"))
 
 
-def readiness_of(platform: Platform, view: PlanView) -> dict[str, Any]:
-    checks = _sync_checks(platform, view)
+def readiness_of(platform: Platform, tenants: PairedTenants) -> dict[str, Any]:
+    checks = _sync_checks(platform, tenants)
     try:
-        checks += _bcp_checks(view)
+        checks += _bcp_checks(platform, tenants)
     except Unavailable as exc:
-        checks.append(_check("bcp_region", "fail", exc.message, {"region": view.bcp.region}))
-    worst = "fail" if any(c["status"] == "fail" for c in checks) else "warn" if any(c["status"] == "warn" for c in checks) else "pass"
-    return {"plan_id": view.plan.id, "status": worst, "active_side": view.plan.active_side,
+        checks.append(_check("bcp_region", "fail", exc.message, {"region": tenants.bcp.region}))
+    statuses = {c["status"] for c in checks}
+    worst = "fail" if "fail" in statuses else "warn" if "warn" in statuses else "pass"
+    return {"plan_id": tenants.plan.id, "status": worst, "active_side": tenants.plan.active_side,
             "checked_at": now().isoformat(), "checks": checks}
 
 
@@ -42,31 +41,32 @@ def _check(name: str, status: str, message: str, figures: dict[str, Any]) -> dic
     return {"name": name, "status": status, "message": message, **figures}
 
 
-def _sync_checks(platform: Platform, view: PlanView) -> list[dict[str, Any]]:
-    with platform.directory.read() as conn:
-        runs = RunRepo(conn)
-        last_ok = runs.last(view.plan.id, (RunStatus.SUCCEEDED,))
-        last = next((r for r in runs.page(view.plan.id, limit=20, offset=0)[0]
+def _sync_checks(platform: Platform, tenants: PairedTenants) -> list[dict[str, Any]]:
+    with platform.directory_unit(write=False) as uow:
+        last_ok = uow.runs.last(tenants.plan.id, (RunStatus.SUCCEEDED,))
+        last = next((r for r in uow.runs.page(tenants.plan.id, limit=20, offset=0)[0]
                      if r.status in FINISHED and not _paused(r)), None)
-    period = _period(view.plan.sync_settings.get("schedule", {}))
+    period = _period(tenants.plan.sync_settings.get("schedule", {}))
     if last_ok is None or last_ok.finished_at is None:
-        age_check = _check("last_successful_sync", "fail", "The BCP tenant has never been synced.", {"at": None, "age_s": None})
+        age_check = _check("last_successful_sync", "fail", "The BCP tenant has never been synced.",
+                           {"at": None, "age_s": None})
     else:
         age = now() - last_ok.finished_at
         status = "pass" if age <= period + timedelta(hours=2) else "warn" if age <= 3 * period else "fail"
         age_check = _check("last_successful_sync", status, f"Last successful sync {_human(age)} ago.",
-                           {"at": last_ok.finished_at.isoformat(), "age_s": int(age.total_seconds()), "run_id": last_ok.id})
+                           {"at": last_ok.finished_at.isoformat(), "age_s": int(age.total_seconds()),
+                            "run_id": last_ok.id})
     if last is None:
         run_check = _check("last_run", "fail", "No sync has run yet.", {"run_id": None, "run_status": None})
     else:
         errors = len((last.report or {}).get("errors", []))
         status = {RunStatus.SUCCEEDED: "warn" if errors else "pass", RunStatus.HELD: "warn"}.get(last.status, "fail")
-        run_check = _check("last_run", status, f"Last run {last.id} {last.status}" + (f" with {errors} errors." if errors else "."),
-                           {"run_id": last.id, "run_status": last.status, "errors": errors})
+        said = f"Last run {last.id} {last.status}" + (f" with {errors} errors." if errors else ".")
+        run_check = _check("last_run", status, said, {"run_id": last.id, "run_status": last.status, "errors": errors})
     return [age_check, run_check]
 
 
-def _paused(run) -> bool:  # noqa: ANN001
+def _paused(run: SyncRun) -> bool:
     """A run that found the BCP tenant active wrote nothing and says nothing about readiness."""
     errors = (run.report or {}).get("errors") or [{}]
     return run.status == RunStatus.FAILED and errors[0].get("code") == "sync_paused"
@@ -87,14 +87,12 @@ def _human(age: timedelta) -> str:
     return f"{seconds // 3600} h"
 
 
-def _bcp_checks(view: PlanView) -> list[dict[str, Any]]:
-    region = view.bcp_region
-    with region.db.read(snapshot=True) as conn:
-        repo = EntityRepo(conn, region.id_block)
-        kinds = ("users", "agent-settings", "skills", "points-of-contact")
-        entities = repo.all_of(view.bcp.id, kinds, with_content=False)
-        notes = CorrelationRepo(conn, view.bcp.id).notes_of("scripts")
-    by_type: dict[str, list] = {k: [e for e in entities if e.type == k] for k in kinds}
+def _bcp_checks(platform: Platform, tenants: PairedTenants) -> list[dict[str, Any]]:
+    kinds = ("users", "agent-settings", "skills", "points-of-contact")
+    with platform.region_unit(tenants.bcp_region, write=False, snapshot=True) as uow:
+        entities = uow.entities.all_of(tenants.bcp.id, kinds, with_content=False)
+        notes = uow.correlations(tenants.bcp.id).notes_of("scripts")
+    by_type: dict[str, list[Entity]] = {k: [e for e in entities if e.type == k] for k in kinds}
     return [_script_check(notes), _poc_check(by_type["points-of-contact"]), *_access_checks(by_type)]
 
 
@@ -115,13 +113,13 @@ def _script_check(notes: list[dict[str, Any]]) -> dict[str, Any]:
                   f"{kept} ids kept from the primary, {unreadable} unreadable scripts.", figures)
 
 
-def _poc_check(pocs: list) -> dict[str, Any]:  # noqa: ANN001
+def _poc_check(pocs: list[Entity]) -> dict[str, Any]:
     active = sum(1 for p in pocs if p.data.get("channel") == "voice" and p.data.get("is_active", True))
     return _check("voice_points_of_contact", "pass" if active else "fail",
                   f"{active} active voice points of contact in the BCP tenant.", {"active_voice": active})
 
 
-def _access_checks(by_type: dict[str, list]) -> list[dict[str, Any]]:
+def _access_checks(by_type: dict[str, list[Entity]]) -> list[dict[str, Any]]:
     users = {u.id: u for u in by_type["users"] if u.data.get("is_active", True)}
     access = Counter(u.data.get("bcp_type", "none") for u in users.values())
     with_access = access["single"] + access["multiple"]
@@ -130,13 +128,15 @@ def _access_checks(by_type: dict[str, list]) -> list[dict[str, Any]]:
         f"{with_access} users can log in to BCP ({access['multiple']} with multiple access, who can switch "
         "while the primary is active)." if with_access else "No user has BCP access: nobody could log in to BCP.",
         {"single": access["single"], "multiple": access["multiple"]})
-    agents = Counter()
+    agents: Counter[int] = Counter()
     for settings in by_type["agent-settings"]:
-        user = users.get(settings.data.get("user_id"))
+        user_id = settings.data.get("user_id")
+        user = users.get(user_id) if isinstance(user_id, int) else None
         if user is not None and user.data.get("bcp_type") in ACCESS:
             agents.update(s["skill_id"] for s in settings.data.get("skills", []))
     skills = [s for s in by_type["skills"] if s.data.get("media_type") == "voice" and s.data.get("is_active", True)]
-    per_skill = [{"skill_id": s.id, "name": s.data["name"], "agents": agents[s.id]} for s in sorted(skills, key=lambda s: s.data["name"])]
+    per_skill = [{"skill_id": s.id, "name": s.data["name"], "agents": agents[s.id]}
+                 for s in sorted(skills, key=lambda s: s.data["name"])]
     empty = [s for s in per_skill if s["agents"] == 0]
     skill_check = _check("voice_skill_agents", "pass" if skills and not empty else "warn" if skills else "fail",
                          f"{len(empty)} of {len(skills)} voice skills have no agent with BCP access." if skills

@@ -13,16 +13,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
 from lifeboat.domain.fields import E164
 from lifeboat.domain.records import Side
 from lifeboat.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from lifeboat.store.database import Region
-from lifeboat.store.directory import TenantRepo
-from lifeboat.store.tables import bcp_plans, entities
 
 
 @dataclass(frozen=True)
@@ -41,7 +37,8 @@ class Contact:
 class RouteTable:
     by_address: dict[str, list[Contact]] = field(default_factory=dict)
     region_of: dict[int, str] = field(default_factory=dict)  # tenant -> region
-    plan_of: dict[int, tuple[int, int, str, int]] = field(default_factory=dict)  # tenant -> (primary, bcp, side, epoch)
+    # tenant -> (primary, bcp, active side, epoch)
+    plan_of: dict[int, tuple[int, int, Side, int]] = field(default_factory=dict)
     contacts_by_region: dict[str, list[Contact]] = field(default_factory=dict)
     built_at: float = 0.0
 
@@ -78,16 +75,16 @@ def route_table(platform: Platform) -> RouteTable:
 def _build(platform: Platform, previous: RouteTable | None) -> RouteTable:
     started = time.monotonic()
     table = RouteTable()
-    with platform.directory.read() as conn:
-        tenants, _ = TenantRepo(conn).page(limit=1_000_000, offset=0)
-        plans = conn.execute(select(bcp_plans.c.primary_tenant_id, bcp_plans.c.bcp_tenant_id,
-                                    bcp_plans.c.active_side, bcp_plans.c.epoch)).all()
+    with platform.directory_unit(write=False) as uow:
+        tenants, _ = uow.tenants.page(limit=1_000_000, offset=0)
+        plans = uow.plans.sides()
     table.region_of = {t.id: t.region for t in tenants}
-    for p in plans:
-        table.plan_of[p.primary_tenant_id] = table.plan_of[p.bcp_tenant_id] = (p.primary_tenant_id, p.bcp_tenant_id, p.active_side, p.epoch)
+    for plan in plans:
+        primary_id, bcp_id, _, _ = plan
+        table.plan_of[primary_id] = table.plan_of[bcp_id] = plan
     for region in platform.regions.values():
         try:
-            contacts = _read_contacts(region, [t.id for t in tenants if t.region == region.name])
+            contacts = _read_contacts(platform, region, [t.id for t in tenants if t.region == region.name])
         except Unavailable:
             contacts = (previous.contacts_by_region if previous else {}).get(region.name, [])
         table.contacts_by_region[region.name] = contacts
@@ -97,18 +94,16 @@ def _build(platform: Platform, previous: RouteTable | None) -> RouteTable:
     return table
 
 
-def _read_contacts(region: Region, tenant_ids: list[int]) -> list[Contact]:
+def _read_contacts(platform: Platform, region: Region, tenant_ids: list[int]) -> list[Contact]:
     # Asked by tenant so that the (tenant_id, type) index finds the rows: by type alone it
     # is a scan of every entity of the region, files and scripts included. It also leaves
     # out the contacts of a tenant created after the tenants were read (no region known).
-    rows = []
-    with region.db.read() as conn:
+    rows: list[tuple[int, int, dict[str, Any]]] = []
+    with platform.region_unit(region, write=False) as uow:
         for start in range(0, len(tenant_ids), TENANTS_PER_QUERY):
-            rows += conn.execute(select(entities.c.tenant_id, entities.c.id, entities.c.data).where(
-                entities.c.tenant_id.in_(tenant_ids[start:start + TENANTS_PER_QUERY]),
-                entities.c.type == "points-of-contact")).all()
-    return [Contact(r.tenant_id, r.id, r.data["name"], r.data["address"], r.data["channel"], r.data.get("is_active", True),
-                    r.data.get("skill_id"), r.data.get("script_path")) for r in rows]
+            rows += uow.entities.data_of_type(tenant_ids[start:start + TENANTS_PER_QUERY], "points-of-contact")
+    return [Contact(tenant_id, id_, data["name"], data["address"], data["channel"], data.get("is_active", True),
+                    data.get("skill_id"), data.get("script_path")) for tenant_id, id_, data in rows]
 
 
 def lookup(platform: Platform, principal: Principal, number: Any) -> dict[str, Any]:
@@ -120,19 +115,22 @@ def lookup(platform: Platform, principal: Principal, number: Any) -> dict[str, A
 def route(platform: Platform, number: Any) -> dict[str, Any]:
     """The route of a number, or NotFound ``unknown_number`` / Conflict ``not_routable``."""
     if not isinstance(number, str) or not E164.match(number.strip()):
-        raise Invalid("number must be E.164, e.g. +15551234567.", code="bad_number", details={"number": str(number)[:40]})
+        raise Invalid("number must be E.164, e.g. +15551234567.", code="bad_number",
+                      details={"number": str(number)[:40]})
     number = number.strip()
     table = route_table(platform)
     contacts = table.by_address.get(number)
     if not contacts:
-        raise NotFound(f"No point of contact has the number {number}.", code="unknown_number", details={"number": number})
+        raise NotFound(f"No point of contact has the number {number}.", code="unknown_number",
+                       details={"number": number})
     reasons = []
     for contact in sorted(contacts, key=lambda c: c.id):
         answer, reason = _answer(platform, table, number, contact)
         if answer is not None:
             return answer
         reasons.append(reason)
-    raise Conflict(f"{number} is not routable now: {reasons[0]}", code="not_routable", details={"number": number, "reasons": reasons})
+    raise Conflict(f"{number} is not routable now: {reasons[0]}", code="not_routable",
+                   details={"number": number, "reasons": reasons})
 
 
 def _answer(platform: Platform, table: RouteTable, number: str, contact: Contact) -> tuple[dict[str, Any] | None, str]:

@@ -9,13 +9,12 @@ from __future__ import annotations
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.records import FINISHED, PlanStatus, RunStatus
 from lifeboat.services.bcp.access import access_counts
-from lifeboat.services.bcp.pairing import PlanView
-from lifeboat.store.plans import RunRepo
+from lifeboat.services.bcp.pairing import PairedTenants
 
 
-def plan_status(platform: Platform, view: PlanView) -> PlanStatus:
-    with platform.directory.read() as conn:
-        runs = RunRepo(conn)
+def plan_status(platform: Platform, view: PairedTenants) -> PlanStatus:
+    with platform.directory_unit(write=False) as uow:
+        runs = uow.runs
         last, last_ok = runs.last(view.plan.id, FINISHED), runs.last(view.plan.id, (RunStatus.SUCCEEDED,))
         open_run = runs.open_for_plan(view.plan.id)
     return PlanStatus(plan=view.plan, primary=view.primary, bcp=view.bcp, last_run=last, last_success=last_ok,

@@ -12,20 +12,25 @@ from typing import Any
 
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
-from lifeboat.domain.records import AlertEvent, BcpPlan, ChangeAction, RunStatus, Side, SyncRun, Trigger
+from lifeboat.domain.records import (
+    FINISHED,
+    AlertEvent,
+    BcpPlan,
+    ChangeAction,
+    Correlation,
+    RunStatus,
+    Side,
+    SyncRun,
+    Trigger,
+)
 from lifeboat.domain.sync_settings import fingerprint
 from lifeboat.errors import Conflict, LifeboatError, NotFound
-from lifeboat.services import alerts
-from lifeboat.services.bcp.pairing import PlanView, open_plan
-from lifeboat.store.audit import AuditRepo
-from lifeboat.store.correlations import CorrelationRepo
-from lifeboat.store.directory import TenantRepo
-from lifeboat.store.plans import PlanRepo, RunRepo
-from lifeboat.store.region import EntityRepo
-from lifeboat.store.tables import directory_audit, region_audit
+from lifeboat.services.bcp.pairing import PairedTenants, current_plan, open_bcp_plan, paired_tenants
+from lifeboat.store.units import DirectoryUnit
 from lifeboat.sync import collector, resume
 from lifeboat.sync.apply import apply_plan
 from lifeboat.sync.model import Options, Plan, Progress
+from lifeboat.sync.plan import Side as TenantRows
 from lifeboat.sync.plan import diff
 from lifeboat.sync.snapshot import read_sides
 
@@ -37,15 +42,15 @@ CLOCK_SKEW = timedelta(minutes=10)
 
 def request_run(platform: Platform, principal: Principal, tenant_id: int, *, force: bool = False) -> SyncRun:
     """"Sync now": queue a manual run (or return the one already queued or running)."""
-    view = open_plan(platform, principal, tenant_id, "bcp.sync.edit")
-    with platform.directory.write() as conn:
-        plan = PlanRepo(conn).get(view.plan.id, lock=True)
+    tenants = open_bcp_plan(platform, principal, tenant_id, "bcp.sync.edit")
+    with platform.directory_unit() as uow:
+        plan = current_plan(uow, tenants.plan.id, lock=True)
         _refuse_if_paused(plan)
-        runs = RunRepo(conn)
-        run = runs.open_for_plan(plan.id) or runs.enqueue(plan.id, trigger=Trigger.MANUAL, force=force,
-                                                          requested_by=principal.actor)
-        AuditRepo(conn, directory_audit).record(actor=principal.actor, action="bcp.sync_requested", tenant_id=tenant_id,
-                                                details={"run_id": run.id, "force": force})
+        run = uow.runs.open_for_plan(plan.id) or uow.runs.enqueue(plan.id, trigger=Trigger.MANUAL, force=force,
+                                                                  requested_by=principal.actor)
+        assert run is not None  # only a scheduled occurrence can be queued already
+        uow.audit(principal.actor, "bcp.sync_requested", tenant_id=tenant_id,
+                  details={"run_id": run.id, "force": force})
     return run
 
 
@@ -62,38 +67,39 @@ def options_for(plan: BcpPlan, last_fingerprint: str | None, *, full: bool) -> O
                    remap_free_text=settings["remap_free_text"], full=full or changed)
 
 
-def compute_plan(platform: Platform, view: PlanView, *, full: bool,
-                 revisit: frozenset[int] = frozenset()) -> tuple[Plan, Options, tuple]:
-    with platform.directory.read() as conn:
-        last = RunRepo(conn).last(view.plan.id, (RunStatus.SUCCEEDED,))
-    options = options_for(view.plan, (last.report or {}).get("settings_fingerprint") if last else None, full=full)
+Sides = tuple[TenantRows, TenantRows, list[Correlation]]  # primary, BCP, their correlations
+
+
+def plan_sync(platform: Platform, tenants: PairedTenants, *, full: bool,
+              revisit: frozenset[int] = frozenset()) -> tuple[Plan, Options, Sides]:
+    """What a run would change now: both sides read, compared under the plan's settings."""
+    with platform.directory_unit(write=False) as uow:
+        last = uow.runs.last(tenants.plan.id, (RunStatus.SUCCEEDED,))
+    options = options_for(tenants.plan, (last.report or {}).get("settings_fingerprint") if last else None, full=full)
     options = replace(options, adopt=last is None, revisit=revisit,  # adoption belongs to the first run
                       json_limits=platform.json_limits())
-    sides = read_sides(view.primary_region, view.primary.id, view.bcp_region, view.bcp.id, options)
+    sides = read_sides(tenants.primary_region, tenants.primary.id, tenants.bcp_region, tenants.bcp.id, options)
     plan = diff(*sides, options, max_script_bytes=platform.settings.max_script_bytes)
     return plan, options, sides
 
 
 def dry_run(platform: Platform, principal: Principal, tenant_id: int) -> dict[str, Any]:
     """Exactly what a manual run would do now, per entity, writing nothing."""
-    view = open_plan(platform, principal, tenant_id, "bcp.sync.view")
+    tenants = open_bcp_plan(platform, principal, tenant_id, "bcp.sync.view")
     with collector.paused():
-        plan, options, _ = compute_plan(platform, view, full=False)
-        return {**plan.to_dict(), "full_compare": options.full, "paused": view.plan.active_side == Side.BCP}
+        plan, options, _ = plan_sync(platform, tenants, full=False)
+        return {**plan.to_dict(), "full_compare": options.full, "paused": tenants.plan.active_side == Side.BCP}
 
 
 def execute_run(platform: Platform, run: SyncRun, *, owner: str, progress: Progress = lambda s, n: None) -> SyncRun:
     """Carry out a claimed run and record how it ended. Never raises for a run's failure."""
     started = time.monotonic()
-    with platform.directory.read() as conn:
-        plan = PlanRepo(conn).get(run.plan_id)
-        tenants = TenantRepo(conn)
-        primary, bcp = tenants.get(plan.primary_tenant_id), tenants.get(plan.bcp_tenant_id)
-    view = PlanView(plan, primary, bcp, platform.region(primary.region), platform.region(bcp.region))
+    with platform.directory_unit(write=False) as uow:
+        tenants = paired_tenants(platform, uow, current_plan(uow, run.plan_id))
     try:
-        _refuse_if_paused(plan)
+        _refuse_if_paused(tenants.plan)
         with collector.paused():
-            status, report = _carry_out(platform, view, run, progress)
+            status, report = _carry_out(platform, tenants, run, progress)
     except LifeboatError as exc:
         status, report = RunStatus.FAILED, {"errors": [{"code": exc.code, "message": exc.message, **exc.details}]}
     except Exception as exc:  # a bug must end the run visibly, not leave it running
@@ -101,26 +107,38 @@ def execute_run(platform: Platform, run: SyncRun, *, owner: str, progress: Progr
         error = {"code": "internal_error", "message": f"{type(exc).__name__}: {exc}"}
         status, report = RunStatus.FAILED, {"errors": [error]}
     report["duration_s"] = round(time.monotonic() - started, 3)
-    with platform.directory.write() as conn:
-        RunRepo(conn).finish(run.id, status, report, owner=owner)
-        first = (report.get("errors") or [{}])[0]
-        if status in (RunStatus.FAILED, RunStatus.HELD) and first.get("code") != "sync_paused":  # a pause is no failure
-            alerts.emit(conn, [primary.id, bcp.id], AlertEvent(f"sync_{status}"), {
-                "plan_id": plan.id, "run_id": run.id, "trigger": run.trigger, "error": first.get("code"),
-                "summary": f"sync of {primary.name} {status}: {first.get('message', '')}"[:300]})
-        for tenant in (primary, bcp):
-            AuditRepo(conn, directory_audit).record(actor="sync", action=f"bcp.sync_{status}", tenant_id=tenant.id,
-                                                    details={"run_id": run.id, "trigger": run.trigger})
-        return RunRepo(conn).get(run.id)
+    with platform.directory_unit() as uow:
+        uow.runs.finish(run.id, status, report, owner=owner)
+        _alert_if_failed(uow, tenants, run, status, report)
+        uow.audit("sync", f"bcp.sync_{status}", tenant_id=tenants.ids,
+                  details={"run_id": run.id, "trigger": run.trigger})
+        return stored_run(uow, run.id)
 
 
-def _carry_out(platform: Platform, view: PlanView, run: SyncRun,
+def _alert_if_failed(uow: DirectoryUnit, tenants: PairedTenants, run: SyncRun, status: RunStatus,
+                     report: dict[str, Any]) -> None:
+    first = (report.get("errors") or [{}])[0]
+    if status in (RunStatus.FAILED, RunStatus.HELD) and first.get("code") != "sync_paused":  # a pause is no failure
+        uow.alert(tenants.ids, AlertEvent(f"sync_{status}"), {
+            "plan_id": tenants.plan.id, "run_id": run.id, "trigger": run.trigger, "error": first.get("code"),
+            "summary": f"sync of {tenants.primary.name} {status}: {first.get('message', '')}"[:300]})
+
+
+def stored_run(uow: DirectoryUnit, run_id: int) -> SyncRun:
+    """A run known to exist (runs are never deleted), as it is now in ``uow``."""
+    run = uow.runs.get(run_id)
+    assert run is not None, run_id
+    return run
+
+
+def _carry_out(platform: Platform, tenants: PairedTenants, run: SyncRun,
                progress: Progress) -> tuple[RunStatus, dict[str, Any]]:
-    earlier = _earlier_writes(view, run)
+    earlier = _earlier_writes(platform, tenants, run)
     full = run.trigger in (Trigger.SCHEDULED, Trigger.ENABLE)
-    plan, options, (primary, bcp, correlations) = compute_plan(platform, view, full=full,
-                                                               revisit=resume.revisit(earlier))
-    report = {**plan.to_dict(), "full_compare": options.full, "settings_fingerprint": fingerprint(view.plan.sync_settings)}
+    plan, options, (primary, bcp, correlations) = plan_sync(platform, tenants, full=full,
+                                                            revisit=resume.revisit(earlier))
+    report = {**plan.to_dict(), "full_compare": options.full,
+              "settings_fingerprint": fingerprint(tenants.plan.sync_settings)}
     del report["changes"]
     progress("planned", len(plan.changes))
     try:
@@ -130,9 +148,9 @@ def _carry_out(platform: Platform, view: PlanView, run: SyncRun,
         return RunStatus.HELD, report
     known = {row.id: row.type for row in primary.rows.values()}
     names = {row.id: row.natural_key for row in primary.rows.values()}
-    applied = apply_plan(plan, region=view.bcp_region, bcp=bcp, correlations=correlations, options=options,
-                         known_ids=known, actor=resume.actor_of(run.id), max_script_bytes=platform.settings.max_script_bytes,
-                         progress=progress, known_names=names)
+    applied = apply_plan(plan, region=tenants.bcp_region, bcp=bcp, correlations=correlations, options=options,
+                         known_ids=known, actor=resume.actor_of(run.id),
+                         max_script_bytes=platform.settings.max_script_bytes, progress=progress, known_names=names)
     for failure in applied.failed:  # planned, then refused at write time
         counts = report["counts"][failure["type"]]
         counts[ChangeAction(failure["action"]).past] -= 1
@@ -143,27 +161,27 @@ def _carry_out(platform: Platform, view: PlanView, run: SyncRun,
     return RunStatus.SUCCEEDED, report
 
 
-def _earlier_writes(view: PlanView, run: SyncRun) -> dict[tuple[str, int], resume.Written]:
+def _earlier_writes(platform: Platform, tenants: PairedTenants, run: SyncRun) -> dict[tuple[str, int], resume.Written]:
     """What earlier attempts of this run committed in BCP (nothing on a first attempt)."""
     if run.attempts <= 1 or run.started_at is None:
         return {}
-    with view.bcp_region.db.read() as conn:
-        rows = AuditRepo(conn, region_audit).of_actor_since(view.bcp.id, resume.actor_of(run.id),
-                                                             run.started_at - CLOCK_SKEW)
+    with platform.region_unit(tenants.bcp_region, write=False) as uow:
+        rows = uow.audit_log.of_actor_since(tenants.bcp.id, resume.actor_of(run.id), run.started_at - CLOCK_SKEW)
     return resume.earlier_writes(rows)
 
 
-def list_runs(platform: Platform, principal: Principal, tenant_id: int, *, limit: int, offset: int) -> tuple[list[SyncRun], int]:
-    view = open_plan(platform, principal, tenant_id, "bcp.sync.view")
-    with platform.directory.read() as conn:
-        return RunRepo(conn).page(view.plan.id, limit=limit, offset=offset)
+def list_runs(platform: Platform, principal: Principal, tenant_id: int, *, limit: int,
+              offset: int) -> tuple[list[SyncRun], int]:
+    tenants = open_bcp_plan(platform, principal, tenant_id, "bcp.sync.view")
+    with platform.directory_unit(write=False) as uow:
+        return uow.runs.page(tenants.plan.id, limit=limit, offset=offset)
 
 
 def get_run(platform: Platform, principal: Principal, tenant_id: int, run_id: int) -> SyncRun:
-    view = open_plan(platform, principal, tenant_id, "bcp.sync.view")
-    with platform.directory.read() as conn:
-        run = RunRepo(conn).get(run_id)
-    if run is None or run.plan_id != view.plan.id:
+    tenants = open_bcp_plan(platform, principal, tenant_id, "bcp.sync.view")
+    with platform.directory_unit(write=False) as uow:
+        run = uow.runs.get(run_id)
+    if run is None or run.plan_id != tenants.plan.id:
         raise NotFound(f"Sync run {run_id} does not exist for this plan.", code="sync_run_not_found")
     return run
 
@@ -175,9 +193,9 @@ def wait_for_run(platform: Platform, principal: Principal, tenant_id: int, run_i
     it, the run is watched every ``poll_s`` seconds."""
     while True:
         run = get_run(platform, principal, tenant_id, run_id)
-        if run.status in ("succeeded", "failed", "held"):
+        if run.status in FINISHED:
             return run
-        if run.status == "queued":
+        if run.status == RunStatus.QUEUED:
             work()
         else:
             time.sleep(poll_s)
@@ -185,10 +203,10 @@ def wait_for_run(platform: Platform, principal: Principal, tenant_id: int, run_i
 
 def list_correlations(platform: Platform, principal: Principal, tenant_id: int, type_name: str | None,
                       *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-    view = open_plan(platform, principal, tenant_id, "bcp.sync.view")
-    with view.bcp_region.db.read() as conn:
-        rows, total = CorrelationRepo(conn, view.bcp.id).page(type_name, limit=limit, offset=offset)
-        names = EntityRepo(conn, view.bcp_region.id_block).many(view.bcp.id, [r["bcp_id"] for r in rows])
+    tenants = open_bcp_plan(platform, principal, tenant_id, "bcp.sync.view")
+    with platform.region_unit(tenants.bcp_region, write=False) as uow:
+        rows, total = uow.correlations(tenants.bcp.id).page(type_name, limit=limit, offset=offset)
+        names = uow.entities.many(tenants.bcp.id, [r["bcp_id"] for r in rows])
     items = [{"type": r["type"], "primary_id": r["primary_id"], "bcp_id": r["bcp_id"],
               "name": names[r["bcp_id"]].natural_key if r["bcp_id"] in names else None,
               "synced_at": r["synced_at"].isoformat(), "complete": r["primary_version"] != 0} for r in rows]
@@ -197,10 +215,10 @@ def list_correlations(platform: Platform, principal: Principal, tenant_id: int, 
 
 def script_checklist(platform: Platform, principal: Principal, tenant_id: int) -> list[dict[str, Any]]:
     """Every reference of every synced script: what it was, what it is in BCP, what to fix."""
-    view = open_plan(platform, principal, tenant_id, "bcp.sync.view")
-    with view.bcp_region.db.read() as conn:
-        rows = CorrelationRepo(conn, view.bcp.id).notes_of("scripts")
-        scripts = EntityRepo(conn, view.bcp_region.id_block).many(view.bcp.id, [r["bcp_id"] for r in rows])
+    tenants = open_bcp_plan(platform, principal, tenant_id, "bcp.sync.view")
+    with platform.region_unit(tenants.bcp_region, write=False) as uow:
+        rows = uow.correlations(tenants.bcp.id).notes_of("scripts")
+        scripts = uow.entities.many(tenants.bcp.id, [r["bcp_id"] for r in rows])
     items = []
     for row in rows:
         notes = row["notes"] or {}
@@ -209,5 +227,6 @@ def script_checklist(platform: Platform, principal: Principal, tenant_id: int) -
             items.append({"script": path, "primary_script_id": row["primary_id"], "bcp_script_id": row["bcp_id"],
                           "status": "unreadable", **notes["unreadable"]})
         for entry in notes.get("checklist", []):
-            items.append({"script": path, "primary_script_id": row["primary_id"], "bcp_script_id": row["bcp_id"], **entry})
+            items.append({"script": path, "primary_script_id": row["primary_id"], "bcp_script_id": row["bcp_id"],
+                          **entry})
     return items
