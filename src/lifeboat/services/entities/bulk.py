@@ -22,7 +22,7 @@ from lifeboat.domain.access import Principal
 from lifeboat.domain.entities import ENTITY_TYPES, Entity
 from lifeboat.errors import Conflict, Forbidden
 from lifeboat.services.entities.crud import audit_view
-from lifeboat.services.entities.drafts import MAX_REPORTED_ERRORS, Draft, Ref, TypeCounts, check_drafts, plan_drafts
+from lifeboat.services.entities.drafts import MAX_REPORTED_ERRORS, Draft, Ref, TypeCounts, batch_drafts, check_drafts
 from lifeboat.services.entities.escalation import guard_new
 from lifeboat.services.tenancy import usernames
 from lifeboat.services.tenancy.tenants import open_tenant
@@ -71,7 +71,7 @@ def load_entities(platform: Platform, principal: Principal, tenant_id: int,
     try:
         with region.db.write() as conn:
             repo = EntityRepo(conn, region.id_block)
-            plan = plan_drafts(platform.settings, tenant.id, repo, batch, hash_password)
+            plan = batch_drafts(platform.settings, tenant.id, repo, batch, hash_password)
             guard_new(repo, tenant.id, principal, plan.entities)
             # Usernames are claimed in the directory before the users are committed, and
             # given back if the region write fails (as services.tenancy.usernames does for one user).
