@@ -1,12 +1,20 @@
 """The order entity types are written in by the sync and the bulk loader, derived from their
-links, and references mapped through ids (``domain.graph``)."""
+links, references mapped through ids, and the book of ids both writers keep (``domain.graph``)."""
 
 from __future__ import annotations
 
 import pytest
 
 from lifeboat.domain.entities import ENTITY_TYPES
-from lifeboat.domain.graph import SCRIPT_TARGETS, is_deferred, map_links, type_order, write_groups, write_order
+from lifeboat.domain.graph import (
+    SCRIPT_TARGETS,
+    IdBook,
+    is_deferred,
+    map_links,
+    type_order,
+    write_groups,
+    write_order,
+)
 
 
 def position(type_name: str) -> int:
@@ -89,3 +97,81 @@ def test_values_that_are_not_ids_are_left_for_validation_to_name():
     settings = {"skills": [{"proficiency": 5}]}
     map_links(ENTITY_TYPES["agent-settings"], settings, to_new)
     assert settings == {"skills": [{"proficiency": 5}]}
+
+
+# --- IdBook ----------------------------------------------------------------------------------
+
+
+class Counter:
+    """An id counter that remembers what it was asked for."""
+
+    def __init__(self, start: int = 500):
+        self.next = start
+        self.calls: list[int] = []
+
+    def __call__(self, count: int) -> range:
+        self.calls.append(count)
+        self.next += count
+        return range(self.next - count, self.next)
+
+
+def key_of(link, value):
+    return value if isinstance(value, str) else None  # strings stand for the writer's keys, ints are ids
+
+
+def test_ids_are_given_in_the_order_of_the_keys_from_one_allocation():
+    book, counter = IdBook(), Counter()
+    assert book.give(["b", "a", "c"], counter) == range(500, 503)
+    assert book.ids == {"b": 500, "a": 501, "c": 502}
+    assert counter.calls == [3]
+
+
+def test_no_keys_take_no_ids():
+    book, counter = IdBook(), Counter()
+    assert book.give([], counter) == range(0)
+    assert counter.calls == []
+
+
+def test_known_ids_are_copied_and_learned_ones_added():
+    known = {"a": 7}
+    book = IdBook(known)
+    book.know("b", 8)
+    book.give(["c"], Counter())
+    assert book.ids == {"a": 7, "b": 8, "c": 500}
+    assert known == {"a": 7}
+
+
+def test_keys_resolve_through_the_book_and_ids_stay_as_they_are():
+    book = IdBook({"hours": 40, "d1": 30})
+    data = {"name": "Billing", "hours_of_operation_id": "hours", "disposition_ids": ["d1", 12]}
+    assert book.resolve(ENTITY_TYPES["skills"], data, key_of) == set()
+    assert data == {"name": "Billing", "hours_of_operation_id": 40, "disposition_ids": [12, 30]}
+
+
+def test_a_key_without_an_id_yet_is_left_out_and_its_field_waits():
+    book = IdBook({"s1": 9})
+    data = {"user_id": 4, "skills": [{"skill_id": "later", "proficiency": 1}, {"skill_id": "s1", "proficiency": 2}]}
+    assert book.resolve(ENTITY_TYPES["agent-settings"], data, key_of) == {"skills"}
+    assert data == {"user_id": 4, "skills": [{"skill_id": 9, "proficiency": 2}]}
+
+
+def test_a_cycle_resolves_at_once_when_the_whole_group_has_its_ids_first():
+    book, counter = IdBook(), Counter()
+    book.give(["ann"], counter)  # the users of the group
+    book.give(["sales"], counter)  # its teams
+    user = {"username": "ann", "team_id": "sales"}
+    team = {"name": "Sales", "lead_user_id": "ann"}
+    assert book.resolve(ENTITY_TYPES["users"], user, key_of) == set()
+    assert book.resolve(ENTITY_TYPES["teams"], team, key_of) == set()
+    assert (user["team_id"], team["lead_user_id"]) == (501, 500)
+
+
+def test_waiting_items_are_kept_in_order_until_filled_in():
+    book = IdBook()
+    for item in ("first", "second", "third"):
+        book.wait(item)
+    assert book.waiting() == ["first", "second", "third"]
+    book.settle(lambda item: item != "second")  # True: filled in
+    assert book.waiting() == ["second"]
+    book.waiting().clear()  # a copy: the book keeps its own list
+    assert book.waiting() == ["second"]

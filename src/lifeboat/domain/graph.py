@@ -7,14 +7,15 @@ user, users name a team) the link that closes the cycle is *deferred*, and the t
 cycle form one *write group*: a writer gives ids to every new entity of the group first, so
 that their references to each other resolve at once, then maps each entity's links through
 those ids (``map_links``). A reference whose target still has no id is left out and the
-field reported as waiting, to be filled in once the target exists.
+field reported as waiting, to be filled in once the target exists. ``IdBook`` keeps that
+bookkeeping (ids given, references waiting) for both writers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from lifeboat.domain.entities import ENTITY_TYPES, EntityType, Link
 
@@ -22,8 +23,13 @@ from lifeboat.domain.entities import ENTITY_TYPES, EntityType, Link
 # graph reads every type's own, this name is for the tests that speak of scripts.
 SCRIPT_TARGETS = ENTITY_TYPES["scripts"].content_targets
 
-# A link value mapped to its id in the other space, or None while its target has none.
-MapId = Callable[[Link, Any], "int | None"]
+# A link value mapped to its id in the other space, or None while its target has none. The
+# sync's planner maps to a placeholder (``sync.model.Pending``) for an entity the run creates:
+# a list holding one is left in its order, to be sorted once apply knows every id.
+MapId = Callable[[Link, Any], Any]
+
+K = TypeVar("K", bound=Hashable)  # how a writer names an entity that may have no id yet
+W = TypeVar("W")  # what a writer keeps of an entity written with references still to fill
 
 
 def _dependencies(type_name: str) -> list[tuple[Link | None, str]]:
@@ -97,7 +103,7 @@ def map_links(kind: EntityType, data: dict[str, Any], map_id: MapId) -> set[str]
         if value is None or (link.shape != "one" and not isinstance(value, list)):
             continue
 
-        def one(item: Any, link: Link = link) -> int | None:
+        def one(item: Any, link: Link = link) -> Any:
             found = map_id(link, item)
             if found is None:
                 waiting.add(link.field)
@@ -107,7 +113,7 @@ def map_links(kind: EntityType, data: dict[str, Any], map_id: MapId) -> set[str]
     return waiting
 
 
-def _mapped(link: Link, value: Any, one: Callable[[Any], int | None]) -> Any:
+def _mapped(link: Link, value: Any, one: Callable[[Any], Any]) -> Any:
     if link.shape == "one":
         return one(value)
     if link.shape == "many":
@@ -123,3 +129,48 @@ def _by_id(items: list[Any], id_of: Callable[[Any], Any]) -> list[Any]:
     if all(isinstance(id_of(item), int) for item in items):
         return sorted(items, key=id_of)
     return items  # something else than an id: validation names it
+
+
+class IdBook(Generic[K, W]):
+    """The ids of the entities a writer creates, given out a write group at a time, and the
+    entities written with references that wait for a target still without an id.
+
+    A writer names an entity by a key of its own (the sync: its primary id; the bulk loader:
+    the draft's local key). Pure: ids come from the ``allocate`` each ``give`` is handed (a
+    write step's id counter, in that step's transaction)."""
+
+    def __init__(self, known: Mapping[K, int] | None = None):
+        self.ids: dict[K, int] = dict(known or {})  # key -> id, known before or given here
+        self._waiting: list[W] = []
+
+    def give(self, keys: Sequence[K], allocate: Callable[[int], range]) -> range:
+        """New ids for ``keys``, in their order, from one ``allocate`` call (none if no keys)."""
+        new_ids = allocate(len(keys)) if keys else range(0)
+        self.ids.update(zip(keys, new_ids))
+        return new_ids
+
+    def know(self, key: K, entity_id: int) -> None:
+        """An entity that exists already under ``key`` (the sync adopts it, the loader skips it)."""
+        self.ids[key] = entity_id
+
+    def resolve(self, kind: EntityType, data: dict[str, Any], ref_key: Callable[[Link, Any], K | None]) -> set[str]:
+        """``map_links`` through the book, in place: a link value whose ``ref_key`` is None is
+        left as it is (an id already, or something for validation to name); a key is replaced
+        by its id, or left out while it has none. Returns the fields that wait."""
+
+        def map_id(link: Link, value: Any) -> Any:
+            key = ref_key(link, value)
+            return value if key is None else self.ids.get(key)
+
+        return map_links(kind, data, map_id)
+
+    def wait(self, item: W) -> None:
+        """Keep ``item`` (written with references still waiting) to be filled in later."""
+        self._waiting.append(item)
+
+    def waiting(self) -> list[W]:
+        return list(self._waiting)
+
+    def settle(self, fill: Callable[[W], bool]) -> None:
+        """Offer every waiting item to ``fill`` (True: filled in, done); the rest keep waiting."""
+        self._waiting = [item for item in self._waiting if not fill(item)]

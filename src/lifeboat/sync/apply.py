@@ -14,22 +14,26 @@ entity without its correlation and the next run picks up where this one stopped:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
+
 from lifeboat.domain.entities import ENTITY_TYPES, Entity, Link
-from lifeboat.domain.graph import type_order, write_groups
+from lifeboat.domain.graph import IdBook, type_order, write_groups
 from lifeboat.domain.records import ChangeAction
 from lifeboat.store.audit import AuditRepo
 from lifeboat.store.correlations import CorrelationRepo
 from lifeboat.store.database import Region
 from lifeboat.store.region import EntityRepo
 from lifeboat.store.tables import now, region_audit
-from lifeboat.sync.model import Change, Correlation, Options, Pending, Plan, Progress
+from lifeboat.sync.model import Change, Correlation, Options, Pending, Plan, Progress, Refresh
 from lifeboat.sync.plan import Side
 from lifeboat.sync.translate import Translator
 
+# An entity written with references still waiting for their targets, and the change it came from.
+Written = tuple[Change, Entity]
 
 
 @dataclass
@@ -43,20 +47,20 @@ class _Run:
     region: Region
     tenant_id: int
     actor: str
-    translator: Translator
+    book: IdBook[int, Written]  # primary id -> BCP id: correlated, adopted, or created by this run
+    translator: Translator  # reads the book's ids: a script is rewritten with the ids given so far
     bcp: Side
     progress: Progress
     max_script_bytes: int
     result: Applied = field(default_factory=Applied)
-    deferred: list[tuple[Change, Entity]] = field(default_factory=list)  # written with references still to fill
 
 
 def apply_plan(plan: Plan, *, region: Region, bcp: Side, correlations: list[Correlation], options: Options,
                known_ids: dict[int, str], actor: str, max_script_bytes: int,
                progress: Progress = lambda step, n: None, known_names: dict[int, str] | None = None) -> Applied:
-    mapping = {c.primary_id: c.bcp_id for c in correlations if c.bcp_id in bcp.rows}
-    run = _Run(region, bcp.tenant_id, actor, Translator(mapping, {}, known_ids, options, known_names), bcp, progress,
-               max_script_bytes)
+    book: IdBook[int, Written] = IdBook({c.primary_id: c.bcp_id for c in correlations if c.bcp_id in bcp.rows})
+    run = _Run(region, bcp.tenant_id, actor, book, Translator(book.ids, {}, known_ids, options, known_names), bcp,
+               progress, max_script_bytes)
     deletes = [c for c in plan.changes if c.action == ChangeAction.DELETE]
     for type_name in reversed(type_order()):
         batch = [c for c in deletes if c.type == type_name]
@@ -67,8 +71,8 @@ def apply_plan(plan: Plan, *, region: Region, bcp: Side, correlations: list[Corr
         refreshes = {t: [r for r in plan.refreshes if r.type == t] for t in group}
         if any(batches.values()) or any(refreshes.values()):
             _upsert(run, group, batches, refreshes)
-    if run.deferred:
-        _fill_deferred(run)
+    if book.waiting():
+        _fill_waiting(run)
     if plan.forget:
         with region.db.write() as conn:
             CorrelationRepo(conn, run.tenant_id).remove_many([(c.type, c.primary_id) for c in plan.forget])
@@ -78,17 +82,18 @@ def apply_plan(plan: Plan, *, region: Region, bcp: Side, correlations: list[Corr
 def _delete(run: _Run, batch: list[Change]) -> None:
     with run.region.db.write() as conn:
         repo = EntityRepo(conn, run.region.id_block)
-        blocked = _local_referrers(repo, run, {c.bcp_id for c in batch})
-        versions = repo.lock_versions(run.tenant_id, [c.bcp_id for c in batch])
+        blocked = _local_referrers(repo, run, {c.existing_id for c in batch})
+        versions = repo.lock_versions(run.tenant_id, [c.existing_id for c in batch])
         gone = []
         for change in batch:
-            if change.bcp_id in blocked:
-                _fail(run, change, "in_use_by_bcp_entity", f"kept: BCP-only entities refer to it ({blocked[change.bcp_id]})")
-            elif versions.get(change.bcp_id) not in (change.expected_version, None):
+            if change.existing_id in blocked:
+                _fail(run, change, "in_use_by_bcp_entity",
+                      f"kept: BCP-only entities refer to it ({blocked[change.existing_id]})")
+            elif versions.get(change.existing_id) not in (change.expected_version, None):
                 _fail(run, change, "changed_during_sync", "edited in BCP while the run was planned; next run decides")
             else:
                 gone.append(change)
-        repo.delete_many(run.tenant_id, [c.bcp_id for c in gone])
+        repo.delete_many(run.tenant_id, [c.existing_id for c in gone])
         CorrelationRepo(conn, run.tenant_id).remove_many([(c.type, c.primary_id) for c in gone])
         _audit(conn, run, gone)
     run.progress(f"delete {batch[0].type}", len(gone))
@@ -96,7 +101,7 @@ def _delete(run: _Run, batch: list[Change]) -> None:
 
 def _local_referrers(repo: EntityRepo, run: _Run, targets: set[int]) -> dict[int, str]:
     """BCP-only entities (no correlation) that point at entities about to be deleted."""
-    correlated = set(run.translator.mapping.values())
+    correlated = set(run.book.ids.values())
     local_ids = [i for i in run.bcp.rows if i not in correlated]
     found: dict[int, str] = {}
     for entity in repo.many(run.tenant_id, local_ids).values():
@@ -107,7 +112,8 @@ def _local_referrers(repo: EntityRepo, run: _Run, targets: set[int]) -> dict[int
     return found
 
 
-def _upsert(run: _Run, group: tuple[str, ...], batches: dict[str, list[Change]], refreshes: dict[str, list]) -> None:
+def _upsert(run: _Run, group: tuple[str, ...], batches: dict[str, list[Change]],
+            refreshes: dict[str, list[Refresh]]) -> None:
     """One transaction for a group of types (one type, or the types of a cycle)."""
     with run.region.db.write() as conn:
         repo = EntityRepo(conn, run.region.id_block)
@@ -118,29 +124,28 @@ def _upsert(run: _Run, group: tuple[str, ...], batches: dict[str, list[Change]],
 
 
 def _give_ids(run: _Run, repo: EntityRepo, batch: list[Change]) -> range:
-    creates = [c for c in batch if c.action == ChangeAction.CREATE]
-    new_ids = repo.new_ids(len(creates)) if creates else range(0)
-    for change, new_id in zip(creates, new_ids):
-        run.translator.mapping[change.primary_id] = new_id
+    """Ids for the creates, from this step's counter; the others keep the BCP entity they write."""
     for change in batch:
         if change.action != ChangeAction.CREATE:
-            run.translator.mapping[change.primary_id] = change.bcp_id
-    return new_ids
+            run.book.know(change.primary_id, change.existing_id)
+    return run.book.give([c.primary_id for c in batch if c.action == ChangeAction.CREATE], repo.new_ids)
 
 
-def _write_type(run: _Run, conn, repo: EntityRepo, batch: list[Change], new_ids: range, refreshes: list) -> int:  # noqa: ANN001
+def _write_type(run: _Run, conn: Connection, repo: EntityRepo, batch: list[Change], new_ids: range,
+                refreshes: list[Refresh]) -> int:
     creates = [c for c in batch if c.action == ChangeAction.CREATE]
     existing = [c for c in batch if c.action != ChangeAction.CREATE]
-    versions = repo.lock_versions(run.tenant_id, [c.bcp_id for c in existing])
-    stale = {c.bcp_id for c in existing if versions.get(c.bcp_id) != c.expected_version}
+    versions = repo.lock_versions(run.tenant_id, [c.existing_id for c in existing])
+    stale = {c.existing_id for c in existing if versions.get(c.existing_id) != c.expected_version}
     for change in existing:
-        if change.bcp_id in stale:
+        if change.existing_id in stale:
             _fail(run, change, "changed_during_sync", "edited in BCP while the run was planned; next run decides")
-    live = [c for c in existing if c.bcp_id not in stale]
+    live = [c for c in existing if c.existing_id not in stale]
     stamp = now()
-    current = repo.many(run.tenant_id, [c.bcp_id for c in live])
+    current = repo.many(run.tenant_id, [c.existing_id for c in live])
     inserted = [_entity(run, c, new_id, 1, stamp, stamp) for c, new_id in zip(creates, new_ids)]
-    updated = [_entity(run, c, c.bcp_id, versions[c.bcp_id] + 1, current[c.bcp_id].created_at, stamp) for c in live]
+    updated = [_entity(run, c, c.existing_id, versions[c.existing_id] + 1, current[c.existing_id].created_at, stamp)
+               for c in live]
     # Renames go through a placeholder key so that swapped names never clash mid-batch. It
     # starts with \x1f, which no validated key can (names are stripped, paths and usernames
     # refuse control characters); not \x00, which PostgreSQL text refuses.
@@ -158,48 +163,24 @@ def _write_type(run: _Run, conn, repo: EntityRepo, batch: list[Change], new_ids:
     return len(written)
 
 
-def _entity(run: _Run, change: Change, bcp_id: int, version: int, created, stamp) -> tuple[Change, Entity, bool]:  # noqa: ANN001
+def _entity(run: _Run, change: Change, bcp_id: int, version: int, created: datetime,
+            stamp: datetime) -> tuple[Change, Entity, bool]:
     """The BCP entity to write for a change, with references resolved as far as possible."""
-    data = dict(change.data)  # _resolve replaces link fields, never changes them in place
-    waiting = _resolve(run, change.type, data)
+    data = dict(change.data or {})  # resolve() replaces link fields, never changes them in place
+    waiting = bool(run.book.resolve(ENTITY_TYPES[change.type], data, _pending_id))
     if ENTITY_TYPES[change.type].content_targets:  # its targets are all written by now: rewrite with the final ids
         data, notes = run.translator.script(data, run.max_script_bytes)
         run.result.checklist[bcp_id] = notes.get("checklist", [])
         change = replace(change, notes={**(change.notes or {}), **notes})
     entity = Entity(bcp_id, run.tenant_id, change.type, data, created, stamp, change.content, version)
     if waiting:
-        run.deferred.append((change, entity))
+        run.book.wait((change, entity))
     return change, entity, waiting
 
 
-def _resolve(run: _Run, type_name: str, data: dict[str, Any]) -> bool:
-    """Replace pending references by the BCP ids written so far; True if some must wait."""
-    waiting = False
-
-    def one(value: Any) -> Any:
-        nonlocal waiting
-        if not isinstance(value, Pending):
-            return value
-        found = run.translator.mapping.get(value.primary_id)
-        waiting = waiting or found is None
-        return found
-
-    for link in ENTITY_TYPES[type_name].links:
-        _map_link(link, data, one)
-    return waiting
-
-
-def _map_link(link: Link, data: dict[str, Any], one: Callable[[Any], Any]) -> None:
-    value = data.get(link.field)
-    if value is None:
-        return
-    if link.shape == "one":
-        data[link.field] = one(value)
-    elif link.shape == "many":
-        data[link.field] = sorted(v for v in (one(x) for x in value) if v is not None)
-    else:
-        items = [{**item, link.key: one(item[link.key])} for item in value]
-        data[link.field] = sorted((i for i in items if i[link.key] is not None), key=lambda i: i[link.key])
+def _pending_id(link: Link, value: Any) -> int | None:
+    """The book's key for a reference the planner left pending; any other value is a BCP id."""
+    return value.primary_id if isinstance(value, Pending) else None
 
 
 def _correlation(change: Change, entity: Entity, waiting: bool) -> dict[str, Any]:
@@ -209,24 +190,21 @@ def _correlation(change: Change, entity: Entity, waiting: bool) -> dict[str, Any
             "bcp_version": entity.version, "notes": change.notes or None}
 
 
-def _fill_deferred(run: _Run) -> None:
+def _fill_waiting(run: _Run) -> None:
     """Second pass for references whose targets were written later in the run.
 
     The entities are not read again: this run wrote them, and only their fields change."""
     with run.region.db.write() as conn:
         repo = EntityRepo(conn, run.region.id_block)
-        versions = repo.lock_versions(run.tenant_id, [written.id for _, written in run.deferred])
+        waiting = run.book.waiting()
+        versions = repo.lock_versions(run.tenant_id, [written.id for _, written in waiting])
         updated, rows = [], []
-        for change, written in run.deferred:
-            bcp_id = written.id
-            data = dict(change.data)
-            waiting = _resolve(run, change.type, data)
-            entity = replace(written, data=data, version=versions[bcp_id] + 1, updated_at=now())
+        for change, written in waiting:
+            data = dict(change.data or {})
+            still = bool(run.book.resolve(written.kind, data, _pending_id))
+            entity = replace(written, data=data, version=versions[written.id] + 1, updated_at=now())
             updated.append(entity)
-            complete = change.complete and not waiting
-            rows.append({"type": change.type, "primary_id": change.primary_id, "bcp_id": bcp_id,
-                         "primary_version": change.primary_version if complete else 0,
-                         "bcp_version": entity.version, "notes": change.notes or None})
+            rows.append(_correlation(change, entity, still))
         repo.update_many(updated)
         CorrelationRepo(conn, run.tenant_id).put_many(rows)
     run.progress("references", len(updated))
@@ -238,13 +216,13 @@ def _fail(run: _Run, change: Change, code: str, message: str) -> None:
                               "bcp_id": change.bcp_id, "message": message})
 
 
-def _audit(conn, run: _Run, changes: list[Change]) -> None:  # noqa: ANN001
+def _audit(conn: Connection, run: _Run, changes: list[Change]) -> None:
     """One row per written entity: what the sync did and which fields it changed."""
     if not changes:
         return
     audit = AuditRepo(conn, region_audit)
     audit.record_many([
         {"actor": run.actor, "action": f"{c.type}.sync_{c.action}", "tenant_id": run.tenant_id,
-         "entity_type": c.type, "entity_id": run.translator.mapping.get(c.primary_id, c.bcp_id),
+         "entity_type": c.type, "entity_id": c.bcp_id if c.bcp_id is not None else run.book.ids[c.primary_id],
          "details": {"primary_id": c.primary_id, "fields": list(c.fields), "drift": list(c.drift)}}
         for c in changes])

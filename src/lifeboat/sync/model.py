@@ -60,7 +60,7 @@ class Change:
     action: ChangeAction  # a plain string is taken too (see __post_init__)
     type: str
     key: str  # natural key, for people
-    primary_id: int | None
+    primary_id: int
     bcp_id: int | None  # None for a create: apply allocates it
     primary_version: int = 0
     fields: tuple[str, ...] = ()  # fields that change
@@ -74,6 +74,14 @@ class Change:
     def __post_init__(self) -> None:
         if not isinstance(self.action, ChangeAction):  # e.g. Change("create", ...) in a test
             object.__setattr__(self, "action", ChangeAction(self.action))
+
+    @property
+    def existing_id(self) -> int:
+        """The BCP entity an update, adoption, deactivation or deletion writes over (a create
+        has none: apply gives it its id)."""
+        if self.bcp_id is None:
+            raise ValueError(f"a {self.action} of {self.type} {self.key!r} has no BCP entity")
+        return self.bcp_id
 
     def to_dict(self) -> dict[str, Any]:
         out = {"action": self.action, "type": self.type, "name": self.key, "primary_id": self.primary_id,

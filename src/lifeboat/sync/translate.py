@@ -1,12 +1,13 @@
 """Turning a primary entity's fields into the BCP tenant's: every reference through the
-correlation map, every numeric id inside a Studio script by the ``script_ids`` setting."""
+correlation map (``domain.graph.map_links``), every numeric id inside a Studio script by the ``script_ids`` setting."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from lifeboat.domain.entities import ENTITY_TYPES, Link
+from lifeboat.domain.graph import map_links
 from lifeboat.domain.scripts import Rewrite, parse_script, rewrite_script
 from lifeboat.errors import LifeboatError
 from lifeboat.sync.model import Options, Pending
@@ -39,8 +40,17 @@ class Translator:
         in place, and the other fields are shared read-only with ``data``."""
         out = dict(data)
         unresolved: list[dict[str, Any]] = []
-        for link in ENTITY_TYPES[type_name].links:
-            _translate_link(self, type_name, link, out, unresolved)
+
+        def bcp_id(link: Link, primary_id: int) -> Ref:
+            found = self.ref(link.target, primary_id)
+            if found is None:
+                unresolved.append({"code": "unresolved_reference", "field": link.field, "target": link.target,
+                                   "primary_value": primary_id})
+            return found
+
+        # Lists come out sorted by BCP id, as the store keeps them, so that equal lists compare
+        # equal; one that holds a Pending keeps its order, for apply to sort once ids are known.
+        map_links(ENTITY_TYPES[type_name], out, bcp_id)
         return out, unresolved
 
     def script(self, data: dict[str, Any], max_bytes: int) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -66,36 +76,6 @@ class Translator:
         out["content"] = content
         checklist = [_checklist_row(r, self.known_names) for r in rewrites]
         return out, {"checklist": checklist, "pending": sorted(set(pending))}
-
-
-def _translate_link(tr: Translator, type_name: str, link: Link, data: dict[str, Any], unresolved: list) -> None:
-    value = data.get(link.field)
-    if value is None:
-        return
-
-    def one(primary_id: int) -> Ref:
-        found = tr.ref(link.target, primary_id)
-        if found is None:
-            unresolved.append({"code": "unresolved_reference", "field": link.field, "target": link.target,
-                               "primary_value": primary_id})
-        return found
-
-    if link.shape == "one":
-        data[link.field] = one(value)
-    elif link.shape == "many":
-        data[link.field] = _stored_order([r for r in (one(v) for v in value) if r is not None], lambda r: r)
-    else:
-        items = [{**item, link.key: one(item[link.key])} for item in value]
-        data[link.field] = _stored_order([item for item in items if item[link.key] is not None],
-                                         lambda item: item[link.key])
-
-
-def _stored_order(items: list, id_of: Callable[[Any], Ref]) -> list:
-    """Sorted by BCP id, as the store keeps id lists, so that equal lists compare equal. While
-    an id is pending the order is apply's to settle, once every id is known."""
-    if any(isinstance(id_of(item), Pending) for item in items):
-        return items
-    return sorted(items, key=id_of)
 
 
 def _checklist_row(rewrite: Rewrite, names: Mapping[int, str]) -> dict[str, Any]:

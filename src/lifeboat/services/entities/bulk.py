@@ -26,7 +26,7 @@ from lifeboat.domain.access import Principal
 from lifeboat.domain.entities import ENTITY_TYPES, Entity
 from lifeboat.errors import Conflict, Forbidden
 from lifeboat.services.entities.crud import audit_view
-from lifeboat.services.entities.drafts import MAX_REPORTED_ERRORS, Draft, Ref, TypeCounts, check_drafts, plan_drafts
+from lifeboat.services.entities.drafts import MAX_REPORTED_ERRORS, Draft, Ref, TypeCounts, batch_drafts, check_drafts
 from lifeboat.services.entities.escalation import guard_new
 from lifeboat.services.spanning import write_across
 from lifeboat.services.tenancy import usernames
@@ -71,7 +71,7 @@ def load_entities(platform: Platform, principal: Principal, tenant_id: int,
     _require_edit(principal, {ENTITY_TYPES[d.type].area for d in batch})
     hash_password = functools.cache(platform.passwords.hash)
     with platform.region_unit(region) as uow:
-        plan = plan_drafts(platform.settings, tenant.id, uow.entities, batch, hash_password)
+        plan = batch_drafts(platform.settings, tenant.id, uow.entities, batch, hash_password)
         guard_new(uow.entities, tenant.id, principal, plan.entities)
         if not plan.usernames:  # nothing to claim: the plan's unit writes it all
             _write(uow, plan.entities, principal, tenant.id, plan.counts)

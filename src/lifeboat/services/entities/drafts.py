@@ -2,13 +2,13 @@
 
 A draft is ``(type, local key, payload)``. A payload may name another draft of the same
 load by its local key, ``{"role_id": Ref("role:admin")}``, or an existing entity by its id.
-``plan_drafts`` checks every payload as a single create would (``domain.entities.validate``,
+``batch_drafts`` checks every payload as a single create would (``domain.entities.validate``,
 the Studio script reader, file size and digest: ``services.entities.crud.prepare_for_storage``),
 skips a draft whose natural key already exists in the tenant, and gives the new ones ids,
-write group after write group in the sync's own order (``domain.graph``). A link that
-closes a cycle (users name a team, teams name a lead user) is filled in at the end of its
-group, once its target has an id: entities are only written after planning, so the
-"patch" happens before anything reaches the database.
+write group after write group in the sync's own order, through the sync's own ``IdBook``
+(``domain.graph``). A link that closes a cycle (users name a team, teams name a lead user)
+is filled in at the end of its group, once its target has an id: entities are only written
+once the batch is made, so the "patch" happens before anything reaches the database.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 from lifeboat.config import Settings
 from lifeboat.domain.entities import ENTITY_TYPES, Entity, EntityType, Link, validate
-from lifeboat.domain.graph import map_links, write_groups
+from lifeboat.domain.graph import IdBook, write_groups
 from lifeboat.errors import Invalid, LifeboatError
 from lifeboat.services.entities.crud import entity_type, prepare_for_storage
 from lifeboat.store.region import EntityRepo
@@ -49,15 +49,15 @@ class TypeCounts:
     skipped: int = 0  # its natural key existed already
 
 
-def plan_drafts(settings: Settings, tenant_id: int, repo: EntityRepo, drafts: Sequence[Draft],
-                hash_password: HashPassword) -> DraftPlan:
+def batch_drafts(settings: Settings, tenant_id: int, repo: EntityRepo, drafts: Sequence[Draft],
+                 hash_password: HashPassword) -> DraftBatch:
     """The entities to create (with ids from ``repo``'s counter) and what was skipped.
 
     Raises ``Invalid`` listing every problem, each field prefixed with the draft's local
     key (``"user:7.email"``); the caller's transaction then gives the ids back.
     """
     check_drafts(drafts)
-    return DraftPlan(settings, tenant_id, repo, hash_password).plan(drafts)
+    return DraftBatch(settings, tenant_id, repo, hash_password).make(drafts)
 
 
 def check_drafts(drafts: Sequence[Draft]) -> None:
@@ -71,13 +71,13 @@ def check_drafts(drafts: Sequence[Draft]) -> None:
 
 
 @dataclass
-class _Deferred:
+class _Waiting:
     entity: Entity
     draft: Draft
     fields: dict[str, Any]  # field -> raw value still holding Refs
 
 
-class DraftPlan:
+class DraftBatch:
     """Validates the drafts and turns the new ones into entities with ids. It writes only
     the id counter, in the caller's transaction, so a failed load gives its ids back."""
 
@@ -87,16 +87,20 @@ class DraftPlan:
         self.repo = repo
         self.hash_password = hash_password
         self.stamp = now()
-        self.ids: dict[str, int] = {}
+        self.book: IdBook[str, _Waiting] = IdBook()  # local key -> id, new or existing
         self.counts: dict[str, TypeCounts] = {}
         self.entities: list[Entity] = []
         self.usernames: dict[str, int] = {}
         self.errors: list[dict[str, str]] = []
-        self.deferred: list[_Deferred] = []
-        self.done: set[str] = set()  # types planned already
+        self.done: set[str] = set()  # types batched already
         self.new_keys: set[tuple[str, str]] = set()
 
-    def plan(self, drafts: Sequence[Draft]) -> DraftPlan:
+    @property
+    def ids(self) -> dict[str, int]:
+        """The id of every draft's entity, created or found by its natural key."""
+        return self.book.ids
+
+    def make(self, drafts: Sequence[Draft]) -> DraftBatch:
         existing = self.repo.rows(self.tenant_id).values()  # ids, types and keys only: no JSON to parse
         self.type_of_id = {row.id: row.type for row in existing}
         self.id_of_key = {(row.type, row.natural_key): row.id for row in existing}
@@ -110,7 +114,7 @@ class DraftPlan:
                     self._plan_type(ENTITY_TYPES[type_name], by_type[type_name])
                 self.done.add(type_name)
             # Every id of the group is given: references inside a cycle resolve now.
-            self.deferred = [item for item in self.deferred if not self._fill_in(item)]
+            self.book.settle(self._fill_in)
         if self.errors:
             raise Invalid.fields(self.errors[:MAX_REPORTED_ERRORS])
         return self
@@ -118,14 +122,13 @@ class DraftPlan:
     def _plan_type(self, kind: EntityType, drafts: list[Draft]) -> None:
         self.counts[kind.name] = TypeCounts()
         new = [prepared for draft in drafts if (prepared := self._prepare(kind, draft)) is not None]
-        new_ids = self.repo.new_ids(len(new)) if new else range(0)
+        new_ids = self.book.give([draft.key for draft, *_ in new], self.repo.new_ids)
         for (draft, data, content, later), entity_id in zip(new, new_ids):
             entity = Entity(entity_id, self.tenant_id, kind.name, data, self.stamp, self.stamp, content)
             self.entities.append(entity)
-            self.ids[draft.key] = entity_id
             self.type_of_id[entity_id] = kind.name
             if later:
-                self.deferred.append(_Deferred(entity, draft, later))
+                self.book.wait(_Waiting(entity, draft, later))
             if kind.login_key is not None:  # claimed in the directory's login index by the loader
                 self.usernames[data[kind.login_key]] = entity_id
         self.counts[kind.name].created = len(new)
@@ -141,7 +144,7 @@ class DraftPlan:
                                        "code": "duplicate_natural_key",
                                        "message": f"another draft has the same natural key ({key[1]})"}])
             if key in self.id_of_key:
-                self.ids[draft.key] = self.id_of_key[key]
+                self.book.know(draft.key, self.id_of_key[key])
                 self.counts[kind.name].skipped += 1
                 return None
             self.new_keys.add(key)
@@ -159,26 +162,26 @@ class DraftPlan:
             return payload, {}  # validate() says why
         resolved = dict(payload)
         bad: dict[str, dict[str, str]] = {}
-        waiting = map_links(kind, resolved, lambda link, value: self._id_of(link, value, bad))
+        waiting = self.book.resolve(kind, resolved, lambda link, value: self._ref_key(link, value, bad))
         if bad:
             raise Invalid.fields(list(bad.values()))
         return resolved, {name: payload[name] for name in waiting}
 
-    def _id_of(self, link: Link, value: Any, bad: dict[str, dict[str, str]]) -> Any:
-        """A Ref's id, or None while its draft has none yet; any other value is left for validate()."""
+    def _ref_key(self, link: Link, value: Any, bad: dict[str, dict[str, str]]) -> str | None:
+        """A Ref's local key, for the book to give its id (or to wait while its draft, of a type
+        still to come, has none); None for any other value, left for validate(), and for a Ref
+        that can never have an id, noted in ``bad``."""
         if not isinstance(value, Ref):
-            return value
-        if value.key in self.ids:
-            return self.ids[value.key]
+            return None
         target = self.type_of_draft.get(value.key)
-        if target is not None and target not in self.done:
-            return None  # created later in this load
+        if value.key in self.book.ids or (target is not None and target not in self.done):
+            return value.key
         code, why = (("unknown_ref", "no draft of this load has that local key") if target is None else
                      ("ref_to_invalid_draft", "that draft is invalid, so it is not created"))
         bad.setdefault(link.field, {"field": link.field, "code": code, "message": f"Ref({value.key!r}): {why}"})
-        return value
+        return None
 
-    def _fill_in(self, item: _Deferred) -> bool:
+    def _fill_in(self, item: _Waiting) -> bool:
         """Fill the waiting fields in if their targets have ids now; True when done."""
         kind = item.entity.kind
         try:
