@@ -51,7 +51,7 @@ def _error_codes(response: Any) -> set[str]:
 
 
 @schemathesis.check
-def accepted_beyond_schema(ctx, response, case):  # noqa: ANN001, ANN201 (schemathesis' check signature)
+def accepted_beyond_schema(ctx, response, case):
     """``positive_data_acceptance``, except for the answers of ``STATE_DEPENDENT_422`` & co."""
     codes = _error_codes(response)
     if response.status_code == 422 and codes and codes <= STATE_DEPENDENT_422 | (
@@ -65,7 +65,7 @@ def accepted_beyond_schema(ctx, response, case):  # noqa: ANN001, ANN201 (schema
 
 
 @schemathesis.check
-def refused_or_locked(ctx, response, case):  # noqa: ANN001, ANN201
+def refused_or_locked(ctx, response, case):
     """``negative_data_rejection``; a locked switch answers 423 before it reads the body."""
     return None if _is_switch_lock(response, case) else negative_data_rejection(ctx, response, case)
 

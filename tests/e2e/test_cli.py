@@ -9,7 +9,15 @@ import pytest
 from sqlalchemy import create_engine, inspect
 
 from tests.e2e.lifeboat_process import (
-    API, OPERATOR, Installation, LifeboatServer, config_toml, create_operator, describe, error_code, region,
+    API,
+    OPERATOR,
+    Installation,
+    LifeboatServer,
+    config_toml,
+    create_operator,
+    describe,
+    error_code,
+    region,
     run_lifeboat,
 )
 

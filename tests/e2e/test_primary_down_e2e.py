@@ -24,7 +24,15 @@ import httpx2
 import pytest
 
 from tests.alert_receivers import WebhookReceiver
-from tests.e2e.lifeboat_process import API, Installation, LifeboatServer, create_operator, error_code, region, wait_until
+from tests.e2e.lifeboat_process import (
+    API,
+    Installation,
+    LifeboatServer,
+    create_operator,
+    error_code,
+    region,
+    wait_until,
+)
 from tests.postgres_server import PostgresServer, _start_local_server
 
 PASSWORD = "employee-password-1"

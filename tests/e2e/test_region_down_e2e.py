@@ -25,7 +25,15 @@ from typing import Any
 import httpx2
 import pytest
 
-from tests.e2e.lifeboat_process import API, Installation, LifeboatServer, create_operator, error_code, region, wait_until
+from tests.e2e.lifeboat_process import (
+    API,
+    Installation,
+    LifeboatServer,
+    create_operator,
+    error_code,
+    region,
+    wait_until,
+)
 from tests.postgres_server import PostgresServer, _start_local_server
 
 pytestmark = pytest.mark.postgres

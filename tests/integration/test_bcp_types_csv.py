@@ -145,7 +145,7 @@ def test_a_spreadsheet_export_with_a_bom_crlf_quotes_and_spaces_is_read(plan):
     u = plan.usernames
     body = ("\ufeffUsername,BCP_Type\r\n"
             f"\"{u['none']}\", Multiple \r\n"
-            f" {u['multiple']} ,none\r\n").encode("utf-8")
+            f" {u['multiple']} ,none\r\n").encode()
 
     response = upload(plan, body)
 

@@ -4,7 +4,7 @@ PostgreSQL: each check ``pass``/``warn``/``fail`` with the figures behind it.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -159,7 +159,7 @@ def test_bcp_access_without_a_multiple_user_warns(plan):
                                                (timedelta(days=4), "fail")])
 def test_an_old_last_sync_warns_then_fails(plan, monkeypatch, age, expected):
     """The daily schedule: a day and two hours of slack, then warn, then fail after three days."""
-    later = datetime.now(timezone.utc) + age
+    later = datetime.now(UTC) + age
     monkeypatch.setattr(readiness_service, "now", lambda: later)
 
     found = checks(readiness(plan))["last_successful_sync"]

@@ -6,7 +6,7 @@ happen together (active side, epoch, sessions, sync pause, alerts; routing is in
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,7 +22,7 @@ from tests.conftest import Api
 from tests.shared_platform import shared_api, shared_platform  # noqa: F401
 from tests.sync_fixture import API, Http, entity_url, error_code
 
-FAR_FUTURE = datetime(2100, 1, 1, tzinfo=timezone.utc)
+FAR_FUTURE = datetime(2100, 1, 1, tzinfo=UTC)
 WRONG = "WRONG-WRONG-WRONG-WRONG"
 
 
@@ -105,7 +105,7 @@ def test_five_wrong_passkeys_lock_switching_even_with_the_right_passkey(plan):
     assert (locked.status_code, error_code(locked)) == (423, "passkey_locked")
     assert (from_bcp.status_code, error_code(from_bcp)) == (423, "passkey_locked")
     unlock_at = datetime.fromisoformat(locked.json()["error"]["details"]["unlock_at"])
-    assert timedelta(minutes=14) < unlock_at - datetime.now(timezone.utc) <= timedelta(minutes=15)
+    assert timedelta(minutes=14) < unlock_at - datetime.now(UTC) <= timedelta(minutes=15)
     assert state(plan) == ("primary", 0)
 
 
@@ -128,7 +128,7 @@ def test_the_lock_ends_15_minutes_after_the_fifth_wrong_passkey(plan, monkeypatc
         plan.switch("bcp", passkey=WRONG)
     assert plan.switch("bcp").status_code == 423
 
-    later = datetime.now(timezone.utc) + timedelta(minutes=15, seconds=5)
+    later = datetime.now(UTC) + timedelta(minutes=15, seconds=5)
     monkeypatch.setattr(switchover, "now", lambda: later)
     response = plan.switch("bcp")
 
@@ -320,7 +320,7 @@ def test_no_scheduled_run_while_bcp_is_active_and_the_schedule_resumes_on_revert
     assert reverted["sync_paused"] is False
     described = plan.describe()
     assert described["next_run_at"] is not None
-    assert datetime.fromisoformat(described["next_run_at"]) <= datetime.now(timezone.utc) + timedelta(days=1)
+    assert datetime.fromisoformat(described["next_run_at"]) <= datetime.now(UTC) + timedelta(days=1)
 
     queued = schedule_due(platform, at=FAR_FUTURE)
 

@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import update
 
 from lifeboat.bootstrap import Platform, build_platform
-from lifeboat.jobs import MAX_ATTEMPTS, schedule_due, start_background, take_over_orphans, this_host, work_once
 from lifeboat.domain.graph import write_groups
+from lifeboat.jobs import MAX_ATTEMPTS, schedule_due, start_background, take_over_orphans, this_host, work_once
 from lifeboat.store.plans import PlanRepo, RunRepo
 from lifeboat.store.tables import now, sync_runs
 from tests.sync_fixture import (
@@ -68,7 +68,7 @@ def race(*steps: Callable[[], T]) -> list[T]:
         try:
             barrier.wait()
             results[i] = step()
-        except BaseException as exc:  # noqa: BLE001  (re-raised in the test's thread)
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=go, args=(i, s)) for i, s in enumerate(steps)]

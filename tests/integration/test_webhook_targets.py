@@ -85,7 +85,7 @@ def dns(monkeypatch) -> dict[str, list[str]]:
     answers: dict[str, Any] = {"lookups": []}
     real = socket.getaddrinfo
 
-    def getaddrinfo(host, port, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+    def getaddrinfo(host, port, *args, **kwargs):
         if host not in answers:
             return real(host, port, *args, **kwargs)
         answers["lookups"].append(host)

@@ -12,7 +12,12 @@ from lifeboat.domain.records import OutboxItem, Subscription
 from lifeboat.ids import DIRECTORY_BLOCK, is_id
 from lifeboat.store.counter import take_ids
 from lifeboat.store.tables import (
-    alert_outbox, alert_subscriptions, directory_id_counter, now, region_states, switch_attempts,
+    alert_outbox,
+    alert_subscriptions,
+    directory_id_counter,
+    now,
+    region_states,
+    switch_attempts,
 )
 
 
