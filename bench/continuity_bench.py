@@ -181,8 +181,17 @@ def measure_switches(pair: Pair, sessions: int, rounds: int) -> list[Switch]:
         routing.route(pair.platform, pair.voice[0])
         first_route_ms = (perf_counter() - started) * 1000
         hasher = pair.platform.passwords
-        results.append(Switch(to, answer["sessions_ended"], answer["switch_ms"], hasher.verify_s * 1000,
-                              hasher.verify_cpu_s * 1000, call_ms, first_route_ms))
+        results.append(
+            Switch(
+                to,
+                answer["sessions_ended"],
+                answer["switch_ms"],
+                hasher.verify_s * 1000,
+                hasher.verify_cpu_s * 1000,
+                call_ms,
+                first_route_ms,
+            )
+        )
     return results
 
 
@@ -222,8 +231,14 @@ def measure_routing(pair: Pair, seconds: float) -> dict[str, float]:
         warm, _ = lookups_per_second(platform, numbers, min(seconds, 3))
     finally:
         platform.settings.route_cache_ttl_s = ttl
-    return {"ttl_s": ttl, "steady": steady, "rebuilds": rebuilds, "seconds": seconds, "warm": warm,
-            "build_ms": build_ms}
+    return {
+        "ttl_s": ttl,
+        "steady": steady,
+        "rebuilds": rebuilds,
+        "seconds": seconds,
+        "warm": warm,
+        "build_ms": build_ms,
+    }
 
 
 def _timed_ms(fn: Callable[[], object]) -> float:
@@ -263,8 +278,12 @@ def measure_http(pair: Pair, workdir: Path, seconds: float, connections: int, th
         cpu_s = _cpu_s(pid) - cpu_before
     figures = parse_wrk(output)
     # CPU time per request tells what one core can do when the host is busy with other work.
-    return figures | {"connections": connections, "threads": threads, "seconds": seconds,
-                      "cpu_ms": cpu_s * 1000 / max(figures["requests"], 1)}
+    return figures | {
+        "connections": connections,
+        "threads": threads,
+        "seconds": seconds,
+        "cpu_ms": cpu_s * 1000 / max(figures["requests"], 1),
+    }
 
 
 def _cpu_s(pid: int) -> float:
@@ -289,8 +308,13 @@ def serving(settings: Settings, workdir: Path) -> Iterator[tuple[str, int]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIFEBOAT_")}
     log = (workdir / "serve.log").open("ab")
     program = str(Path(sys.executable).with_name("lifeboat"))
-    process = subprocess.Popen([program, "serve", "--host", "127.0.0.1", "--port", str(port), "--config", str(config)],
-                               stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env)
+    process = subprocess.Popen(
+        [program, "serve", "--host", "127.0.0.1", "--port", str(port), "--config", str(config)],
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
     log.close()
     base_url = f"http://127.0.0.1:{port}"
     try:
@@ -310,8 +334,9 @@ def settings_toml(settings: Settings) -> str:
     if settings.directory_url:
         lines.append(f"directory_url = {json.dumps(settings.directory_url)}")
     for region in settings.regions:
-        lines += ["", "[[regions]]"] + [f"{key} = {json.dumps(value)}" for key, value in region.model_dump().items()
-                                        if value is not None]
+        lines += ["", "[[regions]]"] + [
+            f"{key} = {json.dumps(value)}" for key, value in region.model_dump().items() if value is not None
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -346,11 +371,15 @@ def parse_wrk(output: str) -> dict:
     percentiles = {p: ms(v) for p, v in re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", output, re.MULTILINE)}
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     errors = re.search(r"Socket errors: (.*)", output)
-    return {"per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-            "requests": int(re.search(r"(\d+) requests in", output).group(1)),
-            "avg_ms": ms(latency.group(1)), "max_ms": ms(latency.group(3)),
-            **{f"p{p}_ms": v for p, v in percentiles.items()},
-            "non_2xx": int(non_2xx.group(1)) if non_2xx else 0, "socket_errors": errors.group(1) if errors else "none"}
+    return {
+        "per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
+        "avg_ms": ms(latency.group(1)),
+        "max_ms": ms(latency.group(3)),
+        **{f"p{p}_ms": v for p, v in percentiles.items()},
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "socket_errors": errors.group(1) if errors else "none",
+    }
 
 
 # --------------------------------------------------------------------------- run and report
@@ -374,50 +403,85 @@ def measure(backend: str, settings: Settings, args: argparse.Namespace, workdir:
         say(f"{len(switches)} switches measured")
         figures = measure_routing(pair, args.route_seconds)
         say("in-process routing measured")
-        http = None if args.http_seconds <= 0 else measure_http(pair, workdir, args.http_seconds, args.connections,
-                                                                  args.wrk_threads, say)
+        http = (
+            None
+            if args.http_seconds <= 0
+            else measure_http(pair, workdir, args.http_seconds, args.connections, args.wrk_threads, say)
+        )
         return Figures(backend, switches, figures, http)
     finally:
         pair.platform.close()
 
 
 def switch_table(results: list[Figures]) -> Table:
-    table = Table("backend", "switches", "sessions ended", "switch ms median / max", "argon2 ms median (CPU ms)",
-                  "without argon2 ms median / max", "whole call ms median", "first route after ms median",
-                  title="switch_to with the real passkey (default argon2 cost), sessions open each time",
-                  caption="switch ms: switch_ms of the answer (permission, passkey, the one transaction, commit); "
-                          "argon2: the passkey's verification inside it, wall time (CPU time of its threads); "
-                          "whole call: plus the readiness report the answer carries; first route after: the lookup "
-                          "that rebuilds the routing table")
+    table = Table(
+        "backend",
+        "switches",
+        "sessions ended",
+        "switch ms median / max",
+        "argon2 ms median (CPU ms)",
+        "without argon2 ms median / max",
+        "whole call ms median",
+        "first route after ms median",
+        title="switch_to with the real passkey (default argon2 cost), sessions open each time",
+        caption="switch ms: switch_ms of the answer (permission, passkey, the one transaction, commit); "
+        "argon2: the passkey's verification inside it, wall time (CPU time of its threads); "
+        "whole call: plus the readiness report the answer carries; first route after: the lookup "
+        "that rebuilds the routing table",
+    )
     for r in results:
         s = r.switches
         reported, argon2 = [x.reported_ms for x in s], [x.argon2_ms for x in s]
         without = [x.reported_ms - x.argon2_ms for x in s]
-        table.add_row(r.backend, str(len(s)), f"{min(x.sessions_ended for x in s):,}",
-                      f"{statistics.median(reported):.0f} / {max(reported):.0f}",
-                      f"{statistics.median(argon2):.0f} ({statistics.median(x.argon2_cpu_ms for x in s):.0f})",
-                      f"{statistics.median(without):.0f} / {max(without):.0f}",
-                      f"{statistics.median(x.call_ms for x in s):.0f}",
-                      f"{statistics.median(x.first_route_ms for x in s):.0f}")
+        table.add_row(
+            r.backend,
+            str(len(s)),
+            f"{min(x.sessions_ended for x in s):,}",
+            f"{statistics.median(reported):.0f} / {max(reported):.0f}",
+            f"{statistics.median(argon2):.0f} ({statistics.median(x.argon2_cpu_ms for x in s):.0f})",
+            f"{statistics.median(without):.0f} / {max(without):.0f}",
+            f"{statistics.median(x.call_ms for x in s):.0f}",
+            f"{statistics.median(x.first_route_ms for x in s):.0f}",
+        )
     return table
 
 
 def routing_table(results: list[Figures]) -> Table:
-    table = Table("backend", "in-process lookups/s (ttl 1 s)", "rebuilds", "warm table lookups/s", "rebuild ms",
-                  "HTTP requests/s", "HTTP latency ms avg / p50 / p99 / max", "server CPU ms / request",
-                  "HTTP non-2xx, socket errors",
-                  title="voice routing", caption="in-process: one thread, 8 routable voice : 1 sms : 1 unknown number; "
-                  "HTTP: one `lifeboat serve` process, wrk over the routable voice numbers with a voice token; "
-                  "server CPU: user + system time of the server process per request")
+    table = Table(
+        "backend",
+        "in-process lookups/s (ttl 1 s)",
+        "rebuilds",
+        "warm table lookups/s",
+        "rebuild ms",
+        "HTTP requests/s",
+        "HTTP latency ms avg / p50 / p99 / max",
+        "server CPU ms / request",
+        "HTTP non-2xx, socket errors",
+        title="voice routing",
+        caption="in-process: one thread, 8 routable voice : 1 sms : 1 unknown number; "
+        "HTTP: one `lifeboat serve` process, wrk over the routable voice numbers with a voice token; "
+        "server CPU: user + system time of the server process per request",
+    )
     for r in results:
         g, h = r.routing, r.http
-        http = ("skipped",) * 4 if h is None else (
-            f"{h['per_s']:,.0f} ({h['connections']} conn, {h['seconds']:g} s)",
-            f"{h['avg_ms']:.1f} / {h.get('p50_ms', 0):.1f} / {h.get('p99_ms', 0):.1f} / {h['max_ms']:.0f}",
-            f"{h['cpu_ms']:.2f}",
-            f"{h['non_2xx']}, {h['socket_errors']}")
-        table.add_row(r.backend, f"{g['steady']:,.0f}", f"{g['rebuilds']} in {g['seconds']:g} s", f"{g['warm']:,.0f}",
-                      f"{g['build_ms']:.0f}", *http)
+        http = (
+            ("skipped",) * 4
+            if h is None
+            else (
+                f"{h['per_s']:,.0f} ({h['connections']} conn, {h['seconds']:g} s)",
+                f"{h['avg_ms']:.1f} / {h.get('p50_ms', 0):.1f} / {h.get('p99_ms', 0):.1f} / {h['max_ms']:.0f}",
+                f"{h['cpu_ms']:.2f}",
+                f"{h['non_2xx']}, {h['socket_errors']}",
+            )
+        )
+        table.add_row(
+            r.backend,
+            f"{g['steady']:,.0f}",
+            f"{g['rebuilds']} in {g['seconds']:g} s",
+            f"{g['warm']:,.0f}",
+            f"{g['build_ms']:.0f}",
+            *http,
+        )
     return table
 
 
@@ -426,21 +490,31 @@ def verdicts(results: list[Figures]) -> list[str]:
     for r in results:
         switch = statistics.median(x.reported_ms for x in r.switches)
         without = statistics.median(x.reported_ms - x.argon2_ms for x in r.switches)
-        checks = [("switch under 200 ms (median)", switch < TARGETS["switch_ms"],
-                   f"{switch:.0f} ms; without the passkey's argon2 {without:.0f} ms"),
-                  ("in-process routing over 20,000/s", r.routing["steady"] > TARGETS["route_per_s"],
-                   f"{r.routing['steady']:,.0f}/s")]
+        checks = [
+            (
+                "switch under 200 ms (median)",
+                switch < TARGETS["switch_ms"],
+                f"{switch:.0f} ms; without the passkey's argon2 {without:.0f} ms",
+            ),
+            (
+                "in-process routing over 20,000/s",
+                r.routing["steady"] > TARGETS["route_per_s"],
+                f"{r.routing['steady']:,.0f}/s",
+            ),
+        ]
         if r.http is not None:
-            checks.append(("HTTP routing over 1,500/s", r.http["per_s"] > TARGETS["http_per_s"],
-                           f"{r.http['per_s']:,.0f}/s"))
+            checks.append(
+                ("HTTP routing over 1,500/s", r.http["per_s"] > TARGETS["http_per_s"], f"{r.http['per_s']:,.0f}/s")
+            )
         lines += [f"{r.backend}: target {what}: {'met' if ok else 'NOT met'} ({value})" for what, ok, value in checks]
     return lines
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--users", type=int, default=PROFILE_L.users,
-                        help="employees; the rest scales (default: profile L)")
+    parser.add_argument(
+        "--users", type=int, default=PROFILE_L.users, help="employees; the rest scales (default: profile L)"
+    )
     parser.add_argument("--sessions", type=int, default=10_000, help="sessions open at each switch")
     parser.add_argument("--switches", type=int, default=6, help="switches, alternately to BCP and back")
     parser.add_argument("--route-seconds", type=float, default=5.0, help="length of the in-process routing run")
@@ -450,8 +524,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     args = parser.parse_args(argv)
     console = Console(width=160)
-    console.print(f"profile: {scaled(args.users)}; {args.sessions:,} sessions; host: {os.cpu_count()} CPUs, "
-                  f"Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f}")
+    console.print(
+        f"profile: {scaled(args.users)}; {args.sessions:,} sessions; host: {os.cpu_count()} CPUs, "
+        f"Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f}"
+    )
     speedups = [name for name in ("httptools", "uvloop") if importlib.util.find_spec(name)]
     parts = f"with {' and '.join(speedups)}" if speedups else "h11 parser and asyncio loop (no httptools/uvloop)"
     console.print(f"lifeboat serve: uvicorn {uvicorn.__version__}, {parts}")

@@ -68,8 +68,10 @@ class Figures:
 def run(profile: Profile = PROFILE_L, *, postgres: bool = True, console: Console | None = None) -> list[Figures]:
     console = console or Console(width=150)  # a readable table when piped to a file, too
     console.print(f"profile: {profile}")
-    console.print(f"host: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, "
-                  f"Python {host.python_version()}, SQLite {sqlite3.sqlite_version}")
+    console.print(
+        f"host: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, "
+        f"Python {host.python_version()}, SQLite {sqlite3.sqlite_version}"
+    )
     results = []
     with tempfile.TemporaryDirectory(prefix="lifeboat-bench-") as tmp:
         console.print("sqlite: loading ...")
@@ -82,10 +84,12 @@ def run(profile: Profile = PROFILE_L, *, postgres: bool = True, console: Console
     console.print(figures_table(results))
     sqlite = results[0]
     verdict = "met" if sqlite.median_read_s < READ_TARGET_S else "NOT met"
-    console.print(f"target, read under {READ_TARGET_S:.0f} s on SQLite: {verdict} "
-                  f"({sqlite.median_read_s:.2f} s wall clock, {sqlite.median_read_cpu_s:.2f} s CPU; "
-                  f"load average now {os.getloadavg()[0]:.1f} "
-                  f"on {os.cpu_count()} CPUs)")
+    console.print(
+        f"target, read under {READ_TARGET_S:.0f} s on SQLite: {verdict} "
+        f"({sqlite.median_read_s:.2f} s wall clock, {sqlite.median_read_cpu_s:.2f} s CPU; "
+        f"load average now {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} CPUs)"
+    )
     return results
 
 
@@ -111,8 +115,18 @@ def measure(backend: str, settings: Settings, profile: Profile) -> Figures:
         median_cpu_s = statistics.median(r[2] for r in reads)
         del reads
         peak, held = _traced(read)
-        return Figures(backend, entities, load_s, load_cpu_s, first_s, median_s, median_cpu_s, peak / MB, held / MB,
-                       rss_growth / MB)
+        return Figures(
+            backend,
+            entities,
+            load_s,
+            load_cpu_s,
+            first_s,
+            median_s,
+            median_cpu_s,
+            peak / MB,
+            held / MB,
+            rss_growth / MB,
+        )
     finally:
         platform.close()
 
@@ -180,8 +194,12 @@ def postgres_settings(data_dir: Path, console: Console) -> Iterator[Settings | N
         names = {"directory": "lifeboat_bench_directory", "na1": "lifeboat_bench_na1", "eu1": "lifeboat_bench_eu1"}
         try:
             urls = {key: server.create_database(name) for key, name in names.items()}
-            regions = [RegionSettings(name=name, voice_cluster=f"sip:{name}.voice.lifeboat.test", id_block=block,
-                                      database_url=urls[name]) for block, name in ((1, "na1"), (2, "eu1"))]
+            regions = [
+                RegionSettings(
+                    name=name, voice_cluster=f"sip:{name}.voice.lifeboat.test", id_block=block, database_url=urls[name]
+                )
+                for block, name in ((1, "na1"), (2, "eu1"))
+            ]
             yield Settings(data_dir=data_dir, directory_url=urls["directory"], regions=regions)
         finally:
             for name in names.values():
@@ -190,13 +208,33 @@ def postgres_settings(data_dir: Path, console: Console) -> Iterator[Settings | N
 
 
 def figures_table(results: list[Figures]) -> Table:
-    table = Table("backend", "entities", "load s", "load CPU s", "read s, first", "read s, median of 3", "read CPU s",
-                  "read peak MB", "held MB", "RSS growth MB", title="load the tenant, read it back as domain values",
-                  caption="CPU s: this process's CPU time (PostgreSQL's own work not included); read peak: "
-                          "tracemalloc peak during one read; held: Python memory still held by the values; "
-                          "RSS growth: resident set growth over the first read")
+    table = Table(
+        "backend",
+        "entities",
+        "load s",
+        "load CPU s",
+        "read s, first",
+        "read s, median of 3",
+        "read CPU s",
+        "read peak MB",
+        "held MB",
+        "RSS growth MB",
+        title="load the tenant, read it back as domain values",
+        caption="CPU s: this process's CPU time (PostgreSQL's own work not included); read peak: "
+        "tracemalloc peak during one read; held: Python memory still held by the values; "
+        "RSS growth: resident set growth over the first read",
+    )
     for r in results:
-        table.add_row(r.backend, f"{r.entities:,}", f"{r.load_s:.2f}", f"{r.load_cpu_s:.2f}", f"{r.first_read_s:.2f}",
-                      f"{r.median_read_s:.2f}", f"{r.median_read_cpu_s:.2f}", f"{r.peak_mb:.0f}", f"{r.held_mb:.0f}",
-                      f"{r.rss_growth_mb:.0f}")
+        table.add_row(
+            r.backend,
+            f"{r.entities:,}",
+            f"{r.load_s:.2f}",
+            f"{r.load_cpu_s:.2f}",
+            f"{r.first_read_s:.2f}",
+            f"{r.median_read_s:.2f}",
+            f"{r.median_read_cpu_s:.2f}",
+            f"{r.peak_mb:.0f}",
+            f"{r.held_mb:.0f}",
+            f"{r.rss_growth_mb:.0f}",
+        )
     return table

@@ -61,14 +61,26 @@ def measure(settings: Settings, tries: int, label: str) -> dict[str, list[float]
     try:
         migrate_platform(platform)
         tenant = create_tenant(platform, OPERATOR, f"Login Bench {label}", "na1")
-        create_entity(platform, OPERATOR, tenant.id, "users", {
-            "username": user, "email": "bench@example.com", "first_name": "Bench", "last_name": "User",
-            "password": PASSWORD})
+        create_entity(
+            platform,
+            OPERATOR,
+            tenant.id,
+            "users",
+            {
+                "username": user,
+                "email": "bench@example.com",
+                "first_name": "Bench",
+                "last_name": "User",
+                "password": PASSWORD,
+            },
+        )
         times: dict[str, list[float]] = {kind: [] for kind in KINDS}
         with TestClient(create_app(platform)) as client:
-            attempts = {KINDS[0]: lambda n: (user, "wrong password"),
-                        KINDS[1]: lambda n: (f"nobody.{label}.{n}", "wrong password"),
-                        KINDS[2]: lambda n: (user, PASSWORD)}
+            attempts = {
+                KINDS[0]: lambda n: (user, "wrong password"),
+                KINDS[1]: lambda n: (f"nobody.{label}.{n}", "wrong password"),
+                KINDS[2]: lambda n: (user, PASSWORD),
+            }
             for n in range(-3, tries):  # three rounds of warm-up (the dummy hash is made on first use)
                 for kind, attempt in attempts.items():
                     username, password = attempt(n)
@@ -102,8 +114,13 @@ def table(rows: list[tuple[str, dict[str, list[float]]]], title: str) -> Table:
         for kind, values in times.items():
             out.add_row(backend, kind, f"{statistics.median(values):.1f}", f"{p95(values):.1f}", f"{min(values):.1f}")
         gaps = [k - u for k, u in zip(times[KINDS[0]], times[KINDS[1]])]
-        out.add_row(backend, "known wrong − unknown, per round", f"{statistics.median(gaps):+.1f}",
-                    f"{p95(gaps):+.1f}", f"{min(gaps):+.1f}")
+        out.add_row(
+            backend,
+            "known wrong − unknown, per round",
+            f"{statistics.median(gaps):+.1f}",
+            f"{p95(gaps):+.1f}",
+            f"{min(gaps):+.1f}",
+        )
     return out
 
 

@@ -77,8 +77,15 @@ MB = 1024 * 1024
 OPERATOR = Principal("operator", 0, "bench")
 FIRST_SYNC_TARGET_S, FIRST_SYNC_TARGET_RATIO = 10.0, 3.0
 NO_CHANGE_TARGET_S, ONE_PERCENT_TARGET_S, MEMORY_TARGET_MB = 1.0, 2.0, 500.0
-STEPS = ("baseline copy", "dry run, first sync", "first sync", "re-sync, no change",
-         "re-sync, no change, full compare", "dry run, 1% changed", "re-sync, 1% changed")
+STEPS = (
+    "baseline copy",
+    "dry run, first sync",
+    "first sync",
+    "re-sync, no change",
+    "re-sync, no change, full compare",
+    "dry run, 1% changed",
+    "re-sync, 1% changed",
+)
 
 
 # --------------------------------------------------------------------------- measuring
@@ -210,8 +217,9 @@ EDITS: dict[str, Callable[[dict[str, Any], int], dict[str, Any]]] = {
     "agent-settings": lambda d, r: {"refusal_timeout_s": d["refusal_timeout_s"] % 60 + 1 + r},
     "points-of-contact": lambda d, r: {"name": f"{d['name']} (r{r})"},
     "files": lambda d, r: {"content": base64.b64encode(os.urandom(d["size"])).decode()},
-    "scripts": lambda d, r: {"content": {**d["content"],
-                                         "header": {**d["content"]["header"], "description": f"edit {r}"}}},
+    "scripts": lambda d, r: {
+        "content": {**d["content"], "header": {**d["content"]["header"], "description": f"edit {r}"}}
+    },
 }
 
 
@@ -227,7 +235,7 @@ def change_one_percent(platform: Platform, tenant_id: int, round_: int) -> int:
     changed = 0
     for type_name, group in by_type.items():
         count = max(1, round(len(group) / 100))
-        for entity in group[round_ * count:(round_ + 1) * count]:
+        for entity in group[round_ * count : (round_ + 1) * count]:
             update_entity(platform, OPERATOR, tenant_id, type_name, entity.id, EDITS[type_name](entity.data, round_))
             changed += 1
     return changed
@@ -272,8 +280,15 @@ class Backend:
 
     def settings(self, tag: str) -> Settings:
         """A directory and the regions na1 and eu1, all new."""
-        regions = [RegionSettings(name=name, voice_cluster=f"sip:{name}.voice.lifeboat.test", id_block=block,
-                                  database_url=self.url(f"{tag}_{name}")) for block, name in ((1, "na1"), (2, "eu1"))]
+        regions = [
+            RegionSettings(
+                name=name,
+                voice_cluster=f"sip:{name}.voice.lifeboat.test",
+                id_block=block,
+                database_url=self.url(f"{tag}_{name}"),
+            )
+            for block, name in ((1, "na1"), (2, "eu1"))
+        ]
         return Settings(data_dir=self.root, directory_url=self.url(f"{tag}_directory"), regions=regions)
 
     def drop_all(self) -> None:
@@ -300,8 +315,10 @@ def postgres_backend(root: Path, console: Console) -> Iterator[Backend | None]:
         finally:
             backend.drop_all()
 
-def measure_backend(backend: Backend, profile: Profile, *, repeats: int, trace: bool,
-                    console: Console) -> dict[str, list[Sample]]:
+
+def measure_backend(
+    backend: Backend, profile: Profile, *, repeats: int, trace: bool, console: Console
+) -> dict[str, list[Sample]]:
     console.print(f"{backend.name}: timed pass")
     pair = build_pair(backend.settings("timed"), profile, console)
     try:
@@ -326,13 +343,23 @@ def measure_backend(backend: Backend, profile: Profile, *, repeats: int, trace: 
 
 
 def figures_table(backend: str, samples: dict[str, list[Sample]]) -> Table:
-    table = Table("step", "wall s", "wall s, each run", "CPU s", "× baseline", "× baseline CPU", "RSS start MB",
-                  "RSS peak MB", "traced peak MB", title=f"sync of the profile tenant on {backend}",
-                  caption="wall s, CPU s: median of the runs; CPU s: this process (the worker), not a database "
-                          "server's; RSS start: resident set of the process as the step began (what earlier steps "
-                          "left); RSS peak: its high-water mark during the step (getrusage ru_maxrss after a reset "
-                          "of the peak); traced peak: tracemalloc peak of Python allocations during the step, in a "
-                          "second pass")
+    table = Table(
+        "step",
+        "wall s",
+        "wall s, each run",
+        "CPU s",
+        "× baseline",
+        "× baseline CPU",
+        "RSS start MB",
+        "RSS peak MB",
+        "traced peak MB",
+        title=f"sync of the profile tenant on {backend}",
+        caption="wall s, CPU s: median of the runs; CPU s: this process (the worker), not a database "
+        "server's; RSS start: resident set of the process as the step began (what earlier steps "
+        "left); RSS peak: its high-water mark during the step (getrusage ru_maxrss after a reset "
+        "of the peak); traced peak: tracemalloc peak of Python allocations during the step, in a "
+        "second pass",
+    )
     base_wall, base_cpu = _median(samples["baseline copy"], "wall_s"), _median(samples["baseline copy"], "cpu_s")
     for name in STEPS:
         found = samples.get(name, [])
@@ -341,9 +368,17 @@ def figures_table(backend: str, samples: dict[str, list[Sample]]) -> Table:
         wall, cpu = _median(found, "wall_s"), _median(found, "cpu_s")
         peaks = [s.rss_peak_mb for s in found if s.rss_peak_mb is not None]
         traced_mb = found[0].traced_mb
-        table.add_row(name, f"{wall:.2f}", " ".join(f"{s.wall_s:.2f}" for s in found), f"{cpu:.2f}",
-                      f"{wall / base_wall:.1f}", f"{cpu / base_cpu:.1f}", f"{max(s.rss_start_mb for s in found):.0f}",
-                      f"{max(peaks):.0f}" if peaks else "n/a", f"{traced_mb:.0f}" if traced_mb is not None else "-")
+        table.add_row(
+            name,
+            f"{wall:.2f}",
+            " ".join(f"{s.wall_s:.2f}" for s in found),
+            f"{cpu:.2f}",
+            f"{wall / base_wall:.1f}",
+            f"{cpu / base_cpu:.1f}",
+            f"{max(s.rss_start_mb for s in found):.0f}",
+            f"{max(peaks):.0f}" if peaks else "n/a",
+            f"{traced_mb:.0f}" if traced_mb is not None else "-",
+        )
     return table
 
 
@@ -361,14 +396,23 @@ def verdicts(samples: dict[str, list[Sample]]) -> list[str]:
     rss = max((s.rss_peak_mb for s in syncing if s.rss_peak_mb is not None), default=float("nan"))
     traced_mb = max((s.traced_mb for s in syncing if s.traced_mb is not None), default=float("nan"))
     checks = [
-        (f"first sync within {FIRST_SYNC_TARGET_RATIO:.0f}× the baseline", ratio <= FIRST_SYNC_TARGET_RATIO,
-         f"{ratio:.1f}× wall clock, {cpu_ratio:.1f}× CPU"),
+        (
+            f"first sync within {FIRST_SYNC_TARGET_RATIO:.0f}× the baseline",
+            ratio <= FIRST_SYNC_TARGET_RATIO,
+            f"{ratio:.1f}× wall clock, {cpu_ratio:.1f}× CPU",
+        ),
         (f"first sync under {FIRST_SYNC_TARGET_S:.0f} s", first < FIRST_SYNC_TARGET_S, first_text),
         (f"re-sync with no change under {NO_CHANGE_TARGET_S:.0f} s", no_change < NO_CHANGE_TARGET_S, no_change_text),
-        (f"re-sync after 1% changed under {ONE_PERCENT_TARGET_S:.0f} s", one_percent < ONE_PERCENT_TARGET_S,
-         one_percent_text),
-        (f"peak memory under {MEMORY_TARGET_MB:.0f} MB", max(rss, traced_mb) < MEMORY_TARGET_MB,
-         f"RSS high-water {rss:.0f} MB, tracemalloc peak {traced_mb:.0f} MB"),
+        (
+            f"re-sync after 1% changed under {ONE_PERCENT_TARGET_S:.0f} s",
+            one_percent < ONE_PERCENT_TARGET_S,
+            one_percent_text,
+        ),
+        (
+            f"peak memory under {MEMORY_TARGET_MB:.0f} MB",
+            max(rss, traced_mb) < MEMORY_TARGET_MB,
+            f"RSS high-water {rss:.0f} MB, tracemalloc peak {traced_mb:.0f} MB",
+        ),
     ]
     return [f"target, {what} on SQLite: {'met' if ok else 'NOT met'} ({text})" for what, ok, text in checks]
 
@@ -379,8 +423,12 @@ def _median(samples: list[Sample], attribute: str) -> float:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--users", type=int, default=PROFILE_L.users,
-                        help="employees in the tenant; the rest scales with them (default: profile L)")
+    parser.add_argument(
+        "--users",
+        type=int,
+        default=PROFILE_L.users,
+        help="employees in the tenant; the rest scales with them (default: profile L)",
+    )
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--repeats", type=int, default=3, help="re-syncs of each kind to take the median of")
     parser.add_argument("--no-trace", action="store_true", help="skip the second, tracemalloc pass")
@@ -388,8 +436,10 @@ def main(argv: list[str] | None = None) -> None:
     profile = scaled(args.users)
     console = Console(width=160)
     console.print(f"profile: {profile}")
-    console.print(f"host: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, "
-                  f"Python {host.python_version()}, SQLite {sqlite3.sqlite_version}")
+    console.print(
+        f"host: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, "
+        f"Python {host.python_version()}, SQLite {sqlite3.sqlite_version}"
+    )
     results = {}
     with tempfile.TemporaryDirectory(prefix="lifeboat-sync-bench-") as tmp:
         options = {"repeats": args.repeats, "trace": not args.no_trace, "console": console}

@@ -93,7 +93,9 @@ class WebhookReceiver:
         self._changed = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="webhook-receiver", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="webhook-receiver", daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -119,12 +121,17 @@ class WebhookReceiver:
 
     def wait_for(self, event: str, count: int = 1, timeout: float = WAIT_S) -> list[Delivery]:
         """The deliveries of ``event`` once there are at least ``count`` of them."""
+
         def enough() -> list[Delivery] | None:
             found = [d for d in self.deliveries if d.event == event]
             return found if len(found) >= count else None
 
-        return _wait(self._changed, enough, timeout,
-                     lambda: f"{count} webhook POST(s) of {event!r} (got {[d.event for d in self.deliveries]})")
+        return _wait(
+            self._changed,
+            enough,
+            timeout,
+            lambda: f"{count} webhook POST(s) of {event!r} (got {[d.event for d in self.deliveries]})",
+        )
 
     def _record(self, handler: BaseHTTPRequestHandler) -> None:
         body = handler.rfile.read(int(handler.headers.get("Content-Length", 0)))
@@ -137,7 +144,9 @@ class WebhookReceiver:
         handler.send_header("Content-Length", str(len(self.answer_body)))
         handler.end_headers()
         handler.wfile.write(self.answer_body)
-        delivery = Delivery(handler.path, {k.lower(): v for k, v in handler.headers.items()}, body, status, time.time(), observed)
+        delivery = Delivery(
+            handler.path, {k.lower(): v for k, v in handler.headers.items()}, body, status, time.time(), observed
+        )
         with self._changed:
             self.deliveries.append(delivery)
             self._changed.notify_all()
@@ -184,5 +193,9 @@ class SmtpSink:
         return "250 Message accepted for delivery"
 
     def wait_for(self, match: Callable[[EmailMessage], bool], timeout: float = WAIT_S) -> EmailMessage:
-        return _wait(self._changed, lambda: next((m for m in self.messages if match(m)), None), timeout,
-                     lambda: f"an email (got subjects {[m['Subject'] for m in self.messages]})")
+        return _wait(
+            self._changed,
+            lambda: next((m for m in self.messages if match(m)), None),
+            timeout,
+            lambda: f"an email (got subjects {[m['Subject'] for m in self.messages]})",
+        )

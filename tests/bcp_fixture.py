@@ -25,8 +25,19 @@ from lifeboat.jobs import work_once
 from tests.sync_fixture import API, Http, correlation_map, enable_sync, entity_url, get_run, new_tenant, pair
 
 PASSWORD = "bcp-test-password"
-ALL_PERMISSIONS = ["admin.view", "admin.edit", "acd.view", "acd.edit", "studio.view", "studio.edit", "bcp.sync.view",
-                   "bcp.sync.edit", "bcp.enablement.view", "bcp.enablement.edit", "agent"]
+ALL_PERMISSIONS = [
+    "admin.view",
+    "admin.edit",
+    "acd.view",
+    "acd.edit",
+    "studio.view",
+    "studio.edit",
+    "bcp.sync.view",
+    "bcp.sync.edit",
+    "bcp.enablement.view",
+    "bcp.enablement.edit",
+    "agent",
+]
 AGENT_PERMISSIONS = ["agent", "acd.view"]
 BCP_TYPE = {"none": "none", "single": "single", "multiple": "multiple", "admin": "multiple"}
 CLUSTER = {"na1": "sip:na1.voice.lifeboat.test", "eu1": "sip:eu1.voice.lifeboat.test"}
@@ -76,10 +87,19 @@ class SyncedPlan:
         assert response.status_code == 200 and "token" in response.json(), response.text
         return {"Authorization": f"Bearer {response.json()['token']}"}
 
-    def switch(self, to: str, *, passkey: str | None = None, headers: dict[str, str] | None = None,
-               tenant_id: int | None = None) -> Any:
-        return self.api.post(self.url("/switch", tenant_id), json={"to": to, "passkey": passkey or self.passkey},
-                             headers=headers if headers is not None else self.ops.headers)
+    def switch(
+        self,
+        to: str,
+        *,
+        passkey: str | None = None,
+        headers: dict[str, str] | None = None,
+        tenant_id: int | None = None,
+    ) -> Any:
+        return self.api.post(
+            self.url("/switch", tenant_id),
+            json={"to": to, "passkey": passkey or self.passkey},
+            headers=headers if headers is not None else self.ops.headers,
+        )
 
     def describe(self) -> dict[str, Any]:
         return self.ops.get(self.url())
@@ -122,37 +142,89 @@ def build_plan(api: Any, platform: Any, *, bcp_only: bool = True, synced: bool =
 
 def _fill_primary(plan: SyncedPlan) -> None:
     tag = plan.primary_id
-    hours = plan.make("hours-of-operation", "weekdays", {
-        "name": "Weekdays", "weekly": [{"day": "mon", "open": "08:00", "close": "17:00"}]})
+    hours = plan.make(
+        "hours-of-operation",
+        "weekdays",
+        {"name": "Weekdays", "weekly": [{"day": "mon", "open": "08:00", "close": "17:00"}]},
+    )
     resolved = plan.make("dispositions", "resolved", {"name": "Resolved"})
-    billing = plan.make("skills", "billing", {"name": "Billing", "media_type": "voice", "hours_of_operation_id": hours,
-                                              "disposition_ids": [resolved]})
+    billing = plan.make(
+        "skills",
+        "billing",
+        {"name": "Billing", "media_type": "voice", "hours_of_operation_id": hours, "disposition_ids": [resolved]},
+    )
     support = plan.make("skills", "support", {"name": "Support", "media_type": "voice"})
     chat = plan.make("skills", "chat", {"name": "Chat", "media_type": "chat"})
-    roles = {"agent": plan.make("roles", "agent", {"name": "Agent", "permissions": AGENT_PERMISSIONS}),
-             "admin": plan.make("roles", "admin", {"name": "BCP admin", "permissions": ALL_PERMISSIONS})}
+    roles = {
+        "agent": plan.make("roles", "agent", {"name": "Agent", "permissions": AGENT_PERMISSIONS}),
+        "admin": plan.make("roles", "admin", {"name": "BCP admin", "permissions": ALL_PERMISSIONS}),
+    }
     for label, bcp_type in BCP_TYPE.items():
         username = f"{label}{tag}"
         plan.usernames[label] = username
-        plan.make("users", label, {
-            "username": username, "email": f"{username}@example.com", "first_name": label.title(), "last_name": "Tester",
-            "role_id": roles["admin" if label == "admin" else "agent"], "bcp_type": bcp_type, "password": PASSWORD})
-    plan.make("agent-settings", "single", {"user_id": plan.of("users", "single"), "skills": [
-        {"skill_id": billing, "proficiency": 5}, {"skill_id": support, "proficiency": 10}]})
-    plan.make("scripts", "main", {"path": "Inbound/Main", "media_type": "voice", "content": {
-        "header": {"name": "Main"},
-        "actions": {"1": {"name": "BEGIN"}, "2": {"name": "HOURS"}, "3": {"name": "REQAGENT"}},
-        "properties": {"2": {"0": {"name": "Profile", "value": str(hours)}},
-                       "3": {"0": {"name": "Skill", "value": str(billing)}}},
-        "branches": {"1": {"Default": "2"}, "2": {"Open": "3"}}}})
-    plan.numbers = {channel: f"+1{prefix}{tag % 10**7:07d}" for channel, prefix in
-                    (("voice", "555"), ("chat", "556"), ("sms", "557"))}
-    plan.make("points-of-contact", "voice", {"name": "Main line", "channel": "voice", "address": plan.numbers["voice"],
-                                             "skill_id": billing, "script_path": "Inbound/Main"})
-    plan.make("points-of-contact", "chat", {"name": "Web chat", "channel": "chat", "address": plan.numbers["chat"],
-                                            "skill_id": chat})
-    plan.make("points-of-contact", "sms", {"name": "Texts", "channel": "sms", "address": plan.numbers["sms"],
-                                           "skill_id": chat})
+        plan.make(
+            "users",
+            label,
+            {
+                "username": username,
+                "email": f"{username}@example.com",
+                "first_name": label.title(),
+                "last_name": "Tester",
+                "role_id": roles["admin" if label == "admin" else "agent"],
+                "bcp_type": bcp_type,
+                "password": PASSWORD,
+            },
+        )
+    plan.make(
+        "agent-settings",
+        "single",
+        {
+            "user_id": plan.of("users", "single"),
+            "skills": [{"skill_id": billing, "proficiency": 5}, {"skill_id": support, "proficiency": 10}],
+        },
+    )
+    plan.make(
+        "scripts",
+        "main",
+        {
+            "path": "Inbound/Main",
+            "media_type": "voice",
+            "content": {
+                "header": {"name": "Main"},
+                "actions": {"1": {"name": "BEGIN"}, "2": {"name": "HOURS"}, "3": {"name": "REQAGENT"}},
+                "properties": {
+                    "2": {"0": {"name": "Profile", "value": str(hours)}},
+                    "3": {"0": {"name": "Skill", "value": str(billing)}},
+                },
+                "branches": {"1": {"Default": "2"}, "2": {"Open": "3"}},
+            },
+        },
+    )
+    plan.numbers = {
+        channel: f"+1{prefix}{tag % 10**7:07d}"
+        for channel, prefix in (("voice", "555"), ("chat", "556"), ("sms", "557"))
+    }
+    plan.make(
+        "points-of-contact",
+        "voice",
+        {
+            "name": "Main line",
+            "channel": "voice",
+            "address": plan.numbers["voice"],
+            "skill_id": billing,
+            "script_path": "Inbound/Main",
+        },
+    )
+    plan.make(
+        "points-of-contact",
+        "chat",
+        {"name": "Web chat", "channel": "chat", "address": plan.numbers["chat"], "skill_id": chat},
+    )
+    plan.make(
+        "points-of-contact",
+        "sms",
+        {"name": "Texts", "channel": "sms", "address": plan.numbers["sms"], "skill_id": chat},
+    )
 
 
 def add_bcp_only_user(plan: SyncedPlan) -> None:
@@ -160,9 +232,20 @@ def add_bcp_only_user(plan: SyncedPlan) -> None:
     username = f"local{plan.bcp_id}"
     role = plan.make("roles", "local", {"name": "BCP local", "permissions": AGENT_PERMISSIONS}, tenant_id=plan.bcp_id)
     plan.usernames["bcp_only"] = username
-    plan.bcp_only_id = plan.make("users", "bcp_only", {
-        "username": username, "email": f"{username}@example.com", "first_name": "Local", "last_name": "Only",
-        "role_id": role, "bcp_type": "none", "password": PASSWORD}, tenant_id=plan.bcp_id)
+    plan.bcp_only_id = plan.make(
+        "users",
+        "bcp_only",
+        {
+            "username": username,
+            "email": f"{username}@example.com",
+            "first_name": "Local",
+            "last_name": "Only",
+            "role_id": role,
+            "bcp_type": "none",
+            "password": PASSWORD,
+        },
+        tenant_id=plan.bcp_id,
+    )
 
 
 def bearer(token: str) -> dict[str, str]:

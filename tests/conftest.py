@@ -56,8 +56,12 @@ def postgres_settings(postgres_server, postgres_templates, tmp_path) -> Callable
         created.extend([f"{prefix}_directory", f"{prefix}_na1", f"{prefix}_eu1"])
         directory = postgres_server.create_database(f"{prefix}_directory", template=postgres_templates["directory"])
         regions = [
-            RegionSettings(name=name, voice_cluster=f"sip:{name}.voice.lifeboat.test", id_block=block,
-                           database_url=postgres_server.create_database(f"{prefix}_{name}", template=postgres_templates["region"]))
+            RegionSettings(
+                name=name,
+                voice_cluster=f"sip:{name}.voice.lifeboat.test",
+                id_block=block,
+                database_url=postgres_server.create_database(f"{prefix}_{name}", template=postgres_templates["region"]),
+            )
             for block, name in ((1, "na1"), (2, "eu1"))
         ]
         return Settings(data_dir=tmp_path, directory_url=directory, regions=regions, **{**FAST_HASHING, **overrides})

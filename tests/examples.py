@@ -31,31 +31,50 @@ _numbers = itertools.count(1)
 
 
 def _hours(n: int, need: Need) -> dict[str, Any]:
-    return {"name": f"Office hours {n}", "time_zone": "America/New_York",
-            "weekly": [{"day": "mon", "open": "08:00", "close": "17:30"}],
-            "holidays": [{"date": "2025-12-25", "name": "Christmas Day"}]}
+    return {
+        "name": f"Office hours {n}",
+        "time_zone": "America/New_York",
+        "weekly": [{"day": "mon", "open": "08:00", "close": "17:30"}],
+        "holidays": [{"date": "2025-12-25", "name": "Christmas Day"}],
+    }
 
 
 EXAMPLES: dict[str, Callable[[int, Need], dict[str, Any]]] = {
-    "business-unit": lambda n, need: {"name": f"Contact center {n}", "time_zone": "Europe/Paris",
-                                      "settings": {"language": "fr"}},
+    "business-unit": lambda n, need: {
+        "name": f"Contact center {n}",
+        "time_zone": "Europe/Paris",
+        "settings": {"language": "fr"},
+    },
     "hours-of-operation": _hours,
     "dispositions": lambda n, need: {"name": f"Resolved {n}", "classification": "positive"},
-    "skills": lambda n, need: {"name": f"Billing {n}", "media_type": "voice",
-                               "hours_of_operation_id": need("hours-of-operation"),
-                               "disposition_ids": [need("dispositions")]},
+    "skills": lambda n, need: {
+        "name": f"Billing {n}",
+        "media_type": "voice",
+        "hours_of_operation_id": need("hours-of-operation"),
+        "disposition_ids": [need("dispositions")],
+    },
     "roles": lambda n, need: {"name": f"Agent role {n}", "permissions": ["acd.view", "agent"]},
     "teams": lambda n, need: {"name": f"Team {n}", "lead_user_id": need("users")},
-    "users": lambda n, need: {"username": f"agent{n}", "email": f"agent{n}@example.com",
-                              "first_name": "Ada", "last_name": "Lovelace", "role_id": need("roles"),
-                              "password": PASSWORD},
-    "agent-settings": lambda n, need: {"user_id": need("users"),
-                                       "skills": [{"skill_id": need("skills"), "proficiency": 5}]},
-    "points-of-contact": lambda n, need: {"name": f"Main line {n}", "channel": "voice",
-                                          "address": f"+1555{n:07d}", "skill_id": need("skills"),
-                                          "script_path": "Inbound/Main"},
-    "files": lambda n, need: {"path": f"prompts/welcome-{n}.wav",
-                              "content": base64.b64encode(FILE_BYTES).decode()},
+    "users": lambda n, need: {
+        "username": f"agent{n}",
+        "email": f"agent{n}@example.com",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "role_id": need("roles"),
+        "password": PASSWORD,
+    },
+    "agent-settings": lambda n, need: {
+        "user_id": need("users"),
+        "skills": [{"skill_id": need("skills"), "proficiency": 5}],
+    },
+    "points-of-contact": lambda n, need: {
+        "name": f"Main line {n}",
+        "channel": "voice",
+        "address": f"+1555{n:07d}",
+        "skill_id": need("skills"),
+        "script_path": "Inbound/Main",
+    },
+    "files": lambda n, need: {"path": f"prompts/welcome-{n}.wav", "content": base64.b64encode(FILE_BYTES).decode()},
     "scripts": lambda n, need: {"path": f"Inbound/Main-{n}", "media_type": "voice", "content": SCRIPT},
 }
 

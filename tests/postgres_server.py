@@ -72,8 +72,12 @@ class PostgresServer:
     def from_url(cls, url: str) -> PostgresServer:
         parsed = make_url(url)
         conninfo = {key: str(value) for key, value in parsed.query.items()}
-        for key, value in (("host", parsed.host), ("port", parsed.port),
-                           ("user", parsed.username), ("password", parsed.password)):
+        for key, value in (
+            ("host", parsed.host),
+            ("port", parsed.port),
+            ("user", parsed.username),
+            ("password", parsed.password),
+        ):
             if value is not None:
                 conninfo[key] = str(value)
         return cls(conninfo)
@@ -171,8 +175,7 @@ class PostgresServer:
 
 def _terminate_connections(conn: psycopg.Connection, dbname: str | None) -> None:
     conn.execute(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-        " WHERE datname = %s AND pid <> pg_backend_pid()",
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
         (dbname,),
     )
 
@@ -221,8 +224,17 @@ class LocalCluster:
             account = pwd.getpwnam(self.run_as)
             for path in (self.root, self.socket_dir):
                 os.chown(path, account.pw_uid, account.pw_gid)
-        self._run("initdb", "-D", str(self.data_dir), "--auth=trust", "-U", SUPERUSER,
-                  "--locale=C", "--encoding=UTF8", "--no-sync")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data_dir),
+            "--auth=trust",
+            "-U",
+            SUPERUSER,
+            "--locale=C",
+            "--encoding=UTF8",
+            "--no-sync",
+        )
         settings = {
             **SERVER_SETTINGS,
             "listen_addresses": "''",
@@ -238,8 +250,9 @@ class LocalCluster:
     def start(self) -> None:
         if self.is_running:
             return
-        self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file),
-                  "-w", "-t", str(READY_TIMEOUT_S), "start")
+        self._run(
+            "pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file), "-w", "-t", str(READY_TIMEOUT_S), "start"
+        )
         self.is_running = True
 
     def stop(self, mode: str = "fast") -> None:
@@ -323,9 +336,7 @@ def _start_local_server() -> tuple[PostgresServer, LocalCluster]:
         pytest.fail(f"running as root needs a '{SUPERUSER}' system account to run PostgreSQL")
     cluster = LocalCluster.create(bindir)
     atexit.register(cluster.remove)  # also after Ctrl-C or an error outside fixture teardown
-    server = PostgresServer(
-        {"host": str(cluster.socket_dir), "port": str(cluster.port), "user": SUPERUSER}, cluster
-    )
+    server = PostgresServer({"host": str(cluster.socket_dir), "port": str(cluster.port), "user": SUPERUSER}, cluster)
     try:
         server.start()
     except BaseException:

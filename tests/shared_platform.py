@@ -40,11 +40,21 @@ def _postgres_settings(request: pytest.FixtureRequest, created: list[str]) -> Se
         created.append(f"{prefix}_{name}")
         return server.create_database(f"{prefix}_{name}", template=templates[kind])
 
-    regions = [RegionSettings(name=name, voice_cluster=f"sip:{name}.voice.lifeboat.test", id_block=block,
-                              database_url=database("region", name))
-               for block, name in ((1, "na1"), (2, "eu1"))]
-    return Settings(data_dir=request.getfixturevalue("tmp_path_factory").mktemp("pg"),
-                    directory_url=database("directory", "directory"), regions=regions, **FAST_HASHING)
+    regions = [
+        RegionSettings(
+            name=name,
+            voice_cluster=f"sip:{name}.voice.lifeboat.test",
+            id_block=block,
+            database_url=database("region", name),
+        )
+        for block, name in ((1, "na1"), (2, "eu1"))
+    ]
+    return Settings(
+        data_dir=request.getfixturevalue("tmp_path_factory").mktemp("pg"),
+        directory_url=database("directory", "directory"),
+        regions=regions,
+        **FAST_HASHING,
+    )
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

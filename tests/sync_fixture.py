@@ -31,8 +31,19 @@ from typing import Any
 API = "/api/v1"
 PASSWORD = "agent-password-1"
 WELCOME_WAV = b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(range(256)) * 2
-ENTITY_TYPES = ("business-unit", "hours-of-operation", "dispositions", "skills", "roles", "teams", "users",
-                "agent-settings", "points-of-contact", "files", "scripts")
+ENTITY_TYPES = (
+    "business-unit",
+    "hours-of-operation",
+    "dispositions",
+    "skills",
+    "roles",
+    "teams",
+    "users",
+    "agent-settings",
+    "points-of-contact",
+    "files",
+    "scripts",
+)
 COLLECTIONS = ENTITY_TYPES[1:]
 # SPEC §2: field -> referenced type. A tuple names the id inside each item of a list.
 REFERENCES: dict[str, dict[str, str | tuple[str, str]]] = {
@@ -61,8 +72,9 @@ class Http:
     def request(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None) -> Any:
         return self.client.request(method, path, json=json, params=params, headers=self.headers)
 
-    def call(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None,
-             expect: int = 200) -> Any:
+    def call(
+        self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None, expect: int = 200
+    ) -> Any:
         response = self.request(method, path, json=json, params=params)
         assert response.status_code == expect, f"{method} {path}: {response.status_code} {response.text}"
         return response.json() if response.content else None
@@ -134,52 +146,160 @@ def build_primary(http: Http, region: str = "na1") -> Primary:
     """A primary tenant with every entity type, references between them and a script."""
     primary = Primary(new_tenant(http, region))
     tag = primary.id
-    http.call("PUT", primary.url("business-unit"), json={
-        "name": f"Acme primary {tag}", "time_zone": "America/Chicago", "settings": {"language": "en", "max_queue": 40}})
+    http.call(
+        "PUT",
+        primary.url("business-unit"),
+        json={
+            "name": f"Acme primary {tag}",
+            "time_zone": "America/Chicago",
+            "settings": {"language": "en", "max_queue": 40},
+        },
+    )
     _make(http, primary, "dispositions", "resolved", {"name": "Resolved", "classification": "positive"})
     _make(http, primary, "dispositions", "escalated", {"name": "Escalated", "classification": "negative"})
-    _make(http, primary, "hours-of-operation", "weekdays", {
-        "name": "Weekdays", "time_zone": "America/New_York",
-        "weekly": [{"day": "mon", "open": "08:00", "close": "17:30"}, {"day": "fri", "open": "09:00", "close": "16:00"}],
-        "holidays": [{"date": "2025-12-25", "name": "Christmas Day"}]})
-    _make(http, primary, "hours-of-operation", "weekend", {
-        "name": "Weekend", "weekly": [{"day": "sat", "open": "10:00", "close": "14:00"}]})
+    _make(
+        http,
+        primary,
+        "hours-of-operation",
+        "weekdays",
+        {
+            "name": "Weekdays",
+            "time_zone": "America/New_York",
+            "weekly": [
+                {"day": "mon", "open": "08:00", "close": "17:30"},
+                {"day": "fri", "open": "09:00", "close": "16:00"},
+            ],
+            "holidays": [{"date": "2025-12-25", "name": "Christmas Day"}],
+        },
+    )
+    _make(
+        http,
+        primary,
+        "hours-of-operation",
+        "weekend",
+        {"name": "Weekend", "weekly": [{"day": "sat", "open": "10:00", "close": "14:00"}]},
+    )
     # Created in the reverse order of their names, so that BCP ids (allocated in name order)
     # do not follow the primary's: a list of references must still compare equal.
-    _make(http, primary, "skills", "support", {
-        "name": "Support", "media_type": "voice", "hours_of_operation_id": primary.of("hours-of-operation", "weekend"),
-        "disposition_ids": [primary.of("dispositions", "resolved")]})
-    _make(http, primary, "skills", "billing", {
-        "name": "Billing", "media_type": "voice", "hours_of_operation_id": primary.of("hours-of-operation", "weekdays"),
-        "disposition_ids": [primary.of("dispositions", "resolved"), primary.of("dispositions", "escalated")]})
+    _make(
+        http,
+        primary,
+        "skills",
+        "support",
+        {
+            "name": "Support",
+            "media_type": "voice",
+            "hours_of_operation_id": primary.of("hours-of-operation", "weekend"),
+            "disposition_ids": [primary.of("dispositions", "resolved")],
+        },
+    )
+    _make(
+        http,
+        primary,
+        "skills",
+        "billing",
+        {
+            "name": "Billing",
+            "media_type": "voice",
+            "hours_of_operation_id": primary.of("hours-of-operation", "weekdays"),
+            "disposition_ids": [primary.of("dispositions", "resolved"), primary.of("dispositions", "escalated")],
+        },
+    )
     _make(http, primary, "skills", "chat", {"name": "Chat sales", "media_type": "chat"})
-    _make(http, primary, "roles", "supervisor", {
-        "name": "Supervisor", "permissions": ["admin.view", "admin.edit", "acd.view", "acd.edit", "bcp.sync.view"]})
+    _make(
+        http,
+        primary,
+        "roles",
+        "supervisor",
+        {"name": "Supervisor", "permissions": ["admin.view", "admin.edit", "acd.view", "acd.edit", "bcp.sync.view"]},
+    )
     _make(http, primary, "roles", "agent", {"name": "Agent", "permissions": ["agent", "acd.view"]})
-    _make(http, primary, "users", "lead", {
-        "username": f"lead{tag}", "email": f"lead{tag}@example.com", "first_name": "Lena", "last_name": "Lead",
-        "role_id": primary.of("roles", "supervisor"), "bcp_type": "multiple", "password": PASSWORD})
+    _make(
+        http,
+        primary,
+        "users",
+        "lead",
+        {
+            "username": f"lead{tag}",
+            "email": f"lead{tag}@example.com",
+            "first_name": "Lena",
+            "last_name": "Lead",
+            "role_id": primary.of("roles", "supervisor"),
+            "bcp_type": "multiple",
+            "password": PASSWORD,
+        },
+    )
     _make(http, primary, "teams", "tier1", {"name": "Tier 1", "lead_user_id": primary.of("users", "lead")})
-    _make(http, primary, "users", "agent", {
-        "username": f"agent{tag}", "email": f"agent{tag}@example.com", "first_name": "Ada", "last_name": "Agent",
-        "role_id": primary.of("roles", "agent"), "team_id": primary.of("teams", "tier1"), "bcp_type": "single",
-        "password": PASSWORD + "-agent"})
+    _make(
+        http,
+        primary,
+        "users",
+        "agent",
+        {
+            "username": f"agent{tag}",
+            "email": f"agent{tag}@example.com",
+            "first_name": "Ada",
+            "last_name": "Agent",
+            "role_id": primary.of("roles", "agent"),
+            "team_id": primary.of("teams", "tier1"),
+            "bcp_type": "single",
+            "password": PASSWORD + "-agent",
+        },
+    )
     # The cycle: the team's lead is a member of the team.
-    http.call("PATCH", primary.url("users", primary.of("users", "lead")), json={"team_id": primary.of("teams", "tier1")})
-    _make(http, primary, "agent-settings", "agent", {
-        "user_id": primary.of("users", "agent"), "max_concurrent_chats": 3, "refusal_timeout_s": 45,
-        "skills": [{"skill_id": primary.of("skills", "billing"), "proficiency": 5},
-                   {"skill_id": primary.of("skills", "support"), "proficiency": 12}]})
-    _make(http, primary, "files", "welcome", {"path": "prompts/welcome.wav",
-                                              "content": base64.b64encode(WELCOME_WAV).decode()})
+    http.call(
+        "PATCH", primary.url("users", primary.of("users", "lead")), json={"team_id": primary.of("teams", "tier1")}
+    )
+    _make(
+        http,
+        primary,
+        "agent-settings",
+        "agent",
+        {
+            "user_id": primary.of("users", "agent"),
+            "max_concurrent_chats": 3,
+            "refusal_timeout_s": 45,
+            "skills": [
+                {"skill_id": primary.of("skills", "billing"), "proficiency": 5},
+                {"skill_id": primary.of("skills", "support"), "proficiency": 12},
+            ],
+        },
+    )
+    _make(
+        http,
+        primary,
+        "files",
+        "welcome",
+        {"path": "prompts/welcome.wav", "content": base64.b64encode(WELCOME_WAV).decode()},
+    )
     primary.script_content, primary.script_refs["Inbound/Main"] = studio_script(primary)
-    _make(http, primary, "scripts", "main", {"path": "Inbound/Main", "media_type": "voice",
-                                             "content": primary.script_content})
-    _make(http, primary, "points-of-contact", "voice", {
-        "name": "Main line", "channel": "voice", "address": voice_number(tag),
-        "skill_id": primary.of("skills", "billing"), "script_path": "Inbound/Main"})
-    _make(http, primary, "points-of-contact", "chat", {
-        "name": "Web chat", "channel": "chat", "address": f"chat-{tag}", "skill_id": primary.of("skills", "chat")})
+    _make(
+        http,
+        primary,
+        "scripts",
+        "main",
+        {"path": "Inbound/Main", "media_type": "voice", "content": primary.script_content},
+    )
+    _make(
+        http,
+        primary,
+        "points-of-contact",
+        "voice",
+        {
+            "name": "Main line",
+            "channel": "voice",
+            "address": voice_number(tag),
+            "skill_id": primary.of("skills", "billing"),
+            "script_path": "Inbound/Main",
+        },
+    )
+    _make(
+        http,
+        primary,
+        "points-of-contact",
+        "chat",
+        {"name": "Web chat", "channel": "chat", "address": f"chat-{tag}", "skill_id": primary.of("skills", "chat")},
+    )
     return primary
 
 
@@ -192,24 +312,39 @@ def studio_script(primary: Primary) -> tuple[dict[str, Any], list[tuple[str, str
     billing, support = primary.of("skills", "billing"), primary.of("skills", "support")
     content = {
         "header": {"name": "Main", "version": 3},
-        "actions": {"1": {"name": "BEGIN"}, "2": {"name": "HOURS"}, "3": {"name": "PLAY"},
-                    "4": {"name": "REQAGENT"}, "5": {"name": "SETDISPOSITION"}, "6": {"name": "SNIPPET"},
-                    "7": {"name": "REQAGENT"}},
+        "actions": {
+            "1": {"name": "BEGIN"},
+            "2": {"name": "HOURS"},
+            "3": {"name": "PLAY"},
+            "4": {"name": "REQAGENT"},
+            "5": {"name": "SETDISPOSITION"},
+            "6": {"name": "SNIPPET"},
+            "7": {"name": "REQAGENT"},
+        },
         "properties": {
             "2": {"0": {"name": "Profile", "value": str(primary.of("hours-of-operation", "weekdays"))}},
             "3": {"0": {"name": "Sequence", "value": '"prompts/welcome.wav" %"Thanks for calling"'}},
-            "4": {"0": {"name": "Skill", "value": str(billing)},
-                  "1": {"name": "TargetAgent", "value": str(primary.of("users", "agent"))},
-                  "2": {"name": "Priority", "value": "5"}},
-            "5": {"0": {"name": "Skill", "value": str(support)},
-                  "1": {"name": "Disposition", "value": str(primary.of("dispositions", "resolved"))}},
-            "6": {"0": {"name": "Data", "value": f"ASSIGN fallback = {billing}\nASSIGN queue = \"{{SkillNo}}\""}},
+            "4": {
+                "0": {"name": "Skill", "value": str(billing)},
+                "1": {"name": "TargetAgent", "value": str(primary.of("users", "agent"))},
+                "2": {"name": "Priority", "value": "5"},
+            },
+            "5": {
+                "0": {"name": "Skill", "value": str(support)},
+                "1": {"name": "Disposition", "value": str(primary.of("dispositions", "resolved"))},
+            },
+            "6": {"0": {"name": "Data", "value": f'ASSIGN fallback = {billing}\nASSIGN queue = "{{SkillNo}}"'}},
             "7": {"0": {"name": "Skill", "value": "{SkillNo}"}, "1": {"name": "TargetAgent", "value": "Default"}},
         },
         "branches": {"1": {"Default": "2"}, "2": {"Open": "3", "Closed": "5"}, "3": {"Default": "4"}},
     }
-    refs = [("2", "0", "hours-of-operation"), ("4", "0", "skills"), ("4", "1", "users"), ("5", "0", "skills"),
-            ("5", "1", "dispositions")]
+    refs = [
+        ("2", "0", "hours-of-operation"),
+        ("4", "0", "skills"),
+        ("4", "1", "users"),
+        ("5", "0", "skills"),
+        ("5", "1", "dispositions"),
+    ]
     return content, refs
 
 
@@ -248,7 +383,8 @@ def correlation_map(http: Http, tenant_id: int) -> dict[tuple[str, int], int]:
 def read_tenant(http: Http, tenant_id: int) -> dict[str, dict[int, dict[str, Any]]]:
     """Every entity of the tenant as the API shows it: {type: {id: entity}} (files with content)."""
     out: dict[str, dict[int, dict[str, Any]]] = {
-        "business-unit": {(bu := http.get(entity_url(tenant_id, "business-unit")))["id"]: bu}}
+        "business-unit": {(bu := http.get(entity_url(tenant_id, "business-unit")))["id"]: bu}
+    }
     for type_name in COLLECTIONS:
         out[type_name] = {e["id"]: e for e in http.all(entity_url(tenant_id, type_name))}
     for file_id in out["files"]:
@@ -281,8 +417,15 @@ class Mirror:
         return self.bcp[type_name][self.corr[(type_name, primary_id)]]
 
 
-def assert_bcp_mirrors_primary(http: Http, primary_id: int, bcp_id: int, *, script_refs: ScriptRefs,
-                               script_ids: str = "remap", types: Iterable[str] = ENTITY_TYPES) -> Mirror:
+def assert_bcp_mirrors_primary(
+    http: Http,
+    primary_id: int,
+    bcp_id: int,
+    *,
+    script_refs: ScriptRefs,
+    script_ids: str = "remap",
+    types: Iterable[str] = ENTITY_TYPES,
+) -> Mirror:
     """Every synced primary entity has exactly one correlated BCP entity, with a different
     id, whose every field equals the primary's with each reference translated through the
     correlations; entities out of scope (chat points of contact) have none."""
@@ -290,21 +433,30 @@ def assert_bcp_mirrors_primary(http: Http, primary_id: int, bcp_id: int, *, scri
     mirror = Mirror(read_tenant(http, primary_id), read_tenant(http, bcp_id), correlation_map(http, primary_id))
     assert correlation_map(http, bcp_id) == mirror.corr, "GET /bcp/correlations differs between the two tenants"
     expected_keys = {(t, i) for t in ENTITY_TYPES for i, e in mirror.primary[t].items() if in_scope(t, e, types)}
-    assert set(mirror.corr) == expected_keys, {"missing": expected_keys - set(mirror.corr),
-                                               "extra": set(mirror.corr) - expected_keys}
+    assert set(mirror.corr) == expected_keys, {
+        "missing": expected_keys - set(mirror.corr),
+        "extra": set(mirror.corr) - expected_keys,
+    }
     assert len(set(mirror.corr.values())) == len(mirror.corr), "two primary entities share a BCP entity"
     for (type_name, p_id), b_id in sorted(mirror.corr.items()):
         assert b_id != p_id, f"{type_name} {p_id} kept its id in BCP"
         assert b_id in mirror.bcp[type_name], f"{type_name} {p_id}: its BCP entity {b_id} does not exist"
-        expected = expected_bcp_fields(type_name, mirror.primary[type_name][p_id], mirror.corr,
-                                       script_refs=script_refs, script_ids=script_ids)
+        expected = expected_bcp_fields(
+            type_name, mirror.primary[type_name][p_id], mirror.corr, script_refs=script_refs, script_ids=script_ids
+        )
         got = {k: v for k, v in mirror.bcp[type_name][b_id].items() if k not in NOT_COMPARED}
         assert canonical(got) == canonical(expected), f"{type_name} {p_id} -> {b_id}"
     return mirror
 
 
-def expected_bcp_fields(type_name: str, entity: dict[str, Any], corr: dict[tuple[str, int], int], *,
-                        script_refs: ScriptRefs, script_ids: str = "remap") -> dict[str, Any]:
+def expected_bcp_fields(
+    type_name: str,
+    entity: dict[str, Any],
+    corr: dict[tuple[str, int], int],
+    *,
+    script_refs: ScriptRefs,
+    script_ids: str = "remap",
+) -> dict[str, Any]:
     """The primary entity's fields as they must read in BCP."""
     out = {k: copy.deepcopy(v) for k, v in entity.items() if k not in NOT_COMPARED}
 

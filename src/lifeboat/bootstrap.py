@@ -39,15 +39,19 @@ class Platform:
         try:
             return self.regions[name]
         except KeyError:
-            raise NotFound(f"Region {name!r} is not configured.", code="region_not_found",
-                           details={"region": name, "configured": sorted(self.regions)}) from None
+            raise NotFound(
+                f"Region {name!r} is not configured.",
+                code="region_not_found",
+                details={"region": name, "configured": sorted(self.regions)},
+            ) from None
 
     def directory_unit(self, *, write: bool = True) -> AbstractContextManager[DirectoryUnit]:
         """A transaction on the directory (``store.units``): commits when the block ends."""
         return units.directory_unit(self.directory, write=write)
 
-    def region_unit(self, region: Region | str, *, write: bool = True,
-                    snapshot: bool = False) -> AbstractContextManager[RegionUnit]:
+    def region_unit(
+        self, region: Region | str, *, write: bool = True, snapshot: bool = False
+    ) -> AbstractContextManager[RegionUnit]:
         """A transaction on a region's database, given as a ``Region`` or by name."""
         found = self.region(region) if isinstance(region, str) else region
         return units.region_unit(found, write=write, snapshot=snapshot)

@@ -155,5 +155,8 @@ def _config_error(path: Path | str | None, problems: list[dict[str, str]], *, en
     variables = "the LIFEBOAT_* environment variables"
     source = (f"the configuration file {path}" + (f" or {variables}" if env else "")) if path else variables
     summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
-    return BadInput(f"Invalid settings in {source}: {summary}", code="invalid_config",
-                    details={"file": str(path) if path else None, "errors": problems})
+    return BadInput(
+        f"Invalid settings in {source}: {summary}",
+        code="invalid_config",
+        details={"file": str(path) if path else None, "errors": problems},
+    )

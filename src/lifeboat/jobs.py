@@ -91,8 +91,13 @@ def schedule_due(platform: Platform, at: datetime | None = None) -> list[SyncRun
                 continue  # another scheduler took this occurrence
             if plan.active_side == Side.BCP:
                 continue  # paused: the occurrence passes, the schedule goes on
-            run = uow.runs.enqueue(plan.id, trigger=Trigger.SCHEDULED, force=False, requested_by="scheduler",
-                                   scheduled_for=plan.next_run_at)
+            run = uow.runs.enqueue(
+                plan.id,
+                trigger=Trigger.SCHEDULED,
+                force=False,
+                requested_by="scheduler",
+                scheduled_for=plan.next_run_at,
+            )
         if run is not None:
             queued.append(run)
     return queued
@@ -108,8 +113,18 @@ def work_once(platform: Platform, owner: str | None = None, progress: Progress =
         return None
     if run.attempts > MAX_ATTEMPTS:
         with platform.directory_unit() as uow:
-            uow.runs.finish(run.id, RunStatus.FAILED, {"errors": [{
-                "code": "worker_lost", "message": f"Gave up after {MAX_ATTEMPTS} attempts whose workers stopped."}]})
+            uow.runs.finish(
+                run.id,
+                RunStatus.FAILED,
+                {
+                    "errors": [
+                        {
+                            "code": "worker_lost",
+                            "message": f"Gave up after {MAX_ATTEMPTS} attempts whose workers stopped.",
+                        }
+                    ]
+                },
+            )
             return stored_run(uow, run.id)
     stop = threading.Event()
     beat = threading.Thread(target=_heartbeat, args=(platform, run.id, owner, lease, stop), daemon=True)
@@ -148,8 +163,9 @@ def _watch_regions(platform: Platform) -> None:
     check_regions(platform)
 
 
-def start_background(platform: Platform, *, workers: int = 1, scheduler: bool = True,
-                     poll_s: float = 1.0, schedule_s: float = 15.0) -> Callable[[], None]:
+def start_background(
+    platform: Platform, *, workers: int = 1, scheduler: bool = True, poll_s: float = 1.0, schedule_s: float = 15.0
+) -> Callable[[], None]:
     """Start scheduler, monitor, alert sender and worker threads; returns a function that stops them."""
     stop = threading.Event()
     if workers:
@@ -159,14 +175,24 @@ def start_background(platform: Platform, *, workers: int = 1, scheduler: bool = 
             log.warning("could not look for runs of dead workers of this host", exc_info=True)
     threads = []
     if scheduler:
-        steps = [("scheduler", lambda: schedule_due(platform), schedule_s),
-                 ("monitor", lambda: _watch_regions(platform), platform.settings.region_check_s),
-                 ("alerts", lambda: deliver_due(platform), poll_s)]
-        threads += [threading.Thread(target=loop, args=(step, stop, every, name), name=f"lifeboat-{name}", daemon=True)
-                    for name, step, every in steps]
+        steps = [
+            ("scheduler", lambda: schedule_due(platform), schedule_s),
+            ("monitor", lambda: _watch_regions(platform), platform.settings.region_check_s),
+            ("alerts", lambda: deliver_due(platform), poll_s),
+        ]
+        threads += [
+            threading.Thread(target=loop, args=(step, stop, every, name), name=f"lifeboat-{name}", daemon=True)
+            for name, step, every in steps
+        ]
     for i in range(workers):
-        threads.append(threading.Thread(target=loop, args=(lambda: work_once(platform), stop, poll_s, "worker"),
-                                        name=f"lifeboat-worker-{i}", daemon=True))
+        threads.append(
+            threading.Thread(
+                target=loop,
+                args=(lambda: work_once(platform), stop, poll_s, "worker"),
+                name=f"lifeboat-worker-{i}",
+                daemon=True,
+            )
+        )
     for thread in threads:
         thread.start()
 

@@ -33,8 +33,13 @@ SERVERS = pytest.StashKey[list[LifeboatServer]]()
 _names = itertools.count()
 
 
-def _postgres_installation(request: pytest.FixtureRequest, root: Path, *, regions: Sequence[tuple[str, int]] = DEFAULT_REGIONS,
-                           from_templates: bool = True) -> Installation:
+def _postgres_installation(
+    request: pytest.FixtureRequest,
+    root: Path,
+    *,
+    regions: Sequence[tuple[str, int]] = DEFAULT_REGIONS,
+    from_templates: bool = True,
+) -> Installation:
     """The directory and each region on a fresh PostgreSQL database (cloned from the
     migrated templates, or empty so that lifeboat migrates it itself); dropped at the end."""
     server = request.getfixturevalue("postgres_server")
@@ -53,7 +58,10 @@ def _postgres_installation(request: pytest.FixtureRequest, root: Path, *, region
         for kind, name in names.items()
     }
     return Installation.with_config(
-        "postgres", root / "data", root / "lifeboat.toml", directory_url=urls["directory"],
+        "postgres",
+        root / "data",
+        root / "lifeboat.toml",
+        directory_url=urls["directory"],
         regions=[region(name, block, urls[name]) for name, block in regions],
     )
 

@@ -59,12 +59,22 @@ def lifeboat_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def run_lifeboat(*args: str, input: str | None = None, env: Mapping[str, str] | None = None,
-                 cwd: Path | None = None, timeout: float = CLI_TIMEOUT_S) -> subprocess.CompletedProcess[str]:
+def run_lifeboat(
+    *args: str,
+    input: str | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float = CLI_TIMEOUT_S,
+) -> subprocess.CompletedProcess[str]:
     """Run ``lifeboat ARGS`` to the end; ``env`` adds to (or overrides) the clean environment."""
     return subprocess.run(
-        [lifeboat_executable(), *args], input=input, env=lifeboat_env(env), cwd=cwd,
-        capture_output=True, text=True, timeout=timeout,
+        [lifeboat_executable(), *args],
+        input=input,
+        env=lifeboat_env(env),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -112,8 +122,15 @@ class Installation:
         return cls("sqlite", data_dir)
 
     @classmethod
-    def with_config(cls, kind: str, data_dir: Path, config_path: Path, *, directory_url: str | None = None,
-                    regions: Sequence[Mapping[str, Any]] = ()) -> Installation:
+    def with_config(
+        cls,
+        kind: str,
+        data_dir: Path,
+        config_path: Path,
+        *,
+        directory_url: str | None = None,
+        regions: Sequence[Mapping[str, Any]] = (),
+    ) -> Installation:
         config_path.write_text(config_toml(data_dir=data_dir, directory_url=directory_url, regions=regions))
         urls = {r["name"]: r["database_url"] for r in regions if r.get("database_url")}
         if directory_url:
@@ -144,8 +161,12 @@ def config_toml(*, data_dir: Path, directory_url: str | None = None, regions: Se
 
 
 def region(name: str, id_block: int, database_url: str | None = None) -> dict[str, Any]:
-    return {"name": name, "voice_cluster": f"sip:{name}.voice.lifeboat.test", "id_block": id_block,
-            "database_url": database_url}
+    return {
+        "name": name,
+        "voice_cluster": f"sip:{name}.voice.lifeboat.test",
+        "id_block": id_block,
+        "database_url": database_url,
+    }
 
 
 def create_operator(install: Installation, name: str = OPERATOR[0], password: str = OPERATOR[1]) -> None:
@@ -168,8 +189,9 @@ class LifeboatServer:
     killed: bool = False  # True when SIGTERM did not end it in time
 
     @classmethod
-    def start(cls, install: Installation, *, log_path: Path, env: Mapping[str, str] | None = None,
-              attempts: int = 3) -> LifeboatServer:
+    def start(
+        cls, install: Installation, *, log_path: Path, env: Mapping[str, str] | None = None, attempts: int = 3
+    ) -> LifeboatServer:
         """Start ``lifeboat serve`` and wait until ``GET /api/v1/status`` answers.
 
         The port is picked free just before the start; if another process takes it in
@@ -179,7 +201,10 @@ class LifeboatServer:
             log = log_path.open("ab")
             process = subprocess.Popen(
                 [lifeboat_executable(), "serve", "--host", "127.0.0.1", "--port", str(port), *install.flags()],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=lifeboat_env(env),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=lifeboat_env(env),
                 cwd=log_path.parent,
             )
             log.close()
@@ -236,7 +261,9 @@ class LifeboatServer:
         response = self.http.post(f"{API}/auth/login", json=body)
         assert response.status_code == 200, f"login of {username!r} failed: {response.status_code} {response.text}"
         answer = response.json()
-        assert "token" in answer, f"login of {username!r} gave no token (a 'multiple' user chooses a tenant_id): {answer}"
+        assert "token" in answer, (
+            f"login of {username!r} gave no token (a 'multiple' user chooses a tenant_id): {answer}"
+        )
         return self.client({"Authorization": f"Bearer {answer['token']}"})
 
     def operator(self) -> httpx2.Client:

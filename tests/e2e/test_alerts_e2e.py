@@ -32,13 +32,21 @@ def hooks() -> Iterator[WebhookReceiver]:
 @pytest.fixture
 def server(installation, start_lifeboat, mail) -> LifeboatServer:
     create_operator(installation)
-    return start_lifeboat(installation, env={
-        "LIFEBOAT_SMTP_HOST": mail.host, "LIFEBOAT_SMTP_PORT": str(mail.port), "LIFEBOAT_ALERT_RETRY_BASE_S": "0.5",
-        "LIFEBOAT_ALERT_ALLOW_PRIVATE_NETWORKS": "true"})  # the receiver is on 127.0.0.1
+    return start_lifeboat(
+        installation,
+        env={
+            "LIFEBOAT_SMTP_HOST": mail.host,
+            "LIFEBOAT_SMTP_PORT": str(mail.port),
+            "LIFEBOAT_ALERT_RETRY_BASE_S": "0.5",
+            "LIFEBOAT_ALERT_ALLOW_PRIVATE_NETWORKS": "true",
+        },
+    )  # the receiver is on 127.0.0.1
 
 
 def ok(response: httpx2.Response, status: int = 200) -> Any:
-    assert response.status_code == status, f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
+    assert response.status_code == status, (
+        f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
+    )
     return response.json() if response.content else None
 
 
@@ -49,9 +57,20 @@ def test_the_server_posts_switch_and_revert_signed_after_commit_and_mails_them(s
     plan_url = f"{API}/tenants/{primary['id']}/bcp"
     passkey = ok(ops.post(plan_url, json={"bcp_tenant_id": bcp["id"]}), 201)["passkey"]
     events = ["switched", "reverted"]
-    webhook = ok(ops.post(f"{API}/tenants/{primary['id']}/alert-subscriptions",
-                          json={"kind": "webhook", "target": hooks.url, "events": events}), 201)
-    ok(ops.post(f"{API}/tenants/{bcp['id']}/alert-subscriptions", json={"kind": "email", "target": MAILBOX, "events": events}), 201)
+    webhook = ok(
+        ops.post(
+            f"{API}/tenants/{primary['id']}/alert-subscriptions",
+            json={"kind": "webhook", "target": hooks.url, "events": events},
+        ),
+        201,
+    )
+    ok(
+        ops.post(
+            f"{API}/tenants/{bcp['id']}/alert-subscriptions",
+            json={"kind": "email", "target": MAILBOX, "events": events},
+        ),
+        201,
+    )
     observer = server.operator()  # reads the plan while the server waits for the receiver's answer
     hooks.observe = lambda: observer.get(plan_url).json()["active_side"]
 

@@ -54,8 +54,11 @@ def _error_codes(response: Any) -> set[str]:
 def accepted_beyond_schema(ctx, response, case):
     """``positive_data_acceptance``, except for the answers of ``STATE_DEPENDENT_422`` & co."""
     codes = _error_codes(response)
-    if response.status_code == 422 and codes and codes <= STATE_DEPENDENT_422 | (
-            STORED_CHANNEL_422 if case.method == "PATCH" else set()):
+    if (
+        response.status_code == 422
+        and codes
+        and codes <= STATE_DEPENDENT_422 | (STORED_CHANNEL_422 if case.method == "PATCH" else set())
+    ):
         return None
     if response.status_code == 400 and codes and codes <= GRAMMAR_400:
         return None
@@ -91,20 +94,30 @@ class Outcome:
 
 
 def fuzz(app: Any, headers: dict[str, str], tenant_id: int, *, coverage: bool, only: str | None = None) -> Outcome:
-    config = schemathesis.Config.from_dict({
-        "seed": SEED,
-        "continue-on-failure": True,
-        "headers": headers,
-        "parameters": {"tenant_id": tenant_id},
-        # No NUL in generated text: lifeboat refuses it everywhere (bad_text; PostgreSQL cannot
-        # store it), which no JSON Schema can say of a free-form object such as a script.
-        "generation": {"mode": "all", "max-examples": EXAMPLES_PER_OPERATION, "deterministic": True,
-                       "allow-x00": False},
-        "checks": {"positive_data_acceptance": {"enabled": False},  # replaced by accepted_beyond_schema
-                   "negative_data_rejection": {"enabled": False}},  # replaced by refused_or_locked
-        "phases": {"stateful": {"enabled": False},  # each case stands alone; the data are made up front
-                   "coverage": {"enabled": coverage}},
-    })
+    config = schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "continue-on-failure": True,
+            "headers": headers,
+            "parameters": {"tenant_id": tenant_id},
+            # No NUL in generated text: lifeboat refuses it everywhere (bad_text; PostgreSQL cannot
+            # store it), which no JSON Schema can say of a free-form object such as a script.
+            "generation": {
+                "mode": "all",
+                "max-examples": EXAMPLES_PER_OPERATION,
+                "deterministic": True,
+                "allow-x00": False,
+            },
+            "checks": {
+                "positive_data_acceptance": {"enabled": False},  # replaced by accepted_beyond_schema
+                "negative_data_rejection": {"enabled": False},
+            },  # replaced by refused_or_locked
+            "phases": {
+                "stateful": {"enabled": False},  # each case stands alone; the data are made up front
+                "coverage": {"enabled": coverage},
+            },
+        }
+    )
     schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
     # Logging out ends the token every other case uses: it runs alone with a token of its own.
     schema = schema.include(name=only) if only else schema.exclude(name=LOGOUT)
@@ -120,7 +133,8 @@ def fuzz(app: Any, headers: dict[str, str], tenant_id: int, *, coverage: bool, o
             error = getattr(event, "value", None) or getattr(event, "exception", None)
             label = getattr(event, "label", "engine")
             outcome.problems[(label, "server error", type(error).__name__)] = (
-                f"{error}\n{getattr(getattr(event, 'info', None), 'code_sample', '')}")
+                f"{error}\n{getattr(getattr(event, 'info', None), 'code_sample', '')}"
+            )
     return outcome
 
 
@@ -132,18 +146,32 @@ def _collect_failures(recorder: Any, problems: dict[tuple[str, ...], str]) -> No
             response = recorder.interactions[case_id].response if case_id in recorder.interactions else None
             status = str(response.status_code) if response is not None else "-"
             key = (recorder.label, check.name, status)
-            problems.setdefault(key, f"{check.failure_info.failure.title}\n{check.failure_info.code_sample}\n"
-                                     f"-> {response.content[:400] if response is not None else ''}")
+            problems.setdefault(
+                key,
+                f"{check.failure_info.failure.title}\n{check.failure_info.code_sample}\n"
+                f"-> {response.content[:400] if response is not None else ''}",
+            )
 
 
 def make_agent(ops: Http, tenant_id: int) -> str:
     """A user of the tenant whose role holds only ``agent``; its username."""
-    role = ops.call("POST", entity_url(tenant_id, "roles"), json={"name": "Agent only", "permissions": ["agent"]},
-                    expect=201)
+    role = ops.call(
+        "POST", entity_url(tenant_id, "roles"), json={"name": "Agent only", "permissions": ["agent"]}, expect=201
+    )
     username = f"fuzz-agent-{tenant_id}"
-    ops.call("POST", entity_url(tenant_id, "users"), expect=201, json={
-        "username": username, "email": "fuzz-agent@example.com", "first_name": "Fuzz", "last_name": "Agent",
-        "role_id": role["id"], "password": AGENT_PASSWORD})
+    ops.call(
+        "POST",
+        entity_url(tenant_id, "users"),
+        expect=201,
+        json={
+            "username": username,
+            "email": "fuzz-agent@example.com",
+            "first_name": "Fuzz",
+            "last_name": "Agent",
+            "role_id": role["id"],
+            "password": AGENT_PASSWORD,
+        },
+    )
     return username
 
 
@@ -165,7 +193,9 @@ def test_the_published_api_holds_to_its_own_document(api, platform, backend):
     elapsed = time.perf_counter() - started
     for who, outcome in results.items():
         phases = ", ".join(f"{phase} {n}" for phase, n in sorted(outcome.by_phase.items()))
-        print(f"\nschemathesis on {backend} as {who}: {outcome.cases} cases over {len(outcome.operations)} operations ({phases})")
+        print(
+            f"\nschemathesis on {backend} as {who}: {outcome.cases} cases over {len(outcome.operations)} operations ({phases})"
+        )
         print("  most cases: " + ", ".join(f"{label} {n}" for label, n in outcome.by_operation.most_common(4)))
     print(f"schemathesis on {backend}, total: {sum(o.cases for o in results.values())} cases in {elapsed:.0f} s")
     problems = {(who, *key): text for who, outcome in results.items() for key, text in outcome.problems.items()}

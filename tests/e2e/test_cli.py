@@ -36,7 +36,9 @@ def test_help_lists_the_commands():
     result = run_lifeboat("--help")
 
     assert result.returncode == 0, describe(result)
-    commands = {line.split()[1] for line in result.stdout.splitlines() if line.startswith("│ ") and len(line.split()) > 2}
+    commands = {
+        line.split()[1] for line in result.stdout.splitlines() if line.startswith("│ ") and len(line.split()) > 2
+    }
     assert {"serve", "migrate", "operator", "demo"} <= commands, result.stdout
 
 
@@ -57,8 +59,11 @@ def test_migrate_creates_every_database_and_prints_a_table(backend, tmp_path, re
     result = run_lifeboat("migrate", *install.flags())
 
     assert result.returncode == 0, describe(result)
-    rows = {line.split()[1]: line.split()[3] for line in result.stdout.splitlines()
-            if line.startswith("│") and len(line.split()) >= 4}
+    rows = {
+        line.split()[1]: line.split()[3]
+        for line in result.stdout.splitlines()
+        if line.startswith("│") and len(line.split()) >= 4
+    }
     assert rows == {"directory": "migrated", "na1": "migrated", "eu1": "migrated"}, result.stdout
     assert {"tenants", "operators", "sessions", "alembic_version"} <= table_names(install.database_url("directory"))
     for name in ("na1", "eu1"):
@@ -69,9 +74,15 @@ def test_migrate_creates_every_database_and_prints_a_table(backend, tmp_path, re
 
 def test_migrate_reports_a_region_it_cannot_reach_and_exits_2(tmp_path):
     config = tmp_path / "lifeboat.toml"
-    config.write_text(config_toml(data_dir=tmp_path / "data", regions=[
-        region("na1", 1), region("eu1", 2, f"sqlite:///{tmp_path / 'no-such-folder' / 'eu1.db'}"),
-    ]))
+    config.write_text(
+        config_toml(
+            data_dir=tmp_path / "data",
+            regions=[
+                region("na1", 1),
+                region("eu1", 2, f"sqlite:///{tmp_path / 'no-such-folder' / 'eu1.db'}"),
+            ],
+        )
+    )
 
     result = run_lifeboat("migrate", "--config", str(config))
 
@@ -83,7 +94,9 @@ def test_migrate_reports_a_region_it_cannot_reach_and_exits_2(tmp_path):
 def test_operator_create_takes_the_password_from_stdin_and_refuses_a_duplicate(installation, start_lifeboat):
     name, password = OPERATOR
     first = run_lifeboat("operator", "create", name, "--password-stdin", *installation.flags(), input=password + "\n")
-    duplicate = run_lifeboat("operator", "create", name, "--password-stdin", *installation.flags(), input="another-password\n")
+    duplicate = run_lifeboat(
+        "operator", "create", name, "--password-stdin", *installation.flags(), input="another-password\n"
+    )
     weak = run_lifeboat("operator", "create", "shorty", "--password-stdin", *installation.flags(), input="short\n")
 
     assert first.returncode == 0, describe(first)
@@ -133,16 +146,22 @@ def test_a_config_file_with_custom_regions_is_honoured(backend, tmp_path, reques
     if backend == "postgres":
         install = request.getfixturevalue("postgres_install")(regions=regions)
     else:
-        install = Installation.with_config("sqlite", tmp_path / "data", tmp_path / "lifeboat.toml",
-                                           regions=[region(name, block) for name, block in regions])
+        install = Installation.with_config(
+            "sqlite",
+            tmp_path / "data",
+            tmp_path / "lifeboat.toml",
+            regions=[region(name, block) for name, block in regions],
+        )
     create_operator(install)
 
     server = start_lifeboat(install)
     ops = server.operator()
 
     listed = ops.get(f"{API}/regions").json()
-    assert listed["items"] == [{"name": "us2", "voice_cluster": "sip:us2.voice.lifeboat.test"},
-                               {"name": "ap1", "voice_cluster": "sip:ap1.voice.lifeboat.test"}]
+    assert listed["items"] == [
+        {"name": "us2", "voice_cluster": "sip:us2.voice.lifeboat.test"},
+        {"name": "ap1", "voice_cluster": "sip:ap1.voice.lifeboat.test"},
+    ]
     assert server.region_status() == {"us2": "up", "ap1": "up"}
     for name, block in regions:
         tenant = ops.post(f"{API}/tenants", json={"name": f"Acme {name}", "region": name})
@@ -168,13 +187,20 @@ def test_the_config_file_may_be_named_by_lifeboat_config(tmp_path):
     assert (tmp_path / "data" / "region-us2.db").is_file()
 
 
-@pytest.mark.parametrize(("toml", "expected"), [
-    ('[[regions]]\nname = "us2"\nvoice_cluster = "sip:a"\nid_block = 3\n'
-     '[[regions]]\nname = "ap1"\nvoice_cluster = "sip:b"\nid_block = 3\n', "id_block values must be unique"),
-    ('[[regions]]\nname = "US 2"\nvoice_cluster = "sip:a"\nid_block = 3\n', "region names are lowercase"),
-    ("regions = [\n", "not valid TOML"),
-    ("max_script_bytes = 1\n", "max_script_bytes"),
-], ids=["shared-id-block", "bad-region-name", "not-toml", "value-too-small"])
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        (
+            '[[regions]]\nname = "us2"\nvoice_cluster = "sip:a"\nid_block = 3\n'
+            '[[regions]]\nname = "ap1"\nvoice_cluster = "sip:b"\nid_block = 3\n',
+            "id_block values must be unique",
+        ),
+        ('[[regions]]\nname = "US 2"\nvoice_cluster = "sip:a"\nid_block = 3\n', "region names are lowercase"),
+        ("regions = [\n", "not valid TOML"),
+        ("max_script_bytes = 1\n", "max_script_bytes"),
+    ],
+    ids=["shared-id-block", "bad-region-name", "not-toml", "value-too-small"],
+)
 def test_a_bad_config_file_is_refused_with_a_clear_message(tmp_path, toml, expected):
     config = tmp_path / "lifeboat.toml"
     config.write_text(toml)

@@ -77,8 +77,11 @@ def center(installation: Installation) -> Iterator[Center]:
 
 def cells(output: str) -> list[list[str]]:
     """The body rows of every table printed, as lists of cell texts."""
-    return [[cell.strip() for cell in line.strip().strip("│").split("│")]
-            for line in output.splitlines() if line.lstrip().startswith("│")]
+    return [
+        [cell.strip() for cell in line.strip().strip("│").split("│")]
+        for line in output.splitlines()
+        if line.lstrip().startswith("│")
+    ]
 
 
 def pairs(output: str) -> dict[str, str]:
@@ -88,8 +91,11 @@ def pairs(output: str) -> dict[str, str]:
 
 def counts(output: str) -> dict[str, dict[str, int]]:
     """The per-type counts table (``sync plan``, ``sync run``)."""
-    return {row[0]: dict(zip(COUNT_KEYS, map(int, row[1:]))) for row in cells(output)
-            if len(row) == 1 + len(COUNT_KEYS) and all(c.isdigit() for c in row[1:])}
+    return {
+        row[0]: dict(zip(COUNT_KEYS, map(int, row[1:])))
+        for row in cells(output)
+        if len(row) == 1 + len(COUNT_KEYS) and all(c.isdigit() for c in row[1:])
+    }
 
 
 def created(per_type: dict[str, int]) -> dict[str, dict[str, int]]:
@@ -136,8 +142,9 @@ def test_plan_run_status_history_and_checklist_against_a_data_dir(center):
 
     again = center.cli("sync", "run").stdout
     again_id = int(re.search(r"run (\d+): succeeded", again).group(1))
-    assert {t: {k: v for k, v in c.items() if v and k != "unchanged"} for t, c in counts(again).items()} == \
-        {t: {} for t in expected}
+    assert {t: {k: v for k, v in c.items() if v and k != "unchanged"} for t, c in counts(again).items()} == {
+        t: {} for t in expected
+    }
     assert sum(c["unchanged"] for c in counts(again).values()) == len(corr)
     status = pairs(center.cli("sync", "status", "--tenant", str(center.bcp_id)).stdout)
     assert status["last run"].startswith(f"{again_id} succeeded at ")
@@ -152,8 +159,10 @@ def test_plan_run_status_history_and_checklist_against_a_data_dir(center):
 
 def test_run_exits_1_when_held_and_0_when_forced_and_1_while_paused(center):
     center.cli("sync", "run")
-    extra = [create_entity(center.store, TEST_OPERATOR, center.primary_id, "skills", {"name": f"Overflow {n}"})
-             for n in range(10)]
+    extra = [
+        create_entity(center.store, TEST_OPERATOR, center.primary_id, "skills", {"name": f"Overflow {n}"})
+        for n in range(10)
+    ]
     assert counts(center.cli("sync", "run").stdout)["skills"]["created"] == 10
     synced = len(center.entities(center.bcp_id, "skills"))
     for skill in extra[:5]:  # 5 of 16: over 30%

@@ -17,14 +17,26 @@ import pytest
 from tests.e2e.lifeboat_process import API, describe, run_lifeboat, wait_until
 
 USERS = 20
-COLLECTIONS = ["hours-of-operation", "dispositions", "skills", "roles", "teams", "users", "agent-settings",
-               "points-of-contact", "files", "scripts"]
+COLLECTIONS = [
+    "hours-of-operation",
+    "dispositions",
+    "skills",
+    "roles",
+    "teams",
+    "users",
+    "agent-settings",
+    "points-of-contact",
+    "files",
+    "scripts",
+]
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 SYNC_TIMEOUT_S = 180
 
 
 def ok(response: httpx2.Response, status: int = 200) -> Any:
-    assert response.status_code == status, f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
+    assert response.status_code == status, (
+        f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
+    )
     return response.json()
 
 
@@ -47,8 +59,14 @@ def demo(installation, start_lifeboat):
     bcp = int(re.search(r"BCP tenant: .* id (\d+), region eu1", printed).group(1))
     password = re.search(r"password of every demo account: (\S+)", printed).group(1)
     server = start_lifeboat(installation)
-    return {"server": server, "primary": primary, "bcp": bcp, "password": password, "printed": printed,
-            "operator": server.login("operator", password)}
+    return {
+        "server": server,
+        "primary": primary,
+        "bcp": bcp,
+        "password": password,
+        "printed": printed,
+        "operator": server.login("operator", password),
+    }
 
 
 def test_demo_contact_center_is_complete_and_consistent(demo):
@@ -60,8 +78,11 @@ def test_demo_contact_center_is_complete_and_consistent(demo):
     assert len(data["users"]) == USERS
     # Every user has agent settings whose skills exist; every team has a lead who is a user.
     assert sorted(a["user_id"] for a in data["agent-settings"]) == sorted(ids["users"])
-    assert all(s["skill_id"] in ids["skills"] and 1 <= s["proficiency"] <= 20
-               for a in data["agent-settings"] for s in a["skills"])
+    assert all(
+        s["skill_id"] in ids["skills"] and 1 <= s["proficiency"] <= 20
+        for a in data["agent-settings"]
+        for s in a["skills"]
+    )
     assert all(t["lead_user_id"] in ids["users"] for t in data["teams"])
     assert all(u["role_id"] in ids["roles"] for u in data["users"])
     assert any(u["team_id"] in ids["teams"] for u in data["users"])
@@ -81,8 +102,11 @@ def test_demo_contact_center_is_complete_and_consistent(demo):
 
 def test_demo_scripts_hold_real_ids_in_reqagent_hours_and_setdisposition(demo):
     ops, primary = demo["operator"], demo["primary"]
-    refs = [r for s in everything(ops, primary, "scripts")
-            for r in ok(ops.get(f"{API}/tenants/{primary}/scripts/{s['id']}/references"))["items"]]
+    refs = [
+        r
+        for s in everything(ops, primary, "scripts")
+        for r in ok(ops.get(f"{API}/tenants/{primary}/scripts/{s['id']}/references"))["items"]
+    ]
 
     numeric = {(r["action"].upper().split()[0], r["property"]) for r in refs if r["kind"] == "id"}
     assert {("REQAGENT", "Skill"), ("HOURS", "Profile"), ("SETDISPOSITION", "Disposition")} <= numeric, numeric
@@ -123,14 +147,27 @@ def test_served_demo_runs_the_first_sync_into_the_bcp_tenant(demo):
     full = ok(ops.get(f"{API}/tenants/{primary}/bcp/sync-runs/{run['id']}"))
 
     assert full["status"] == "succeeded", full
-    for type_ in ["hours-of-operation", "dispositions", "skills", "roles", "teams", "users", "agent-settings",
-                  "files", "scripts"]:
+    for type_ in [
+        "hours-of-operation",
+        "dispositions",
+        "skills",
+        "roles",
+        "teams",
+        "users",
+        "agent-settings",
+        "files",
+        "scripts",
+    ]:
         primary_keys = len(everything(ops, primary, type_))
         assert len(everything(ops, bcp, type_)) == primary_keys, type_
     voice = [p for p in everything(ops, primary, "points-of-contact") if p["channel"] == "voice"]
-    assert sorted(p["address"] for p in everything(ops, bcp, "points-of-contact")) == sorted(p["address"] for p in voice)
+    assert sorted(p["address"] for p in everything(ops, bcp, "points-of-contact")) == sorted(
+        p["address"] for p in voice
+    )
     # Synced users keep the primary's usernames; ids differ and are correlated.
-    assert {u["username"] for u in everything(ops, bcp, "users")} == {u["username"] for u in everything(ops, primary, "users")}
+    assert {u["username"] for u in everything(ops, bcp, "users")} == {
+        u["username"] for u in everything(ops, primary, "users")
+    }
     correlations = ok(ops.get(f"{API}/tenants/{primary}/bcp/correlations", params={"type": "skills"}))["items"]
     assert len(correlations) == len(everything(ops, primary, "skills"))
     assert all(c["primary_id"] != c["bcp_id"] for c in correlations)

@@ -37,8 +37,14 @@ from tests.postgres_server import PostgresServer, _start_local_server
 
 PASSWORD = "employee-password-1"
 NUMBER = "+15557010001"
-ADMIN_PERMISSIONS = ["admin.view", "admin.edit", "bcp.sync.view", "bcp.sync.edit", "bcp.enablement.view",
-                     "bcp.enablement.edit"]
+ADMIN_PERMISSIONS = [
+    "admin.view",
+    "admin.edit",
+    "bcp.sync.view",
+    "bcp.sync.edit",
+    "bcp.enablement.view",
+    "bcp.enablement.edit",
+]
 SWITCH_BUDGET_S = 1.0
 _names = itertools.count()
 
@@ -71,8 +77,13 @@ def install(request, postgres_server, postgres_templates, primary_server, tmp_pa
     directory = postgres_server.create_database(names["directory"], template=postgres_templates["directory"])
     eu1 = postgres_server.create_database(names["eu1"], template=postgres_templates["region"])
     na1 = primary_server.create_database(f"{prefix}_na1")
-    return Installation.with_config("postgres", tmp_path / "data", tmp_path / "lifeboat.toml", directory_url=directory,
-                                    regions=[region("na1", 1, na1), region("eu1", 2, eu1)])
+    return Installation.with_config(
+        "postgres",
+        tmp_path / "data",
+        tmp_path / "lifeboat.toml",
+        directory_url=directory,
+        regions=[region("na1", 1, na1), region("eu1", 2, eu1)],
+    )
 
 
 @pytest.fixture
@@ -86,12 +97,20 @@ def server(install, start_lifeboat) -> LifeboatServer:
     create_operator(install)
     # A fresh routing table on every lookup, and a region monitor that looks often: what the
     # test sees right after na1 comes back is what the server knows then, not a cache.
-    return start_lifeboat(install, env={"LIFEBOAT_ROUTE_CACHE_TTL_S": "0", "LIFEBOAT_REGION_CHECK_S": "0.3",
-                                        "LIFEBOAT_ALERT_ALLOW_PRIVATE_NETWORKS": "true"})  # the receiver is on 127.0.0.1
+    return start_lifeboat(
+        install,
+        env={
+            "LIFEBOAT_ROUTE_CACHE_TTL_S": "0",
+            "LIFEBOAT_REGION_CHECK_S": "0.3",
+            "LIFEBOAT_ALERT_ALLOW_PRIVATE_NETWORKS": "true",
+        },
+    )  # the receiver is on 127.0.0.1
 
 
 def ok(response: httpx2.Response, status: int = 200) -> Any:
-    assert response.status_code == status, f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
+    assert response.status_code == status, (
+        f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
+    )
     return response.json() if response.content else None
 
 
@@ -133,24 +152,48 @@ def build_contact_center(ops: httpx2.Client) -> ContactCenter:
         return ok(ops.post(f"{base}/{type_name}", json=payload), 201)["id"]
 
     skill = make("skills", {"name": "Billing", "media_type": "voice"})
-    roles = {name: make("roles", {"name": name, "permissions": permissions}) for name, permissions in
-             (("BCP admin", ADMIN_PERMISSIONS), ("Agent", ["agent"]), ("Clerk", ["acd.view"]))}
+    roles = {
+        name: make("roles", {"name": name, "permissions": permissions})
+        for name, permissions in (("BCP admin", ADMIN_PERMISSIONS), ("Agent", ["agent"]), ("Clerk", ["acd.view"]))
+    }
     people = {"admin": "BCP admin", "agent1": "Agent", "agent2": "Agent", "clerk": "Clerk"}
     users = {}
     for label, role in people.items():
         username = f"{label}{primary['id']}"
-        users[label] = make("users", {"username": username, "email": f"{username}@example.com", "first_name": label.title(),
-                                      "last_name": "Acme", "role_id": roles[role], "password": PASSWORD})
+        users[label] = make(
+            "users",
+            {
+                "username": username,
+                "email": f"{username}@example.com",
+                "first_name": label.title(),
+                "last_name": "Acme",
+                "role_id": roles[role],
+                "password": PASSWORD,
+            },
+        )
         if label.startswith("agent"):
             make("agent-settings", {"user_id": users[label], "skills": [{"skill_id": skill, "proficiency": 5}]})
-    script = {"header": {"name": "Main"}, "actions": {"1": {"name": "BEGIN"}, "2": {"name": "REQAGENT"}},
-              "properties": {"2": {"0": {"name": "Skill", "value": str(skill)}}}, "branches": {"1": {"Default": "2"}}}
+    script = {
+        "header": {"name": "Main"},
+        "actions": {"1": {"name": "BEGIN"}, "2": {"name": "REQAGENT"}},
+        "properties": {"2": {"0": {"name": "Skill", "value": str(skill)}}},
+        "branches": {"1": {"Default": "2"}},
+    }
     make("scripts", {"path": "Inbound/Main", "media_type": "voice", "content": script})
-    poc = make("points-of-contact", {"name": "Main line", "channel": "voice", "address": NUMBER, "skill_id": skill,
-                                     "script_path": "Inbound/Main"})
+    poc = make(
+        "points-of-contact",
+        {"name": "Main line", "channel": "voice", "address": NUMBER, "skill_id": skill, "script_path": "Inbound/Main"},
+    )
     passkey = ok(ops.post(f"{base}/bcp", json={"bcp_tenant_id": bcp["id"]}), 201)["passkey"]
-    return ContactCenter(primary, bcp, passkey, f"admin{primary['id']}", [f"agent{n}{primary['id']}" for n in (1, 2)],
-                         f"clerk{primary['id']}", {"skill": skill, "poc": poc, **users})
+    return ContactCenter(
+        primary,
+        bcp,
+        passkey,
+        f"admin{primary['id']}",
+        [f"agent{n}{primary['id']}" for n in (1, 2)],
+        f"clerk{primary['id']}",
+        {"skill": skill, "poc": poc, **users},
+    )
 
 
 def set_bcp_types(ops: httpx2.Client, cc: ContactCenter) -> None:
@@ -179,7 +222,9 @@ def wait_for_run(admin: httpx2.Client, cc: ContactCenter, run_id: int) -> dict[s
 
 
 def bcp_copy(ops: httpx2.Client, cc: ContactCenter, type_name: str, key: str, value: str) -> dict[str, Any]:
-    (found,) = [e for e in ok(ops.get(cc.url(f"/{type_name}", "bcp"), params={"limit": 1000}))["items"] if e[key] == value]
+    (found,) = [
+        e for e in ok(ops.get(cc.url(f"/{type_name}", "bcp"), params={"limit": 1000}))["items"] if e[key] == value
+    ]
     return found
 
 
@@ -198,21 +243,36 @@ def switch(client: httpx2.Client, cc: ContactCenter, to: str, side: str) -> dict
 
 
 def test_with_the_primary_server_stopped_bcp_takes_over_and_keeps_the_calls_when_it_returns(
-        server, primary_server, hooks):
+    server, primary_server, hooks
+):
     ops = server.operator()
     cc = build_contact_center(ops)
     set_bcp_types(ops, cc)
-    subscription = ok(ops.post(cc.url("/alert-subscriptions", "bcp"), json={
-        "kind": "webhook", "target": hooks.url, "events": ["region_down", "region_up", "switched", "reverted"]}), 201)
+    subscription = ok(
+        ops.post(
+            cc.url("/alert-subscriptions", "bcp"),
+            json={
+                "kind": "webhook",
+                "target": hooks.url,
+                "events": ["region_down", "region_up", "switched", "reverted"],
+            },
+        ),
+        201,
+    )
     admin = server.login(cc.admin, PASSWORD, cc.primary["id"])
     sync_and_wait(admin, cc)
     bcp_poc = bcp_copy(ops, cc, "points-of-contact", "address", NUMBER)
     bcp_agents = {a: bcp_copy(ops, cc, "users", "username", a) for a in cc.agents}
     assert all(u["bcp_type"] == "single" for u in bcp_agents.values())
-    voice = server.client({"Authorization": f"Bearer {ok(ops.post(f'{API}/voice/tokens', json={'name': 'edge'}), 201)['token']}"})
+    voice = server.client(
+        {"Authorization": f"Bearer {ok(ops.post(f'{API}/voice/tokens', json={'name': 'edge'}), 201)['token']}"}
+    )
     on_primary = ok(voice.get(f"{API}/voice/route", params={"number": NUMBER}))
     assert (on_primary["tenant_id"], on_primary["region"], on_primary["point_of_contact_id"]) == (
-        cc.primary["id"], "na1", cc.primary_ids["poc"])
+        cc.primary["id"],
+        "na1",
+        cc.primary_ids["poc"],
+    )
     epoch = ok(admin.get(cc.url("/bcp")))["epoch"]
 
     primary_server.stop()
@@ -227,7 +287,9 @@ def test_with_the_primary_server_stopped_bcp_takes_over_and_keeps_the_calls_when
     # The multiple administrator sees both tenants, enters BCP and switches with the passkey.
     choice = ok(login(server, cc.admin))["choose"]
     assert {(c["tenant_id"], c["kind"], c["active"]) for c in choice} == {
-        (cc.primary["id"], "primary", True), (cc.bcp["id"], "bcp", False)}
+        (cc.primary["id"], "primary", True),
+        (cc.bcp["id"], "bcp", False),
+    }
     bcp_admin = client_of(server, login(server, cc.admin, cc.bcp["id"]))
     switched = switch(bcp_admin, cc, "bcp", "bcp")
     assert (switched["epoch"], switched["sync_paused"], switched["active_tenant_id"]) == (epoch + 1, True, cc.bcp["id"])
@@ -247,9 +309,16 @@ def test_with_the_primary_server_stopped_bcp_takes_over_and_keeps_the_calls_when
     assert refused.status_code == 403 and error_code(refused) == "bcp_access_denied"
 
     # The number now rings in eu1.
-    expected_bcp_route = {"number": NUMBER, "tenant_id": cc.bcp["id"], "tenant_kind": "bcp", "region": "eu1",
-                          "cluster": "sip:eu1.voice.lifeboat.test", "point_of_contact_id": bcp_poc["id"],
-                          "skill_id": bcp_poc["skill_id"], "script_path": "Inbound/Main"}
+    expected_bcp_route = {
+        "number": NUMBER,
+        "tenant_id": cc.bcp["id"],
+        "tenant_kind": "bcp",
+        "region": "eu1",
+        "cluster": "sip:eu1.voice.lifeboat.test",
+        "point_of_contact_id": bcp_poc["id"],
+        "skill_id": bcp_poc["skill_id"],
+        "script_path": "Inbound/Main",
+    }
     assert_route(voice, expected_bcp_route)
     assert_route(ops, expected_bcp_route)
 
@@ -271,9 +340,19 @@ def test_with_the_primary_server_stopped_bcp_takes_over_and_keeps_the_calls_when
     # Until the administrator reverts: then calls, logins and sync go back to the primary.
     reverted = switch(admin, cc, "primary", "primary")
     assert (reverted["epoch"], reverted["sync_paused"]) == (epoch + 2, False)
-    assert_route(voice, {"number": NUMBER, "tenant_id": cc.primary["id"], "tenant_kind": "primary", "region": "na1",
-                         "cluster": "sip:na1.voice.lifeboat.test", "point_of_contact_id": cc.primary_ids["poc"],
-                         "skill_id": cc.primary_ids["skill"], "script_path": "Inbound/Main"})
+    assert_route(
+        voice,
+        {
+            "number": NUMBER,
+            "tenant_id": cc.primary["id"],
+            "tenant_kind": "primary",
+            "region": "na1",
+            "cluster": "sip:na1.voice.lifeboat.test",
+            "point_of_contact_id": cc.primary_ids["poc"],
+            "skill_id": cc.primary_ids["skill"],
+            "script_path": "Inbound/Main",
+        },
+    )
     entered = ok(login(server, cc.agents[0]))
     assert (entered["tenant"]["id"], entered["user"]["id"]) == (cc.primary["id"], cc.primary_ids["agent1"])
     assert ok(login(server, cc.clerk))["tenant"]["id"] == cc.primary["id"]

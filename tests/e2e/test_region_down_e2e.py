@@ -66,8 +66,12 @@ def sqlite_directory(request: pytest.FixtureRequest, tmp_path: Path) -> Layout:
     name = f"e2e_down_{time.monotonic_ns()}"
     url = server.create_database(name, template=templates["region"])
     request.addfinalizer(lambda: _drop(server, name))
-    install = Installation.with_config("sqlite-directory", tmp_path / "data", tmp_path / "lifeboat.toml",
-                                       regions=[region("na1", 1, url), region("eu1", 2)])
+    install = Installation.with_config(
+        "sqlite-directory",
+        tmp_path / "data",
+        tmp_path / "lifeboat.toml",
+        regions=[region("na1", 1, url), region("eu1", 2)],
+    )
     return Layout(install, server)
 
 
@@ -79,10 +83,16 @@ def all_postgres(request: pytest.FixtureRequest, tmp_path: Path) -> Layout:
     directory = main.create_database(f"e2e_dir_{stamp}", template=templates["directory"])
     eu1 = main.create_database(f"e2e_eu1_{stamp}", template=templates["region"])
     na1 = own.create_database(f"e2e_na1_{stamp}")  # empty: lifeboat serve migrates it
-    request.addfinalizer(lambda: [_drop(main, f"e2e_dir_{stamp}"), _drop(main, f"e2e_eu1_{stamp}"),
-                                  _drop(own, f"e2e_na1_{stamp}")])
-    install = Installation.with_config("all-postgres", tmp_path / "data", tmp_path / "lifeboat.toml",
-                                       directory_url=directory, regions=[region("na1", 1, na1), region("eu1", 2, eu1)])
+    request.addfinalizer(
+        lambda: [_drop(main, f"e2e_dir_{stamp}"), _drop(main, f"e2e_eu1_{stamp}"), _drop(own, f"e2e_na1_{stamp}")]
+    )
+    install = Installation.with_config(
+        "all-postgres",
+        tmp_path / "data",
+        tmp_path / "lifeboat.toml",
+        directory_url=directory,
+        regions=[region("na1", 1, na1), region("eu1", 2, eu1)],
+    )
     return Layout(install, own)
 
 
@@ -108,7 +118,9 @@ class Tenant:
 
 
 def ok(response: httpx2.Response, status: int = 200) -> Any:
-    assert response.status_code == status, f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
+    assert response.status_code == status, (
+        f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
+    )
     return response.json() if response.content else None
 
 
@@ -117,14 +129,28 @@ def make_tenant(ops: httpx2.Client, region_name: str) -> Tenant:
     base = f"{API}/tenants/{info['id']}"
     role = ok(ops.post(f"{base}/roles", json={"name": "Admins", "permissions": PERMISSIONS}), 201)
     username = f"admin.{region_name}"
-    ok(ops.post(f"{base}/users", json={"username": username, "email": f"{username}@example.com", "first_name": "Ad",
-                                       "last_name": "Min", "role_id": role["id"], "password": PASSWORD}), 201)
+    ok(
+        ops.post(
+            f"{base}/users",
+            json={
+                "username": username,
+                "email": f"{username}@example.com",
+                "first_name": "Ad",
+                "last_name": "Min",
+                "role_id": role["id"],
+                "password": PASSWORD,
+            },
+        ),
+        201,
+    )
     skill = ok(ops.post(f"{base}/skills", json={"name": "Sales"}), 201)
     return Tenant(info, skill, username)
 
 
 def assert_region_unavailable(response: httpx2.Response, started: float) -> None:
-    assert response.status_code == 503, f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
+    assert response.status_code == 503, (
+        f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
+    )
     assert error_code(response) == "region_unavailable", response.text
     assert response.json()["error"]["details"]["region"] == "na1"
     assert time.monotonic() - started < FAST_S, "a down region must be reported at once, not after a hang"

@@ -22,14 +22,34 @@ from tests.e2e.lifeboat_process import API, LifeboatServer, error_code
 
 # SPEC §2, in an order where every reference points backwards (a user's team comes later).
 ENTITY_TYPES = [
-    "business-unit", "hours-of-operation", "dispositions", "skills", "roles", "teams", "users",
-    "agent-settings", "points-of-contact", "files", "scripts",
+    "business-unit",
+    "hours-of-operation",
+    "dispositions",
+    "skills",
+    "roles",
+    "teams",
+    "users",
+    "agent-settings",
+    "points-of-contact",
+    "files",
+    "scripts",
 ]
 COLLECTIONS = [t for t in ENTITY_TYPES if t != "business-unit"]
-ALL_PERMISSIONS = sorted([
-    "admin.view", "admin.edit", "acd.view", "acd.edit", "studio.view", "studio.edit", "bcp.sync.view",
-    "bcp.sync.edit", "bcp.enablement.view", "bcp.enablement.edit", "agent",
-])
+ALL_PERMISSIONS = sorted(
+    [
+        "admin.view",
+        "admin.edit",
+        "acd.view",
+        "acd.edit",
+        "studio.view",
+        "studio.edit",
+        "bcp.sync.view",
+        "bcp.sync.edit",
+        "bcp.enablement.view",
+        "bcp.enablement.edit",
+        "agent",
+    ]
+)
 MAX_ID = 2**53 - 1
 _names = itertools.count()
 
@@ -39,12 +59,16 @@ def unique(prefix: str) -> str:
 
 
 def created(response: httpx2.Response) -> dict[str, Any]:
-    assert response.status_code == 201, f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
+    assert response.status_code == 201, (
+        f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
+    )
     return response.json()
 
 
 def ok(response: httpx2.Response, status: int = 200) -> Any:
-    assert response.status_code == status, f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
+    assert response.status_code == status, (
+        f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
+    )
     return response.json() if response.content else None
 
 
@@ -88,17 +112,25 @@ def studio_script(cc: ContactCenter) -> dict[str, Any]:
     return {
         "header": {"name": "Main", "version": 3},
         "actions": {
-            "1": {"name": "BEGIN"}, "2": {"name": "HOURS"}, "3": {"name": "PLAY"},
-            "4": {"name": "REQAGENT"}, "5": {"name": "SETDISPOSITION"}, "6": {"name": "RUNSUB"},
+            "1": {"name": "BEGIN"},
+            "2": {"name": "HOURS"},
+            "3": {"name": "PLAY"},
+            "4": {"name": "REQAGENT"},
+            "5": {"name": "SETDISPOSITION"},
+            "6": {"name": "RUNSUB"},
         },
         "properties": {
             "2": {"0": {"name": "Profile", "value": str(cc.id("hours-of-operation"))}},
             "3": {"0": {"name": "Sequence", "value": '"prompts/welcome.wav" %"Thanks for calling"'}},
-            "4": {"0": {"name": "Skill", "value": str(cc.id("skills"))},
-                  "1": {"name": "TargetAgent", "value": str(cc.id("users"))},
-                  "2": {"name": "Priority", "value": "5"}},
-            "5": {"0": {"name": "Skill", "value": "{SkillNo}"},
-                  "1": {"name": "Disposition", "value": str(cc.id("dispositions"))}},
+            "4": {
+                "0": {"name": "Skill", "value": str(cc.id("skills"))},
+                "1": {"name": "TargetAgent", "value": str(cc.id("users"))},
+                "2": {"name": "Priority", "value": "5"},
+            },
+            "5": {
+                "0": {"name": "Skill", "value": "{SkillNo}"},
+                "1": {"name": "Disposition", "value": str(cc.id("dispositions"))},
+            },
             "6": {"0": {"name": "ScriptName", "value": "Inbound/Main"}},
         },
         "branches": {"1": {"Default": "2"}, "2": {"Open": "3", "Closed": "5"}, "3": {"Default": "4"}},
@@ -115,38 +147,92 @@ def build_contact_center(api: httpx2.Client, region: str = "na1") -> ContactCent
     cc = ContactCenter(new_tenant(api, region))
     tag = cc.tenant["id"]
     make(api, cc, "dispositions", {"name": "Resolved", "classification": "positive", "is_active": True})
-    make(api, cc, "hours-of-operation", {
-        "name": "Weekdays", "time_zone": "America/New_York",
-        "weekly": [{"day": "mon", "open": "08:00", "close": "17:30"}, {"day": "fri", "open": "09:00", "close": "16:00"}],
-        "holidays": [{"date": "2025-12-25", "name": "Christmas Day"}], "is_active": True,
-    })
-    make(api, cc, "skills", {
-        "name": "Billing", "media_type": "voice", "hours_of_operation_id": cc.id("hours-of-operation"),
-        "disposition_ids": [cc.id("dispositions")], "is_active": True,
-    })
-    extra_skills = [created(api.post(cc.url("skills"), json={"name": f"Skill {n}", "media_type": "voice"}))["id"]
-                    for n in (2, 3)]
+    make(
+        api,
+        cc,
+        "hours-of-operation",
+        {
+            "name": "Weekdays",
+            "time_zone": "America/New_York",
+            "weekly": [
+                {"day": "mon", "open": "08:00", "close": "17:30"},
+                {"day": "fri", "open": "09:00", "close": "16:00"},
+            ],
+            "holidays": [{"date": "2025-12-25", "name": "Christmas Day"}],
+            "is_active": True,
+        },
+    )
+    make(
+        api,
+        cc,
+        "skills",
+        {
+            "name": "Billing",
+            "media_type": "voice",
+            "hours_of_operation_id": cc.id("hours-of-operation"),
+            "disposition_ids": [cc.id("dispositions")],
+            "is_active": True,
+        },
+    )
+    extra_skills = [
+        created(api.post(cc.url("skills"), json={"name": f"Skill {n}", "media_type": "voice"}))["id"] for n in (2, 3)
+    ]
     make(api, cc, "roles", {"name": "Supervisor", "permissions": ALL_PERMISSIONS, "is_active": True})
-    make(api, cc, "users", {
-        "username": f"jdoe{tag}", "email": f"jdoe{tag}@example.com", "first_name": "Jane", "last_name": "Doe",
-        "role_id": cc.id("roles"), "team_id": None, "bcp_type": "single", "password": PASSWORD, "is_active": True,
-    })
+    make(
+        api,
+        cc,
+        "users",
+        {
+            "username": f"jdoe{tag}",
+            "email": f"jdoe{tag}@example.com",
+            "first_name": "Jane",
+            "last_name": "Doe",
+            "role_id": cc.id("roles"),
+            "team_id": None,
+            "bcp_type": "single",
+            "password": PASSWORD,
+            "is_active": True,
+        },
+    )
     make(api, cc, "teams", {"name": "Tier 1", "lead_user_id": cc.id("users"), "is_active": True})
     # Close the cycle: the team's lead is a member of the team.
     cc.made["users"] = ok(api.patch(cc.url("users", cc.id("users")), json={"team_id": cc.id("teams")}))
     cc.sent["users"]["team_id"] = cc.id("teams")
-    make(api, cc, "agent-settings", {
-        "user_id": cc.id("users"), "max_concurrent_chats": 2, "refusal_timeout_s": 45,
-        "skills": sorted([{"skill_id": cc.id("skills"), "proficiency": 1}] +
-                         [{"skill_id": s, "proficiency": p} for s, p in zip(extra_skills, (10, 20))],
-                         key=lambda s: s["skill_id"]),
-    })
+    make(
+        api,
+        cc,
+        "agent-settings",
+        {
+            "user_id": cc.id("users"),
+            "max_concurrent_chats": 2,
+            "refusal_timeout_s": 45,
+            "skills": sorted(
+                [{"skill_id": cc.id("skills"), "proficiency": 1}]
+                + [{"skill_id": s, "proficiency": p} for s, p in zip(extra_skills, (10, 20))],
+                key=lambda s: s["skill_id"],
+            ),
+        },
+    )
     make(api, cc, "files", {"path": "prompts/welcome.wav", "content": base64.b64encode(WELCOME_WAV).decode()})
-    make(api, cc, "scripts", {"path": "Inbound/Main", "media_type": "voice", "content": studio_script(cc), "is_active": True})
-    make(api, cc, "points-of-contact", {
-        "name": "Main line", "channel": "voice", "address": f"+1555{tag % 10**7:07d}",
-        "skill_id": cc.id("skills"), "script_path": "Inbound/Main", "is_active": True,
-    })
+    make(
+        api,
+        cc,
+        "scripts",
+        {"path": "Inbound/Main", "media_type": "voice", "content": studio_script(cc), "is_active": True},
+    )
+    make(
+        api,
+        cc,
+        "points-of-contact",
+        {
+            "name": "Main line",
+            "channel": "voice",
+            "address": f"+1555{tag % 10**7:07d}",
+            "skill_id": cc.id("skills"),
+            "script_path": "Inbound/Main",
+            "is_active": True,
+        },
+    )
     return cc
 
 
@@ -166,7 +252,8 @@ def test_status_answers_without_login(lifeboat_server):
 
     assert status["directory"] == "up"
     assert {r["name"]: (r["status"], r["voice_cluster"]) for r in status["regions"]} == {
-        "na1": ("up", "sip:na1.voice.lifeboat.test"), "eu1": ("up", "sip:eu1.voice.lifeboat.test"),
+        "na1": ("up", "sip:na1.voice.lifeboat.test"),
+        "eu1": ("up", "sip:eu1.voice.lifeboat.test"),
     }
 
 
@@ -208,7 +295,9 @@ def test_every_entity_type_reads_back_field_by_field(ops):
             assert_fields_equal(cc.sent[type_], got, write_only=("password",) if type_ == "users" else ())
     assert "password_hash" not in ok(ops.get(cc.url("users", cc.id("users"))))
     # The user's password was stored: the user can log in with it.
-    assert ok(ops.post(f"{API}/auth/login", json={"username": cc.sent["users"]["username"], "password": PASSWORD}))["user"]["id"] == cc.id("users")
+    assert ok(ops.post(f"{API}/auth/login", json={"username": cc.sent["users"]["username"], "password": PASSWORD}))[
+        "user"
+    ]["id"] == cc.id("users")
 
 
 def test_business_unit_is_a_singleton_replaced_with_put(ops):
@@ -247,10 +336,13 @@ def test_patch_changes_one_field_and_keeps_the_others(ops):
         patched = ok(ops.patch(cc.url(type_, cc.id(type_)), json=change))
         after = ok(ops.get(cc.url(type_, cc.id(type_))))
 
-        (name, value), = change.items()
+        ((name, value),) = change.items()
         if type_ == "files":
             assert base64.b64decode(after["content"]) == b"a new welcome"
-            assert after["size"] == len(b"a new welcome") and after["sha256"] == hashlib.sha256(b"a new welcome").hexdigest()
+            assert (
+                after["size"] == len(b"a new welcome")
+                and after["sha256"] == hashlib.sha256(b"a new welcome").hexdigest()
+            )
             assert after["path"] == before["path"]
         else:
             assert patched[name] == value and after[name] == value, type_
@@ -303,8 +395,18 @@ def test_delete_refuses_a_referenced_entity_then_removes_everything(ops):
     assert {("agent-settings", cc.id("agent-settings")), ("points-of-contact", cc.id("points-of-contact"))} <= referrers
 
     ok(ops.patch(cc.url("users", cc.id("users")), json={"team_id": None}))
-    for type_ in ["points-of-contact", "scripts", "files", "agent-settings", "teams", "users", "roles",
-                  "skills", "hours-of-operation", "dispositions"]:
+    for type_ in [
+        "points-of-contact",
+        "scripts",
+        "files",
+        "agent-settings",
+        "teams",
+        "users",
+        "roles",
+        "skills",
+        "hours-of-operation",
+        "dispositions",
+    ]:
         for entity in ok(ops.get(cc.url(type_)))["items"]:
             assert ops.delete(cc.url(type_, entity["id"])).status_code == 204, type_
         gone = ops.get(cc.url(type_, cc.id(type_)))
@@ -331,8 +433,14 @@ def test_script_references_name_real_entities(ops):
     for key, (target, entity_id) in expected_ids.items():
         assert (found[key]["kind"], found[key]["target"], found[key]["value"]) == ("id", target, str(entity_id)), key
         assert found[key]["exists"] is True
-    assert (found[("SETDISPOSITION", "Skill")]["kind"], found[("SETDISPOSITION", "Skill")]["value"]) == ("variable", "{SkillNo}")
-    assert (found[("PLAY", "Sequence")]["kind"], found[("PLAY", "Sequence")]["value"]) == ("path", "prompts/welcome.wav")
+    assert (found[("SETDISPOSITION", "Skill")]["kind"], found[("SETDISPOSITION", "Skill")]["value"]) == (
+        "variable",
+        "{SkillNo}",
+    )
+    assert (found[("PLAY", "Sequence")]["kind"], found[("PLAY", "Sequence")]["value"]) == (
+        "path",
+        "prompts/welcome.wav",
+    )
     assert found[("PLAY", "Sequence")]["exists"] is True
     assert found[("RUNSUB", "ScriptName")]["target"] == "scripts"
     assert ("REQAGENT", "Priority") not in found
@@ -346,9 +454,9 @@ def test_desktop_studio_xml_script_is_read_for_references(ops):
     xml = (
         '<?xml version="1.0" encoding="utf-8"?>\n<Script>'
         f'<ActionStruct><Action ID="7" Name="REQAGENT"/><Parameters><Parameter Name="Skill">{cc.id("skills")}</Parameter>'
-        '</Parameters></ActionStruct>'
+        "</Parameters></ActionStruct>"
         '<ActionStruct><Action ID="8" Name="SUPPRESSCALL"/><Parameters><Parameter Name="Disposition">999999</Parameter>'
-        '</Parameters></ActionStruct></Script>'
+        "</Parameters></ActionStruct></Script>"
     )
 
     script = created(ops.post(cc.url("scripts"), json={"path": "Inbound/Desktop", "content": xml}))
@@ -391,7 +499,9 @@ def test_a_user_of_one_tenant_cannot_reach_another(lifeboat_server, ops):
     # Nothing of the other tenant changed.
     assert ok(ops.get(other.url("skills", other.id("skills"))))["is_active"] is True
     # And a reference to another tenant's entity is refused.
-    cross = user.post(home.url("skills"), json={"name": "Cross", "hours_of_operation_id": other.id("hours-of-operation")})
+    cross = user.post(
+        home.url("skills"), json={"name": "Cross", "hours_of_operation_id": other.id("hours-of-operation")}
+    )
     assert cross.status_code == 422
     assert cross.json()["error"]["details"]["errors"][0]["code"] == "unknown_reference"
 
@@ -399,10 +509,19 @@ def test_a_user_of_one_tenant_cannot_reach_another(lifeboat_server, ops):
 def test_permissions_of_the_role_are_enforced(lifeboat_server, ops):
     cc = build_contact_center(ops)
     role = created(ops.post(cc.url("roles"), json={"name": "Agents", "permissions": ["agent", "acd.view"]}))
-    created(ops.post(cc.url("users"), json={
-        "username": f"agent{cc.tenant['id']}", "email": "a@example.com", "first_name": "A", "last_name": "Gent",
-        "role_id": role["id"], "password": PASSWORD,
-    }))
+    created(
+        ops.post(
+            cc.url("users"),
+            json={
+                "username": f"agent{cc.tenant['id']}",
+                "email": "a@example.com",
+                "first_name": "A",
+                "last_name": "Gent",
+                "role_id": role["id"],
+                "password": PASSWORD,
+            },
+        )
+    )
     agent = lifeboat_server.login(f"agent{cc.tenant['id']}", PASSWORD)
 
     assert ok(agent.get(cc.url("skills")))["total"] == 3
@@ -483,9 +602,16 @@ def test_openapi_lists_every_route(lifeboat_server):
         assert {"get", "post"} <= set(paths[f"{API}/tenants/{{tenant_id}}/{type_}"]), type_
         assert {"get", "patch", "delete"} <= set(paths[f"{API}/tenants/{{tenant_id}}/{type_}/{{entity_id}}"]), type_
     assert {"get", "put"} <= set(paths[f"{API}/tenants/{{tenant_id}}/business-unit"])
-    for path, method in [("/auth/login", "post"), ("/auth/logout", "post"), ("/status", "get"), ("/regions", "get"),
-                         ("/tenants", "get"), ("/tenants", "post"), ("/tenants/{tenant_id}/audit", "get"),
-                         ("/tenants/{tenant_id}/scripts/{script_id}/references", "get")]:
+    for path, method in [
+        ("/auth/login", "post"),
+        ("/auth/logout", "post"),
+        ("/status", "get"),
+        ("/regions", "get"),
+        ("/tenants", "get"),
+        ("/tenants", "post"),
+        ("/tenants/{tenant_id}/audit", "get"),
+        ("/tenants/{tenant_id}/scripts/{script_id}/references", "get"),
+    ]:
         assert method in paths[API + path], path
     assert "/docs" not in paths
 

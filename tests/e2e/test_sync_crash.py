@@ -99,8 +99,13 @@ def workers(tmp_path: Path) -> Iterator[Callable[[Installation], subprocess.Pope
     def start(install: Installation, lease_s: str = LEASE_S) -> subprocess.Popen:
         log = (tmp_path / f"worker-{len(started)}.log").open("ab")
         process = subprocess.Popen(
-            [lifeboat_executable(), "worker", *install.flags()], stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, env=lifeboat_env({"LIFEBOAT_JOB_LEASE_S": lease_s}), cwd=tmp_path)
+            [lifeboat_executable(), "worker", *install.flags()],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=lifeboat_env({"LIFEBOAT_JOB_LEASE_S": lease_s}),
+            cwd=tmp_path,
+        )
         log.close()
         process.log_path = tmp_path / f"worker-{len(started)}.log"  # type: ignore[attr-defined]
         started.append(process)
@@ -141,15 +146,19 @@ def assert_bcp_is_complete_and_equal(demo: Demo) -> dict[tuple[str, int], int]:
     with bcp_region.db.read() as conn:
         bcp = {e.id: e for e in EntityRepo(conn, bcp_region.id_block).all_of(demo.bcp_id)}
         correlations = CorrelationRepo(conn, demo.bcp_id).all()
-    in_scope = {(e.type, e.id): e for e in primary
-                if e.type != "points-of-contact" or e.data["channel"] == "voice"}
+    in_scope = {(e.type, e.id): e for e in primary if e.type != "points-of-contact" or e.data["channel"] == "voice"}
     corr = {(c.type, c.primary_id): c.bcp_id for c in correlations}
 
     assert len(corr) == len(correlations), "a primary entity has two correlations"
-    assert set(corr) == set(in_scope), {"missing": len(set(in_scope) - set(corr)), "extra": len(set(corr) - set(in_scope))}
+    assert set(corr) == set(in_scope), {
+        "missing": len(set(in_scope) - set(corr)),
+        "extra": len(set(corr) - set(in_scope)),
+    }
     assert len(set(corr.values())) == len(corr), "two correlations share a BCP entity"
-    assert set(bcp) == set(corr.values()), {"uncorrelated BCP entities": len(set(bcp) - set(corr.values())),
-                                            "correlations to nothing": len(set(corr.values()) - set(bcp))}
+    assert set(bcp) == set(corr.values()), {
+        "uncorrelated BCP entities": len(set(bcp) - set(corr.values())),
+        "correlations to nothing": len(set(corr.values()) - set(bcp)),
+    }
     for key, source in in_scope.items():
         target = bcp[corr[key]]
         assert target.type == source.type and target.id != source.id
@@ -187,8 +196,11 @@ def directory_audit_of_run(demo: Demo, run_id: int) -> list[tuple[int, str]]:
         found = []
         for tenant_id in (demo.primary_id, demo.bcp_id):
             rows, _ = AuditRepo(conn, directory_audit).page(tenant_id, limit=1000, offset=0)
-            found += [(tenant_id, r["action"]) for r in rows
-                      if r["actor"] == "sync" and (r["details"] or {}).get("run_id") == run_id]
+            found += [
+                (tenant_id, r["action"])
+                for r in rows
+                if r["actor"] == "sync" and (r["details"] or {}).get("run_id") == run_id
+            ]
     return sorted(found)
 
 
@@ -235,7 +247,9 @@ def test_a_worker_killed_mid_run_leaves_no_duplicate_and_the_next_worker_finishe
     rerun = wait_until_ended(center, again.id, second)
     counts = rerun.report["counts"]
     assert rerun.status == "succeeded"
-    assert {t: {k: v for k, v in c.items() if v and k != "unchanged"} for t, c in counts.items()} == {t: {} for t in counts}
+    assert {t: {k: v for k, v in c.items() if v and k != "unchanged"} for t, c in counts.items()} == {
+        t: {} for t in counts
+    }
     assert sum(c["unchanged"] for c in counts.values()) == total
     assert region_audit_of_run(center, again.id) == []
 
@@ -248,8 +262,9 @@ def test_two_workers_started_together_run_the_job_once(demo, workers):
     run = wait_until_ended(center, run_id, *pair)
 
     assert (run.status, run.attempts) == ("succeeded", 1), logs(*pair)
-    assert directory_audit_of_run(center, run_id) == sorted([(center.primary_id, "bcp.sync_succeeded"),
-                                                            (center.bcp_id, "bcp.sync_succeeded")])
+    assert directory_audit_of_run(center, run_id) == sorted(
+        [(center.primary_id, "bcp.sync_succeeded"), (center.bcp_id, "bcp.sync_succeeded")]
+    )
     applied = region_audit_of_run(center, run_id)
     created = sum(c["created"] + c["adopted"] for c in run.report["counts"].values())
     assert len(applied) == len(set(applied)) == created  # each entity written once, by one worker

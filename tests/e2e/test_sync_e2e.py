@@ -85,9 +85,16 @@ def test_pair_enable_and_the_servers_worker_makes_bcp_a_faithful_copy(ops, store
 
     assert run["trigger"] == "enable" and run["attempts"] == 1
     assert change_counts(run) == {
-        "business-unit": {"adopted": 1}, "hours-of-operation": {"created": 2}, "dispositions": {"created": 2},
-        "skills": {"created": 3}, "roles": {"created": 2}, "teams": {"created": 1}, "users": {"created": 2},
-        "agent-settings": {"created": 1}, "points-of-contact": {"created": 1}, "files": {"created": 1},
+        "business-unit": {"adopted": 1},
+        "hours-of-operation": {"created": 2},
+        "dispositions": {"created": 2},
+        "skills": {"created": 3},
+        "roles": {"created": 2},
+        "teams": {"created": 1},
+        "users": {"created": 2},
+        "agent-settings": {"created": 1},
+        "points-of-contact": {"created": 1},
+        "files": {"created": 1},
         "scripts": {"created": 1},
     }
     assert [p["channel"] for p in mirror.bcp["points-of-contact"].values()] == ["voice"]
@@ -112,16 +119,34 @@ def test_changes_reach_bcp_local_entities_survive_drift_is_reported_and_a_rerun_
     edited = corr[("roles", primary.of("roles", "supervisor"))]
     ops.call("PATCH", entity_url(bcp["id"], "roles", edited), json={"permissions": ["admin.view"]})
     ops.call("PATCH", primary.url("skills", primary.of("skills", "support")), json={"name": "Support (tier 2)"})
-    ops.call("PATCH", primary.url("hours-of-operation", primary.of("hours-of-operation", "weekend")), json={"is_active": False})
+    ops.call(
+        "PATCH",
+        primary.url("hours-of-operation", primary.of("hours-of-operation", "weekend")),
+        json={"is_active": False},
+    )
     ops.call("DELETE", primary.url("agent-settings", primary.of("agent-settings", "agent")), expect=204)
-    ops.call("POST", primary.url("points-of-contact"), expect=201, json={
-        "name": "Second line", "channel": "voice", "address": voice_number(primary.id + 1), "skill_id": primary.of("skills", "support")})
+    ops.call(
+        "POST",
+        primary.url("points-of-contact"),
+        expect=201,
+        json={
+            "name": "Second line",
+            "channel": "voice",
+            "address": voice_number(primary.id + 1),
+            "skill_id": primary.of("skills", "support"),
+        },
+    )
 
     run = run_now(ops, primary.id)
 
     assert run["status"] == "succeeded", run
-    assert change_counts(run) == {"roles": {"updated": 1}, "skills": {"updated": 1}, "hours-of-operation": {"deactivated": 1},
-                                  "agent-settings": {"deleted": 1}, "points-of-contact": {"created": 1}}
+    assert change_counts(run) == {
+        "roles": {"updated": 1},
+        "skills": {"updated": 1},
+        "hours-of-operation": {"deactivated": 1},
+        "agent-settings": {"deleted": 1},
+        "points-of-contact": {"created": 1},
+    }
     assert [(d["type"], d["bcp_id"], d["fields"]) for d in run["drift"]] == [("roles", edited, ["permissions"])]
     mirror = assert_bcp_mirrors_primary(ops, primary.id, bcp["id"], script_refs=primary.script_refs)
     assert mirror.bcp["dispositions"][local["id"]] == local
@@ -137,8 +162,15 @@ def test_changes_reach_bcp_local_entities_survive_drift_is_reported_and_a_rerun_
     with store.region("eu1").db.read() as conn:  # the audit trail names what each run did
         rows, _ = AuditRepo(conn, region_audit).page(bcp["id"], limit=1000, offset=0)
     by_run = [r["action"] for r in rows if r["actor"] == f"sync:run {run['id']}"]
-    assert sorted(by_run) == sorted(["roles.sync_update", "skills.sync_update", "hours-of-operation.sync_deactivate",
-                                     "agent-settings.sync_delete", "points-of-contact.sync_create"])
+    assert sorted(by_run) == sorted(
+        [
+            "roles.sync_update",
+            "skills.sync_update",
+            "hours-of-operation.sync_deactivate",
+            "agent-settings.sync_delete",
+            "points-of-contact.sync_create",
+        ]
+    )
     assert not [r for r in rows if r["actor"] == f"sync:run {again['id']}"]
 
 
@@ -151,10 +183,23 @@ def test_the_dry_run_over_http_shows_what_a_run_would_do_and_writes_nothing(ops)
 
     plan = ops.call("POST", bcp_url(primary.id, "/plan"))
 
-    assert sorted((c["action"], c["type"], c["primary_id"], c["bcp_id"], tuple(c["fields"])) for c in plan["changes"]) == [
-        ("delete", "points-of-contact", primary.of("points-of-contact", "voice"),
-         corr[("points-of-contact", primary.of("points-of-contact", "voice"))], ()),
-        ("update", "users", primary.of("users", "agent"), corr[("users", primary.of("users", "agent"))], ("last_name",)),
+    assert sorted(
+        (c["action"], c["type"], c["primary_id"], c["bcp_id"], tuple(c["fields"])) for c in plan["changes"]
+    ) == [
+        (
+            "delete",
+            "points-of-contact",
+            primary.of("points-of-contact", "voice"),
+            corr[("points-of-contact", primary.of("points-of-contact", "voice"))],
+            (),
+        ),
+        (
+            "update",
+            "users",
+            primary.of("users", "agent"),
+            corr[("users", primary.of("users", "agent"))],
+            ("last_name",),
+        ),
     ]
     assert (read_tenant(ops, bcp["id"]), correlation_map(ops, primary.id)) == before
     assert ops.get(bcp_url(primary.id, "/sync-runs"))["total"] == 1

@@ -53,8 +53,12 @@ def hooks() -> Iterator[WebhookReceiver]:
 def settings(backend, request, tmp_path, mail):
     """The shared settings, with the test's SMTP server and a short retry backoff; the
     webhook receiver listens on 127.0.0.1, so private networks are allowed."""
-    overrides = {"smtp_host": mail.host, "smtp_port": mail.port, "alert_retry_base_s": RETRY_BASE_S,
-                 "alert_allow_private_networks": True}
+    overrides = {
+        "smtp_host": mail.host,
+        "smtp_port": mail.port,
+        "alert_retry_base_s": RETRY_BASE_S,
+        "alert_allow_private_networks": True,
+    }
     if backend == "postgres":
         return request.getfixturevalue("postgres_settings")(**overrides)
     return sqlite_settings(tmp_path / "data", **overrides)
@@ -97,8 +101,9 @@ class Plan:
         return ok(self.api.post(self.url("/alert-subscriptions", tenant), json=body, headers=self.ops), 201)
 
     def switch(self, to: str, passkey: str | None = None, *, tenant=None):
-        return self.api.post(self.url("/bcp/switch", tenant), json={"to": to, "passkey": passkey or self.passkey},
-                             headers=self.ops)
+        return self.api.post(
+            self.url("/bcp/switch", tenant), json={"to": to, "passkey": passkey or self.passkey}, headers=self.ops
+        )
 
     def subscriptions(self, tenant=None) -> list[dict[str, Any]]:
         return ok(self.api.get(self.url("/alert-subscriptions", tenant), headers=self.ops))["items"]
@@ -165,11 +170,29 @@ def outbox_row(platform, subscription_id: int) -> dict[str, Any]:
 def user_with(api, ops: dict[str, str], tenant_id: int, *permissions: str) -> dict[str, str]:
     """A new user of the tenant whose role holds exactly ``permissions``, logged in."""
     tag = f"{tenant_id}u{next(_tags)}"
-    role = ok(api.post(f"{API}/tenants/{tenant_id}/roles", headers=ops,
-                       json={"name": f"Role {tag}", "permissions": list(permissions)}), 201)
-    ok(api.post(f"{API}/tenants/{tenant_id}/users", headers=ops, json={
-        "username": f"user{tag}", "email": f"user{tag}@example.com", "first_name": "Una", "last_name": "User",
-        "role_id": role["id"], "password": PASSWORD}), 201)
+    role = ok(
+        api.post(
+            f"{API}/tenants/{tenant_id}/roles",
+            headers=ops,
+            json={"name": f"Role {tag}", "permissions": list(permissions)},
+        ),
+        201,
+    )
+    ok(
+        api.post(
+            f"{API}/tenants/{tenant_id}/users",
+            headers=ops,
+            json={
+                "username": f"user{tag}",
+                "email": f"user{tag}@example.com",
+                "first_name": "Una",
+                "last_name": "User",
+                "role_id": role["id"],
+                "password": PASSWORD,
+            },
+        ),
+        201,
+    )
     return api.login(f"user{tag}", PASSWORD)
 
 
@@ -200,8 +223,11 @@ INVALID_SUBSCRIPTIONS = [  # body, the field at fault, its code
     ({"kind": "webhook"}, "target", "bad_url"),
     ({"kind": "email", "target": "oncall-at-example.com"}, "target", "bad_email"),
     ({"kind": "email", "target": "http://example.com"}, "target", "bad_email"),
-    ({"kind": "webhook", "target": "https://hooks.example.com/x", "events": ["switched", "coffee_ready"]},
-     "events", "bad_events"),
+    (
+        {"kind": "webhook", "target": "https://hooks.example.com/x", "events": ["switched", "coffee_ready"]},
+        "events",
+        "bad_events",
+    ),
     ({"kind": "webhook", "target": "https://hooks.example.com/x", "events": []}, "events", "bad_events"),
     ({"kind": "pager", "target": "https://hooks.example.com/x"}, "kind", "bad_choice"),
     ({"kind": "webhook", "target": "https://hooks.example.com/x", "secret": "mine"}, "secret", "unknown_field"),
@@ -316,9 +342,10 @@ def test_five_wrong_passkeys_post_passkey_locked_once(platform, plan, hooks):
 
 def test_a_held_sync_run_posts_sync_held(api, platform, plan, hooks):
     sub = plan.subscribe("webhook", hooks.url, ["sync_held", "sync_failed"])
-    skills = [ok(api.post(plan.url("/skills"), json={"name": f"Skill {n:02d}", "media_type": "voice"},
-                          headers=plan.ops), 201)
-              for n in range(10)]
+    skills = [
+        ok(api.post(plan.url("/skills"), json={"name": f"Skill {n:02d}", "media_type": "voice"}, headers=plan.ops), 201)
+        for n in range(10)
+    ]
     ok(api.put(plan.url("/bcp/sync-settings"), json={"enabled": True}, headers=plan.ops))
     assert work_once(platform).status == "succeeded"
     for skill in skills[:4]:  # 40% of the synced skills

@@ -47,7 +47,9 @@ def test_create_update_and_delete_are_recorded_with_actor_before_and_after(acme,
     acme.delete(type_name, created["id"])
 
     create, update, delete = entries_for(acme, created["id"])
-    assert [e["action"] for e in (create, update, delete)] == [f"{type_name}.{a}" for a in ("create", "update", "delete")]
+    assert [e["action"] for e in (create, update, delete)] == [
+        f"{type_name}.{a}" for a in ("create", "update", "delete")
+    ]
     assert {e["actor"] for e in (create, update, delete)} == {"operator:ops"}
     assert {e["entity_type"] for e in (create, update, delete)} == {type_name}
     assert create["before"] is None and create["after"][field] == created[field]

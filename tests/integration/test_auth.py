@@ -255,11 +255,22 @@ def test_a_user_without_a_role_can_do_nothing_in_its_tenant(shared_api, acme):
     assert shared_api.get(f"/api/v1/tenants/{acme.id}", headers=headers).status_code == 200
 
 
-@pytest.mark.parametrize(("type_name", "area"), [
-    ("business-unit", "acd"), ("hours-of-operation", "acd"), ("dispositions", "acd"), ("skills", "acd"),
-    ("agent-settings", "acd"), ("points-of-contact", "acd"), ("roles", "admin"), ("teams", "admin"),
-    ("users", "admin"), ("files", "studio"), ("scripts", "studio"),
-])
+@pytest.mark.parametrize(
+    ("type_name", "area"),
+    [
+        ("business-unit", "acd"),
+        ("hours-of-operation", "acd"),
+        ("dispositions", "acd"),
+        ("skills", "acd"),
+        ("agent-settings", "acd"),
+        ("points-of-contact", "acd"),
+        ("roles", "admin"),
+        ("teams", "admin"),
+        ("users", "admin"),
+        ("files", "studio"),
+        ("scripts", "studio"),
+    ],
+)
 def test_each_type_is_guarded_by_the_view_and_edit_permissions_of_its_area(acme, type_name, area):
     other_area = {"acd": "admin", "admin": "studio", "studio": "acd"}[area]
     viewer = acme.as_user(f"{area}.view", f"{other_area}.edit")
@@ -314,8 +325,16 @@ def test_a_deactivated_role_grants_nothing(acme):
 def test_a_user_with_admin_edit_may_create_users_who_then_log_in(shared_api, acme):
     admin = acme.as_user("admin.edit", "admin.view")
 
-    created = admin.post("users", {"username": "newhire-" + str(acme.id), "email": "n@example.com",
-                                   "first_name": "New", "last_name": "Hire", "password": PASSWORD})
+    created = admin.post(
+        "users",
+        {
+            "username": "newhire-" + str(acme.id),
+            "email": "n@example.com",
+            "first_name": "New",
+            "last_name": "Hire",
+            "password": PASSWORD,
+        },
+    )
 
     assert created.status_code == 201, created.text
     assert login(shared_api, created.json()["username"]).status_code == 200
@@ -327,8 +346,9 @@ def test_a_user_with_admin_edit_may_create_users_who_then_log_in(shared_api, acm
 def test_a_user_cannot_create_a_tenant(shared_api, acme):
     admin = acme.as_user(*sorted({"admin.edit", "admin.view", "acd.edit", "acd.view", "bcp.enablement.edit"}))
 
-    response = shared_api.post("/api/v1/tenants", json={"name": tenant_name("Rogue"), "region": "na1"},
-                               headers=admin.headers)
+    response = shared_api.post(
+        "/api/v1/tenants", json={"name": tenant_name("Rogue"), "region": "na1"}, headers=admin.headers
+    )
 
     assert response.status_code == 403
     assert error_of(response)["code"] == "operator_required"
@@ -349,16 +369,18 @@ def test_an_operator_creates_a_tenant_in_a_region(shared_api):
 
 
 def test_a_tenant_in_an_unknown_region_is_refused(shared_api):
-    response = shared_api.post("/api/v1/tenants", json={"name": tenant_name("Nowhere"), "region": "mars1"},
-                               headers=shared_api.operator())
+    response = shared_api.post(
+        "/api/v1/tenants", json={"name": tenant_name("Nowhere"), "region": "mars1"}, headers=shared_api.operator()
+    )
 
     assert response.status_code == 422
     assert {e["field"]: e["code"] for e in error_of(response)["details"]["errors"]} == {"region": "region_not_found"}
 
 
 def test_two_tenants_cannot_share_a_name(shared_api, acme):
-    response = shared_api.post("/api/v1/tenants", json={"name": acme.tenant["name"], "region": "eu1"},
-                               headers=shared_api.operator())
+    response = shared_api.post(
+        "/api/v1/tenants", json={"name": acme.tenant["name"], "region": "eu1"}, headers=shared_api.operator()
+    )
 
     assert response.status_code == 409
     assert error_of(response)["code"] == "tenant_name_taken"

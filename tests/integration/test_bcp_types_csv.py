@@ -22,8 +22,11 @@ def plan(shared_api, shared_platform) -> SyncedPlan:
 
 def upload(plan: SyncedPlan, text: str | bytes, headers: dict[str, str] | None = None, tenant_id: int | None = None):
     body = text.encode() if isinstance(text, str) else text
-    return plan.api.post(f"{API}/tenants/{tenant_id or plan.primary_id}/users/bcp-types", content=body,
-                         headers={**(headers or plan.ops.headers), "Content-Type": "text/csv"})
+    return plan.api.post(
+        f"{API}/tenants/{tenant_id or plan.primary_id}/users/bcp-types",
+        content=body,
+        headers={**(headers or plan.ops.headers), "Content-Type": "text/csv"},
+    )
 
 
 def bcp_types(plan: SyncedPlan, tenant_id: int) -> dict[str, str]:
@@ -33,9 +36,19 @@ def bcp_types(plan: SyncedPlan, tenant_id: int) -> dict[str, str]:
 
 def add_user(plan: SyncedPlan, label: str, bcp_type: str = "none") -> str:
     username = f"{label}{plan.primary_id}"
-    plan.make("users", label, {"username": username, "email": f"{username}@example.com", "first_name": "Extra",
-                               "last_name": "User", "role_id": plan.of("roles", "agent"), "bcp_type": bcp_type,
-                               "password": PASSWORD})
+    plan.make(
+        "users",
+        label,
+        {
+            "username": username,
+            "email": f"{username}@example.com",
+            "first_name": "Extra",
+            "last_name": "User",
+            "role_id": plan.of("roles", "agent"),
+            "bcp_type": bcp_type,
+            "password": PASSWORD,
+        },
+    )
     plan.usernames[label] = username
     return username
 
@@ -48,18 +61,23 @@ def test_good_rows_apply_and_each_bad_row_is_reported_with_its_line_and_changes_
     u = plan.usernames
     broken, late = add_user(plan, "broken"), add_user(plan, "late")
     before = bcp_types(plan, plan.primary_id)
-    csv_text = "\n".join([
-        "username,bcp_type",            # 1
-        f"{u['none'].upper()},single",  # 2 applied (usernames are not case-sensitive)
-        f"{u['single']},single",        # 3 unchanged
-        f"ghost{plan.primary_id},multiple",  # 4 unknown user
-        f"{u['multiple']},sometimes",   # 5 bad value
-        f"{u['admin']},none",           # 6 duplicate ...
-        f"{u['admin']},single",         # 7 ... both refused
-        "",                             # 8 blank: skipped, still counted
-        f"{broken},single,oops",        # 9 wrong column count
-        f"{late},multiple",             # 10 applied after the bad rows
-    ]) + "\n"
+    csv_text = (
+        "\n".join(
+            [
+                "username,bcp_type",  # 1
+                f"{u['none'].upper()},single",  # 2 applied (usernames are not case-sensitive)
+                f"{u['single']},single",  # 3 unchanged
+                f"ghost{plan.primary_id},multiple",  # 4 unknown user
+                f"{u['multiple']},sometimes",  # 5 bad value
+                f"{u['admin']},none",  # 6 duplicate ...
+                f"{u['admin']},single",  # 7 ... both refused
+                "",  # 8 blank: skipped, still counted
+                f"{broken},single,oops",  # 9 wrong column count
+                f"{late},multiple",  # 10 applied after the bad rows
+            ]
+        )
+        + "\n"
+    )
 
     response = upload(plan, csv_text)
 
@@ -69,7 +87,12 @@ def test_good_rows_apply_and_each_bad_row_is_reported_with_its_line_and_changes_
     assert answer["bad_rows_truncated"] is False
     rows = {row["line"]: row for row in answer["bad_rows"]}
     assert {line: row["code"] for line, row in rows.items()} == {
-        4: "unknown_user", 5: "bad_bcp_type", 6: "duplicate_username", 7: "duplicate_username", 9: "malformed_line"}
+        4: "unknown_user",
+        5: "bad_bcp_type",
+        6: "duplicate_username",
+        7: "duplicate_username",
+        9: "malformed_line",
+    }
     assert all(row["message"] for row in answer["bad_rows"])
     assert (rows[5]["username"], rows[5]["bcp_type"]) == (u["multiple"], "sometimes")
     assert bcp_types(plan, plan.primary_id) == {**before, u["none"]: "single", late: "multiple"}
@@ -78,14 +101,18 @@ def test_good_rows_apply_and_each_bad_row_is_reported_with_its_line_and_changes_
 def test_an_upload_changes_the_bcp_copies_at_the_next_sync_and_the_access_counts(plan):
     u = plan.usernames
     bcp_before = bcp_types(plan, plan.bcp_id)
-    assert access(plan) == {"primary": {"single": 1, "multiple": 2, "total": 3},
-                            "bcp": {"single": 1, "multiple": 2, "total": 3}}
+    assert access(plan) == {
+        "primary": {"single": 1, "multiple": 2, "total": 3},
+        "bcp": {"single": 1, "multiple": 2, "total": 3},
+    }
 
     answer = upload(plan, f"username,bcp_type\n{u['none']},multiple\n{u['single']},none\n").json()
 
     assert answer["applied"] == 2
-    assert access(plan) == {"primary": {"single": 0, "multiple": 3, "total": 3},
-                            "bcp": {"single": 1, "multiple": 2, "total": 3}}
+    assert access(plan) == {
+        "primary": {"single": 0, "multiple": 3, "total": 3},
+        "bcp": {"single": 1, "multiple": 2, "total": 3},
+    }
     assert bcp_types(plan, plan.bcp_id) == bcp_before  # sync is one way and runs later
 
     run = plan.sync()
@@ -101,13 +128,16 @@ def test_the_counts_are_the_same_from_either_tenant_of_the_plan(plan):
     assert plan.ops.get(plan.url(tenant_id=plan.bcp_id))["bcp_access"] == access(plan)
 
 
-@pytest.mark.parametrize("text", [
-    "{none},multiple\n",                       # no header
-    "user,type\n{none},multiple\n",            # another header
-    "bcp_type,username\nmultiple,{none}\n",    # columns swapped
-    "",                                        # nothing at all
-    "\n\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{none},multiple\n",  # no header
+        "user,type\n{none},multiple\n",  # another header
+        "bcp_type,username\nmultiple,{none}\n",  # columns swapped
+        "",  # nothing at all
+        "\n\n",
+    ],
+)
 def test_a_csv_without_its_header_is_400_and_changes_nothing(plan, text):
     before = bcp_types(plan, plan.primary_id)
 
@@ -143,9 +173,7 @@ def test_a_csv_over_5_mb_is_413_and_changes_nothing(plan):
 
 def test_a_spreadsheet_export_with_a_bom_crlf_quotes_and_spaces_is_read(plan):
     u = plan.usernames
-    body = ("\ufeffUsername,BCP_Type\r\n"
-            f"\"{u['none']}\", Multiple \r\n"
-            f" {u['multiple']} ,none\r\n").encode()
+    body = (f'\ufeffUsername,BCP_Type\r\n"{u["none"]}", Multiple \r\n {u["multiple"]} ,none\r\n').encode()
 
     response = upload(plan, body)
 
@@ -180,8 +208,9 @@ def test_a_tenant_admin_uploads_for_its_own_tenant_only(plan, shared_api, shared
     admin = plan.headers("admin", plan.primary_id)
 
     mine = upload(plan, f"username,bcp_type\n{plan.usernames['none']},single\n", headers=admin)
-    theirs = upload(plan, f"username,bcp_type\n{other.usernames['none']},single\n", headers=admin,
-                    tenant_id=other.primary_id)
+    theirs = upload(
+        plan, f"username,bcp_type\n{other.usernames['none']},single\n", headers=admin, tenant_id=other.primary_id
+    )
     # Usernames are looked up in the tenant of the URL only.
     foreign = upload(plan, f"username,bcp_type\n{other.usernames['none']},single\n", headers=admin)
 
@@ -199,7 +228,8 @@ def test_every_access_change_is_in_the_audit_log_with_before_and_after(plan):
     audit = plan.ops.get(f"{API}/tenants/{plan.primary_id}/audit", limit=100)["items"]
     changes = [a for a in audit if a["action"] == "users.bcp_type"]
     assert [(a["entity_id"], a["before"], a["after"], a["actor"]) for a in changes] == [
-        (user_id, {"bcp_type": "none"}, {"bcp_type": "single"}, "operator:ops")]
+        (user_id, {"bcp_type": "none"}, {"bcp_type": "single"}, "operator:ops")
+    ]
 
 
 def test_a_csv_of_many_bad_rows_answers_the_counts_and_the_first_thousand_with_their_lines(plan):
@@ -207,8 +237,14 @@ def test_a_csv_of_many_bad_rows_answers_the_counts_and_the_first_thousand_with_t
     the good rows (first, in the middle, last) apply."""
     u = plan.usernames
     bad = [f"n{i},none" for i in range(350_000)]
-    lines = ["username,bcp_type", f"{u['none']},single", *bad[:175_000], f"{u['single']},multiple", *bad[175_000:],
-             f"{u['multiple']},none"]
+    lines = [
+        "username,bcp_type",
+        f"{u['none']},single",
+        *bad[:175_000],
+        f"{u['single']},multiple",
+        *bad[175_000:],
+        f"{u['multiple']},none",
+    ]
     body = ("\n".join(lines) + "\n").encode()
     assert len(body) > 4_000_000
 

@@ -39,7 +39,6 @@ def test_a_body_under_the_cap_goes_through(tmp_path):
     assert response.status_code == 401
 
 
-
 def test_run_and_subscription_ids_beyond_the_id_space_are_simply_not_found(platform):
     from lifeboat.store.alerts import SubscriptionRepo
     from lifeboat.store.plans import RunRepo

@@ -17,8 +17,18 @@ OPS = Principal("operator", 0, "test")
 
 
 def user(key: str, username: str, password: str = "password-one", **fields) -> tuple[str, str, dict]:
-    return ("users", key, {"username": username, "email": f"{username}@example.test", "first_name": "Ada",
-                           "last_name": "Lovelace", "password": password, **fields})
+    return (
+        "users",
+        key,
+        {
+            "username": username,
+            "email": f"{username}@example.test",
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "password": password,
+            **fields,
+        },
+    )
 
 
 CENTER = [
@@ -28,8 +38,11 @@ CENTER = [
     user("user:agent", "agent", role_id=Ref("role:agent"), team_id=Ref("team:billing")),
     ("hours-of-operation", "hours:main", {"name": "Main hours"}),
     ("skills", "skill:billing", {"name": "Billing", "hours_of_operation_id": Ref("hours:main")}),
-    ("agent-settings", "settings:agent", {"user_id": Ref("user:agent"),
-                                          "skills": [{"skill_id": Ref("skill:billing"), "proficiency": 7}]}),
+    (
+        "agent-settings",
+        "settings:agent",
+        {"user_id": Ref("user:agent"), "skills": [{"skill_id": Ref("skill:billing"), "proficiency": 7}]},
+    ),
 ]
 
 
@@ -82,12 +95,15 @@ def test_one_invalid_draft_writes_nothing_and_names_the_draft_and_field(platform
     assert claim_of(platform, "agent") is None
 
 
-@pytest.mark.parametrize(("draft", "code"), [
-    (user("user:x", "x", role_id=Ref("role:missing")), "unknown_ref"),
-    (user("user:x", "x", role_id=Ref("hours:main")), "unknown_reference"),
-    (user("user:x", "x", role_id=Ref("settings:agent")), "unknown_reference"),  # a type written later
-    (user("user:x", "x", role_id=999_999), "unknown_reference"),
-])
+@pytest.mark.parametrize(
+    ("draft", "code"),
+    [
+        (user("user:x", "x", role_id=Ref("role:missing")), "unknown_ref"),
+        (user("user:x", "x", role_id=Ref("hours:main")), "unknown_reference"),
+        (user("user:x", "x", role_id=Ref("settings:agent")), "unknown_reference"),  # a type written later
+        (user("user:x", "x", role_id=999_999), "unknown_reference"),
+    ],
+)
 def test_a_reference_to_nothing_or_to_the_wrong_type_is_refused(platform, tenant, draft, code):
     with pytest.raises(Invalid) as caught:
         load_entities(platform, OPS, tenant.id, [*CENTER, draft])
@@ -96,8 +112,9 @@ def test_a_reference_to_nothing_or_to_the_wrong_type_is_refused(platform, tenant
 
 def test_two_drafts_with_one_natural_key_are_refused(platform, tenant):
     with pytest.raises(Invalid) as caught:
-        load_entities(platform, OPS, tenant.id, [("dispositions", "a", {"name": "Sale"}),
-                                                 ("dispositions", "b", {"name": "Sale"})])
+        load_entities(
+            platform, OPS, tenant.id, [("dispositions", "a", {"name": "Sale"}), ("dispositions", "b", {"name": "Sale"})]
+        )
     assert caught.value.details["errors"][0]["code"] == "duplicate_natural_key"
 
 
@@ -122,7 +139,8 @@ def test_claimed_usernames_are_given_back_when_the_region_write_fails(platform, 
 
 
 def test_a_load_failing_half_way_through_its_inserts_leaves_no_entity_and_no_claimed_username(
-        platform, tenant, monkeypatch):
+    platform, tenant, monkeypatch
+):
     written = []
     insert_many = EntityRepo.insert_many
 

@@ -67,8 +67,7 @@ def claim_left_by_a_crash(platform, username: str, tenant_id: int, age: timedelt
     """A claim whose write died before its user was stored."""
     with platform.directory.write() as conn:
         LoginIndexRepo(conn).reserve(username, tenant_id, usernames.PENDING)
-        conn.execute(update(login_index).where(login_index.c.username == username)
-                     .values(claimed_at=now() - age))
+        conn.execute(update(login_index).where(login_index.c.username == username).values(claimed_at=now() - age))
 
 
 def test_an_old_claim_without_its_user_is_taken_over(shared_platform, shared_api):
@@ -118,8 +117,13 @@ def test_the_same_username_sent_to_one_tenant_at_once_is_created_once_and_logs_i
 
 def test_patches_of_different_fields_sent_at_once_all_apply(acme):
     skill = acme.create("skills", media_type="voice")
-    changes = [{"name": "Renamed"}, {"media_type": "chat"}, {"hours_of_operation_id": None},
-               {"disposition_ids": []}, {"is_active": False}]
+    changes = [
+        {"name": "Renamed"},
+        {"media_type": "chat"},
+        {"hours_of_operation_id": None},
+        {"disposition_ids": []},
+        {"is_active": False},
+    ]
 
     responses = race([lambda c=c: acme.patch("skills", skill["id"], c) for c in changes])
 
@@ -131,8 +135,9 @@ def test_patches_of_different_fields_sent_at_once_all_apply(acme):
 def test_a_patch_racing_a_delete_either_applies_first_or_finds_nothing(acme):
     skill = acme.create("skills")
 
-    patched, deleted = race([lambda: acme.patch("skills", skill["id"], {"name": "Renamed"}),
-                             lambda: acme.delete("skills", skill["id"])])
+    patched, deleted = race(
+        [lambda: acme.patch("skills", skill["id"], {"name": "Renamed"}), lambda: acme.delete("skills", skill["id"])]
+    )
 
     assert deleted.status_code == 204
     assert patched.status_code in (200, 404), patched.text

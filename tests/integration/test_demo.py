@@ -41,8 +41,19 @@ def test_demo_loads_a_primary_tenant_in_na1_and_an_empty_bcp_tenant_in_eu1(platf
     assert (demo.bcp.name, demo.bcp.region) == (BCP_TENANT, "eu1")
     assert [e.type for e in entities_of(platform, demo.bcp)] == ["business-unit"]
     types = {e.type for e in entities_of(platform, demo.primary)}
-    assert types == {"business-unit", "hours-of-operation", "dispositions", "skills", "roles", "teams", "users",
-                     "agent-settings", "points-of-contact", "files", "scripts"}
+    assert types == {
+        "business-unit",
+        "hours-of-operation",
+        "dispositions",
+        "skills",
+        "roles",
+        "teams",
+        "users",
+        "agent-settings",
+        "points-of-contact",
+        "files",
+        "scripts",
+    }
 
 
 def test_demo_business_unit_is_in_new_york_time(platform, demo):

@@ -82,7 +82,8 @@ def test_patch_changes_only_the_fields_it_names(acme, type_name):
     assert patched.status_code == 200, patched.text
     expected = {**created, field: value}
     assert {k: v for k, v in patched.json().items() if k != "updated_at"} == {
-        k: v for k, v in expected.items() if k != "updated_at"}
+        k: v for k, v in expected.items() if k != "updated_at"
+    }
     assert patched.json()["updated_at"] >= created["updated_at"]
     assert acme.get(type_name, created["id"]).json()[field] == value
 
@@ -174,7 +175,9 @@ def test_put_resets_the_business_unit_fields_it_leaves_out(acme):
 
 
 def test_the_business_unit_needs_a_valid_time_zone(acme):
-    put = acme.api.put(acme.url("business-unit"), json={"name": "Acme", "time_zone": "Mars/Olympus"}, headers=acme.headers)
+    put = acme.api.put(
+        acme.url("business-unit"), json={"name": "Acme", "time_zone": "Mars/Olympus"}, headers=acme.headers
+    )
 
     assert field_errors(put) == {"time_zone": "bad_time_zone"}
     assert acme.get("business-unit").json()["time_zone"] == "UTC"
@@ -284,18 +287,23 @@ def test_patching_a_file_content_updates_its_size_and_checksum(acme):
 # --- DELETE and references ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("referrer", "field", "target"), [
-    ("skills", "hours_of_operation_id", "hours-of-operation"),
-    ("skills", "disposition_ids", "dispositions"),
-    ("users", "role_id", "roles"),
-    ("users", "team_id", "teams"),
-    ("teams", "lead_user_id", "users"),
-    ("points-of-contact", "skill_id", "skills"),
-    ("agent-settings", "skills", "skills"),
-])
+@pytest.mark.parametrize(
+    ("referrer", "field", "target"),
+    [
+        ("skills", "hours_of_operation_id", "hours-of-operation"),
+        ("skills", "disposition_ids", "dispositions"),
+        ("users", "role_id", "roles"),
+        ("users", "team_id", "teams"),
+        ("teams", "lead_user_id", "users"),
+        ("points-of-contact", "skill_id", "skills"),
+        ("agent-settings", "skills", "skills"),
+    ],
+)
 def test_an_entity_still_referenced_cannot_be_deleted(acme, referrer, field, target):
     target_id = acme.need(target)
-    value = {"disposition_ids": [target_id], "skills": [{"skill_id": target_id, "proficiency": 3}]}.get(field, target_id)
+    value = {"disposition_ids": [target_id], "skills": [{"skill_id": target_id, "proficiency": 3}]}.get(
+        field, target_id
+    )
     source = acme.create(referrer, **{field: value})
 
     response = acme.delete(target, target_id)
@@ -334,7 +342,9 @@ def test_voice_point_of_contact_needs_an_e164_address(acme):
 
 
 def test_a_digital_point_of_contact_may_have_a_non_phone_address(acme):
-    response = acme.post("points-of-contact", acme.payload("points-of-contact", channel="chat", address="web-chat-main"))
+    response = acme.post(
+        "points-of-contact", acme.payload("points-of-contact", channel="chat", address="web-chat-main")
+    )
 
     assert response.status_code == 201, response.text
 
@@ -360,13 +370,16 @@ def test_hours_of_operation_need_an_iana_time_zone(acme, zone):
     assert field_errors(response) == {"time_zone": "bad_time_zone"}
 
 
-@pytest.mark.parametrize("slot", [
-    {"day": "mon", "open": "8:00", "close": "17:00"},
-    {"day": "mon", "open": "08:00", "close": "25:00"},
-    {"day": "mon", "open": "08:60", "close": "17:00"},
-    {"day": "mon", "open": "17:00", "close": "08:00"},
-    {"day": "mon", "open": "09:00", "close": "09:00"},
-])
+@pytest.mark.parametrize(
+    "slot",
+    [
+        {"day": "mon", "open": "8:00", "close": "17:00"},
+        {"day": "mon", "open": "08:00", "close": "25:00"},
+        {"day": "mon", "open": "08:60", "close": "17:00"},
+        {"day": "mon", "open": "17:00", "close": "08:00"},
+        {"day": "mon", "open": "09:00", "close": "09:00"},
+    ],
+)
 def test_opening_hours_must_be_hh_mm_with_open_before_close(acme, slot):
     response = acme.post("hours-of-operation", acme.payload("hours-of-operation", weekly=[slot]))
 
@@ -380,15 +393,18 @@ def test_opening_hours_may_run_until_midnight(acme):
 
 
 def test_opening_hours_need_a_known_day(acme):
-    response = acme.post("hours-of-operation", acme.payload(
-        "hours-of-operation", weekly=[{"day": "monday", "open": "08:00", "close": "17:00"}]))
+    response = acme.post(
+        "hours-of-operation",
+        acme.payload("hours-of-operation", weekly=[{"day": "monday", "open": "08:00", "close": "17:00"}]),
+    )
 
     assert field_errors(response) == {"weekly": "bad_day"}
 
 
 def test_holidays_need_a_real_date(acme):
-    response = acme.post("hours-of-operation", acme.payload(
-        "hours-of-operation", holidays=[{"date": "2025-02-30", "name": "Nope"}]))
+    response = acme.post(
+        "hours-of-operation", acme.payload("hours-of-operation", holidays=[{"date": "2025-02-30", "name": "Nope"}])
+    )
 
     assert field_errors(response) == {"holidays": "bad_date"}
 
@@ -397,8 +413,9 @@ def test_holidays_need_a_real_date(acme):
 def test_agent_skill_proficiency_is_from_1_to_20(acme, proficiency):
     skill_id = acme.need("skills")
 
-    response = acme.post("agent-settings", acme.payload(
-        "agent-settings", skills=[{"skill_id": skill_id, "proficiency": proficiency}]))
+    response = acme.post(
+        "agent-settings", acme.payload("agent-settings", skills=[{"skill_id": skill_id, "proficiency": proficiency}])
+    )
 
     assert field_errors(response) == {"skills": "bad_proficiency"}
 
@@ -465,23 +482,31 @@ def test_a_file_reports_its_size_and_checksum_and_returns_its_bytes(acme):
 def test_several_problems_are_reported_together(acme):
     response = acme.post("users", {"username": "a b", "email": "nope", "first_name": "", "bcp_type": "x"})
 
-    assert field_errors(response) == {"username": "bad_username", "email": "bad_email", "first_name": "bad_length",
-                                      "last_name": "required", "bcp_type": "bad_choice"}
+    assert field_errors(response) == {
+        "username": "bad_username",
+        "email": "bad_email",
+        "first_name": "bad_length",
+        "last_name": "required",
+        "bcp_type": "bad_choice",
+    }
 
 
 # --- natural keys and references ------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("type_name", "key"), [
-    ("hours-of-operation", {"name": "Office"}),
-    ("dispositions", {"name": "Resolved"}),
-    ("skills", {"name": "Billing"}),
-    ("roles", {"name": "Supervisor"}),
-    ("teams", {"name": "Blue"}),
-    ("points-of-contact", {"channel": "voice", "address": "+15551230000"}),
-    ("files", {"path": "prompts/hello.wav"}),
-    ("scripts", {"path": "Inbound/Main"}),
-])
+@pytest.mark.parametrize(
+    ("type_name", "key"),
+    [
+        ("hours-of-operation", {"name": "Office"}),
+        ("dispositions", {"name": "Resolved"}),
+        ("skills", {"name": "Billing"}),
+        ("roles", {"name": "Supervisor"}),
+        ("teams", {"name": "Blue"}),
+        ("points-of-contact", {"channel": "voice", "address": "+15551230000"}),
+        ("files", {"path": "prompts/hello.wav"}),
+        ("scripts", {"path": "Inbound/Main"}),
+    ],
+)
 def test_a_second_entity_with_the_same_natural_key_is_a_conflict(acme, type_name, key):
     first = acme.create(type_name, **key)
 
@@ -529,19 +554,21 @@ def test_a_reference_to_another_tenants_entity_is_unknown(acme, globex):
     assert acme.get("points-of-contact").json()["total"] == 0
 
 
-@pytest.mark.parametrize(("type_name", "field", "wrap"), [
-    ("skills", "hours_of_operation_id", lambda i: i),
-    ("skills", "disposition_ids", lambda i: [i]),
-    ("users", "role_id", lambda i: i),
-    ("teams", "lead_user_id", lambda i: i),
-    ("agent-settings", "user_id", lambda i: i),
-    ("agent-settings", "skills", lambda i: [{"skill_id": i, "proficiency": 1}]),
-    ("points-of-contact", "skill_id", lambda i: i),
-])
+@pytest.mark.parametrize(
+    ("type_name", "field", "wrap"),
+    [
+        ("skills", "hours_of_operation_id", lambda i: i),
+        ("skills", "disposition_ids", lambda i: [i]),
+        ("users", "role_id", lambda i: i),
+        ("teams", "lead_user_id", lambda i: i),
+        ("agent-settings", "user_id", lambda i: i),
+        ("agent-settings", "skills", lambda i: [{"skill_id": i, "proficiency": 1}]),
+        ("points-of-contact", "skill_id", lambda i: i),
+    ],
+)
 def test_every_reference_must_name_an_entity_of_its_type_in_the_same_tenant(acme, globex, type_name, field, wrap):
     target = next(link.target for link in ENTITY_TYPES[type_name].links if link.field == field)
-    cases = {"another tenant's": globex.need(target), "a missing": 987654321,
-             "another type's": acme.need("files")}
+    cases = {"another tenant's": globex.need(target), "a missing": 987654321, "another type's": acme.need("files")}
 
     for what, entity_id in cases.items():
         response = acme.post(type_name, acme.payload(type_name, **{field: wrap(entity_id)}))
@@ -562,8 +589,12 @@ def test_a_patch_to_another_tenants_entity_is_unknown(acme, globex):
 def test_a_password_is_never_returned(acme):
     created = acme.create("users")
 
-    answers = [created, acme.get("users", created["id"]).json(), acme.get("users").json(),
-               acme.patch("users", created["id"], {"last_name": "Byron"}).json()]
+    answers = [
+        created,
+        acme.get("users", created["id"]).json(),
+        acme.get("users").json(),
+        acme.patch("users", created["id"], {"last_name": "Byron"}).json(),
+    ]
 
     for answer in answers:
         assert "password" not in str(answer)
@@ -584,7 +615,10 @@ def test_a_password_is_stored_as_an_argon2id_hash(acme, shared_platform):
 def test_a_user_logs_in_with_the_password_it_was_given(acme, globex):
     user = acme.create("users")
 
-    assert acme.api.post("/api/v1/auth/login", json={"username": user["username"], "password": PASSWORD}).status_code == 200
+    assert (
+        acme.api.post("/api/v1/auth/login", json={"username": user["username"], "password": PASSWORD}).status_code
+        == 200
+    )
 
 
 def test_patching_other_fields_keeps_the_password(acme, globex):
@@ -592,7 +626,10 @@ def test_patching_other_fields_keeps_the_password(acme, globex):
 
     acme.patch("users", user["id"], {"email": "new@example.com"})
 
-    assert acme.api.post("/api/v1/auth/login", json={"username": user["username"], "password": PASSWORD}).status_code == 200
+    assert (
+        acme.api.post("/api/v1/auth/login", json={"username": user["username"], "password": PASSWORD}).status_code
+        == 200
+    )
 
 
 def test_patching_the_password_replaces_it(acme, globex):
@@ -658,7 +695,10 @@ def test_a_renamed_user_logs_in_with_the_new_name_and_frees_the_old_one(acme, gl
     renamed = acme.patch("users", user["id"], {"username": alice + ".smith"})
 
     assert renamed.status_code == 200, renamed.text
-    assert acme.api.post("/api/v1/auth/login", json={"username": alice + ".smith", "password": PASSWORD}).status_code == 200
+    assert (
+        acme.api.post("/api/v1/auth/login", json={"username": alice + ".smith", "password": PASSWORD}).status_code
+        == 200
+    )
     assert acme.api.post("/api/v1/auth/login", json={"username": alice, "password": PASSWORD}).status_code == 401
     assert globex.post("users", globex.payload("users", username=alice)).status_code == 201
 
@@ -679,8 +719,9 @@ def test_malformed_json_is_a_400_with_a_stable_code(acme, method):
     skill = acme.create("skills")
     url = acme.url("skills") if method == "post" else acme.url("skills", skill["id"])
 
-    response = getattr(acme.api, method)(url, content=b'{"name": "Billing",', headers={
-        **acme.headers, "Content-Type": "application/json"})
+    response = getattr(acme.api, method)(
+        url, content=b'{"name": "Billing",', headers={**acme.headers, "Content-Type": "application/json"}
+    )
 
     assert response.status_code == 400
     assert error_of(response)["code"] == "malformed_json"

@@ -41,8 +41,15 @@ def test_malformed_json_is_400_malformed_json_on_every_kind_of_write(acme, body)
         assert error_of(response)["code"] == "malformed_json"
 
 
-@pytest.mark.parametrize(("body", "content_type"), [(b"null", "application/json"), (b"[1, 2]", "application/json"),
-                                                    (b'"Billing"', "application/json"), (b"name=Billing", "text/plain")])
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"null", "application/json"),
+        (b"[1, 2]", "application/json"),
+        (b'"Billing"', "application/json"),
+        (b"name=Billing", "text/plain"),
+    ],
+)
 def test_a_body_that_is_not_a_json_object_is_refused(acme, body, content_type):
     response = raw(acme, "POST", acme.url("skills"), body, content_type)
 
@@ -91,8 +98,11 @@ def test_an_id_that_is_not_a_number_is_422_naming_the_parameter(acme):
 
 @pytest.mark.parametrize("entity_id", [0, -5, MAX_ID + 1, 2**63, 10**30])
 def test_an_entity_id_outside_the_id_space_is_simply_not_found(acme, entity_id):
-    for response in (acme.get("skills", entity_id), acme.patch("skills", entity_id, {"name": "x"}),
-                     acme.delete("skills", entity_id)):
+    for response in (
+        acme.get("skills", entity_id),
+        acme.patch("skills", entity_id, {"name": "x"}),
+        acme.delete("skills", entity_id),
+    ):
         assert response.status_code == 404, response.text
         assert error_of(response)["code"] == "entity_not_found"
 
@@ -101,8 +111,10 @@ def test_an_entity_id_outside_the_id_space_is_simply_not_found(acme, entity_id):
 def test_a_tenant_id_outside_the_id_space_is_simply_not_found(shared_api, tenant_id):
     operator = shared_api.operator()
 
-    for response in (shared_api.get(f"/api/v1/tenants/{tenant_id}", headers=operator),
-                     shared_api.get(f"/api/v1/tenants/{tenant_id}/skills", headers=operator)):
+    for response in (
+        shared_api.get(f"/api/v1/tenants/{tenant_id}", headers=operator),
+        shared_api.get(f"/api/v1/tenants/{tenant_id}/skills", headers=operator),
+    ):
         assert response.status_code == 404, response.text
         assert error_of(response)["code"] == "tenant_not_found"
 
@@ -131,26 +143,40 @@ def test_a_name_with_a_nul_or_an_unpaired_surrogate_is_refused(acme, text):
 
 @pytest.mark.parametrize("text", ["a\\u0000b", "\\ud800"], ids=["nul", "surrogate"])
 def test_text_the_database_cannot_store_is_refused_inside_objects_and_scripts(acme, text):
-    settings = raw(acme, "PUT", acme.url("business-unit"),
-                   f'{{"name": "Acme", "settings": {{"greeting": "{text}"}}}}'.encode())
-    script = raw(acme, "POST", acme.url("scripts"),
-                 f'{{"path": "Inbound/Main", "content": {{"actions": {{"1": {{"name": "{text}"}}}}}}}}'.encode())
+    settings = raw(
+        acme, "PUT", acme.url("business-unit"), f'{{"name": "Acme", "settings": {{"greeting": "{text}"}}}}'.encode()
+    )
+    script = raw(
+        acme,
+        "POST",
+        acme.url("scripts"),
+        f'{{"path": "Inbound/Main", "content": {{"actions": {{"1": {{"name": "{text}"}}}}}}}}'.encode(),
+    )
 
     assert field_errors(settings) == {"settings": "bad_text"}
     assert field_errors(script) == {"content": "bad_text"}
 
 
 def test_a_tenant_name_with_a_nul_is_refused(shared_api):
-    response = shared_api.request("POST", "/api/v1/tenants", content=b'{"name": "Bad\\u0000Name", "region": "na1"}',
-                                  headers={**shared_api.operator(), **JSON})
+    response = shared_api.request(
+        "POST",
+        "/api/v1/tenants",
+        content=b'{"name": "Bad\\u0000Name", "region": "na1"}',
+        headers={**shared_api.operator(), **JSON},
+    )
 
     assert field_errors(response) == {"name": "bad_text"}
 
 
-@pytest.mark.parametrize("body", [b'{"username": "a\\u0000b", "password": "long enough"}',
-                                  b'{"username": "\\ud800", "password": "long enough"}',
-                                  b'{"username": "ops", "password": "\\ud800\\udc00\\ud800"}'],
-                         ids=["nul-username", "surrogate-username", "surrogate-password"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"username": "a\\u0000b", "password": "long enough"}',
+        b'{"username": "\\ud800", "password": "long enough"}',
+        b'{"username": "ops", "password": "\\ud800\\udc00\\ud800"}',
+    ],
+    ids=["nul-username", "surrogate-username", "surrogate-password"],
+)
 def test_a_login_with_text_no_account_can_hold_is_refused_as_invalid(shared_api, body):
     response = shared_api.request("POST", "/api/v1/auth/login", content=body, headers=JSON)
 

@@ -15,8 +15,19 @@ from tests.examples import PASSWORD, TenantApi, error_of, new_tenant, unique
 from tests.shared_platform import shared_api, shared_platform, tenant_name  # noqa: F401
 
 ADMIN = ("admin.edit", "admin.view")
-EVERYTHING = ["acd.edit", "acd.view", "admin.edit", "admin.view", "agent", "bcp.enablement.edit",
-              "bcp.enablement.view", "bcp.sync.edit", "bcp.sync.view", "studio.edit", "studio.view"]
+EVERYTHING = [
+    "acd.edit",
+    "acd.view",
+    "admin.edit",
+    "admin.view",
+    "agent",
+    "bcp.enablement.edit",
+    "bcp.enablement.view",
+    "bcp.sync.edit",
+    "bcp.sync.view",
+    "studio.edit",
+    "studio.view",
+]
 LOGIN = "/api/v1/auth/login"
 
 
@@ -160,10 +171,17 @@ def test_a_role_that_is_not_a_subset_is_stronger_even_when_it_is_smaller(acme, a
 # --- stronger users ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("change", [
-    {"password": "new password 123"}, {"username": "renamed-boss"}, {"role_id": None},
-    {"is_active": False}, {"bcp_type": "multiple"}, {"email": "attacker@example.com"},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"password": "new password 123"},
+        {"username": "renamed-boss"},
+        {"role_id": None},
+        {"is_active": False},
+        {"bcp_type": "multiple"},
+        {"email": "attacker@example.com"},
+    ],
+)
 def test_an_admin_cannot_change_a_stronger_user(acme, admin, boss, change):
     refused(admin.patch("users", boss["id"], change))
 
@@ -200,16 +218,22 @@ def test_an_operator_may_do_all_of_it(shared_api, acme, boss):
 
 def test_the_bcp_type_csv_leaves_stronger_users_as_they_are(acme, admin, boss):
     weaker = acme.create("users", role_id=None)
-    body = f"username,bcp_type\n{boss['username']},none\n{weaker['username']},multiple\n{admin.user['username']},single\n"
+    body = (
+        f"username,bcp_type\n{boss['username']},none\n{weaker['username']},multiple\n{admin.user['username']},single\n"
+    )
     acme_boss = acme.patch("users", boss["id"], {"bcp_type": "multiple"}).json()
 
-    answer = admin.api.post(f"/api/v1/tenants/{acme.id}/users/bcp-types", content=body.encode(),
-                            headers={**admin.headers, "Content-Type": "text/csv"})
+    answer = admin.api.post(
+        f"/api/v1/tenants/{acme.id}/users/bcp-types",
+        content=body.encode(),
+        headers={**admin.headers, "Content-Type": "text/csv"},
+    )
 
     assert answer.status_code == 200, answer.text
     report = answer.json()
     assert [(r["line"], r["username"], r["code"]) for r in report["bad_rows"]] == [
-        (2, boss["username"], "permission_escalation")]
+        (2, boss["username"], "permission_escalation")
+    ]
     assert (report["applied"], report["unchanged"], report["errors"]) == (2, 0, 1)
     assert acme.get("users", boss["id"]).json()["bcp_type"] == acme_boss["bcp_type"] == "multiple"
     assert acme.get("users", weaker["id"]).json()["bcp_type"] == "multiple"
@@ -218,13 +242,27 @@ def test_the_bcp_type_csv_leaves_stronger_users_as_they_are(acme, admin, boss):
 def test_the_bulk_loader_refuses_roles_and_users_stronger_than_the_loader(shared_platform):
     tenant = create_tenant(shared_platform, Principal("operator", 0, "test"), tenant_name("Bulk"), "na1")
     loader = Principal("user", 1, "loader", tenant.id, frozenset(ADMIN))
-    strong = [("roles", "role:all", {"name": "All", "permissions": EVERYTHING}),
-              ("users", "user:x", {"username": unique("bulkx"), "email": "x@example.com", "first_name": "X",
-                                   "last_name": "Y", "role_id": Ref("role:all")})]
+    strong = [
+        ("roles", "role:all", {"name": "All", "permissions": EVERYTHING}),
+        (
+            "users",
+            "user:x",
+            {
+                "username": unique("bulkx"),
+                "email": "x@example.com",
+                "first_name": "X",
+                "last_name": "Y",
+                "role_id": Ref("role:all"),
+            },
+        ),
+    ]
 
     with pytest.raises(Forbidden) as refusal:
         load_entities(shared_platform, loader, tenant.id, strong)
 
     assert refusal.value.code == "permission_escalation"
-    weak = [("roles", "role:view", {"name": "View", "permissions": ["admin.view"]}), (*strong[1][:2], {**strong[1][2], "role_id": Ref("role:view")})]
+    weak = [
+        ("roles", "role:view", {"name": "View", "permissions": ["admin.view"]}),
+        (*strong[1][:2], {**strong[1][2], "role_id": Ref("role:view")}),
+    ]
     assert load_entities(shared_platform, loader, tenant.id, weak).created == 2

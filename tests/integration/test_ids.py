@@ -55,7 +55,9 @@ def test_every_entity_of_every_type_in_both_regions_has_its_own_safe_id(tenants)
             if not kind.singleton:
                 tenant.create(type_name)  # with the entities it refers to
         ids.append(tenant.get("business-unit").json()["id"])
-        ids.extend(e["id"] for t, kind in ENTITY_TYPES.items() if not kind.singleton for e in tenant.get(t).json()["items"])
+        ids.extend(
+            e["id"] for t, kind in ENTITY_TYPES.items() if not kind.singleton for e in tenant.get(t).json()["items"]
+        )
 
     assert len(ids) > 2 * len(ENTITY_TYPES)
     assert len(set(ids)) == len(ids)

@@ -56,10 +56,11 @@ def tenant_routes(app) -> list[tuple[str, str, APIRoute]]:
 def concrete_path(path: str, tenant_id: int, entities: dict[str, dict]) -> str:
     """The path with the tenant's id and, for each other id, the id of one of ``entities`` of
     the type named just before it (``/skills/{entity_id}`` -> a skill)."""
+
     def fill(match: re.Match) -> str:
         if match.group(1) == "tenant_id":
             return str(tenant_id)
-        before = path[:match.start()].rstrip("/").rsplit("/", 1)[-1]
+        before = path[: match.start()].rstrip("/").rsplit("/", 1)[-1]
         entity = entities.get(before) or next(iter(entities.values()))
         return str(entity["id"])
 
@@ -93,8 +94,13 @@ def test_a_user_of_tenant_a_gets_tenant_not_found_on_every_route_of_tenant_b(sha
     """Operator-only routes may refuse first with 403 operator_required, as long as they say the
     same for the user's own tenant: the answer then tells nothing about tenant B."""
     routes = tenant_routes(shared_api.client.app)
-    expected = {"error": {"code": "tenant_not_found", "message": f"Tenant {tenant_b.id} does not exist.",
-                          "details": {"tenant_id": tenant_b.id}}}
+    expected = {
+        "error": {
+            "code": "tenant_not_found",
+            "message": f"Tenant {tenant_b.id} does not exist.",
+            "details": {"tenant_id": tenant_b.id},
+        }
+    }
     leaks = []
 
     for method, path, route in routes:
@@ -129,7 +135,9 @@ def test_the_answer_for_another_tenant_is_the_same_as_for_no_tenant_at_all(share
 
     assert other.status_code == missing.status_code == 404
     assert error_of(other)["code"] == error_of(missing)["code"] == "tenant_not_found"
-    assert error_of(other)["message"].replace(str(tenant_b.id), "T") == error_of(missing)["message"].replace("987654321", "T")
+    assert error_of(other)["message"].replace(str(tenant_b.id), "T") == error_of(missing)["message"].replace(
+        "987654321", "T"
+    )
 
 
 def test_tenant_b_is_unchanged_after_tenant_a_tried_every_route(shared_api, user_a, tenant_b):
@@ -148,8 +156,11 @@ def test_tenant_b_is_unchanged_after_tenant_a_tried_every_route(shared_api, user
 def test_an_entity_of_tenant_b_is_not_found_through_tenant_a(user_a, tenant_b, type_name):
     theirs = tenant_b.entities[type_name]
 
-    answers = [user_a.get(type_name, theirs["id"]), user_a.patch(type_name, theirs["id"], {"is_active": False}),
-               user_a.delete(type_name, theirs["id"])]
+    answers = [
+        user_a.get(type_name, theirs["id"]),
+        user_a.patch(type_name, theirs["id"], {"is_active": False}),
+        user_a.delete(type_name, theirs["id"]),
+    ]
 
     for response in answers:
         assert response.status_code == 404

@@ -51,8 +51,11 @@ def audit_actions(ops: Http, tenant_id: int) -> list[str]:
 
 @pytest.mark.parametrize("form", ["object", "json-text", "xml"])
 def test_a_deep_script_is_refused_as_too_deep_and_nothing_is_stored(ops, tenant, form):
-    content = {"object": script(nested(300)), "json-text": json.dumps(script(nested(300))),
-               "xml": "<Script>" + "<a>" * 300 + "</a>" * 300 + "</Script>"}[form]
+    content = {
+        "object": script(nested(300)),
+        "json-text": json.dumps(script(nested(300))),
+        "xml": "<Script>" + "<a>" * 300 + "</a>" * 300 + "</Script>",
+    }[form]
 
     response = ops.request("POST", entity_url(tenant, "scripts"), json={"path": "Deep/One", "content": content})
 
@@ -93,8 +96,9 @@ def test_deep_business_unit_settings_are_refused_and_the_business_unit_is_unchan
 
 
 def test_business_unit_settings_over_max_json_bytes_are_refused_as_too_large(ops, tenant):
-    response = ops.request("PUT", entity_url(tenant, "business-unit"),
-                           json={"name": "Big", "settings": {"blob": "x" * 300_000}})
+    response = ops.request(
+        "PUT", entity_url(tenant, "business-unit"), json={"name": "Big", "settings": {"blob": "x" * 300_000}}
+    )
 
     assert response.status_code == 413, response.text
     assert error_code(response) == "value_too_large"
@@ -102,11 +106,15 @@ def test_business_unit_settings_over_max_json_bytes_are_refused_as_too_large(ops
     assert ops.get(entity_url(tenant, "business-unit"))["settings"] == {}
 
 
-@pytest.mark.parametrize("body", [b'{"path": "\xff\xfe", "content": {}}', b"[" * 100_000 + b"]" * 100_000],
-                         ids=["not-utf-8", "deeper-than-the-parser"])
+@pytest.mark.parametrize(
+    "body",
+    [b'{"path": "\xff\xfe", "content": {}}', b"[" * 100_000 + b"]" * 100_000],
+    ids=["not-utf-8", "deeper-than-the-parser"],
+)
 def test_a_body_that_cannot_be_decoded_is_malformed_json(ops, tenant, body):
-    response = ops.client.post(entity_url(tenant, "scripts"), content=body,
-                               headers={**ops.headers, "Content-Type": "application/json"})
+    response = ops.client.post(
+        entity_url(tenant, "scripts"), content=body, headers={**ops.headers, "Content-Type": "application/json"}
+    )
 
     assert response.status_code == 400, response.text
     assert set(response.json()["error"]) == {"code", "message", "details"}
@@ -116,16 +124,33 @@ def test_a_body_that_cannot_be_decoded_is_malformed_json(ops, tenant, body):
 # --- stored before the limits: read, audited, planned and synced all the same --------------
 
 
-def write_around_the_api(platform, tenant_id: int, type_name: str, field: str, value: Any, entity_id: int | None = None) -> int:
+def write_around_the_api(
+    platform, tenant_id: int, type_name: str, field: str, value: Any, entity_id: int | None = None
+) -> int:
     """Put ``value`` into a stored entity's field as old data would be (the API refuses it now)."""
     with platform.region("na1").db.write() as conn:
         which = [entities.c.id == entity_id] if entity_id else []
-        row = conn.execute(select(entities.c.id, entities.c.data).where(
-            entities.c.tenant_id == tenant_id, entities.c.type == type_name, *which)).first()
-        conn.execute(update(entities).where(entities.c.id == row.id).values(
-            data={**row.data, field: value}, version=entities.c.version + 1))
-        conn.execute(insert(region_audit).values(at=now(), tenant_id=tenant_id, actor="old-version", action=f"{type_name}.update",
-                                                 entity_type=type_name, entity_id=row.id, after={field: value}))
+        row = conn.execute(
+            select(entities.c.id, entities.c.data).where(
+                entities.c.tenant_id == tenant_id, entities.c.type == type_name, *which
+            )
+        ).first()
+        conn.execute(
+            update(entities)
+            .where(entities.c.id == row.id)
+            .values(data={**row.data, field: value}, version=entities.c.version + 1)
+        )
+        conn.execute(
+            insert(region_audit).values(
+                at=now(),
+                tenant_id=tenant_id,
+                actor="old-version",
+                action=f"{type_name}.update",
+                entity_type=type_name,
+                entity_id=row.id,
+                after={field: value},
+            )
+        )
     return row.id
 
 
@@ -136,7 +161,9 @@ def old_plan(api, platform):
     plan = build_plan(api, platform, synced=False)
     plan.deep_bu = write_around_the_api(platform, plan.primary_id, "business-unit", "settings", nested(OLD_DEPTH))
     old = plan.make("scripts", "old", {"path": "Deep/Old", "content": script()})
-    plan.deep_script = write_around_the_api(platform, plan.primary_id, "scripts", "content", script(nested(OLD_DEPTH)), old)
+    plan.deep_script = write_around_the_api(
+        platform, plan.primary_id, "scripts", "content", script(nested(OLD_DEPTH)), old
+    )
     return plan
 
 
@@ -181,10 +208,14 @@ def test_check_stored_lists_each_old_value_over_the_limits(old_plan, platform):
 
     found = {(f["tenant_id"], f["type"], f["id"], f["field"], f["code"]) for f in result.findings}
     t = old_plan.primary_id
-    assert {(t, "business-unit", old_plan.deep_bu, "settings", "too_deep"),
-            (t, "scripts", old_plan.deep_script, "content", "too_deep")} <= found
+    assert {
+        (t, "business-unit", old_plan.deep_bu, "settings", "too_deep"),
+        (t, "scripts", old_plan.deep_script, "content", "too_deep"),
+    } <= found
     assert {(f["type"], f["field"]) for f in result.findings if f["type"] == "audit"} == {
-        ("audit", "after.settings"), ("audit", "after.content")}
+        ("audit", "after.settings"),
+        ("audit", "after.content"),
+    }
     assert len(result.findings) == 4
     assert result.regions_down == [] and result.checked > 4
 
@@ -211,7 +242,9 @@ def test_a_lower_limit_fails_entities_the_sync_copied_before(api, platform, sett
     sync leaves their BCP copies as they are and reports them."""
     plan = build_plan(api, platform)
     platform.settings.max_json_depth = 8
-    write_around_the_api(platform, plan.primary_id, "scripts", "content", script(nested(10)), plan.of("scripts", "main"))
+    write_around_the_api(
+        platform, plan.primary_id, "scripts", "content", script(nested(10)), plan.of("scripts", "main")
+    )
 
     run = plan.sync()
 

@@ -43,14 +43,26 @@ def plans(shared_api, shared_platform) -> dict[str, SyncedPlan]:
 def standalone(shared_api) -> Standalone:
     ops = Http(shared_api, shared_api.operator())
     tenant = new_tenant(ops, "na1")
-    role = ops.call("POST", entity_url(tenant["id"], "roles"), json={"name": "Agent", "permissions": AGENT_PERMISSIONS},
-                    expect=201)
+    role = ops.call(
+        "POST", entity_url(tenant["id"], "roles"), json={"name": "Agent", "permissions": AGENT_PERMISSIONS}, expect=201
+    )
     usernames, ids = {}, {}
     for bcp_type in ("none", "single", "multiple"):
         usernames[bcp_type] = f"solo{bcp_type}{tenant['id']}"
-        ids[bcp_type] = ops.call("POST", entity_url(tenant["id"], "users"), expect=201, json={
-            "username": usernames[bcp_type], "email": f"{usernames[bcp_type]}@example.com", "first_name": "Solo",
-            "last_name": "User", "role_id": role["id"], "bcp_type": bcp_type, "password": PASSWORD})["id"]
+        ids[bcp_type] = ops.call(
+            "POST",
+            entity_url(tenant["id"], "users"),
+            expect=201,
+            json={
+                "username": usernames[bcp_type],
+                "email": f"{usernames[bcp_type]}@example.com",
+                "first_name": "Solo",
+                "last_name": "User",
+                "role_id": role["id"],
+                "bcp_type": bcp_type,
+                "password": PASSWORD,
+            },
+        )["id"]
     ops.call("POST", entity_url(tenant["id"], "skills"), json={"name": "Solo skill"}, expect=201)
     return Standalone(tenant, usernames, ids)
 
@@ -82,14 +94,30 @@ P, B = "primary", "bcp"
 USER_KINDS = ("none", "single", "multiple", "bcp_only")
 # (user, active side, tenant asked for) -> where the login goes
 PLAN_TABLE = {
-    ("none", P, None): P, ("none", P, P): P, ("none", P, B): "denied",
-    ("none", B, None): "denied", ("none", B, P): "denied", ("none", B, B): "denied",
-    ("single", P, None): P, ("single", P, P): P, ("single", P, B): "denied",
-    ("single", B, None): B, ("single", B, P): "denied", ("single", B, B): B,
-    ("multiple", P, None): "choose", ("multiple", P, P): P, ("multiple", P, B): B,
-    ("multiple", B, None): "choose", ("multiple", B, P): P, ("multiple", B, B): B,
-    ("bcp_only", P, None): B, ("bcp_only", P, P): "denied", ("bcp_only", P, B): B,
-    ("bcp_only", B, None): B, ("bcp_only", B, P): "denied", ("bcp_only", B, B): B,
+    ("none", P, None): P,
+    ("none", P, P): P,
+    ("none", P, B): "denied",
+    ("none", B, None): "denied",
+    ("none", B, P): "denied",
+    ("none", B, B): "denied",
+    ("single", P, None): P,
+    ("single", P, P): P,
+    ("single", P, B): "denied",
+    ("single", B, None): B,
+    ("single", B, P): "denied",
+    ("single", B, B): B,
+    ("multiple", P, None): "choose",
+    ("multiple", P, P): P,
+    ("multiple", P, B): B,
+    ("multiple", B, None): "choose",
+    ("multiple", B, P): P,
+    ("multiple", B, B): B,
+    ("bcp_only", P, None): B,
+    ("bcp_only", P, P): "denied",
+    ("bcp_only", P, B): B,
+    ("bcp_only", B, None): B,
+    ("bcp_only", B, P): "denied",
+    ("bcp_only", B, B): B,
 }
 
 
@@ -97,8 +125,11 @@ def test_the_table_has_every_row():
     assert len(PLAN_TABLE) == len(USER_KINDS) * 2 * 3
 
 
-@pytest.mark.parametrize(("user", "active", "asked"), sorted(PLAN_TABLE, key=str),
-                         ids=[f"{u}-active_{a}-asks_{r or 'any'}" for u, a, r in sorted(PLAN_TABLE, key=str)])
+@pytest.mark.parametrize(
+    ("user", "active", "asked"),
+    sorted(PLAN_TABLE, key=str),
+    ids=[f"{u}-active_{a}-asks_{r or 'any'}" for u, a, r in sorted(PLAN_TABLE, key=str)],
+)
 def test_login_with_a_plan(shared_api, plans, user, active, asked):
     plan = plans[active]
     tenant_of = {P: plan.primary_id, B: plan.bcp_id}
@@ -112,10 +143,18 @@ def test_login_with_a_plan(shared_api, plans, user, active, asked):
         assert "token" not in response.text
     elif expected == "choose":
         assert response.status_code == 200, response.text
-        assert response.json() == {"choose": [
-            {"tenant_id": plan.primary_id, "name": plan.primary["name"], "kind": P, "region": "na1", "active": active == P},
-            {"tenant_id": plan.bcp_id, "name": plan.bcp["name"], "kind": B, "region": "eu1", "active": active == B},
-        ]}
+        assert response.json() == {
+            "choose": [
+                {
+                    "tenant_id": plan.primary_id,
+                    "name": plan.primary["name"],
+                    "kind": P,
+                    "region": "na1",
+                    "active": active == P,
+                },
+                {"tenant_id": plan.bcp_id, "name": plan.bcp["name"], "kind": B, "region": "eu1", "active": active == B},
+            ]
+        }
     else:
         assert response.status_code == 200, response.text
         answer = response.json()
@@ -159,7 +198,9 @@ def test_login_without_a_plan_enters_the_only_tenant(shared_api, standalone, pla
 def test_a_wrong_password_is_401_whatever_the_user_side_and_tenant_asked(plans, user, active, asked):
     """Bad credentials come first: no refusal or tenant choice reveals anything without the password."""
     plan = plans[active]
-    tenant_id = {None: None, P: plan.primary_id, B: plan.bcp_id, "foreign": plans[B if active == P else P].primary_id}[asked]
+    tenant_id = {None: None, P: plan.primary_id, B: plan.bcp_id, "foreign": plans[B if active == P else P].primary_id}[
+        asked
+    ]
 
     response = plan.login(user, tenant_id, password="not-the-password")
 
@@ -211,8 +252,9 @@ def test_the_password_is_checked_against_the_record_of_the_tenant_entered(api, p
     """A new password set in the primary opens the BCP tenant only once it has been synced there."""
     plan = build_plan(api, platform)
     new_password = "a-brand-new-password"
-    plan.ops.call("PATCH", entity_url(plan.primary_id, "users", plan.of("users", "multiple")),
-                  json={"password": new_password})
+    plan.ops.call(
+        "PATCH", entity_url(plan.primary_id, "users", plan.of("users", "multiple")), json={"password": new_password}
+    )
 
     assert plan.login("multiple", plan.primary_id, password=new_password).status_code == 200
     assert plan.login("multiple", plan.bcp_id, password=new_password).status_code == 401
@@ -227,9 +269,20 @@ def test_the_password_is_checked_against_the_record_of_the_tenant_entered(api, p
 def test_a_user_not_synced_yet_cannot_enter_bcp(api, platform):
     plan = build_plan(api, platform, bcp_only=False)
     newcomer = f"newcomer{plan.primary_id}"
-    plan.ops.call("POST", entity_url(plan.primary_id, "users"), expect=201, json={
-        "username": newcomer, "email": f"{newcomer}@example.com", "first_name": "New", "last_name": "Comer",
-        "role_id": plan.of("roles", "agent"), "bcp_type": "multiple", "password": PASSWORD})
+    plan.ops.call(
+        "POST",
+        entity_url(plan.primary_id, "users"),
+        expect=201,
+        json={
+            "username": newcomer,
+            "email": f"{newcomer}@example.com",
+            "first_name": "New",
+            "last_name": "Comer",
+            "role_id": plan.of("roles", "agent"),
+            "bcp_type": "multiple",
+            "password": PASSWORD,
+        },
+    )
 
     assert login(api, newcomer, tenant_id=plan.primary_id).status_code == 200
     refused = login(api, newcomer, tenant_id=plan.bcp_id)

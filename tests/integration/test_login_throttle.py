@@ -20,8 +20,12 @@ from tests.conftest import OPERATOR, sqlite_settings
 from tests.examples import PASSWORD, error_of, new_tenant
 
 LOGIN = "/api/v1/auth/login"
-LIMITS = {"login_max_failures_per_username": 3, "login_max_failures_per_address": 6,
-          "login_lockout_s": 1.0, "login_window_s": 60.0}
+LIMITS = {
+    "login_max_failures_per_username": 3,
+    "login_max_failures_per_address": 6,
+    "login_lockout_s": 1.0,
+    "login_window_s": 60.0,
+}
 HOME, ELSEWHERE = ("198.51.100.7", 40000), ("203.0.113.9", 40000)
 
 
@@ -151,8 +155,9 @@ def test_failures_stay_in_the_audit_log_and_a_lock_is_recorded_once(platform, cl
     assert_throttled(login(home, ada))
 
     with platform.directory.read() as conn:
-        rows = conn.execute(select(directory_audit.c.action, directory_audit.c.details)
-                            .where(directory_audit.c.actor == f"login:{ada}")).all()
+        rows = conn.execute(
+            select(directory_audit.c.action, directory_audit.c.details).where(directory_audit.c.actor == f"login:{ada}")
+        ).all()
     assert [a for a, _ in rows].count("login.failed") == 3
     locks = [d for a, d in rows if a == "login.locked"]
     assert [d["scope"] for d in locks] == ["username"]

@@ -43,11 +43,20 @@ def not_local(row: Row) -> bool:
     return not row.natural_key.startswith("Local ")
 
 
-QUEUES = EntityType("queues", "ACD", "acd", natural_key=("name",), fields=(
-    Field("name", f.text(), required=True),
-    Field("skill_id", f.reference()),
-    Field("is_active", f.boolean(), default=True),
-), links=(Link("skill_id", "skills"),), check=no_default_name, sync_scope=not_local)
+QUEUES = EntityType(
+    "queues",
+    "ACD",
+    "acd",
+    natural_key=("name",),
+    fields=(
+        Field("name", f.text(), required=True),
+        Field("skill_id", f.reference()),
+        Field("is_active", f.boolean(), default=True),
+    ),
+    links=(Link("skill_id", "skills"),),
+    check=no_default_name,
+    sync_scope=not_local,
+)
 
 
 def _forget_the_order() -> None:
@@ -109,15 +118,19 @@ def test_a_queue_is_validated_like_any_entity(ops):
         response = ops.request("POST", entity_url(tenant["id"], "queues"), json={"name": "Q", "skill_id": bad})
         assert response.status_code == 422, response.text
         assert [(e["field"], e["code"]) for e in response.json()["error"]["details"]["errors"]] == [
-            ("skill_id", "unknown_reference")]
+            ("skill_id", "unknown_reference")
+        ]
     missing = ops.request("POST", entity_url(tenant["id"], "queues"), json={"skill_id": None, "colour": "red"})
     assert missing.status_code == 422
     assert sorted((e["field"], e["code"]) for e in missing.json()["error"]["details"]["errors"]) == [
-        ("colour", "unknown_field"), ("name", "required")]
+        ("colour", "unknown_field"),
+        ("name", "required"),
+    ]
     reserved = ops.request("POST", entity_url(tenant["id"], "queues"), json={"name": "Default"})
     assert reserved.status_code == 422
     assert [(e["field"], e["code"]) for e in reserved.json()["error"]["details"]["errors"]] == [
-        ("name", "reserved_name")]
+        ("name", "reserved_name")
+    ]
     queue(ops, tenant["id"], name="Q")
     twice = ops.request("POST", entity_url(tenant["id"], "queues"), json={"name": "Q"})
     assert (twice.status_code, error_code(twice)) == (409, "duplicate_natural_key")
@@ -153,10 +166,15 @@ def test_a_sync_run_copies_a_queue_with_its_skill_remapped(ops, platform):
 
 def test_a_bulk_load_gives_a_queue_the_id_of_the_skill_drafted_beside_it(queues, platform):
     tenant = create_tenant(platform, OPS, "Bulk queues", "na1")
-    result = load_entities(platform, OPS, tenant.id, [
-        ("queues", "queue:billing", {"name": "Billing queue", "skill_id": Ref("skill:billing")}),
-        ("skills", "skill:billing", {"name": "Billing"}),
-    ])
+    result = load_entities(
+        platform,
+        OPS,
+        tenant.id,
+        [
+            ("queues", "queue:billing", {"name": "Billing queue", "skill_id": Ref("skill:billing")}),
+            ("skills", "skill:billing", {"name": "Billing"}),
+        ],
+    )
     assert result.counts["queues"].created == 1
     region = platform.region(tenant.region)
     with region.db.read() as conn:

@@ -13,8 +13,16 @@ from tests.bcp_fixture import SyncedPlan, build_plan
 from tests.shared_platform import shared_api, shared_platform  # noqa: F401
 from tests.sync_fixture import API, Http, entity_url, error_code, new_tenant
 
-LISTS = ["/tenants", "/tenants/{t}/audit", "/tenants/{t}/skills", "/tenants/{t}/users", "/tenants/{t}/scripts",
-         "/tenants/{t}/files", "/tenants/{t}/bcp/sync-runs", "/tenants/{t}/bcp/correlations"]
+LISTS = [
+    "/tenants",
+    "/tenants/{t}/audit",
+    "/tenants/{t}/skills",
+    "/tenants/{t}/users",
+    "/tenants/{t}/scripts",
+    "/tenants/{t}/files",
+    "/tenants/{t}/bcp/sync-runs",
+    "/tenants/{t}/bcp/correlations",
+]
 HUGE = [2**63 - 1, 2**63, 2**64, 10**30]
 LONE_SURROGATE = '"\\ud800x"'  # valid JSON text, but no UTF-8 encoder (or database) takes it
 
@@ -48,34 +56,47 @@ def test_the_largest_offset_answers_an_empty_page(plan, path):
     assert response["items"] == [] and response["total"] >= 0
 
 
-@pytest.mark.parametrize("path", ["/tenants/{id}", "/tenants/{t}/skills/{id}", "/tenants/{t}/bcp/sync-runs/{id}",
-                                  "/tenants/{t}/scripts/{id}/references"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/tenants/{id}",
+        "/tenants/{t}/skills/{id}",
+        "/tenants/{t}/bcp/sync-runs/{id}",
+        "/tenants/{t}/scripts/{id}/references",
+    ],
+)
 def test_an_id_beyond_2_63_is_simply_not_found(plan, path):
     def get(value: int) -> Any:
         url = API + path.replace("{t}", str(plan.primary_id)).replace("{id}", str(value))
         return plan.api.get(url, headers=plan.ops.headers)
 
-    assert [get(v).status_code for v in (2**53, 2**63, 2**64, -2**63 - 1)] == [404] * 4
+    assert [get(v).status_code for v in (2**53, 2**63, 2**64, -(2**63) - 1)] == [404] * 4
 
 
 def test_a_login_or_a_pairing_naming_a_huge_tenant_id_is_422(plan):
     login = plan.api.post(f"{API}/auth/login", json={"username": "ops", "password": "x", "tenant_id": 2**63})
-    pairing = plan.api.post(f"{API}/tenants/{plan.primary_id}/bcp/validate", json={"bcp_tenant_id": 2**63},
-                            headers=plan.ops.headers)
+    pairing = plan.api.post(
+        f"{API}/tenants/{plan.primary_id}/bcp/validate", json={"bcp_tenant_id": 2**63}, headers=plan.ops.headers
+    )
     assert (login.status_code, pairing.status_code) == (422, 422)
 
 
 @pytest.mark.parametrize("minutes", [10_081, 2**31, 10**10, 2**63, 2**64])
 def test_an_interval_over_a_week_is_refused_with_interval_too_long(plan, minutes):
-    response = plan.api.put(plan.url("/sync-settings"), json={"schedule": {"kind": "interval", "every_minutes": minutes}},
-                            headers=plan.ops.headers)
+    response = plan.api.put(
+        plan.url("/sync-settings"),
+        json={"schedule": {"kind": "interval", "every_minutes": minutes}},
+        headers=plan.ops.headers,
+    )
     assert response.status_code == 422, response.text
     assert field_codes(response) == [("schedule.every_minutes", "interval_too_long")]
     assert plan.ops.get(plan.url("/sync-settings"))["schedule"] == {"kind": "daily"}
 
 
 def test_an_interval_of_exactly_a_week_is_accepted(plan):
-    answer = plan.ops.call("PUT", plan.url("/sync-settings"), json={"schedule": {"kind": "interval", "every_minutes": 10_080}})
+    answer = plan.ops.call(
+        "PUT", plan.url("/sync-settings"), json={"schedule": {"kind": "interval", "every_minutes": 10_080}}
+    )
     assert answer["schedule"] == {"kind": "interval", "every_minutes": 10_080}
     plan.ops.call("PUT", plan.url("/sync-settings"), json={"schedule": {"kind": "daily"}})
 
@@ -93,13 +114,23 @@ def test_sync_settings_are_accepted_back_exactly_as_get_returned_them(plan):
 
 def test_a_changed_read_only_sync_setting_is_refused(plan):
     shown = plan.ops.get(plan.url("/sync-settings"))
-    response = plan.api.put(plan.url("/sync-settings"), json={**shown, "enabled_at": "2001-01-01T00:00:00+00:00"},
-                            headers=plan.ops.headers)
+    response = plan.api.put(
+        plan.url("/sync-settings"), json={**shown, "enabled_at": "2001-01-01T00:00:00+00:00"}, headers=plan.ops.headers
+    )
     assert response.status_code == 422 and field_codes(response) == [("enabled_at", "read_only")]
 
 
-@pytest.mark.parametrize("body", [{"entity_types": "skills"}, {"entity_types": [{"a": 1}]}, {"entity_types": []},
-                                  {"mode": {"a": 1}}, {"enabled": None}, {"schedule": {"kind": ["interval"]}}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"entity_types": "skills"},
+        {"entity_types": [{"a": 1}]},
+        {"entity_types": []},
+        {"mode": {"a": 1}},
+        {"enabled": None},
+        {"schedule": {"kind": ["interval"]}},
+    ],
+)
 def test_malformed_sync_settings_are_422_in_either_mode(plan, body):
     response = plan.api.put(plan.url("/sync-settings"), json=body, headers=plan.ops.headers)
     assert response.status_code == 422, response.text
@@ -125,8 +156,13 @@ def test_a_lone_surrogate_in_the_switch_target_is_422_and_audited(shared_api, sh
 
 def test_switch_tries_refused_for_bad_input_count_toward_the_lock(shared_api, shared_platform):
     plan = build_plan(shared_api, shared_platform, bcp_only=False, synced=False)
-    bad = [f'{{"to": {LONE_SURROGATE}, "passkey": "guess"}}', '{"to": "bcp"}', '"bcp"', '{"to": 1, "passkey": "x"}',
-           '{"to": "bcp", "passkey": "x", "extra": 1}']
+    bad = [
+        f'{{"to": {LONE_SURROGATE}, "passkey": "guess"}}',
+        '{"to": "bcp"}',
+        '"bcp"',
+        '{"to": 1, "passkey": "x"}',
+        '{"to": "bcp", "passkey": "x", "extra": 1}',
+    ]
 
     answers = [raw_json(plan.api, "POST", plan.url("/switch"), body, plan.ops.headers) for body in bad]
     locked = plan.switch("bcp")
@@ -146,8 +182,11 @@ def test_a_lone_surrogate_in_a_webhook_or_email_target_is_422(plan):
 
 @pytest.mark.parametrize("target", ["http://[", "https://example.com/" + "a" * 500])
 def test_an_unparsable_or_overlong_webhook_target_is_422(plan, target):
-    response = plan.api.post(f"{API}/tenants/{plan.primary_id}/alert-subscriptions", json={"kind": "webhook", "target": target},
-                             headers=plan.ops.headers)
+    response = plan.api.post(
+        f"{API}/tenants/{plan.primary_id}/alert-subscriptions",
+        json={"kind": "webhook", "target": target},
+        headers=plan.ops.headers,
+    )
     assert response.status_code == 422, response.text
 
 
@@ -158,8 +197,9 @@ def test_a_lone_surrogate_in_a_voice_token_name_is_422(plan):
 
 @pytest.mark.parametrize("value", [[{"a": 1}], {"a": [1]}])
 def test_unhashable_values_in_sync_settings_are_422(plan, value):
-    response = plan.api.put(plan.url("/sync-settings"), json={"entity_types": value, "mode": "custom"},
-                            headers=plan.ops.headers)
+    response = plan.api.put(
+        plan.url("/sync-settings"), json={"entity_types": value, "mode": "custom"}, headers=plan.ops.headers
+    )
     assert response.status_code == 422, response.text
 
 

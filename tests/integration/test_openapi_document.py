@@ -38,7 +38,11 @@ def body_schema(document: dict[str, Any], method: str, path: str) -> dict[str, A
 def test_fastapi_validation_schemas_are_gone(document):
     text = json.dumps(document)
     assert "HTTPValidationError" not in text and '"ValidationError"' not in text
-    assert set(document["components"]["schemas"]["Error"]["properties"]["error"]["required"]) == {"code", "message", "details"}
+    assert set(document["components"]["schemas"]["Error"]["properties"]["error"]["required"]) == {
+        "code",
+        "message",
+        "details",
+    }
 
 
 def test_every_error_answer_of_every_operation_is_the_error_schema(document):
@@ -60,14 +64,17 @@ def test_each_operation_lists_the_errors_its_inputs_can_cause(document):
             assert {"400", "413", "422"} <= statuses, label
 
 
-@pytest.mark.parametrize("label, expected", [
-    ("POST /api/v1/auth/login", {"401", "403", "429", "503"}),
-    ("POST /api/v1/tenants/{tenant_id}/bcp/switch", {"409", "423"}),
-    ("POST /api/v1/tenants/{tenant_id}/bcp/sync-runs", {"409"}),
-    ("DELETE /api/v1/tenants/{tenant_id}/skills/{entity_id}", {"409"}),
-    ("POST /api/v1/tenants", {"409"}),
-    ("GET /api/v1/voice/route", {"404", "409"}),
-])
+@pytest.mark.parametrize(
+    "label, expected",
+    [
+        ("POST /api/v1/auth/login", {"401", "403", "429", "503"}),
+        ("POST /api/v1/tenants/{tenant_id}/bcp/switch", {"409", "423"}),
+        ("POST /api/v1/tenants/{tenant_id}/bcp/sync-runs", {"409"}),
+        ("DELETE /api/v1/tenants/{tenant_id}/skills/{entity_id}", {"409"}),
+        ("POST /api/v1/tenants", {"409"}),
+        ("GET /api/v1/voice/route", {"404", "409"}),
+    ],
+)
 def test_statuses_particular_to_an_operation_are_listed(document, label, expected):
     assert expected <= set(dict(operations(document))[label]["responses"])
 
@@ -78,8 +85,10 @@ def test_a_real_validation_error_matches_the_documented_error_schema(shared_api,
 
     assert answer.status_code == 422
     assert set(error) == set(document["components"]["schemas"]["Error"]["properties"]["error"]["properties"])
-    assert re.fullmatch(document["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]["pattern"],
-                        error["code"])
+    assert re.fullmatch(
+        document["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]["pattern"],
+        error["code"],
+    )
 
 
 def test_sync_settings_schema_carries_the_server_limits(document):
@@ -105,7 +114,10 @@ def test_entity_schemas_carry_lengths_ranges_and_non_empty_text(document):
     assert skills["properties"]["disposition_ids"]["uniqueItems"] is True
     skill = agents["properties"]["skills"]["items"]
     assert skill["required"] == ["skill_id", "proficiency"] and skill["additionalProperties"] is False
-    assert "America/New_York" in body_schema(document, "put", "/tenants/{tenant_id}/business-unit")["properties"]["time_zone"]["enum"]
+    assert (
+        "America/New_York"
+        in body_schema(document, "put", "/tenants/{tenant_id}/business-unit")["properties"]["time_zone"]["enum"]
+    )
 
 
 def test_small_bodies_carry_their_limits_too(document, shared_platform):

@@ -36,8 +36,17 @@ def statuses(report: dict[str, Any]) -> dict[str, str]:
     return {c["name"]: c["status"] for c in report["checks"]}
 
 
-ALL_PASS = dict.fromkeys(["last_successful_sync", "last_run", "script_references", "voice_points_of_contact",
-                          "users_with_bcp_access", "voice_skill_agents"], "pass")
+ALL_PASS = dict.fromkeys(
+    [
+        "last_successful_sync",
+        "last_run",
+        "script_references",
+        "voice_points_of_contact",
+        "users_with_bcp_access",
+        "voice_skill_agents",
+    ],
+    "pass",
+)
 
 
 def test_a_plan_never_synced_fails(shared_api, shared_platform):
@@ -46,9 +55,14 @@ def test_a_plan_never_synced_fails(shared_api, shared_platform):
     report = readiness(plan)
 
     assert report["status"] == "fail"
-    assert statuses(report) == {**ALL_PASS, "last_successful_sync": "fail", "last_run": "fail",
-                                "voice_points_of_contact": "fail", "users_with_bcp_access": "fail",
-                                "voice_skill_agents": "fail"}
+    assert statuses(report) == {
+        **ALL_PASS,
+        "last_successful_sync": "fail",
+        "last_run": "fail",
+        "voice_points_of_contact": "fail",
+        "users_with_bcp_access": "fail",
+        "voice_skill_agents": "fail",
+    }
     found = checks(report)
     assert (found["last_successful_sync"]["at"], found["last_successful_sync"]["age_s"]) == (None, None)
     assert (found["last_run"]["run_id"], found["last_run"]["run_status"]) == (None, None)
@@ -70,27 +84,35 @@ def test_a_synced_plan_passes_with_its_figures(plan):
     assert found["last_successful_sync"]["at"] == last_run["finished_at"]
     assert 0 <= found["last_successful_sync"]["age_s"] < 120
     assert (found["last_run"]["run_id"], found["last_run"]["run_status"], found["last_run"]["errors"]) == (
-        last_run["id"], "succeeded", 0)
+        last_run["id"],
+        "succeeded",
+        0,
+    )
     assert (found["script_references"]["unresolved"], found["script_references"]["unreadable_scripts"]) == (0, 0)
     assert found["voice_points_of_contact"]["active_voice"] == 1
     assert (found["users_with_bcp_access"]["single"], found["users_with_bcp_access"]["multiple"]) == (1, 2)
     assert found["voice_skill_agents"]["skills"] == [
         {"skill_id": plan.bcp_of("skills", "billing"), "name": "Billing", "agents": 1},
-        {"skill_id": plan.bcp_of("skills", "support"), "name": "Support", "agents": 1}]
+        {"skill_id": plan.bcp_of("skills", "support"), "name": "Support", "agents": 1},
+    ]
 
 
 def test_the_report_is_the_same_from_the_bcp_tenant(plan):
     from_primary, from_bcp = readiness(plan), readiness(plan, plan.bcp_id)
 
     assert {k: v for k, v in from_bcp.items() if k != "checked_at"} == {
-        k: v for k, v in from_primary.items() if k != "checked_at"}
+        k: v for k, v in from_primary.items() if k != "checked_at"
+    }
 
 
 def test_a_voice_skill_without_an_agent_with_bcp_access_warns(plan):
     claims = plan.make("skills", "claims", {"name": "Claims", "media_type": "voice"})
     # An agent without BCP access does not count: nobody could take these calls in BCP.
-    plan.make("agent-settings", "none", {"user_id": plan.of("users", "none"),
-                                         "skills": [{"skill_id": claims, "proficiency": 3}]})
+    plan.make(
+        "agent-settings",
+        "none",
+        {"user_id": plan.of("users", "none"), "skills": [{"skill_id": claims, "proficiency": 3}]},
+    )
     plan.sync()
 
     report = readiness(plan)
@@ -115,9 +137,20 @@ def test_a_chat_skill_without_agents_does_not_matter(plan):
 
 
 def test_an_unresolved_script_reference_warns(plan):
-    plan.make("scripts", "broken", {"path": "Inbound/Overflow", "media_type": "voice", "content": {
-        "header": {"name": "Overflow"}, "actions": {"1": {"name": "BEGIN"}, "2": {"name": "REQAGENT"}},
-        "properties": {"2": {"0": {"name": "Skill", "value": "987654321"}}}, "branches": {"1": {"Default": "2"}}}})
+    plan.make(
+        "scripts",
+        "broken",
+        {
+            "path": "Inbound/Overflow",
+            "media_type": "voice",
+            "content": {
+                "header": {"name": "Overflow"},
+                "actions": {"1": {"name": "BEGIN"}, "2": {"name": "REQAGENT"}},
+                "properties": {"2": {"0": {"name": "Skill", "value": "987654321"}}},
+                "branches": {"1": {"Default": "2"}},
+            },
+        },
+    )
     plan.sync()
 
     report = readiness(plan)
@@ -126,12 +159,17 @@ def test_an_unresolved_script_reference_warns(plan):
     assert statuses(report) == {**ALL_PASS, "script_references": "warn"}
     assert checks(report)["script_references"]["unresolved"] == 1
     checklist = plan.ops.get(plan.url("/script-checklist"))["items"]
-    assert [(i["script"], i["status"]) for i in checklist if i["status"] != "remapped"] == [("Inbound/Overflow", "unresolved")]
+    assert [(i["script"], i["status"]) for i in checklist if i["status"] != "remapped"] == [
+        ("Inbound/Overflow", "unresolved")
+    ]
 
 
 def test_no_active_voice_point_of_contact_in_bcp_fails(plan):
-    plan.ops.call("PATCH", entity_url(plan.primary_id, "points-of-contact", plan.of("points-of-contact", "voice")),
-                  json={"is_active": False})
+    plan.ops.call(
+        "PATCH",
+        entity_url(plan.primary_id, "points-of-contact", plan.of("points-of-contact", "voice")),
+        json={"is_active": False},
+    )
     plan.sync()
 
     report = readiness(plan)
@@ -144,8 +182,14 @@ def test_no_active_voice_point_of_contact_in_bcp_fails(plan):
 def test_bcp_access_without_a_multiple_user_warns(plan):
     u = plan.usernames
     csv_body = f"username,bcp_type\n{u['multiple']},single\n{u['admin']},single\n".encode()
-    assert plan.api.post(f"{API}/tenants/{plan.primary_id}/users/bcp-types", content=csv_body,
-                         headers={**plan.ops.headers, "Content-Type": "text/csv"}).json()["applied"] == 2
+    assert (
+        plan.api.post(
+            f"{API}/tenants/{plan.primary_id}/users/bcp-types",
+            content=csv_body,
+            headers={**plan.ops.headers, "Content-Type": "text/csv"},
+        ).json()["applied"]
+        == 2
+    )
     plan.sync()
 
     report = readiness(plan)
@@ -155,8 +199,9 @@ def test_bcp_access_without_a_multiple_user_warns(plan):
     assert (found["single"], found["multiple"]) == (3, 0)
 
 
-@pytest.mark.parametrize(("age", "expected"), [(timedelta(hours=25), "pass"), (timedelta(hours=27), "warn"),
-                                               (timedelta(days=4), "fail")])
+@pytest.mark.parametrize(
+    ("age", "expected"), [(timedelta(hours=25), "pass"), (timedelta(hours=27), "warn"), (timedelta(days=4), "fail")]
+)
 def test_an_old_last_sync_warns_then_fails(plan, monkeypatch, age, expected):
     """The daily schedule: a day and two hours of slack, then warn, then fail after three days."""
     later = datetime.now(UTC) + age

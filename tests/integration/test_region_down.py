@@ -34,8 +34,10 @@ def unreachable_url(backend: str, settings: Settings) -> str:
 
 
 def with_region_down(settings: Settings, backend: str, name: str) -> Settings:
-    regions = [r.model_copy(update={"database_url": unreachable_url(backend, settings)}) if r.name == name else r
-               for r in settings.regions]
+    regions = [
+        r.model_copy(update={"database_url": unreachable_url(backend, settings)}) if r.name == name else r
+        for r in settings.regions
+    ]
     return settings.model_copy(update={"regions": regions, "database_connect_timeout_s": 2})
 
 
@@ -61,8 +63,14 @@ def world(shared_platform, shared_api) -> Iterator[World]:
     with TestClient(create_app(after)) as client:
         api = Api(client)
         operator = api.operator()
-        yield World(api, TenantApi(api, operator, na1.tenant), TenantApi(api, operator, eu1.tenant),
-                    na1_user, eu1_user, eu1_token)
+        yield World(
+            api,
+            TenantApi(api, operator, na1.tenant),
+            TenantApi(api, operator, eu1.tenant),
+            na1_user,
+            eu1_user,
+            eu1_token,
+        )
     after.close()
 
 
@@ -82,7 +90,11 @@ def test_status_says_the_region_is_down_and_the_others_are_up(world):
 
 
 def test_a_tenant_of_the_down_region_answers_503_region_unavailable_saying_which_region(world):
-    for response in (world.eu1.get("skills"), world.eu1.post("skills", {"name": "Billing"}), world.eu1.get("business-unit")):
+    for response in (
+        world.eu1.get("skills"),
+        world.eu1.post("skills", {"name": "Billing"}),
+        world.eu1.get("business-unit"),
+    ):
         assert response.status_code == 503
         error = error_of(response)
         assert error["code"] == "region_unavailable"

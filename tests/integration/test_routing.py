@@ -51,11 +51,28 @@ def refused(response: Any, status: int, code: str) -> bool:
 def test_a_voice_number_routes_to_the_primary_while_it_is_active(plan):
     answer = routed(plan, plan.numbers["voice"])
 
-    assert {k: answer[k] for k in ("number", "tenant_id", "tenant_kind", "region", "cluster", "point_of_contact_id",
-                                   "skill_id", "script_path")} == {
-        "number": plan.numbers["voice"], "tenant_id": plan.primary_id, "tenant_kind": "primary", "region": "na1",
-        "cluster": CLUSTER["na1"], "point_of_contact_id": plan.of("points-of-contact", "voice"),
-        "skill_id": plan.of("skills", "billing"), "script_path": "Inbound/Main"}
+    assert {
+        k: answer[k]
+        for k in (
+            "number",
+            "tenant_id",
+            "tenant_kind",
+            "region",
+            "cluster",
+            "point_of_contact_id",
+            "skill_id",
+            "script_path",
+        )
+    } == {
+        "number": plan.numbers["voice"],
+        "tenant_id": plan.primary_id,
+        "tenant_kind": "primary",
+        "region": "na1",
+        "cluster": CLUSTER["na1"],
+        "point_of_contact_id": plan.of("points-of-contact", "voice"),
+        "skill_id": plan.of("skills", "billing"),
+        "script_path": "Inbound/Main",
+    }
 
 
 def test_after_a_switch_the_number_routes_to_the_bcp_tenant_in_its_region(plan):
@@ -63,11 +80,28 @@ def test_after_a_switch_the_number_routes_to_the_bcp_tenant_in_its_region(plan):
 
     answer = routed(plan, plan.numbers["voice"])
 
-    assert {k: answer[k] for k in ("number", "tenant_id", "tenant_kind", "region", "cluster", "point_of_contact_id",
-                                   "skill_id", "script_path")} == {
-        "number": plan.numbers["voice"], "tenant_id": plan.bcp_id, "tenant_kind": "bcp", "region": "eu1",
-        "cluster": CLUSTER["eu1"], "point_of_contact_id": plan.bcp_of("points-of-contact", "voice"),
-        "skill_id": plan.bcp_of("skills", "billing"), "script_path": "Inbound/Main"}
+    assert {
+        k: answer[k]
+        for k in (
+            "number",
+            "tenant_id",
+            "tenant_kind",
+            "region",
+            "cluster",
+            "point_of_contact_id",
+            "skill_id",
+            "script_path",
+        )
+    } == {
+        "number": plan.numbers["voice"],
+        "tenant_id": plan.bcp_id,
+        "tenant_kind": "bcp",
+        "region": "eu1",
+        "cluster": CLUSTER["eu1"],
+        "point_of_contact_id": plan.bcp_of("points-of-contact", "voice"),
+        "skill_id": plan.bcp_of("skills", "billing"),
+        "script_path": "Inbound/Main",
+    }
 
 
 def test_a_revert_routes_the_number_to_the_primary_again(plan):
@@ -129,8 +163,12 @@ def test_digital_numbers_have_no_route_while_bcp_is_active(plan, channel):
 
 def test_a_digital_number_of_the_bcp_tenant_itself_has_no_route_while_bcp_is_active(plan):
     number = "+1558" + plan.numbers["voice"][-7:]
-    plan.make("points-of-contact", "bcp-sms", {"name": "BCP texts", "channel": "sms", "address": number},
-              tenant_id=plan.bcp_id)
+    plan.make(
+        "points-of-contact",
+        "bcp-sms",
+        {"name": "BCP texts", "channel": "sms", "address": number},
+        tenant_id=plan.bcp_id,
+    )
     plan.switch("bcp")
 
     assert refused(route(plan, number), 409, "not_routable")
@@ -139,8 +177,11 @@ def test_a_digital_number_of_the_bcp_tenant_itself_has_no_route_while_bcp_is_act
 def test_a_primary_number_not_in_bcp_does_not_route_to_the_primary_while_bcp_is_active(plan):
     """Synced after the last run, the number exists only in the primary: it stays there, unrouted."""
     number = "+1559" + plan.numbers["voice"][-7:]
-    plan.make("points-of-contact", "late", {"name": "Late line", "channel": "voice", "address": number,
-                                            "skill_id": plan.of("skills", "support")})
+    plan.make(
+        "points-of-contact",
+        "late",
+        {"name": "Late line", "channel": "voice", "address": number, "skill_id": plan.of("skills", "support")},
+    )
     assert routed(plan, number)["tenant_id"] == plan.primary_id
 
     plan.switch("bcp")
@@ -149,16 +190,22 @@ def test_a_primary_number_not_in_bcp_does_not_route_to_the_primary_while_bcp_is_
 
 
 def test_an_inactive_point_of_contact_does_not_route(plan):
-    plan.ops.call("PATCH", entity_url(plan.primary_id, "points-of-contact", plan.of("points-of-contact", "voice")),
-                  json={"is_active": False})
+    plan.ops.call(
+        "PATCH",
+        entity_url(plan.primary_id, "points-of-contact", plan.of("points-of-contact", "voice")),
+        json={"is_active": False},
+    )
 
     assert refused(route(plan, plan.numbers["voice"]), 409, "not_routable")
 
 
 def test_an_inactive_bcp_point_of_contact_does_not_route_while_bcp_is_active(plan):
     plan.switch("bcp")
-    plan.ops.call("PATCH", entity_url(plan.bcp_id, "points-of-contact", plan.bcp_of("points-of-contact", "voice")),
-                  json={"is_active": False})
+    plan.ops.call(
+        "PATCH",
+        entity_url(plan.bcp_id, "points-of-contact", plan.bcp_of("points-of-contact", "voice")),
+        json={"is_active": False},
+    )
 
     assert refused(route(plan, plan.numbers["voice"]), 409, "not_routable")
 
@@ -170,8 +217,9 @@ def test_an_unknown_number_is_404(plan):
     assert response.json()["error"]["details"] == {"number": "+19999999999"}
 
 
-@pytest.mark.parametrize("number", ["5551234567", "+1 555 123 4567", "+0155512345", "phone", "+", "",
-                                    "+1555123456789012"])
+@pytest.mark.parametrize(
+    "number", ["5551234567", "+1 555 123 4567", "+0155512345", "phone", "+", "", "+1555123456789012"]
+)
 def test_a_number_that_is_not_e164_is_422(plan, number):
     assert refused(route(plan, number), 422, "bad_number")
 

@@ -26,8 +26,9 @@ def test_a_run_reads_back_as_enums_over_plain_strings(platform):
     with platform.directory.read() as conn:
         runs = RunRepo(conn)
         plan, finished, last = PlanRepo(conn).get(plan.id), runs.get(queued.id), runs.last(plan.id, FINISHED)
-        stored_run = conn.execute(select(sync_runs.c.status, sync_runs.c.trigger)
-                                  .where(sync_runs.c.id == queued.id)).one()
+        stored_run = conn.execute(
+            select(sync_runs.c.status, sync_runs.c.trigger).where(sync_runs.c.id == queued.id)
+        ).one()
         stored_side = conn.execute(select(bcp_plans.c.active_side).where(bcp_plans.c.id == plan.id)).scalar_one()
 
     assert plan.active_side is Side.PRIMARY

@@ -31,9 +31,14 @@ PARAMETER_ENTITY = """<?xml version="1.0"?>
 DOCTYPE_ALONE = """<!DOCTYPE Script>
 <Script><ActionStruct><Action ID="1" Name="HOURS"/></ActionStruct></Script>"""
 
-HOSTILE = {"billion-laughs": BILLION_LAUGHS, "external-entity": EXTERNAL_ENTITY,
-           "parameter-entity": PARAMETER_ENTITY, "doctype": DOCTYPE_ALONE,
-           "doctype-after-whitespace": "\n  " + DOCTYPE_ALONE, "doctype-after-bom": "\ufeff" + DOCTYPE_ALONE}
+HOSTILE = {
+    "billion-laughs": BILLION_LAUGHS,
+    "external-entity": EXTERNAL_ENTITY,
+    "parameter-entity": PARAMETER_ENTITY,
+    "doctype": DOCTYPE_ALONE,
+    "doctype-after-whitespace": "\n  " + DOCTYPE_ALONE,
+    "doctype-after-bom": "\ufeff" + DOCTYPE_ALONE,
+}
 
 
 @pytest.fixture
@@ -46,8 +51,9 @@ def studio(*actions: tuple[str, str, list[tuple[str, object]]]) -> dict:
     return {
         "header": {"name": "Inbound/Main", "mediaType": "voice"},
         "actions": {aid: {"name": name} for aid, name, _ in actions},
-        "properties": {aid: {str(i): {"name": p, "value": v} for i, (p, v) in enumerate(props)}
-                       for aid, _, props in actions},
+        "properties": {
+            aid: {str(i): {"name": p, "value": v} for i, (p, v) in enumerate(props)} for aid, _, props in actions
+        },
         "branches": {},
     }
 
@@ -80,8 +86,10 @@ def test_a_studio_json_script_is_stored_and_returned_as_given(acme):
 
 
 def test_a_script_with_values_of_any_json_type_is_stored_and_returned_exactly(acme):
-    content = studio(("1", "BEGIN", [("RootFolder", 0), ("ParamCount", 0), ("Parameters", ["A", 2, None])]),
-                     ("2", "ASSIGN", [("Value", "{x}"), ("Publish", 0), ("Ratio", 1.5), ("On", True), ("Map", {"k": [1]})]))
+    content = studio(
+        ("1", "BEGIN", [("RootFolder", 0), ("ParamCount", 0), ("Parameters", ["A", 2, None])]),
+        ("2", "ASSIGN", [("Value", "{x}"), ("Publish", 0), ("Ratio", 1.5), ("On", True), ("Map", {"k": [1]})]),
+    )
     content["branches"] = {"1": [{"to": 2, "label": 0, "type": "default", "index": 0}]}
 
     created = acme.create("scripts", content=content)
@@ -128,8 +136,10 @@ def test_hostile_xml_cannot_replace_a_stored_script(acme):
     assert acme.get("scripts", script["id"]).json()["content"] == SCRIPT
 
 
-@pytest.mark.parametrize("content", ['{"actions": {"1": {"name": "HOURS",}}}', "{'actions': {}}", "", "not a script",
-                                     "<Script><ActionStruct>"])
+@pytest.mark.parametrize(
+    "content",
+    ['{"actions": {"1": {"name": "HOURS",}}}', "{'actions': {}}", "", "not a script", "<Script><ActionStruct>"],
+)
 def test_malformed_script_text_is_refused_as_malformed(acme, content):
     response = acme.post("scripts", acme.payload("scripts", content=content))
 
@@ -145,12 +155,15 @@ def test_a_malformed_script_says_where(acme):
     assert "line 2" in error["message"]
 
 
-@pytest.mark.parametrize("content", [
-    {"actions": ["REQAGENT"]},
-    {"actions": {"1": {"label": "no name"}}},
-    {"actions": {"1": {"name": "HOURS"}}, "properties": {"2": {}}},
-    {"actions": {"1": {"name": "HOURS"}}, "properties": {"1": {"0": {"name": "Profile"}}}},
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"actions": ["REQAGENT"]},
+        {"actions": {"1": {"label": "no name"}}},
+        {"actions": {"1": {"name": "HOURS"}}, "properties": {"2": {}}},
+        {"actions": {"1": {"name": "HOURS"}}, "properties": {"1": {"0": {"name": "Profile"}}}},
+    ],
+)
 def test_a_json_script_of_the_wrong_shape_is_invalid(acme, content):
     response = acme.post("scripts", acme.payload("scripts", content=content))
 
@@ -238,8 +251,13 @@ EXPECTED = [  # (action id, property, kind, target, exists)
 @pytest.mark.parametrize("shape", ["json", "xml"])
 def test_references_list_every_reference_with_its_kind_type_and_whether_it_exists(acme, world, shape):
     actions = actions_naming(world)
-    content = studio(*actions) if shape == "json" else desktop_xml(*[
-        (aid, name, [(p, v.replace('"', "&quot;")) for p, v in props]) for aid, name, props in actions])
+    content = (
+        studio(*actions)
+        if shape == "json"
+        else desktop_xml(
+            *[(aid, name, [(p, v.replace('"', "&quot;")) for p, v in props]) for aid, name, props in actions]
+        )
+    )
     script = acme.create("scripts", content=content)
 
     response = references(acme, script["id"])
@@ -257,15 +275,20 @@ def test_references_list_every_reference_with_its_kind_type_and_whether_it_exist
 
 
 def test_an_id_of_the_wrong_type_or_of_nothing_does_not_exist(acme, world):
-    script = acme.create("scripts", content=studio(
-        ("1", "HOURS", [("Profile", str(world["skill"]))]),
-        ("2", "REQAGENT", [("Skill", "987654321")]),
-    ))
+    script = acme.create(
+        "scripts",
+        content=studio(
+            ("1", "HOURS", [("Profile", str(world["skill"]))]),
+            ("2", "REQAGENT", [("Skill", "987654321")]),
+        ),
+    )
 
     items = references(acme, script["id"]).json()["items"]
 
     assert [(r["kind"], r["target"], r["exists"]) for r in items] == [
-        ("id", "hours-of-operation", False), ("id", "skills", False)]
+        ("id", "hours-of-operation", False),
+        ("id", "skills", False),
+    ]
 
 
 def test_an_id_of_another_tenant_does_not_exist_here(shared_api, acme):
@@ -285,8 +308,7 @@ def test_free_text_numbers_that_are_not_ids_are_not_listed(acme, world):
 
 
 def test_list_values_give_one_reference_per_element_with_its_position(acme, world):
-    script = acme.create("scripts", content=studio(
-        ("1", "REQAGENT", [("Skill", [str(world["skill"]), "Default"])])))
+    script = acme.create("scripts", content=studio(("1", "REQAGENT", [("Skill", [str(world["skill"]), "Default"])])))
 
     items = references(acme, script["id"]).json()["items"]
 
@@ -294,28 +316,38 @@ def test_list_values_give_one_reference_per_element_with_its_position(acme, worl
 
 
 def test_integer_ids_and_suppresscall_are_references_and_checkcallsup_is_not(acme, world):
-    script = acme.create("scripts", content=studio(
-        ("1", "REQAGENT", [("Skill", world["skill"]), ("TargetAgent", "")]),
-        ("2", "SUPPRESSCALL", [("Disposition", world["disposition"])]),
-        ("3", "CHECKCALLSUP", [("DataValue", "{dataValue}")])))
+    script = acme.create(
+        "scripts",
+        content=studio(
+            ("1", "REQAGENT", [("Skill", world["skill"]), ("TargetAgent", "")]),
+            ("2", "SUPPRESSCALL", [("Disposition", world["disposition"])]),
+            ("3", "CHECKCALLSUP", [("DataValue", "{dataValue}")]),
+        ),
+    )
 
     items = references(acme, script["id"]).json()["items"]
 
     assert [(r["action"], r["property"], r["value"], r["kind"], r["target"], r["exists"]) for r in items] == [
         ("REQAGENT", "Skill", world["skill"], "id", "skills", True),
         ("REQAGENT", "TargetAgent", "", "empty", "users", None),
-        ("SUPPRESSCALL", "Disposition", world["disposition"], "id", "dispositions", True)]
+        ("SUPPRESSCALL", "Disposition", world["disposition"], "id", "dispositions", True),
+    ]
 
 
 def test_a_whole_value_equal_to_an_id_in_an_unknown_action_is_a_possible_id_naming_what_it_matched(acme, world):
     skill = acme.get("skills", world["skill"]).json()
-    script = acme.create("scripts", content=studio(
-        ("1", "WORKITEM", [("QueueId", str(skill["id"])), ("Retries", 3), ("Note", f"queue {skill['id']}")])))
+    script = acme.create(
+        "scripts",
+        content=studio(
+            ("1", "WORKITEM", [("QueueId", str(skill["id"])), ("Retries", 3), ("Note", f"queue {skill['id']}")])
+        ),
+    )
 
     items = references(acme, script["id"]).json()["items"]
 
     assert [(r["property"], r["value"], r["kind"], r["exists"], r["matched"]) for r in items] == [
-        ("QueueId", str(skill["id"]), "possible_id", True, {"type": "skills", "id": skill["id"], "name": skill["name"]})]
+        ("QueueId", str(skill["id"]), "possible_id", True, {"type": "skills", "id": skill["id"], "name": skill["name"]})
+    ]
 
 
 def test_references_of_a_missing_script_are_not_found(acme):

@@ -57,8 +57,9 @@ def test_a_write_that_succeeds_is_settled_on_what_the_region_holds(platform):
         uow.logins.release(name, TENANT_ID, PENDING)
         uow.logins.reserve(name, TENANT_ID, user.id)
 
-    user = write_across(platform, platform.region("na1"), claim=claim_name, write=insert_user,
-                        give_back=give_name_back, settle=settle)
+    user = write_across(
+        platform, platform.region("na1"), claim=claim_name, write=insert_user, give_back=give_name_back, settle=settle
+    )
     assert stored_user(platform, "ann") == user
     assert owner_of(platform, "ann") == (TENANT_ID, user.id)
 
@@ -69,8 +70,9 @@ def test_a_region_write_failing_half_way_gives_the_claim_back(platform):
         raise Conflict("refused after the insert", code="refused")
 
     with pytest.raises(Conflict):
-        write_across(platform, platform.region("na1"), claim=claim_name, write=write_then_fail,
-                     give_back=give_name_back)
+        write_across(
+            platform, platform.region("na1"), claim=claim_name, write=write_then_fail, give_back=give_name_back
+        )
     assert stored_user(platform, "ann") is None  # the region rolled back
     assert owner_of(platform, "ann") is None  # the claim was given back
 
@@ -83,8 +85,9 @@ def test_a_failed_give_back_leaves_a_stale_claim_and_raises_the_first_failure(pl
         raise Unavailable("The database of directory cannot be reached.", code="directory_unavailable")
 
     with caplog.at_level(logging.ERROR, logger="lifeboat.spanning"), pytest.raises(Conflict) as caught:
-        write_across(platform, platform.region("na1"), claim=claim_name, write=write_then_fail,
-                     give_back=directory_down)
+        write_across(
+            platform, platform.region("na1"), claim=claim_name, write=write_then_fail, give_back=directory_down
+        )
     assert caught.value.code == "refused"  # what went wrong first, not the give-back's failure
     assert owner_of(platform, "ann") == (TENANT_ID, PENDING)  # a pending claim without its user: stale
     assert "giving back" in caplog.text
@@ -122,6 +125,7 @@ def users_of(platform, tenant) -> list[str]:
 
 def write_user(tenant, name: str, current: Entity | None, *, fail: bool = False):
     """A ``write`` for ``usernames.write_claiming``: the user ``name`` in ``tenant`` (``current`` renamed)."""
+
     def write(uow) -> Entity:
         stamp = now()
         fields = {"username": name, "email": f"{name}@example.com", "first_name": "Ann", "last_name": "Lee"}
@@ -135,13 +139,15 @@ def write_user(tenant, name: str, current: Entity | None, *, fail: bool = False)
         if fail:
             raise Conflict("refused after the insert", code="refused")
         return user
+
     return write
 
 
 def claiming(platform, tenant, name: str, *, current: Entity | None = None, fail: bool = False) -> Entity:
     users = ENTITY_TYPES["users"]
-    return usernames.write_claiming(platform, tenant, users, current, {"username": name},
-                                    write_user(tenant, name, current, fail=fail))
+    return usernames.write_claiming(
+        platform, tenant, users, current, {"username": name}, write_user(tenant, name, current, fail=fail)
+    )
 
 
 @pytest.fixture
@@ -208,12 +214,17 @@ def test_a_stale_claim_is_taken_over_after_claim_grace(platform, two_tenants, mo
 
 def claim_all(platform, tenant, user_ids: dict[str, int]) -> None:
     """What a bulk load does: claim every name, write, give all back on failure."""
+
     def refuse(uow, claimed) -> None:
         raise Conflict("refused", code="refused")
 
-    write_across(platform, platform.region(tenant.region),
-                 claim=lambda uow: usernames.claim_many(platform, uow, tenant, user_ids, shown=1),
-                 write=refuse, give_back=lambda uow, claimed: usernames.give_back_many(uow, tenant, user_ids))
+    write_across(
+        platform,
+        platform.region(tenant.region),
+        claim=lambda uow: usernames.claim_many(platform, uow, tenant, user_ids, shown=1),
+        write=refuse,
+        give_back=lambda uow, claimed: usernames.give_back_many(uow, tenant, user_ids),
+    )
 
 
 def test_many_usernames_are_claimed_all_or_none_and_given_back_together(platform, two_tenants):

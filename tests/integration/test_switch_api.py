@@ -39,8 +39,12 @@ def state(plan: SyncedPlan) -> tuple[str, int]:
 
 def sessions(plan: SyncedPlan) -> dict[str, dict[str, str]]:
     """Open sessions of users of both tenants (the ``multiple`` user in each)."""
-    return {"single@primary": plan.headers("single"), "admin@primary": plan.headers("admin", plan.primary_id),
-            "multiple@bcp": plan.headers("multiple", plan.bcp_id), "bcp_only@bcp": plan.headers("bcp_only")}
+    return {
+        "single@primary": plan.headers("single"),
+        "admin@primary": plan.headers("admin", plan.primary_id),
+        "multiple@bcp": plan.headers("multiple", plan.bcp_id),
+        "bcp_only@bcp": plan.headers("bcp_only"),
+    }
 
 
 def tenant_of(plan: SyncedPlan, name: str) -> int:
@@ -160,8 +164,16 @@ def test_switching_to_the_active_side_is_409_and_changes_nothing(plan):
     assert state(plan) == ("bcp", 1)
 
 
-@pytest.mark.parametrize("body", [{"to": "sideways", "passkey": "x"}, {"to": "BCP", "passkey": "x"}, {"to": "bcp"},
-                                  {"passkey": "x"}, {"to": "bcp", "passkey": ""}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"to": "sideways", "passkey": "x"},
+        {"to": "BCP", "passkey": "x"},
+        {"to": "bcp"},
+        {"passkey": "x"},
+        {"to": "bcp", "passkey": ""},
+    ],
+)
 def test_a_malformed_switch_request_is_422_and_changes_nothing(plan, body):
     if body.get("passkey") == "x":
         body = {**body, "passkey": plan.passkey}
@@ -194,22 +206,33 @@ def test_a_switch_flips_the_active_side_raises_the_epoch_and_ends_every_session_
     assert response.status_code == 200, response.text
     answer = response.json()
     assert {k: answer[k] for k in ("event", "from", "active_side", "active_tenant_id", "epoch", "sync_paused")} == {
-        "event": "switched", "from": "primary", "active_side": "bcp", "active_tenant_id": plan.bcp_id, "epoch": 1,
-        "sync_paused": True}
+        "event": "switched",
+        "from": "primary",
+        "active_side": "bcp",
+        "active_tenant_id": plan.bcp_id,
+        "epoch": 1,
+        "sync_paused": True,
+    }
     assert answer["sessions_ended"] >= len(open_sessions)
     assert isinstance(answer["switch_ms"], (int, float)) and 0 <= answer["switch_ms"] < 60_000
     assert answer["readiness"]["status"] == "pass"
     assert answer["readiness"]["active_side"] == "bcp"
     assert {c["name"] for c in answer["readiness"]["checks"]} >= {
-        "last_successful_sync", "last_run", "script_references", "voice_points_of_contact", "users_with_bcp_access",
-        "voice_skill_agents"}
+        "last_successful_sync",
+        "last_run",
+        "script_references",
+        "voice_points_of_contact",
+        "users_with_bcp_access",
+        "voice_skill_agents",
+    }
     for name, headers in open_sessions.items():
         ended = plan.api.get(f"{API}/tenants/{tenant_of(plan, name)}", headers=headers)
         assert (name, ended.status_code, error_code(ended)) == (name, 401, "invalid_token")
     # Operators and the voice edge belong to no tenant: their tokens live on.
     assert plan.api.get(f"{API}/tenants/{plan.bcp_id}", headers=plan.ops.headers).status_code == 200
-    voice_route = plan.api.get(f"{API}/voice/route", params={"number": plan.numbers["voice"]},
-                               headers={"Authorization": f"Bearer {voice}"})
+    voice_route = plan.api.get(
+        f"{API}/voice/route", params={"number": plan.numbers["voice"]}, headers={"Authorization": f"Bearer {voice}"}
+    )
     assert voice_route.status_code == 200
     described = plan.describe()
     assert (described["active_side"], described["epoch"], described["active_tenant_id"]) == ("bcp", 1, plan.bcp_id)
@@ -266,8 +289,12 @@ def test_a_regenerated_passkey_replaces_the_old_one(plan):
 
 
 def test_subscribers_are_told_of_a_switch_a_revert_and_a_lock(plan):
-    subscription = plan.ops.call("POST", f"{API}/tenants/{plan.bcp_id}/alert-subscriptions", expect=201,
-                                 json={"kind": "webhook", "target": "https://hooks.example.com/hook"})
+    subscription = plan.ops.call(
+        "POST",
+        f"{API}/tenants/{plan.bcp_id}/alert-subscriptions",
+        expect=201,
+        json={"kind": "webhook", "target": "https://hooks.example.com/hook"},
+    )
 
     plan.switch("bcp")
     plan.switch("primary")
@@ -338,10 +365,22 @@ def test_with_the_primary_region_down_an_admin_enters_bcp_switches_and_users_fol
     down = build_platform(with_region_down(platform.settings, "na1"))
     try:
         with TestClient(create_app(down)) as client:
-            outage = SyncedPlan(Api(client), down, Http(client, plan.ops.headers), plan.primary, plan.bcp, plan.passkey,
-                                plan.ids, plan.usernames, plan.numbers, plan.bcp_only_id)
+            outage = SyncedPlan(
+                Api(client),
+                down,
+                Http(client, plan.ops.headers),
+                plan.primary,
+                plan.bcp,
+                plan.passkey,
+                plan.ids,
+                plan.usernames,
+                plan.numbers,
+                plan.bcp_only_id,
+            )
             assert {r["name"]: r["status"] for r in client.get(f"{API}/status").json()["regions"]} == {
-                "na1": "down", "eu1": "up"}
+                "na1": "down",
+                "eu1": "up",
+            }
 
             admin = outage.login("admin", plan.bcp_id)
             assert admin.status_code == 200, admin.text
@@ -355,8 +394,9 @@ def test_with_the_primary_region_down_an_admin_enters_bcp_switches_and_users_fol
             assert single.json()["tenant"]["id"] == plan.bcp_id
             assert (outage.login("none").status_code, error_code(outage.login("none"))) == (403, "bcp_access_denied")
             assert outage.login("bcp_only").json()["tenant"]["id"] == plan.bcp_id
-            voice = outage.api.get(f"{API}/voice/route", params={"number": plan.numbers["voice"]},
-                                   headers=plan.ops.headers)
+            voice = outage.api.get(
+                f"{API}/voice/route", params={"number": plan.numbers["voice"]}, headers=plan.ops.headers
+            )
             assert voice.status_code == 200, voice.text
             assert (voice.json()["tenant_id"], voice.json()["region"]) == (plan.bcp_id, "eu1")
     finally:

@@ -43,8 +43,19 @@ from tests.sync_fixture import (
 )
 
 _users = itertools.count(1)
-ALL_PERMISSIONS = ["admin.view", "admin.edit", "acd.view", "acd.edit", "studio.view", "studio.edit", "bcp.sync.view",
-                   "bcp.sync.edit", "bcp.enablement.view", "bcp.enablement.edit", "agent"]
+ALL_PERMISSIONS = [
+    "admin.view",
+    "admin.edit",
+    "acd.view",
+    "acd.edit",
+    "studio.view",
+    "studio.edit",
+    "bcp.sync.view",
+    "bcp.sync.edit",
+    "bcp.enablement.view",
+    "bcp.enablement.edit",
+    "agent",
+]
 
 
 @pytest.fixture
@@ -81,7 +92,7 @@ def synced(ops: Http, platform, **settings: Any) -> tuple[Primary, dict[str, Any
 
 
 def run_now(ops: Http, platform, tenant_id: int, *, force: bool = False) -> dict[str, Any]:
-    """"Sync now", a worker carries it out, and the run as the API reports it."""
+    """ "Sync now", a worker carries it out, and the run as the API reports it."""
     queued = ops.call("POST", bcp_url(tenant_id, "/sync-runs"), json={"force": force} if force else None, expect=202)
     assert (queued["trigger"], queued["status"]) == ("manual", "queued")
     work(platform)
@@ -91,11 +102,25 @@ def run_now(ops: Http, platform, tenant_id: int, *, force: bool = False) -> dict
 def user_with(api, ops: Http, tenant_id: int, *permissions: str) -> Http:
     """A new user of the tenant whose role holds exactly ``permissions``, logged in."""
     tag = f"{tenant_id}x{next(_users)}"
-    role = ops.call("POST", entity_url(tenant_id, "roles"), json={"name": f"Role {tag}", "permissions": list(permissions)},
-                    expect=201)
-    ops.call("POST", entity_url(tenant_id, "users"), expect=201, json={
-        "username": f"user{tag}", "email": f"user{tag}@example.com", "first_name": "Una", "last_name": "User",
-        "role_id": role["id"], "password": PASSWORD})
+    role = ops.call(
+        "POST",
+        entity_url(tenant_id, "roles"),
+        json={"name": f"Role {tag}", "permissions": list(permissions)},
+        expect=201,
+    )
+    ops.call(
+        "POST",
+        entity_url(tenant_id, "users"),
+        expect=201,
+        json={
+            "username": f"user{tag}",
+            "email": f"user{tag}@example.com",
+            "first_name": "Una",
+            "last_name": "User",
+            "role_id": role["id"],
+            "password": PASSWORD,
+        },
+    )
     return Http(api, api.login(f"user{tag}", PASSWORD))
 
 
@@ -144,7 +169,10 @@ def test_validate_returns_every_problem_with_a_stable_code(api, ops):
     refused = ops.request("POST", bcp_url(taken_primary["id"]), json={"bcp_tenant_id": with_users["id"]})
     assert refused.status_code == 409 and error_code(refused) == "pairing_invalid"
     assert sorted(p["code"] for p in refused.json()["error"]["details"]["problems"]) == [
-        "already_paired", "bcp_tenant_not_empty", "same_region"]
+        "already_paired",
+        "bcp_tenant_not_empty",
+        "same_region",
+    ]
     assert ops.request("GET", bcp_url(with_users["id"])).status_code == 404  # no plan was made
 
 
@@ -190,8 +218,10 @@ def test_pairing_is_for_operators_and_the_plan_reads_from_either_tenant(api, ops
     primary, bcp = new_tenant(ops, "na1"), new_tenant(ops, "eu1")
     admin = user_with(api, ops, primary["id"], *ALL_PERMISSIONS)
 
-    for path, body in ((bcp_url(primary["id"], "/validate"), {"bcp_tenant_id": bcp["id"]}),
-                       (bcp_url(primary["id"]), {"bcp_tenant_id": bcp["id"]})):
+    for path, body in (
+        (bcp_url(primary["id"], "/validate"), {"bcp_tenant_id": bcp["id"]}),
+        (bcp_url(primary["id"]), {"bcp_tenant_id": bcp["id"]}),
+    ):
         refused = admin.request("POST", path, json=body)
         assert refused.status_code == 403 and error_code(refused) == "operator_required", path
     assert admin.request("GET", bcp_url(primary["id"])).status_code == 404  # not paired by the refused calls
@@ -226,23 +256,28 @@ def test_changing_sync_settings_needs_bcp_sync_edit(api, ops):
     assert viewer.request("POST", bcp_url(primary["id"], "/sync-runs")).status_code == 403
     assert viewer.call("GET", url)["script_ids"] == "remap"
 
-    changed = editor.call("PUT", url, json={"script_ids": "keep", "mode": "custom", "entity_types": ["skills", "users"]})
+    changed = editor.call(
+        "PUT", url, json={"script_ids": "keep", "mode": "custom", "entity_types": ["skills", "users"]}
+    )
     assert (changed["script_ids"], changed["mode"], changed["entity_types"]) == ("keep", "custom", ["skills", "users"])
     assert changed["enabled"] is False and changed["first_run"] is None
     assert viewer.call("GET", url)["entity_types"] == ["skills", "users"]
 
 
-@pytest.mark.parametrize(("body", "field", "code"), [
-    ({"mode": "everything"}, "mode", "bad_choice"),
-    ({"mode": "custom", "entity_types": []}, "entity_types", "empty_selection"),
-    ({"mode": "custom", "entity_types": ["skills", "queues"]}, "entity_types", "unknown_entity_type"),
-    ({"schedule": {"kind": "interval", "every_minutes": 4}}, "schedule.every_minutes", "interval_too_short"),
-    ({"schedule": {"kind": "hourly"}}, "schedule", "bad_schedule"),
-    ({"script_ids": "rewrite"}, "script_ids", "bad_choice"),
-    ({"remap_free_text": "yes"}, "remap_free_text", "not_a_boolean"),
-    ({"enabled": 1}, "enabled", "not_a_boolean"),
-    ({"enabled": True, "colour": "blue"}, "colour", "unknown_field"),
-])
+@pytest.mark.parametrize(
+    ("body", "field", "code"),
+    [
+        ({"mode": "everything"}, "mode", "bad_choice"),
+        ({"mode": "custom", "entity_types": []}, "entity_types", "empty_selection"),
+        ({"mode": "custom", "entity_types": ["skills", "queues"]}, "entity_types", "unknown_entity_type"),
+        ({"schedule": {"kind": "interval", "every_minutes": 4}}, "schedule.every_minutes", "interval_too_short"),
+        ({"schedule": {"kind": "hourly"}}, "schedule", "bad_schedule"),
+        ({"script_ids": "rewrite"}, "script_ids", "bad_choice"),
+        ({"remap_free_text": "yes"}, "remap_free_text", "not_a_boolean"),
+        ({"enabled": 1}, "enabled", "not_a_boolean"),
+        ({"enabled": True, "colour": "blue"}, "colour", "unknown_field"),
+    ],
+)
 def test_invalid_sync_settings_are_refused_and_change_nothing(platform, ops, body, field, code):
     primary, bcp = new_tenant(ops, "na1"), new_tenant(ops, "eu1")
     pair(ops, primary["id"], bcp["id"])
@@ -275,8 +310,9 @@ def test_enabling_sync_queues_a_first_run_at_once_and_schedules_the_next(platfor
     assert ops.get(bcp_url(primary.id, "/sync-runs"))["total"] == 1
     daily = put_settings(ops, primary.id, schedule={"kind": "daily"})
     assert daily["enabled_at"] == enabled_at
-    assert datetime.fromisoformat(ops.get(bcp_url(primary.id))["next_run_at"]) == \
-        datetime.fromisoformat(enabled_at) + timedelta(days=1)
+    assert datetime.fromisoformat(ops.get(bcp_url(primary.id))["next_run_at"]) == datetime.fromisoformat(
+        enabled_at
+    ) + timedelta(days=1)
 
     ran = work(platform)
 
@@ -296,9 +332,16 @@ def test_first_run_mirrors_every_entity_field_by_field(platform, ops):
     mirror = assert_bcp_mirrors_primary(ops, primary.id, bcp["id"], script_refs=primary.script_refs)
 
     assert change_counts(run) == {
-        "business-unit": {"adopted": 1}, "hours-of-operation": {"created": 2}, "dispositions": {"created": 2},
-        "skills": {"created": 3}, "roles": {"created": 2}, "teams": {"created": 1}, "users": {"created": 2},
-        "agent-settings": {"created": 1}, "points-of-contact": {"created": 1}, "files": {"created": 1},
+        "business-unit": {"adopted": 1},
+        "hours-of-operation": {"created": 2},
+        "dispositions": {"created": 2},
+        "skills": {"created": 3},
+        "roles": {"created": 2},
+        "teams": {"created": 1},
+        "users": {"created": 2},
+        "agent-settings": {"created": 1},
+        "points-of-contact": {"created": 1},
+        "files": {"created": 1},
         "scripts": {"created": 1},
     }
     assert run["errors"] == [] and run["drift"] == []
@@ -329,7 +372,8 @@ def test_script_ids_are_remapped_and_every_reference_is_on_the_checklist(platfor
 
     assert ops.get(bcp_url(primary.id, "/script-checklist"))["items"] == items
     assert {(i["script"], i["primary_script_id"], i["bcp_script_id"]) for i in items} == {
-        ("Inbound/Main", primary.of("scripts", "main"), bcp_script_id)}
+        ("Inbound/Main", primary.of("scripts", "main"), bcp_script_id)
+    }
     rows = {(i["action_id"], i["property"]): (i["primary_value"], i["bcp_value"], i["status"]) for i in items}
 
     def remapped(type_name: str, label: str) -> tuple[str, str, str]:
@@ -358,7 +402,10 @@ def test_a_script_reference_to_nothing_is_unresolved_on_the_checklist(platform, 
     primary, _bcp = paired(ops)
     gone = ops.call("POST", primary.url("skills"), json={"name": "Short-lived"}, expect=201)["id"]
     ops.call("DELETE", primary.url("skills", gone), expect=204)
-    content = {"actions": {"1": {"name": "REQAGENT"}}, "properties": {"1": {"0": {"name": "Skill", "value": str(gone)}}}}
+    content = {
+        "actions": {"1": {"name": "REQAGENT"}},
+        "properties": {"1": {"0": {"name": "Skill", "value": str(gone)}}},
+    }
     ops.call("POST", primary.url("scripts"), json={"path": "Inbound/Stale", "content": content}, expect=201)
     enable_sync(ops, primary.id)
     work(platform)
@@ -366,7 +413,8 @@ def test_a_script_reference_to_nothing_is_unresolved_on_the_checklist(platform, 
     stale = [i for i in ops.get(bcp_url(primary.id, "/script-checklist"))["items"] if i["script"] == "Inbound/Stale"]
 
     assert [(i["action"], i["property"], i["primary_value"], i["bcp_value"], i["status"]) for i in stale] == [
-        ("REQAGENT", "Skill", str(gone), None, "unresolved")]
+        ("REQAGENT", "Skill", str(gone), None, "unresolved")
+    ]
 
 
 def test_script_ids_keep_copies_scripts_verbatim_and_the_checklist_says_what_to_fix(platform, ops):
@@ -376,14 +424,25 @@ def test_script_ids_keep_copies_scripts_verbatim_and_the_checklist_says_what_to_
 
     assert mirror.bcp_of("scripts", primary.of("scripts", "main"))["content"] == primary.script_content
     items = ops.get(bcp_url(primary.id, "/script-checklist"))["items"]
-    to_fix = {(i["action_id"], i["property"]): (i["bcp_value"], i["status"], i["written"])
-              for i in items if i["status"] == "remapped"}
+    to_fix = {
+        (i["action_id"], i["property"]): (i["bcp_value"], i["status"], i["written"])
+        for i in items
+        if i["status"] == "remapped"
+    }
     assert to_fix == {
-        ("2", "Profile"): (str(mirror.corr[("hours-of-operation", primary.of("hours-of-operation", "weekdays"))]), "remapped", False),
+        ("2", "Profile"): (
+            str(mirror.corr[("hours-of-operation", primary.of("hours-of-operation", "weekdays"))]),
+            "remapped",
+            False,
+        ),
         ("4", "Skill"): (str(mirror.corr[("skills", primary.of("skills", "billing"))]), "remapped", False),
         ("4", "TargetAgent"): (str(mirror.corr[("users", primary.of("users", "agent"))]), "remapped", False),
         ("5", "Skill"): (str(mirror.corr[("skills", primary.of("skills", "support"))]), "remapped", False),
-        ("5", "Disposition"): (str(mirror.corr[("dispositions", primary.of("dispositions", "resolved"))]), "remapped", False),
+        ("5", "Disposition"): (
+            str(mirror.corr[("dispositions", primary.of("dispositions", "resolved"))]),
+            "remapped",
+            False,
+        ),
     }
 
 
@@ -395,15 +454,19 @@ def test_remap_free_text_rewrites_possible_ids_in_snippets(platform, ops):
     script = ops.get(entity_url(bcp["id"], "scripts", corr[("scripts", primary.of("scripts", "main"))]))
 
     data = script["content"]["properties"]["6"]["0"]["value"]
-    assert data == f"ASSIGN fallback = {corr[('skills', billing)]}\nASSIGN queue = \"{{SkillNo}}\""
+    assert data == f'ASSIGN fallback = {corr[("skills", billing)]}\nASSIGN queue = "{{SkillNo}}"'
     row = next(i for i in ops.get(bcp_url(primary.id, "/script-checklist"))["items"] if i["action_id"] == "6")
     assert (row["status"], row["written"]) == ("possible_id", True)
 
 
 def test_an_entity_already_in_bcp_under_the_same_name_is_adopted_not_duplicated(platform, ops):
     primary, bcp = paired(ops)
-    own = ops.call("POST", entity_url(bcp["id"], "dispositions"),
-                   json={"name": "Resolved", "classification": "neutral"}, expect=201)
+    own = ops.call(
+        "POST",
+        entity_url(bcp["id"], "dispositions"),
+        json={"name": "Resolved", "classification": "neutral"},
+        expect=201,
+    )
     first = enable_sync(ops, primary.id)
     work(platform)
 
@@ -422,13 +485,23 @@ def test_an_entity_already_in_bcp_under_the_same_name_is_adopted_not_duplicated(
 def test_changes_deactivations_and_deletions_reach_bcp_and_bcp_only_entities_survive(platform, ops):
     primary, bcp, _ = synced(ops, platform)
     corr = correlation_map(ops, primary.id)
-    local = ops.call("POST", entity_url(bcp["id"], "skills"), expect=201, json={
-        "name": "BCP only", "hours_of_operation_id": corr[("hours-of-operation", primary.of("hours-of-operation", "weekend"))]})
+    local = ops.call(
+        "POST",
+        entity_url(bcp["id"], "skills"),
+        expect=201,
+        json={
+            "name": "BCP only",
+            "hours_of_operation_id": corr[("hours-of-operation", primary.of("hours-of-operation", "weekend"))],
+        },
+    )
     local_role = ops.call("POST", entity_url(bcp["id"], "roles"), json={"name": "Supervisor (BCP)"}, expect=201)
 
     ops.call("PATCH", primary.url("skills", primary.of("skills", "billing")), json={"name": "Billing (EN)"})
-    ops.call("PATCH", primary.url("agent-settings", primary.of("agent-settings", "agent")),
-             json={"skills": [{"skill_id": primary.of("skills", "support"), "proficiency": 20}]})
+    ops.call(
+        "PATCH",
+        primary.url("agent-settings", primary.of("agent-settings", "agent")),
+        json={"skills": [{"skill_id": primary.of("skills", "support"), "proficiency": 20}]},
+    )
     ops.call("PUT", primary.url("business-unit"), json={"name": "Acme renamed", "time_zone": "Europe/Dublin"})
     ops.call("PATCH", primary.url("dispositions", primary.of("dispositions", "escalated")), json={"is_active": False})
     ops.call("PATCH", primary.url("users", primary.of("users", "agent")), json={"is_active": False})
@@ -440,9 +513,13 @@ def test_changes_deactivations_and_deletions_reach_bcp_and_bcp_only_entities_sur
 
     assert run["status"] == "succeeded", run
     assert change_counts(run) == {
-        "business-unit": {"updated": 1}, "skills": {"updated": 1}, "agent-settings": {"updated": 1},
-        "dispositions": {"created": 1, "deactivated": 1}, "users": {"deactivated": 1},
-        "points-of-contact": {"deleted": 1}, "files": {"deleted": 1},
+        "business-unit": {"updated": 1},
+        "skills": {"updated": 1},
+        "agent-settings": {"updated": 1},
+        "dispositions": {"created": 1, "deactivated": 1},
+        "users": {"deactivated": 1},
+        "points-of-contact": {"deleted": 1},
+        "files": {"deleted": 1},
     }
     mirror = assert_bcp_mirrors_primary(ops, primary.id, bcp["id"], script_refs=primary.script_refs)
     assert mirror.bcp_of("skills", primary.of("skills", "billing"))["name"] == "Billing (EN)"
@@ -458,12 +535,21 @@ def test_a_hand_edit_in_bcp_is_reported_as_drift_then_overwritten(platform, ops)
     primary, bcp, _ = synced(ops, platform)
     corr = correlation_map(ops, primary.id)
     skill_id = corr[("skills", primary.of("skills", "support"))]
-    ops.call("PATCH", entity_url(bcp["id"], "skills", skill_id), json={"name": "Support (edited in BCP)", "is_active": False})
+    ops.call(
+        "PATCH", entity_url(bcp["id"], "skills", skill_id), json={"name": "Support (edited in BCP)", "is_active": False}
+    )
 
     run = run_now(ops, platform, primary.id)
 
-    assert run["drift"] == [{"type": "skills", "name": "Support (edited in BCP)", "primary_id": primary.of("skills", "support"),
-                             "bcp_id": skill_id, "fields": ["is_active", "name"]}]
+    assert run["drift"] == [
+        {
+            "type": "skills",
+            "name": "Support (edited in BCP)",
+            "primary_id": primary.of("skills", "support"),
+            "bcp_id": skill_id,
+            "fields": ["is_active", "name"],
+        }
+    ]
     assert change_counts(run) == {"skills": {"updated": 1}}
     back = ops.get(entity_url(bcp["id"], "skills", skill_id))
     assert (back["name"], back["is_active"]) == ("Support", True)
@@ -514,7 +600,12 @@ def test_the_dry_run_lists_every_change_per_entity_and_writes_nothing(platform, 
     plan = ops.call("POST", bcp_url(primary.id, "/plan"))
 
     planned = {(c["action"], c["type"], c["primary_id"]) for c in plan["changes"]}
-    expected = {("create", t, i) for t, ids in primary.ids.items() for label, i in ids.items() if label != "chat" or t != "points-of-contact"}
+    expected = {
+        ("create", t, i)
+        for t, ids in primary.ids.items()
+        for label, i in ids.items()
+        if label != "chat" or t != "points-of-contact"
+    }
     expected.add(("adopt", "business-unit", ops.get(primary.url("business-unit"))["id"]))
     assert planned == expected
     assert all(c["bcp_id"] is None for c in plan["changes"] if c["action"] == "create")
@@ -532,15 +623,24 @@ def test_the_dry_run_lists_every_change_per_entity_and_writes_nothing(platform, 
 
     plan = ops.call("POST", bcp_url(bcp["id"], "/plan"))
 
-    assert sorted((c["action"], c["type"], c["primary_id"], c["bcp_id"], tuple(c["fields"])) for c in plan["changes"]) == [
-        ("deactivate", "roles", primary.of("roles", "agent"), corr[("roles", primary.of("roles", "agent"))], ("is_active",)),
+    assert sorted(
+        (c["action"], c["type"], c["primary_id"], c["bcp_id"], tuple(c["fields"])) for c in plan["changes"]
+    ) == [
+        (
+            "deactivate",
+            "roles",
+            primary.of("roles", "agent"),
+            corr[("roles", primary.of("roles", "agent"))],
+            ("is_active",),
+        ),
         ("delete", "scripts", primary.of("scripts", "main"), corr[("scripts", primary.of("scripts", "main"))], ()),
         ("update", "skills", primary.of("skills", "chat"), corr[("skills", primary.of("skills", "chat"))], ("name",)),
     ]
     assert bcp_state(ops, primary.id, bcp["id"]) == before
     run = run_now(ops, platform, primary.id)
-    assert {t: {k: v for k, v in c.items() if k != "unchanged"} for t, c in run["counts"].items()} == \
-        {t: {k: v for k, v in c.items() if k != "unchanged"} for t, c in plan["counts"].items()}
+    assert {t: {k: v for k, v in c.items() if k != "unchanged"} for t, c in run["counts"].items()} == {
+        t: {k: v for k, v in c.items() if k != "unchanged"} for t, c in plan["counts"].items()
+    }
 
 
 # ------------------------------------------------------------------------------ safety
@@ -567,7 +667,8 @@ def test_removing_over_30_percent_of_synced_skills_holds_the_run_until_forced(pl
     assert bcp_state(ops, primary.id, bcp["id"]) == before
     assert ops.get(bcp_url(primary.id))["last_run"]["status"] == "held"
     assert ops.call("POST", bcp_url(primary.id, "/plan"))["unsafe"] == [
-        {"type": "skills", "removals": 4, "synced": 12, "share": 0.333}]
+        {"type": "skills", "removals": 4, "synced": 12, "share": 0.333}
+    ]
 
     forced = run_now(ops, platform, primary.id, force=True)
 
@@ -632,7 +733,10 @@ def test_two_skills_that_swap_names_in_the_primary_swap_them_in_bcp(platform, op
 
     assert run["status"] == "succeeded" and change_counts(run) == {"skills": {"updated": 2}}, run
     mirror = assert_bcp_mirrors_primary(ops, primary.id, bcp["id"], script_refs=primary.script_refs)
-    assert (mirror.bcp_of("skills", billing)["name"], mirror.bcp_of("skills", support)["name"]) == ("Support", "Billing")
+    assert (mirror.bcp_of("skills", billing)["name"], mirror.bcp_of("skills", support)["name"]) == (
+        "Support",
+        "Billing",
+    )
 
 
 # ------------------------------------------------------------------- more of what a run does
@@ -647,8 +751,11 @@ def test_custom_mode_syncs_the_chosen_types_and_reports_references_it_cannot_res
 
     assert run["status"] == "succeeded"
     assert change_counts(run) == {"skills": {"created": 3}, "agent-settings": {"failed": 1}}
-    unresolved = {(w["type"], w["primary_id"], w["field"], w["primary_value"]) for w in run["warnings"]
-                  if w["code"] == "unresolved_reference"}
+    unresolved = {
+        (w["type"], w["primary_id"], w["field"], w["primary_value"])
+        for w in run["warnings"]
+        if w["code"] == "unresolved_reference"
+    }
     billing, support = primary.of("skills", "billing"), primary.of("skills", "support")
     assert unresolved == {
         ("skills", billing, "hours_of_operation_id", primary.of("hours-of-operation", "weekdays")),
@@ -658,7 +765,9 @@ def test_custom_mode_syncs_the_chosen_types_and_reports_references_it_cannot_res
         ("skills", support, "disposition_ids", primary.of("dispositions", "resolved")),
     }
     # A required reference that cannot be resolved fails that entity, with the reason.
-    assert [(e["code"], e["type"], e["field"]) for e in run["errors"]] == [("unresolved_reference", "agent-settings", "user_id")]
+    assert [(e["code"], e["type"], e["field"]) for e in run["errors"]] == [
+        ("unresolved_reference", "agent-settings", "user_id")
+    ]
     state = read_tenant(ops, bcp["id"])
     assert {t for t, entities in state.items() if entities} == {"business-unit", "skills"}
     assert all((s["hours_of_operation_id"], s["disposition_ids"]) == (None, []) for s in state["skills"].values())
@@ -672,7 +781,9 @@ def test_custom_mode_syncs_the_chosen_types_and_reports_references_it_cannot_res
     # Back to skills only: references still resolve through the existing correlations, and
     # the types no longer selected are left as they are in BCP.
     put_settings(ops, primary.id, mode="custom", entity_types=["skills"])
-    ops.call("PATCH", primary.url("skills", billing), json={"disposition_ids": [primary.of("dispositions", "resolved")]})
+    ops.call(
+        "PATCH", primary.url("skills", billing), json={"disposition_ids": [primary.of("dispositions", "resolved")]}
+    )
     ops.call("DELETE", primary.url("dispositions", primary.of("dispositions", "escalated")), expect=204)
     run = run_now(ops, platform, primary.id)
     assert change_counts(run) == {"skills": {"updated": 1}} and run["warnings"] == []
@@ -680,15 +791,20 @@ def test_custom_mode_syncs_the_chosen_types_and_reports_references_it_cannot_res
     bcp_billing = ops.get(entity_url(bcp["id"], "skills", corr[("skills", billing)]))
     assert bcp_billing["disposition_ids"] == [corr[("dispositions", primary.of("dispositions", "resolved"))]]
     assert ("dispositions", primary.of("dispositions", "escalated")) in corr  # not selected: not deleted
-    assert corr[("dispositions", primary.of("dispositions", "escalated"))] in read_tenant(ops, bcp["id"])["dispositions"]
+    assert (
+        corr[("dispositions", primary.of("dispositions", "escalated"))] in read_tenant(ops, bcp["id"])["dispositions"]
+    )
 
 
 def test_password_and_file_content_changes_are_carried(platform, ops):
     primary, bcp, _ = synced(ops, platform)
     agent = primary.of("users", "agent")
     ops.call("PATCH", primary.url("users", agent), json={"password": "a-brand-new-password"})
-    ops.call("PATCH", primary.url("files", primary.of("files", "welcome")),
-             json={"content": base64.b64encode(b"RIFF new prompt").decode()})
+    ops.call(
+        "PATCH",
+        primary.url("files", primary.of("files", "welcome")),
+        json={"content": base64.b64encode(b"RIFF new prompt").decode()},
+    )
 
     run = run_now(ops, platform, primary.id)
 
@@ -717,7 +833,9 @@ def test_a_voice_point_of_contact_turned_digital_leaves_bcp_and_a_chat_one_turne
 def test_after_the_first_run_a_bcp_only_entity_is_never_adopted(platform, ops):
     primary, bcp, _ = synced(ops, platform)
     own = ops.call("POST", entity_url(bcp["id"], "dispositions"), json={"name": "Callback"}, expect=201)
-    made = ops.call("POST", primary.url("dispositions"), json={"name": "Callback", "classification": "positive"}, expect=201)
+    made = ops.call(
+        "POST", primary.url("dispositions"), json={"name": "Callback", "classification": "positive"}, expect=201
+    )
 
     run = run_now(ops, platform, primary.id)
 
@@ -731,10 +849,17 @@ def test_a_deletion_that_a_bcp_only_entity_still_needs_is_refused_and_reported(p
     primary, bcp, _ = synced(ops, platform)
     corr = correlation_map(ops, primary.id)
     escalated = primary.of("dispositions", "escalated")
-    local = ops.call("POST", entity_url(bcp["id"], "skills"), expect=201,
-                     json={"name": "BCP overflow", "disposition_ids": [corr[("dispositions", escalated)]]})
-    ops.call("PATCH", primary.url("skills", primary.of("skills", "billing")),
-             json={"disposition_ids": [primary.of("dispositions", "resolved")]})
+    local = ops.call(
+        "POST",
+        entity_url(bcp["id"], "skills"),
+        expect=201,
+        json={"name": "BCP overflow", "disposition_ids": [corr[("dispositions", escalated)]]},
+    )
+    ops.call(
+        "PATCH",
+        primary.url("skills", primary.of("skills", "billing")),
+        json={"disposition_ids": [primary.of("dispositions", "resolved")]},
+    )
     ops.call("DELETE", primary.url("dispositions", escalated), expect=204)
 
     run = run_now(ops, platform, primary.id)
@@ -742,7 +867,8 @@ def test_a_deletion_that_a_bcp_only_entity_still_needs_is_refused_and_reported(p
     assert run["status"] == "succeeded"
     assert change_counts(run) == {"skills": {"updated": 1}, "dispositions": {"failed": 1}}
     assert [(e["code"], e["primary_id"], e["bcp_id"]) for e in run["errors"]] == [
-        ("in_use_by_bcp_entity", escalated, corr[("dispositions", escalated)])]
+        ("in_use_by_bcp_entity", escalated, corr[("dispositions", escalated)])
+    ]
     assert ops.get(entity_url(bcp["id"], "skills", local["id"])) == local
     assert ops.get(entity_url(bcp["id"], "dispositions", corr[("dispositions", escalated)]))["name"] == "Escalated"
 
@@ -755,9 +881,14 @@ def test_a_stored_script_that_cannot_be_read_is_copied_and_reported_without_stop
         from lifeboat.store.tables import now
 
         repo = EntityRepo(conn, region.id_block)
-        broken = Entity(repo.new_ids()[0], primary.id, "scripts",
-                        {"path": "Legacy/Broken", "media_type": "voice", "content": "{not json", "is_active": True},
-                        now(), now())
+        broken = Entity(
+            repo.new_ids()[0],
+            primary.id,
+            "scripts",
+            {"path": "Legacy/Broken", "media_type": "voice", "content": "{not json", "is_active": True},
+            now(),
+            now(),
+        )
         repo.insert(broken)
     first = enable_sync(ops, primary.id)
     work(platform)
@@ -768,7 +899,9 @@ def test_a_stored_script_that_cannot_be_read_is_copied_and_reported_without_stop
     assert [(w["code"], w["primary_id"]) for w in run["warnings"]] == [("script_unreadable", broken.id)]
     corr = correlation_map(ops, primary.id)
     assert ops.get(entity_url(bcp["id"], "scripts", corr[("scripts", broken.id)]))["content"] == "{not json"
-    unreadable = [i for i in ops.get(bcp_url(primary.id, "/script-checklist"))["items"] if i["script"] == "Legacy/Broken"]
+    unreadable = [
+        i for i in ops.get(bcp_url(primary.id, "/script-checklist"))["items"] if i["script"] == "Legacy/Broken"
+    ]
     assert [(i["status"], i["primary_script_id"]) for i in unreadable] == [("unreadable", broken.id)]
 
 
@@ -821,15 +954,21 @@ def test_an_edit_in_bcp_while_a_run_is_applying_is_kept_and_decided_by_the_next_
 def test_a_desktop_studio_xml_script_and_list_values_are_remapped_too(platform, ops):
     primary, bcp = paired(ops)
     billing, support = primary.of("skills", "billing"), primary.of("skills", "support")
-    xml = ('<?xml version="1.0" encoding="utf-8"?>\n<Script><!-- exported -->'
-           f'<ActionStruct><Action ID="7" Name="REQAGENT"/><Parameters><Parameter Name="Skill">{billing}</Parameter>'
-           '<Parameter Name="TargetAgent">Default</Parameter></Parameters></ActionStruct>'
-           f'<ActionStruct><Action ID="8" Name="SUPPRESSCALL"/><Parameters><Parameter Name="Disposition">'
-           f'{primary.of("dispositions", "escalated")}</Parameter></Parameters></ActionStruct></Script>')
-    listed = {"actions": {"1": {"name": "REQAGENT (digital)"}},
-              "properties": {"1": {"0": {"name": "Skill", "value": [str(support), "{Fallback}", str(billing)]}}}}
+    xml = (
+        '<?xml version="1.0" encoding="utf-8"?>\n<Script><!-- exported -->'
+        f'<ActionStruct><Action ID="7" Name="REQAGENT"/><Parameters><Parameter Name="Skill">{billing}</Parameter>'
+        '<Parameter Name="TargetAgent">Default</Parameter></Parameters></ActionStruct>'
+        f'<ActionStruct><Action ID="8" Name="SUPPRESSCALL"/><Parameters><Parameter Name="Disposition">'
+        f"{primary.of('dispositions', 'escalated')}</Parameter></Parameters></ActionStruct></Script>"
+    )
+    listed = {
+        "actions": {"1": {"name": "REQAGENT (digital)"}},
+        "properties": {"1": {"0": {"name": "Skill", "value": [str(support), "{Fallback}", str(billing)]}}},
+    }
     xml_id = ops.call("POST", primary.url("scripts"), json={"path": "Desktop/Export", "content": xml}, expect=201)["id"]
-    list_id = ops.call("POST", primary.url("scripts"), json={"path": "Digital/List", "content": listed}, expect=201)["id"]
+    list_id = ops.call("POST", primary.url("scripts"), json={"path": "Digital/List", "content": listed}, expect=201)[
+        "id"
+    ]
     enable_sync(ops, primary.id)
     work(platform)
     corr = correlation_map(ops, primary.id)
@@ -838,17 +977,32 @@ def test_a_desktop_studio_xml_script_and_list_values_are_remapped_too(platform, 
     bcp_list = ops.get(entity_url(bcp["id"], "scripts", corr[("scripts", list_id)]))["content"]
 
     assert f'<Parameter Name="Skill">{corr[("skills", billing)]}</Parameter>' in bcp_xml
-    assert f'<Parameter Name="Disposition">{corr[("dispositions", primary.of("dispositions", "escalated"))]}</Parameter>' in bcp_xml
+    assert (
+        f'<Parameter Name="Disposition">{corr[("dispositions", primary.of("dispositions", "escalated"))]}</Parameter>'
+        in bcp_xml
+    )
     assert "<!-- exported -->" in bcp_xml and str(billing) not in bcp_xml
-    assert bcp_list["properties"]["1"]["0"]["value"] == [str(corr[("skills", support)]), "{Fallback}",
-                                                         str(corr[("skills", billing)])]
-    rows = [(i["script"], i["action"], i["position"], i["status"])
-            for i in ops.get(bcp_url(primary.id, "/script-checklist"))["items"] if i["script"] != "Inbound/Main"]
-    assert sorted(rows, key=str) == sorted([
-        ("Desktop/Export", "REQAGENT", None, "remapped"), ("Desktop/Export", "REQAGENT", None, "unchanged"),
-        ("Desktop/Export", "SUPPRESSCALL", None, "remapped"), ("Digital/List", "REQAGENT (digital)", 0, "remapped"),
-        ("Digital/List", "REQAGENT (digital)", 1, "unchanged"), ("Digital/List", "REQAGENT (digital)", 2, "remapped"),
-    ], key=str)
+    assert bcp_list["properties"]["1"]["0"]["value"] == [
+        str(corr[("skills", support)]),
+        "{Fallback}",
+        str(corr[("skills", billing)]),
+    ]
+    rows = [
+        (i["script"], i["action"], i["position"], i["status"])
+        for i in ops.get(bcp_url(primary.id, "/script-checklist"))["items"]
+        if i["script"] != "Inbound/Main"
+    ]
+    assert sorted(rows, key=str) == sorted(
+        [
+            ("Desktop/Export", "REQAGENT", None, "remapped"),
+            ("Desktop/Export", "REQAGENT", None, "unchanged"),
+            ("Desktop/Export", "SUPPRESSCALL", None, "remapped"),
+            ("Digital/List", "REQAGENT (digital)", 0, "remapped"),
+            ("Digital/List", "REQAGENT (digital)", 1, "unchanged"),
+            ("Digital/List", "REQAGENT (digital)", 2, "remapped"),
+        ],
+        key=str,
+    )
 
 
 def test_a_run_while_the_primary_region_is_down_fails_with_its_code_and_writes_nothing(platform, ops, monkeypatch):
@@ -859,7 +1013,9 @@ def test_a_run_while_the_primary_region_is_down_fails_with_its_code_and_writes_n
 
     @contextmanager
     def unreachable(*, write: bool) -> Iterator[Any]:
-        raise Unavailable("The database of na1 cannot be reached.", code="region_unavailable", details={"region": "na1"})
+        raise Unavailable(
+            "The database of na1 cannot be reached.", code="region_unavailable", details={"region": "na1"}
+        )
         yield  # pragma: no cover
 
     monkeypatch.setattr(na1, "_connect", unreachable)

@@ -164,8 +164,7 @@ def test_two_workers_racing_run_a_plans_job_once(platform, ops, platforms):
 def test_a_plan_never_has_two_runs_going_at_once(platform, ops):
     _primary, _, plan_id = sync_enabled(ops, platform, run_first=False)
     with platform.directory.write() as conn:  # a scheduled run queued behind the first
-        RunRepo(conn).enqueue(plan_id, trigger="scheduled", force=False, requested_by="scheduler",
-                              scheduled_for=now())
+        RunRepo(conn).enqueue(plan_id, trigger="scheduled", force=False, requested_by="scheduler", scheduled_for=now())
         claimed = RunRepo(conn).claim("worker-one", timedelta(seconds=60))
     assert claimed.trigger == "enable"
 
@@ -228,8 +227,9 @@ def test_the_lease_length_comes_from_the_settings(settings, ops, platform):
 
 def _expire_lease(platform: Platform, run_id: int) -> None:
     with platform.directory.write() as conn:
-        conn.execute(update(sync_runs).where(sync_runs.c.id == run_id).values(
-            lease_expires_at=now() - timedelta(seconds=1)))
+        conn.execute(
+            update(sync_runs).where(sync_runs.c.id == run_id).values(lease_expires_at=now() - timedelta(seconds=1))
+        )
 
 
 # ------------------------------------------------------------------ killed at every step
@@ -272,7 +272,9 @@ def test_a_run_killed_before_any_of_its_writes_is_resumed_to_the_same_state(plat
         again = ops.call("POST", f"{API}/tenants/{primary.id}/bcp/sync-runs", expect=202)
         work_once(platform)
         rerun = get_run(ops, primary.id, again["id"])
-        assert {t: c for t, c in rerun["counts"].items() if any(v for k, v in c.items() if k != "unchanged")} == {}, killed_at
+        assert {t: c for t, c in rerun["counts"].items() if any(v for k, v in c.items() if k != "unchanged")} == {}, (
+            killed_at
+        )
         killed_at += 1
     assert killed_at == len(write_groups())  # one write per group of types (users and teams share one)
     assert clean.status == "succeeded" and sum(c["created"] for c in clean.report["counts"].values()) > 10
@@ -321,9 +323,11 @@ def test_only_a_run_whose_worker_process_on_this_host_is_gone_is_taken_over(plat
         lost = RunRepo(conn).claim("placeholder", timedelta(hours=1))
     alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        for owner in (f"{this_host()}:{alive.pid}:1",  # still running
-                      f"elsewhere@4026531836:{gone_pid()}:1",  # another host: its processes are not ours to judge
-                      "dead-worker"):  # not a worker name at all
+        for owner in (
+            f"{this_host()}:{alive.pid}:1",  # still running
+            f"elsewhere@4026531836:{gone_pid()}:1",  # another host: its processes are not ours to judge
+            "dead-worker",
+        ):  # not a worker name at all
             set_owner(platform, lost.id, owner)
             assert take_over_orphans(platform) == [], owner
             assert work_once(platform, owner="new-worker") is None, owner

@@ -34,8 +34,17 @@ def branch(to: int, label: Any, kind: str = "default", index: int = 0) -> dict[s
 
 
 def action(action_id: int, name: str) -> dict[str, Any]:
-    return {"actionId": action_id, "libraryId": f"lib-{name}", "name": name, "version": 1, "label": name.title(),
-            "dependencyOrder": action_id, "implType": 0, "x": 100 * action_id, "y": 144}
+    return {
+        "actionId": action_id,
+        "libraryId": f"lib-{name}",
+        "name": name,
+        "version": 1,
+        "label": name.title(),
+        "dependencyOrder": action_id,
+        "implType": 0,
+        "x": 100 * action_id,
+        "y": 144,
+    }
 
 
 def numbered(*props: tuple[str, Any]) -> dict[str, Any]:
@@ -45,35 +54,52 @@ def numbered(*props: tuple[str, Any]) -> dict[str, Any]:
 def suppression(ids: Ids) -> dict[str, Any]:
     return {
         "header": {"scriptName": "Suppress/Known", "mediaType": 4, "purposeType": "Suppression", "nextActionId": 5},
-        "actions": {"1": action(1, "BEGIN"), "2": action(2, "CHECKCALLSUP"), "3": action(3, "SUPPRESSCALL"),
-                    "4": action(4, "ASSIGN")},
+        "actions": {
+            "1": action(1, "BEGIN"),
+            "2": action(2, "CHECKCALLSUP"),
+            "3": action(3, "SUPPRESSCALL"),
+            "4": action(4, "ASSIGN"),
+        },
         "properties": {
             "1": numbered(("RootFolder", 0), ("Application", 0), ("ParamCount", 0)),
             "2": numbered(("DataValue", "{dataValue}")),
             "3": numbered(("Disposition", ids.resolved)),
             "4": numbered(("Variable", "dataValue"), ("Value", "{contact.CustomInfo.$Value}"), ("Publish", 0)),
         },
-        "branches": {"1": [branch(4, 0)], "4": [branch(2, 0)],
-                     "2": [branch(3, "Found", "branch", 0), branch(3, "Error", "branch", 1)]},
+        "branches": {
+            "1": [branch(4, 0)],
+            "4": [branch(2, 0)],
+            "2": [branch(3, "Found", "branch", 0), branch(3, "Error", "branch", 1)],
+        },
     }
 
 
 def ivr(ids: Ids) -> dict[str, Any]:
     return {
         "header": {"masterId": 46100, "scriptName": "Inbound/Ivr", "mediaType": 4, "nextActionId": 7, "note": "café ☎"},
-        "actions": {"1": action(1, "BEGIN"), "2": action(2, "HOURS"), "3": action(3, "MENU"),
-                    "4": action(4, "REQAGENT"), "5": action(5, "WORKITEM"), "6": action(6, "SNIPPET")},
+        "actions": {
+            "1": action(1, "BEGIN"),
+            "2": action(2, "HOURS"),
+            "3": action(3, "MENU"),
+            "4": action(4, "REQAGENT"),
+            "5": action(5, "WORKITEM"),
+            "6": action(6, "SNIPPET"),
+        },
         "properties": {
             "1": numbered(("RootFolder", 0), ("Parameters", ["P1", "P2"])),
             "2": numbered(("Profile", ids.hours)),
             "3": numbered(("Sequence", '"%Press 1"'), ("MaxDigits", 1)),
-            "4": numbered(("Skill", [ids.billing, ids.gone, "{Fallback}"]), ("TargetAgent", str(ids.agent)),
-                          ("Acceleration", 15)),
+            "4": numbered(
+                ("Skill", [ids.billing, ids.gone, "{Fallback}"]), ("TargetAgent", str(ids.agent)), ("Acceleration", 15)
+            ),
             "5": numbered(("QueueId", str(ids.support)), ("Owner", ids.admin), ("Retries", 3)),
             "6": numbered(("Data", f"ASSIGN fallback = {ids.billing}")),
         },
-        "branches": {"1": [branch(2, "")], "2": [branch(3, "Open", "branch", 0), branch(6, "Closed", "branch", 1)],
-                     "3": [branch(4, 1, "case", 0), branch(5, 2, "case", 1)]},
+        "branches": {
+            "1": [branch(2, "")],
+            "2": [branch(3, "Open", "branch", 0), branch(6, "Closed", "branch", 1)],
+            "3": [branch(4, 1, "case", 0), branch(5, 2, "case", 1)],
+        },
     }
 
 
@@ -119,10 +145,20 @@ def world(shared_api, shared_platform) -> tuple[SyncedPlan, Ids]:
     plan = build_plan(shared_api, shared_platform, synced=False, bcp_only=False)
     gone = plan.make("skills", "gone", {"name": "Short-lived", "media_type": "voice"})
     plan.ops.call("DELETE", entity_url(plan.primary_id, "skills", gone), expect=204)
-    ids = Ids(plan.of("hours-of-operation", "weekdays"), plan.of("skills", "billing"), plan.of("skills", "support"),
-              plan.of("dispositions", "resolved"), plan.of("users", "single"), plan.of("users", "admin"), gone)
-    for label, path, content in (("suppression", "Suppress/Known", suppression(ids)), ("ivr", "Inbound/Ivr", ivr(ids)),
-                                 ("xml", "Inbound/Desktop", xml_export(ids))):
+    ids = Ids(
+        plan.of("hours-of-operation", "weekdays"),
+        plan.of("skills", "billing"),
+        plan.of("skills", "support"),
+        plan.of("dispositions", "resolved"),
+        plan.of("users", "single"),
+        plan.of("users", "admin"),
+        gone,
+    )
+    for label, path, content in (
+        ("suppression", "Suppress/Known", suppression(ids)),
+        ("ivr", "Inbound/Ivr", ivr(ids)),
+        ("xml", "Inbound/Desktop", xml_export(ids)),
+    ):
         plan.make("scripts", label, {"path": path, "media_type": "voice", "content": content})
     return plan, ids
 
@@ -144,8 +180,11 @@ def expected_bcp(ids: Ids, corr: dict[int, int], *, free_text: bool) -> dict[str
     main["properties"]["2"]["0"]["value"] = corr[ids.hours]
     main["properties"]["4"]["0"]["value"] = [corr[ids.billing], ids.gone, "{Fallback}"]  # gone: unresolved, kept
     main["properties"]["4"]["1"]["value"] = str(corr[ids.agent])
-    xml = (xml_export(ids).replace(f'"Skill">{ids.support}<', f'"Skill">{corr[ids.support]}<')
-           .replace(f'"Disposition">{ids.resolved}<', f'"Disposition">{corr[ids.resolved]}<'))
+    xml = (
+        xml_export(ids)
+        .replace(f'"Skill">{ids.support}<', f'"Skill">{corr[ids.support]}<')
+        .replace(f'"Disposition">{ids.resolved}<', f'"Disposition">{corr[ids.resolved]}<')
+    )
     if free_text:
         main["properties"]["5"]["0"]["value"] = str(corr[ids.support])
         main["properties"]["5"]["1"]["value"] = corr[ids.admin]
@@ -195,27 +234,60 @@ def test_the_checklist_lists_every_reference_with_its_status(world):
 
     rows = checklist(plan)
 
-    assert rows["Suppress/Known"] == [("SUPPRESSCALL", "Disposition", None, ids.resolved, corr[ids.resolved],
-                                       "remapped", True)]
+    assert rows["Suppress/Known"] == [
+        ("SUPPRESSCALL", "Disposition", None, ids.resolved, corr[ids.resolved], "remapped", True)
+    ]
     assert rows["Inbound/Ivr"] == [
         ("HOURS", "Profile", None, ids.hours, corr[ids.hours], "remapped", True),
         ("REQAGENT", "Skill", 0, ids.billing, corr[ids.billing], "remapped", True),
         ("REQAGENT", "Skill", 1, ids.gone, None, "unresolved", False),
         ("REQAGENT", "Skill", 2, "{Fallback}", "{Fallback}", "unchanged", False),
         ("REQAGENT", "TargetAgent", None, str(ids.agent), str(corr[ids.agent]), "remapped", True),
-        ("WORKITEM", "QueueId", None, str(ids.support), str(corr[ids.support]), "possible_id", False,
-         ("skills", "Support")),
-        ("WORKITEM", "Owner", None, ids.admin, corr[ids.admin], "possible_id", False,
-         ("users", plan.usernames["admin"])),
-        ("SNIPPET", "Data", None, str(ids.billing), str(corr[ids.billing]), "possible_id", False,
-         ("skills", "Billing")),
+        (
+            "WORKITEM",
+            "QueueId",
+            None,
+            str(ids.support),
+            str(corr[ids.support]),
+            "possible_id",
+            False,
+            ("skills", "Support"),
+        ),
+        (
+            "WORKITEM",
+            "Owner",
+            None,
+            ids.admin,
+            corr[ids.admin],
+            "possible_id",
+            False,
+            ("users", plan.usernames["admin"]),
+        ),
+        (
+            "SNIPPET",
+            "Data",
+            None,
+            str(ids.billing),
+            str(corr[ids.billing]),
+            "possible_id",
+            False,
+            ("skills", "Billing"),
+        ),
     ]
     assert rows["Inbound/Desktop"] == [
         ("REQAGENT", "Skill", None, str(ids.support), str(corr[ids.support]), "remapped", True),
         ("REQAGENT", "TargetAgent", None, "Default", "Default", "unchanged", False),
         ("SUPPRESSCALL", "Disposition", None, str(ids.resolved), str(corr[ids.resolved]), "remapped", True),
-        ("WORKITEM", "Owner", None, str(ids.agent), str(corr[ids.agent]), "possible_id", False,
-         ("users", plan.usernames["single"])),
+        (
+            "WORKITEM",
+            "Owner",
+            None,
+            str(ids.agent),
+            str(corr[ids.agent]),
+            "possible_id",
+            False,
+            ("users", plan.usernames["single"]),
+        ),
     ]
 
 

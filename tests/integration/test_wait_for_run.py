@@ -47,8 +47,14 @@ def test_a_run_another_worker_holds_is_watched_until_it_ends(platform, primary_i
     timer = threading.Timer(0.3, other_worker_finishes)
     timer.start()
     try:
-        finished = wait_for_run(platform, SYSTEM, primary_id, run.id, poll_s=0.05,
-                                work=lambda: pytest.fail("the run is not queued: nothing to work on here"))
+        finished = wait_for_run(
+            platform,
+            SYSTEM,
+            primary_id,
+            run.id,
+            poll_s=0.05,
+            work=lambda: pytest.fail("the run is not queued: nothing to work on here"),
+        )
     finally:
         timer.join()
     assert (finished.status, finished.report) == ("failed", {"errors": [{"code": "boom"}]})

@@ -94,16 +94,27 @@ def dns(monkeypatch) -> dict[str, list[str]]:
             found = found()
         if not found:
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return [(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "",
-                 (a, port or 0) if ":" not in a else (a, port or 0, 0, 0)) for a in found]
+        return [
+            (
+                socket.AF_INET6 if ":" in a else socket.AF_INET,
+                socket.SOCK_STREAM,
+                6,
+                "",
+                (a, port or 0) if ":" not in a else (a, port or 0, 0, 0),
+            )
+            for a in found
+        ]
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     return answers
 
 
 def subscribe(plan: Plan, target: str):
-    return plan.api.post(plan.url("/alert-subscriptions"), json={"kind": "webhook", "target": target, "events": ["switched"]},
-                         headers=plan.ops)
+    return plan.api.post(
+        plan.url("/alert-subscriptions"),
+        json={"kind": "webhook", "target": target, "events": ["switched"]},
+        headers=plan.ops,
+    )
 
 
 def assert_not_allowed(response) -> None:
@@ -123,7 +134,10 @@ def on_port(url: str, host: str) -> str:
 def test_every_spelling_of_an_inside_address_is_refused_and_nothing_is_stored(plan):
     for target in REFUSED_TARGETS:
         response = subscribe(plan, target)
-        assert response.status_code == 422 and error_code(response) == "webhook_target_not_allowed", (target, response.text)
+        assert response.status_code == 422 and error_code(response) == "webhook_target_not_allowed", (
+            target,
+            response.text,
+        )
     assert plan.subscriptions() == []
 
 
@@ -144,8 +158,12 @@ def test_a_name_that_resolves_inside_is_refused_even_when_one_of_its_addresses_i
 
 def test_public_addresses_and_names_not_resolvable_yet_are_accepted(plan, dns):
     dns["not-yet.example.test"] = []  # its records are not published yet: it is checked when sent
-    for target in (f"https://{PUBLIC}/hook", "https://[2606:4700::1111]:8443/hook", "https://not-yet.example.test/hook",
-                   "http://[64:ff9b::5db8:d70e]/hook"):  # NAT64 of a public address
+    for target in (
+        f"https://{PUBLIC}/hook",
+        "https://[2606:4700::1111]:8443/hook",
+        "https://not-yet.example.test/hook",
+        "http://[64:ff9b::5db8:d70e]/hook",
+    ):  # NAT64 of a public address
         ok(subscribe(plan, target), 201)
     assert len(plan.subscriptions()) == 4
 
@@ -235,8 +253,11 @@ def test_a_tenant_reads_the_class_of_a_failure_never_the_answer_or_the_connectio
         silent.close()
 
     recent = {s["id"]: s["recent"][0]["last_error"] for s in plan.subscriptions()}
-    assert recent == {answered["id"]: "not delivered: HTTP 5xx", refused["id"]: "not delivered: connection failed",
-                      mute["id"]: "not delivered: timed out"}
+    assert recent == {
+        answered["id"]: "not delivered: HTTP 5xx",
+        refused["id"]: "not delivered: connection failed",
+        mute["id"]: "not delivered: timed out",
+    }
 
 
 def test_an_error_stored_before_errors_were_classed_is_not_shown(platform, plan):
@@ -244,8 +265,11 @@ def test_an_error_stored_before_errors_were_classed_is_not_shown(platform, plan)
     sub = ok(subscribe(plan, "http://10.0.0.7/hook"), 201)
     ok(plan.switch("bcp"))
     with platform.directory.write() as conn:
-        conn.execute(update(alert_outbox).where(alert_outbox.c.subscription_id == sub["id"]).values(
-            last_error="ConnectError: [Errno 111] Connection refused by 10.0.0.7:6379", attempts=1))
+        conn.execute(
+            update(alert_outbox)
+            .where(alert_outbox.c.subscription_id == sub["id"])
+            .values(last_error="ConnectError: [Errno 111] Connection refused by 10.0.0.7:6379", attempts=1)
+        )
 
     (listed,) = plan.subscriptions()
 

@@ -20,8 +20,15 @@ STAMP = datetime(2024, 1, 1, tzinfo=UTC)
 PASSWORD_HASH = "$argon2id$v=19$m=64,t=1,p=1$c2FsdA$aGFzaA"
 
 
-def entity(type_name: str, id: int, *, version: int = 1, tenant: int = PRIMARY_TENANT,
-           file_bytes: bytes | None = None, **data: Any) -> Entity:
+def entity(
+    type_name: str,
+    id: int,
+    *,
+    version: int = 1,
+    tenant: int = PRIMARY_TENANT,
+    file_bytes: bytes | None = None,
+    **data: Any,
+) -> Entity:
     """An entity with the type's defaults for every field not given."""
     fields = {f.name: copy.deepcopy(f.default) for f in ENTITY_TYPES[type_name].fields if not f.write_only}
     return Entity(id, tenant, type_name, {**fields, **data}, STAMP, STAMP, file_bytes, version)
@@ -52,8 +59,12 @@ def team(id: int, name: str, **data: Any) -> Entity:
 
 
 def user(id: int, username: str, **data: Any) -> Entity:
-    defaults = {"email": f"{username}@example.com", "first_name": username.title(), "last_name": "Agent",
-                "password_hash": PASSWORD_HASH}
+    defaults = {
+        "email": f"{username}@example.com",
+        "first_name": username.title(),
+        "last_name": "Agent",
+        "password_hash": PASSWORD_HASH,
+    }
     return entity("users", id, username=username, **{**defaults, **data})
 
 
@@ -93,8 +104,16 @@ def property_values(content: dict[str, Any]) -> list[str]:
 
 def edited(e: Entity, *, version: int | None = None, **data: Any) -> Entity:
     """The same entity after an edit: new field values and a bumped version."""
-    return Entity(e.id, e.tenant_id, e.type, {**copy.deepcopy(e.data), **data}, e.created_at, e.updated_at,
-                  e.content, version if version is not None else e.version + 1)
+    return Entity(
+        e.id,
+        e.tenant_id,
+        e.type,
+        {**copy.deepcopy(e.data), **data},
+        e.created_at,
+        e.updated_at,
+        e.content,
+        version if version is not None else e.version + 1,
+    )
 
 
 def bcp_twin(e: Entity, *, version: int = 1) -> Entity:
@@ -117,10 +136,16 @@ def bcp_twin(e: Entity, *, version: int = 1) -> Entity:
     return Entity(e.id + BCP_OFFSET, BCP_TENANT, e.type, data, STAMP, STAMP, e.content, version)
 
 
-def correlate(p: Entity, b: Entity, *, primary_version: int | None = None,
-              bcp_version: int | None = None) -> Correlation:
-    return Correlation(p.type, p.id, b.id, p.version if primary_version is None else primary_version,
-                       b.version if bcp_version is None else bcp_version)
+def correlate(
+    p: Entity, b: Entity, *, primary_version: int | None = None, bcp_version: int | None = None
+) -> Correlation:
+    return Correlation(
+        p.type,
+        p.id,
+        b.id,
+        p.version if primary_version is None else primary_version,
+        b.version if bcp_version is None else bcp_version,
+    )
 
 
 def mirror(*primary: Entity) -> tuple[list[Entity], list[Correlation]]:
@@ -144,17 +169,25 @@ def rows(entities: Iterable[Entity]) -> dict[int, Row]:
     return {e.id: Row(e.id, e.type, e.natural_key, e.version) for e in entities}
 
 
-def sides(primary: Iterable[Entity], bcp: Iterable[Entity], correlations: list[Correlation],
-          opts: Options) -> tuple[Side, Side]:
+def sides(
+    primary: Iterable[Entity], bcp: Iterable[Entity], correlations: list[Correlation], opts: Options
+) -> tuple[Side, Side]:
     """Both tenants as ``sync.snapshot`` reads them: every row, and only the fields asked for."""
     primary, bcp = {e.id: e for e in primary}, {e.id: e for e in bcp}
     want_primary, want_bcp = needed(rows(primary.values()), rows(bcp.values()), correlations, opts)
-    return (Side(PRIMARY_TENANT, rows(primary.values()), {i: primary[i] for i in want_primary}),
-            Side(BCP_TENANT, rows(bcp.values()), {i: bcp[i] for i in want_bcp}))
+    return (
+        Side(PRIMARY_TENANT, rows(primary.values()), {i: primary[i] for i in want_primary}),
+        Side(BCP_TENANT, rows(bcp.values()), {i: bcp[i] for i in want_bcp}),
+    )
 
 
-def plan_sync(primary: Iterable[Entity], bcp: Iterable[Entity] = (), correlations: Iterable[Correlation] = (),
-              opts: Options | None = None, **option_values: Any) -> Plan:
+def plan_sync(
+    primary: Iterable[Entity],
+    bcp: Iterable[Entity] = (),
+    correlations: Iterable[Correlation] = (),
+    opts: Options | None = None,
+    **option_values: Any,
+) -> Plan:
     opts = opts or options(**option_values)
     correlations = list(correlations)
     primary_side, bcp_side = sides(primary, bcp, correlations, opts)

@@ -71,8 +71,11 @@ def outcome(decision: LoginDecision) -> str:
     return CHOOSE if decision.choose else decision.enter
 
 
-@pytest.mark.parametrize(("bcp_type", "active_side", "requested", "origin", "expected"), TABLE,
-                         ids=[f"{t}-active_{a or 'noplan'}-asks_{r or 'any'}-from_{o}" for t, a, r, o, _ in TABLE])
+@pytest.mark.parametrize(
+    ("bcp_type", "active_side", "requested", "origin", "expected"),
+    TABLE,
+    ids=[f"{t}-active_{a or 'noplan'}-asks_{r or 'any'}-from_{o}" for t, a, r, o, _ in TABLE],
+)
 def test_login_rule(bcp_type, active_side, requested, origin, expected):
     decision = decide_login(bcp_type=bcp_type, active_side=active_side, origin=origin, requested=requested)
 

@@ -30,23 +30,43 @@ def test_every_spelling_of_an_address_is_read_as_that_address(host, address):
     assert literal_address(host) == ipaddress.ip_address(address)
 
 
-@pytest.mark.parametrize("host", ["example.com", "1.2.3.4.5", "256.1.1.1", "08.0.0.1", "1..2", "127.0.0.1x",
-                                  "4294967296"])
+@pytest.mark.parametrize(
+    "host", ["example.com", "1.2.3.4.5", "256.1.1.1", "08.0.0.1", "1..2", "127.0.0.1x", "4294967296"]
+)
 def test_what_is_not_an_address_is_a_name(host):
     assert literal_address(host) is None
 
 
 VERDICTS = [
-    ("93.184.215.14", "public"), ("2606:4700::1111", "public"), ("64:ff9b::5db8:d70e", "public"),
+    ("93.184.215.14", "public"),
+    ("2606:4700::1111", "public"),
+    ("64:ff9b::5db8:d70e", "public"),
     ("2002:5db8:d70e::1", "public"),
-    ("127.0.0.1", "private"), ("10.0.0.1", "private"), ("172.31.255.255", "private"), ("192.168.0.1", "private"),
-    ("100.64.0.1", "private"), ("::1", "private"), ("fd00::1", "private"), ("::ffff:10.0.0.1", "private"),
-    ("64:ff9b::a00:1", "private"), ("2002:c0a8:101::", "private"),
-    ("169.254.169.254", "forbidden"), ("::ffff:169.254.169.254", "forbidden"), ("64:ff9b::a9fe:a9fe", "forbidden"),
-    ("fe80::1", "forbidden"), ("fec0::1", "forbidden"), ("0.0.0.0", "forbidden"), ("::", "forbidden"),
-    ("224.0.0.1", "forbidden"), ("ff02::1", "forbidden"), ("240.0.0.1", "forbidden"),
-    ("255.255.255.255", "forbidden"), ("192.0.2.1", "forbidden"), ("::127.0.0.1", "forbidden"),
-    ("64:ff9b:1::a00:1", "forbidden"), ("2001::1", "forbidden"),
+    ("127.0.0.1", "private"),
+    ("10.0.0.1", "private"),
+    ("172.31.255.255", "private"),
+    ("192.168.0.1", "private"),
+    ("100.64.0.1", "private"),
+    ("::1", "private"),
+    ("fd00::1", "private"),
+    ("::ffff:10.0.0.1", "private"),
+    ("64:ff9b::a00:1", "private"),
+    ("2002:c0a8:101::", "private"),
+    ("169.254.169.254", "forbidden"),
+    ("::ffff:169.254.169.254", "forbidden"),
+    ("64:ff9b::a9fe:a9fe", "forbidden"),
+    ("fe80::1", "forbidden"),
+    ("fec0::1", "forbidden"),
+    ("0.0.0.0", "forbidden"),
+    ("::", "forbidden"),
+    ("224.0.0.1", "forbidden"),
+    ("ff02::1", "forbidden"),
+    ("240.0.0.1", "forbidden"),
+    ("255.255.255.255", "forbidden"),
+    ("192.0.2.1", "forbidden"),
+    ("::127.0.0.1", "forbidden"),
+    ("64:ff9b:1::a00:1", "forbidden"),
+    ("2001::1", "forbidden"),
 ]
 
 
@@ -58,8 +78,16 @@ def test_each_address_is_public_private_or_forbidden(address, expected):
     assert allowed(ip, allow_private=True) is (expected != "forbidden")
 
 
-@pytest.mark.parametrize(("host", "local"), [("localhost", True), ("LOCALHOST.", True), ("api.localhost", True),
-                                             ("ip6-localhost", True), ("localhost.example.com", False),
-                                             ("example.com", False)])
+@pytest.mark.parametrize(
+    ("host", "local"),
+    [
+        ("localhost", True),
+        ("LOCALHOST.", True),
+        ("api.localhost", True),
+        ("ip6-localhost", True),
+        ("localhost.example.com", False),
+        ("example.com", False),
+    ],
+)
 def test_localhost_names_mean_this_machine(host, local):
     assert is_local_name(host) is local

@@ -20,7 +20,9 @@ def test_the_default_regions_are_na1_and_eu1_with_their_voice_clusters_and_own_b
     settings = Settings()
 
     assert [(r.name, r.voice_cluster) for r in settings.regions] == [
-        ("na1", "sip:na1.voice.lifeboat.test"), ("eu1", "sip:eu1.voice.lifeboat.test")]
+        ("na1", "sip:na1.voice.lifeboat.test"),
+        ("eu1", "sip:eu1.voice.lifeboat.test"),
+    ]
     assert len({r.id_block for r in settings.regions}) == 2
 
 
@@ -69,8 +71,9 @@ def test_an_unknown_setting_is_refused_rather_than_ignored():
         Settings(region=[region("na1", 1)])
 
 
-@pytest.mark.parametrize(("field", "value"), [("max_script_bytes", 10), ("session_ttl_minutes", 0),
-                                              ("database_connect_timeout_s", 0)])
+@pytest.mark.parametrize(
+    ("field", "value"), [("max_script_bytes", 10), ("session_ttl_minutes", 0), ("database_connect_timeout_s", 0)]
+)
 def test_limits_below_their_floor_are_refused(field, value):
     with pytest.raises(ValidationError):
         Settings(**{field: value})
@@ -94,8 +97,10 @@ def test_settings_are_read_from_a_toml_file(tmp_path):
 
 def test_a_toml_file_with_duplicate_regions_is_refused_naming_the_file_and_the_problem(tmp_path):
     config = tmp_path / "lifeboat.toml"
-    config.write_text('[[regions]]\nname = "na1"\nvoice_cluster = "a"\nid_block = 1\n'
-                      '[[regions]]\nname = "na1"\nvoice_cluster = "b"\nid_block = 2\n')
+    config.write_text(
+        '[[regions]]\nname = "na1"\nvoice_cluster = "a"\nid_block = 1\n'
+        '[[regions]]\nname = "na1"\nvoice_cluster = "b"\nid_block = 2\n'
+    )
 
     with pytest.raises(BadInput) as caught:
         load_settings(config)
@@ -107,8 +112,10 @@ def test_a_toml_file_with_duplicate_regions_is_refused_naming_the_file_and_the_p
 
 def test_a_toml_file_with_regions_sharing_an_id_block_is_refused(tmp_path):
     config = tmp_path / "lifeboat.toml"
-    config.write_text('[[regions]]\nname = "na1"\nvoice_cluster = "a"\nid_block = 3\n'
-                      '[[regions]]\nname = "eu1"\nvoice_cluster = "b"\nid_block = 3\n')
+    config.write_text(
+        '[[regions]]\nname = "na1"\nvoice_cluster = "a"\nid_block = 3\n'
+        '[[regions]]\nname = "eu1"\nvoice_cluster = "b"\nid_block = 3\n'
+    )
 
     with pytest.raises(BadInput, match="id_block values must be unique"):
         load_settings(config)

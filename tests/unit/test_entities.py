@@ -19,8 +19,19 @@ from lifeboat.domain.entities import (
 from lifeboat.errors import Invalid
 from tests.examples import EXAMPLES
 
-SPEC_TYPES = {"business-unit", "hours-of-operation", "dispositions", "skills", "roles", "teams", "users",
-              "agent-settings", "points-of-contact", "files", "scripts"}
+SPEC_TYPES = {
+    "business-unit",
+    "hours-of-operation",
+    "dispositions",
+    "skills",
+    "roles",
+    "teams",
+    "users",
+    "agent-settings",
+    "points-of-contact",
+    "files",
+    "scripts",
+}
 _ids = count(100)
 
 
@@ -44,11 +55,21 @@ def test_only_the_business_unit_is_a_singleton():
     assert [name for name, kind in ENTITY_TYPES.items() if kind.singleton] == ["business-unit"]
 
 
-@pytest.mark.parametrize(("type_name", "key"), [
-    ("hours-of-operation", ("name",)), ("dispositions", ("name",)), ("skills", ("name",)), ("roles", ("name",)),
-    ("teams", ("name",)), ("users", ("username",)), ("agent-settings", ("user_id",)),
-    ("points-of-contact", ("channel", "address")), ("files", ("path",)), ("scripts", ("path",)),
-])
+@pytest.mark.parametrize(
+    ("type_name", "key"),
+    [
+        ("hours-of-operation", ("name",)),
+        ("dispositions", ("name",)),
+        ("skills", ("name",)),
+        ("roles", ("name",)),
+        ("teams", ("name",)),
+        ("users", ("username",)),
+        ("agent-settings", ("user_id",)),
+        ("points-of-contact", ("channel", "address")),
+        ("files", ("path",)),
+        ("scripts", ("path",)),
+    ],
+)
 def test_each_type_has_the_natural_key_of_the_spec(type_name, key):
     assert ENTITY_TYPES[type_name].natural_key == key
 
@@ -61,8 +82,19 @@ def test_every_link_points_at_a_type_of_the_table_and_a_field_of_its_own():
 
 
 def test_the_permissions_are_those_of_the_spec():
-    named_in_the_spec = {"admin.view", "admin.edit", "acd.view", "acd.edit", "studio.view", "studio.edit",
-                         "bcp.sync.view", "bcp.sync.edit", "bcp.enablement.view", "bcp.enablement.edit", "agent"}
+    named_in_the_spec = {
+        "admin.view",
+        "admin.edit",
+        "acd.view",
+        "acd.edit",
+        "studio.view",
+        "studio.edit",
+        "bcp.sync.view",
+        "bcp.sync.edit",
+        "bcp.enablement.view",
+        "bcp.enablement.edit",
+        "agent",
+    }
     assert named_in_the_spec == PERMISSIONS
 
 
@@ -73,7 +105,8 @@ def test_the_example_payload_of_each_type_is_valid_and_kept(type_name):
     data = validate(ENTITY_TYPES[type_name], body)
 
     assert {k: data[k] for k in body if k != "content" or type_name != "files"} == {
-        k: v for k, v in body.items() if k != "content" or type_name != "files"}
+        k: v for k, v in body.items() if k != "content" or type_name != "files"
+    }
 
 
 def test_file_content_is_validated_into_bytes():
@@ -125,11 +158,21 @@ def test_a_body_must_be_an_object(body):
 
 
 def test_every_problem_is_reported_at_once():
-    body = {"username": "no spaces allowed", "email": "x", "first_name": "Ada", "last_name": "L", "bcp_type": "all",
-            "password": "short"}
+    body = {
+        "username": "no spaces allowed",
+        "email": "x",
+        "first_name": "Ada",
+        "last_name": "L",
+        "bcp_type": "all",
+        "password": "short",
+    }
 
-    assert problems("users", body) == {"username": "bad_username", "email": "bad_email", "bcp_type": "bad_choice",
-                                       "password": "weak_password"}
+    assert problems("users", body) == {
+        "username": "bad_username",
+        "email": "bad_email",
+        "bcp_type": "bad_choice",
+        "password": "weak_password",
+    }
 
 
 # --- partial updates ---------------------------------------------------------------------------
@@ -174,11 +217,13 @@ def test_voice_point_of_contact_needs_an_e164_address():
 
 def test_an_email_point_of_contact_needs_an_email_address():
     assert problems("points-of-contact", payload("points-of-contact", channel="email", address="+15551234567")) == {
-        "address": "bad_email"}
+        "address": "bad_email"
+    }
 
 
-@pytest.mark.parametrize(("channel", "address"),
-                         [("chat", "website-chat"), ("sms", "12345"), ("email", "help@example.com")])
+@pytest.mark.parametrize(
+    ("channel", "address"), [("chat", "website-chat"), ("sms", "12345"), ("email", "help@example.com")]
+)
 def test_digital_points_of_contact_take_their_own_kind_of_address(channel, address):
     data = validate(ENTITY_TYPES["points-of-contact"], payload("points-of-contact", channel=channel, address=address))
 

@@ -17,14 +17,20 @@ from lifeboat.errors import Invalid, TooLarge
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "lifeboat"
 # A type's name compared with ==/!= or used to pick a rule: the table says these now.
-NAMED_RULE = re.compile(r'(==|!=) "(scripts|users|files|points-of-contact|agent-settings)"'
-                        r'|"(scripts|users|files|points-of-contact)" (==|!=)')
+NAMED_RULE = re.compile(
+    r'(==|!=) "(scripts|users|files|points-of-contact|agent-settings)"'
+    r'|"(scripts|users|files|points-of-contact)" (==|!=)'
+)
 
 
 def test_no_module_picks_a_rule_by_comparing_a_type_name():
-    found = [f"{path.relative_to(SRC)}:{n}: {line.strip()}"
-             for path in SRC.rglob("*.py") if "migrations" not in path.parts
-             for n, line in enumerate(path.read_text().splitlines(), 1) if NAMED_RULE.search(line)]
+    found = [
+        f"{path.relative_to(SRC)}:{n}: {line.strip()}"
+        for path in SRC.rglob("*.py")
+        if "migrations" not in path.parts
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if NAMED_RULE.search(line)
+    ]
     # Routing reads the points of contact it routes to (a query, not a rule of the table).
     assert [line for line in found if not line.startswith("services/bcp/routing.py")] == []
 
@@ -70,8 +76,9 @@ def test_a_type_without_a_prepare_rule_is_stored_as_validated():
     assert prepare(ENTITY_TYPES["skills"], data, rules.Limits(), str) == ({"name": "Billing"}, None)
 
 
-@pytest.mark.parametrize(("key", "synced"), [("voice|+15551234567", True), ("email|a@b.example", False),
-                                             ("chat|web", False)])
+@pytest.mark.parametrize(
+    ("key", "synced"), [("voice|+15551234567", True), ("email|a@b.example", False), ("chat|web", False)]
+)
 def test_only_voice_points_of_contact_are_in_the_sync_scope(key, synced):
     scope = ENTITY_TYPES["points-of-contact"].sync_scope
     assert scope is not None and scope(Row(1, "points-of-contact", key, 1)) is synced

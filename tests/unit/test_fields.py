@@ -74,8 +74,9 @@ def test_a_choice_names_its_options_when_refused():
 # --- time zones and hours ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Europe/Paris", "Asia/Kolkata",
-                                  "America/Argentina/Buenos_Aires"])
+@pytest.mark.parametrize(
+    "zone", ["UTC", "America/New_York", "Europe/Paris", "Asia/Kolkata", "America/Argentina/Buenos_Aires"]
+)
 def test_iana_time_zones_are_accepted(zone):
     assert f.time_zone().check(zone) == zone
 
@@ -86,24 +87,38 @@ def test_anything_but_an_iana_time_zone_is_refused(zone):
 
 
 def test_weekly_hours_are_sorted_by_day_then_opening():
-    slots = [{"day": "tue", "open": "09:00", "close": "12:00"},
-             {"day": "mon", "open": "13:00", "close": "17:00"},
-             {"day": "mon", "open": "08:00", "close": "12:00"}]
+    slots = [
+        {"day": "tue", "open": "09:00", "close": "12:00"},
+        {"day": "mon", "open": "13:00", "close": "17:00"},
+        {"day": "mon", "open": "08:00", "close": "12:00"},
+    ]
 
     in_order = [("mon", "08:00"), ("mon", "13:00"), ("tue", "09:00")]
     assert [(s["day"], s["open"]) for s in f.weekly().check(slots)] == in_order
 
 
-@pytest.mark.parametrize(("open_", "close"),
-                         [("00:00", "00:01"), ("08:00", "17:30"), ("23:59", "24:00"), ("00:00", "24:00")])
+@pytest.mark.parametrize(
+    ("open_", "close"), [("00:00", "00:01"), ("08:00", "17:30"), ("23:59", "24:00"), ("00:00", "24:00")]
+)
 def test_hh_mm_slots_from_midnight_to_midnight_are_accepted(open_, close):
     assert f.weekly().check([{"day": "sun", "open": open_, "close": close}])[0]["close"] == close
 
 
-@pytest.mark.parametrize(("open_", "close"), [
-    ("8:00", "17:00"), ("08:00", "17:0"), ("24:00", "24:00"), ("08:00", "24:01"), ("25:00", "26:00"),
-    ("08:60", "09:00"), ("0800", "1700"), ("08:00 ", "17:00"), ("17:00", "08:00"), ("12:00", "12:00"),
-])
+@pytest.mark.parametrize(
+    ("open_", "close"),
+    [
+        ("8:00", "17:00"),
+        ("08:00", "17:0"),
+        ("24:00", "24:00"),
+        ("08:00", "24:01"),
+        ("25:00", "26:00"),
+        ("08:60", "09:00"),
+        ("0800", "1700"),
+        ("08:00 ", "17:00"),
+        ("17:00", "08:00"),
+        ("12:00", "12:00"),
+    ],
+)
 def test_slots_that_are_not_hh_mm_or_do_not_open_before_they_close_are_refused(open_, close):
     assert code_of(f.weekly(), [{"day": "mon", "open": open_, "close": close}]) == "bad_time"
 
@@ -117,12 +132,15 @@ def test_a_slot_is_accepted_exactly_when_it_opens_before_it_closes(h1, m1, h2, m
         assert code_of(f.weekly(), [slot]) == "bad_time"
 
 
-@pytest.mark.parametrize(("slot", "code"), [
-    ({"day": "Monday", "open": "08:00", "close": "17:00"}, "bad_day"),
-    ({"day": "mon", "open": "08:00"}, "bad_slot"),
-    ({"day": "mon", "open": "08:00", "close": "17:00", "note": "x"}, "bad_slot"),
-    ("mon 08:00-17:00", "bad_slot"),
-])
+@pytest.mark.parametrize(
+    ("slot", "code"),
+    [
+        ({"day": "Monday", "open": "08:00", "close": "17:00"}, "bad_day"),
+        ({"day": "mon", "open": "08:00"}, "bad_slot"),
+        ({"day": "mon", "open": "08:00", "close": "17:00", "note": "x"}, "bad_slot"),
+        ("mon 08:00-17:00", "bad_slot"),
+    ],
+)
 def test_a_slot_has_exactly_a_known_day_an_open_and_a_close(slot, code):
     assert code_of(f.weekly(), [slot]) == code
 
@@ -180,12 +198,15 @@ def test_a_proficiency_outside_1_to_20_is_refused(proficiency):
     assert code_of(f.agent_skills(), [{"skill_id": 5, "proficiency": proficiency}]) == "bad_proficiency"
 
 
-@pytest.mark.parametrize("items", [
-    [{"skill_id": 5, "proficiency": 1}, {"skill_id": 5, "proficiency": 2}],
-    [{"skill_id": 5}],
-    [{"skill_id": "5", "proficiency": 1}],
-    [{"skill_id": 5, "proficiency": 1, "priority": 2}],
-])
+@pytest.mark.parametrize(
+    "items",
+    [
+        [{"skill_id": 5, "proficiency": 1}, {"skill_id": 5, "proficiency": 2}],
+        [{"skill_id": 5}],
+        [{"skill_id": "5", "proficiency": 1}],
+        [{"skill_id": 5, "proficiency": 1, "priority": 2}],
+    ],
+)
 def test_agent_skills_name_each_skill_once_with_exactly_a_proficiency(items):
     with pytest.raises(f.FieldError):
         f.agent_skills().check(items)
@@ -205,8 +226,18 @@ def test_e164_numbers_match(value):
     assert f.E164.match(value)
 
 
-@pytest.mark.parametrize("value", ["15551234567", "+05551234567", "+1 555 123 4567", "+1-555-123-4567", "+123456",
-                                   "+1234567890123456", "tel:+15551234567"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "15551234567",
+        "+05551234567",
+        "+1 555 123 4567",
+        "+1-555-123-4567",
+        "+123456",
+        "+1234567890123456",
+        "tel:+15551234567",
+    ],
+)
 def test_non_e164_numbers_do_not_match(value):
     assert not f.E164.match(value)
 

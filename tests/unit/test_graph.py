@@ -26,9 +26,9 @@ def test_every_entity_type_is_synced_exactly_once():
     assert len(type_order()) == len(ENTITY_TYPES)
 
 
-@pytest.mark.parametrize(("type_name", "link"), [
-    (name, link) for name, kind in ENTITY_TYPES.items() for link in kind.links
-])
+@pytest.mark.parametrize(
+    ("type_name", "link"), [(name, link) for name, kind in ENTITY_TYPES.items() for link in kind.links]
+)
 def test_a_type_comes_after_the_types_it_refers_to_unless_the_link_is_deferred(type_name, link):
     if is_deferred(type_name, link.field):
         assert position(link.target) > position(type_name)

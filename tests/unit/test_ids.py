@@ -58,7 +58,8 @@ def test_a_block_outside_the_id_space_is_refused(block):
         block_range(block)
 
 
-@pytest.mark.parametrize(("value", "expected"), [(1, True), (MAX_ID, True), (0, False), (-1, False),
-                                                 (MAX_ID + 1, False), (2**63, False)])
+@pytest.mark.parametrize(
+    ("value", "expected"), [(1, True), (MAX_ID, True), (0, False), (-1, False), (MAX_ID + 1, False), (2**63, False)]
+)
 def test_is_id_says_whether_a_number_lies_in_the_id_space(value, expected):
     assert is_id(value) is expected

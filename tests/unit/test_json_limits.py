@@ -19,9 +19,17 @@ def nested(depth: int, leaf: object = "x") -> object:
     return value
 
 
-@pytest.mark.parametrize(("value", "depth"), [
-    ("text", 0), (1, 0), ({}, 1), ([], 1), ({"a": 1, "b": [1, {"c": 2}]}, 3), (nested(10), 10),
-])
+@pytest.mark.parametrize(
+    ("value", "depth"),
+    [
+        ("text", 0),
+        (1, 0),
+        ({}, 1),
+        ([], 1),
+        ({"a": 1, "b": [1, {"c": 2}]}, 3),
+        (nested(10), 10),
+    ],
+)
 def test_depth_counts_levels_of_objects_and_arrays(value, depth):
     assert depth_of(value) == depth
 
@@ -46,8 +54,11 @@ def test_settings_over_the_depth_limit_are_refused_as_too_deep_before_other_chec
 
 def test_settings_over_the_size_limit_are_refused_as_too_large():
     with pytest.raises(TooLarge) as caught:
-        validate(ENTITY_TYPES["business-unit"], {"name": "x", "settings": {"s": "y" * 2000}},
-                 limits=JsonLimits(max_bytes=1024))
+        validate(
+            ENTITY_TYPES["business-unit"],
+            {"name": "x", "settings": {"s": "y" * 2000}},
+            limits=JsonLimits(max_bytes=1024),
+        )
 
     assert caught.value.code == "value_too_large"
     assert caught.value.details["limit"] == 1024 and caught.value.details["size"] > 2000
@@ -62,7 +73,8 @@ def test_script_content_is_held_to_the_depth_limit_and_its_own_size_limit():
     big = {"actions": {}, "notes": "z" * 5000}
     assert free_form_problems(kind, {"content": big}, JsonLimits(max_bytes=1024), document_bytes=10_000) == []
     assert [p["code"] for p in free_form_problems(kind, {"content": big}, JsonLimits(), document_bytes=1024)] == [
-        "value_too_large"]
+        "value_too_large"
+    ]
 
 
 def test_readable_withholds_only_values_too_deep_to_answer_with():

@@ -90,14 +90,21 @@ def modules() -> dict[str, list[tuple[str, bool]]]:
 
 
 def crossings(layer: str) -> list[str]:
-    return sorted(f"{module} imports {target}" for module, found in modules().items() if layer_of(module) == layer
-                  for target, _ in found if layer_of(target) not in MAY_IMPORT[layer] | {layer})
+    return sorted(
+        f"{module} imports {target}"
+        for module, found in modules().items()
+        if layer_of(module) == layer
+        for target, _ in found
+        if layer_of(target) not in MAY_IMPORT[layer] | {layer}
+    )
 
 
 def _contract(layer: str) -> object:
     if layer in UNTIL_RESTRUCTURE:
-        return pytest.param(layer, marks=pytest.mark.xfail(strict=True, reason=f"until the restructure lands: "
-                                                                            f"{UNTIL_RESTRUCTURE[layer]}"))
+        return pytest.param(
+            layer,
+            marks=pytest.mark.xfail(strict=True, reason=f"until the restructure lands: {UNTIL_RESTRUCTURE[layer]}"),
+        )
     return layer
 
 
@@ -118,8 +125,13 @@ def test_the_layers_form_no_loop():
 
 
 def test_imports_sit_at_the_top_of_the_module_outside_the_cli():
-    lazy = sorted(f"{module} imports {target}" for module, found in modules().items()
-                  if layer_of(module) not in LAZY_IMPORTS_ALLOWED for target, nested in found if nested)
+    lazy = sorted(
+        f"{module} imports {target}"
+        for module, found in modules().items()
+        if layer_of(module) not in LAZY_IMPORTS_ALLOWED
+        for target, nested in found
+        if nested
+    )
     assert lazy == []
 
 
@@ -158,10 +170,15 @@ def groups_below(group: str) -> set[str]:
 
 
 def rank_crossings() -> list[str]:
-    return sorted(f"{module} imports {target}" for module, found in modules().items()
-                  if layer_of(module) == "services" and (group := service_group(module))
-                  for target, _ in found if layer_of(target) == "services"
-                  and (other := service_group(target)) not in (None, group) and other not in groups_below(group))
+    return sorted(
+        f"{module} imports {target}"
+        for module, found in modules().items()
+        if layer_of(module) == "services" and (group := service_group(module))
+        for target, _ in found
+        if layer_of(target) == "services"
+        and (other := service_group(target)) not in (None, group)
+        and other not in groups_below(group)
+    )
 
 
 def test_every_service_module_belongs_to_a_ranked_group():
@@ -216,15 +233,20 @@ def test_the_loop_finder_finds_a_loop():
     assert _cycles({"a": {"b"}, "b": set()}) == []
 
 
-@pytest.mark.parametrize(("layer", "forbidden"), [
-    ("domain", ("store", "sync", "services", "api", "cli", "bootstrap", "jobs", "demo")),
-    ("store", ("sync", "services", "api", "cli", "jobs", "demo", "bootstrap")),
-])
+@pytest.mark.parametrize(
+    ("layer", "forbidden"),
+    [
+        ("domain", ("store", "sync", "services", "api", "cli", "bootstrap", "jobs", "demo")),
+        ("store", ("sync", "services", "api", "cli", "jobs", "demo", "bootstrap")),
+    ],
+)
 def test_a_layer_imported_alone_loads_nothing_above_it(layer, forbidden):
     """What actually runs, in a fresh interpreter: importing every module of the layer."""
     names = sorted(m for m in modules() if layer_of(m) == layer and ".migrations." not in m + ".")
-    code = ("import importlib, sys\n"
-            f"for name in {names!r}: importlib.import_module(name)\n"
-            f"print(sorted({{m.split('.')[1] for m in sys.modules if m.startswith('lifeboat.')}}))")
+    code = (
+        "import importlib, sys\n"
+        f"for name in {names!r}: importlib.import_module(name)\n"
+        f"print(sorted({{m.split('.')[1] for m in sys.modules if m.startswith('lifeboat.')}}))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert set(ast.literal_eval(out)) & set(forbidden) == set()

@@ -91,8 +91,9 @@ def test_every_change_names_a_bcp_entity_and_bcp_references_never_a_primary_one(
     primary = acme()
     bcp, correlations = mirror(*primary)
     local = skill(7000, "Support")
-    primary = replaced(without(primary, 13), edited(primary[4], disposition_ids=[12]),
-                       edited(primary[5], is_active=False)) + [skill(30, "Support", hours_of_operation_id=11)]
+    primary = replaced(
+        without(primary, 13), edited(primary[4], disposition_ids=[12]), edited(primary[5], is_active=False)
+    ) + [skill(30, "Support", hours_of_operation_id=11)]
     plan = plan_sync(primary, bcp + [local], correlations)
     assert {c.action for c in plan.changes} == {"delete", "update", "deactivate", "adopt"}
     primary_ids, bcp_ids = set(by_id(primary)), {e.id for e in bcp} | {local.id}
@@ -119,8 +120,11 @@ def test_created_skill_carries_every_field_with_its_references_translated():
     plan = plan_sync(primary, bcp, correlations)
     created = the_change(plan, 14)
     assert created.action == "create"
-    assert created.data == {**primary[4].data, "hours_of_operation_id": 11 + BCP_OFFSET,
-                            "disposition_ids": [12 + BCP_OFFSET, 13 + BCP_OFFSET]}
+    assert created.data == {
+        **primary[4].data,
+        "hours_of_operation_id": 11 + BCP_OFFSET,
+        "disposition_ids": [12 + BCP_OFFSET, 13 + BCP_OFFSET],
+    }
 
 
 def test_created_agent_settings_translate_their_user_and_each_skill():
@@ -237,7 +241,8 @@ def test_deleted_skill_is_deleted_in_bcp():
     bcp, correlations = mirror(*primary)
     plan = plan_sync(without(primary, 13), bcp, correlations)
     assert [(c.action, c.type, c.key, c.primary_id, c.bcp_id) for c in plan.changes] == [
-        ("delete", "dispositions", "Callback", 13, twin_id(primary[3]))]
+        ("delete", "dispositions", "Callback", 13, twin_id(primary[3]))
+    ]
 
 
 def test_deleted_in_both_tenants_only_forgets_the_correlation():
@@ -255,8 +260,12 @@ def test_deleted_in_both_tenants_only_forgets_the_correlation():
 def test_bcp_only_entities_are_never_changed_or_deleted(full):
     primary = acme()
     bcp, correlations = mirror(*primary)
-    local = [skill(7000, "BCP overflow"), team(7001, "BCP crew", lead_user_id=twin_id(primary[6])),
-             contact(7002, "+15559990000"), contact(7003, "bcp@example.com", channel="chat")]
+    local = [
+        skill(7000, "BCP overflow"),
+        team(7001, "BCP crew", lead_user_id=twin_id(primary[6])),
+        contact(7002, "+15559990000"),
+        contact(7003, "bcp@example.com", channel="chat"),
+    ]
     plan = plan_sync(without(primary, 20), bcp + local, correlations, full=full)
     assert summary(plan) == [("delete", "files", "prompts/welcome.wav")]
     assert not {c.bcp_id for c in plan.changes} & {e.id for e in local}
@@ -269,7 +278,8 @@ def test_renaming_onto_the_name_of_a_bcp_only_entity_fails_that_entity_and_leave
     plan = plan_sync(replaced(primary, edited(primary[4], name="Overflow")), bcp + [local], correlations)
     assert plan.changes == []
     assert [(f["code"], f["type"], f["primary_id"], f["bcp_id"]) for f in plan.failed] == [
-        ("natural_key_taken", "skills", 14, twin_id(primary[4]))]
+        ("natural_key_taken", "skills", 14, twin_id(primary[4]))
+    ]
     assert plan.counts()["skills"]["failed"] == 1
 
 
@@ -304,7 +314,9 @@ def test_a_bcp_entity_correlated_to_another_primary_entity_is_not_adopted():
     bcp, correlations = mirror(old)
     plan = plan_sync([edited(old, name="Sales EMEA"), skill(30, "Sales")], bcp, correlations)
     assert [(c.action, c.primary_id, c.bcp_id) for c in plan.changes] == [
-        ("create", 30, None), ("update", 14, twin_id(old))]
+        ("create", 30, None),
+        ("update", 14, twin_id(old)),
+    ]
 
 
 def test_agent_settings_are_adopted_by_their_translated_user():
@@ -322,7 +334,9 @@ def test_agent_settings_of_a_user_adopted_in_the_same_run_are_adopted_too():
     local_user, local_agent = user(7000, "ada", first_name="Ada (BCP)"), agent(7001, 7000)
     plan = plan_sync(primary, bcp + [local_user, local_agent], correlations)
     assert [(c.action, c.bcp_id) for c in (the_change(plan, 16), the_change(plan, 18))] == [
-        ("adopt", 7000), ("adopt", 7001)]
+        ("adopt", 7000),
+        ("adopt", 7001),
+    ]
     assert the_change(plan, 18).data["user_id"] == 7000
 
 
@@ -342,8 +356,9 @@ def test_skill_edited_by_hand_in_bcp_is_overwritten_and_reported_as_drift():
     change = the_change(plan, 14)
     assert (change.action, change.fields, change.drift) == ("update", ("media_type",), ("media_type",))
     assert change.data["media_type"] == "voice"
-    assert plan.drift == [{"type": "skills", "name": "Sales", "primary_id": 14, "bcp_id": twin.id,
-                           "fields": ["media_type"]}]
+    assert plan.drift == [
+        {"type": "skills", "name": "Sales", "primary_id": 14, "bcp_id": twin.id, "fields": ["media_type"]}
+    ]
 
 
 def test_bcp_edit_that_was_undone_is_not_drift():
@@ -360,9 +375,17 @@ def test_bcp_edit_that_was_undone_is_not_reported_as_drift_when_the_primary_chan
     bcp, correlations = mirror(*primary)
     undone = replaced(bcp, edited(by_id(bcp)[twin_id(primary[4])], version=3))
     (refresh,) = plan_sync(primary, undone, correlations).refreshes
-    learned = [correlate(primary[4], by_id(undone)[refresh.bcp_id], primary_version=refresh.primary_version,
-                         bcp_version=refresh.bcp_version) if c.primary_id == refresh.primary_id else c
-               for c in correlations]
+    learned = [
+        correlate(
+            primary[4],
+            by_id(undone)[refresh.bcp_id],
+            primary_version=refresh.primary_version,
+            bcp_version=refresh.bcp_version,
+        )
+        if c.primary_id == refresh.primary_id
+        else c
+        for c in correlations
+    ]
     later = plan_sync(replaced(primary, edited(primary[4], media_type="chat")), undone, learned)
     assert (the_change(later, 14).fields, later.drift) == (("media_type",), [])
 
@@ -415,9 +438,17 @@ def test_reference_to_an_unselected_uncorrelated_type_is_left_empty_and_reported
     assert change.data["hours_of_operation_id"] is None
     assert change.data["disposition_ids"] == [12 + BCP_OFFSET, 13 + BCP_OFFSET]
     assert not change.complete
-    assert plan.warnings == [{"code": "unresolved_reference", "field": "hours_of_operation_id",
-                              "target": "hours-of-operation", "primary_value": 11,
-                              "type": "skills", "primary_id": 14, "name": "Sales"}]
+    assert plan.warnings == [
+        {
+            "code": "unresolved_reference",
+            "field": "hours_of_operation_id",
+            "target": "hours-of-operation",
+            "primary_value": 11,
+            "type": "skills",
+            "primary_id": 14,
+            "name": "Sales",
+        }
+    ]
     assert change.to_dict()["unresolved"][0]["primary_value"] == 11
 
 
@@ -435,7 +466,8 @@ def test_agent_settings_fail_when_their_required_user_cannot_be_resolved():
     plan = plan_sync(primary, bcp, correlations, types={"agent-settings"})
     assert plan.changes == []
     assert [(f["code"], f["type"], f["primary_id"], f["field"]) for f in plan.failed] == [
-        ("unresolved_reference", "agent-settings", 18, "user_id")]
+        ("unresolved_reference", "agent-settings", 18, "user_id")
+    ]
     assert plan.counts()["agent-settings"]["failed"] == 1
 
 
@@ -461,7 +493,9 @@ def apply_rewrite(change, **option_values):
 def test_script_ids_are_remapped_to_bcp_ids_by_default():
     change = scripted(studio(("REQAGENT", "Skill", "14"), ("REQAGENT", "TargetAgent", "16")))
     assert [(r["status"], r["primary_value"], r["bcp_value"], r["written"]) for r in change.notes["checklist"]] == [
-        ("remapped", "14", str(14 + BCP_OFFSET), True), ("remapped", "16", str(16 + BCP_OFFSET), True)]
+        ("remapped", "14", str(14 + BCP_OFFSET), True),
+        ("remapped", "16", str(16 + BCP_OFFSET), True),
+    ]
     content, notes = apply_rewrite(change)
     assert property_values(content["content"]) == [str(14 + BCP_OFFSET), str(16 + BCP_OFFSET)]
     assert notes["checklist"] == change.notes["checklist"]
@@ -470,15 +504,17 @@ def test_script_ids_are_remapped_to_bcp_ids_by_default():
 def test_script_ids_are_kept_verbatim_with_keep_and_the_checklist_says_what_to_fix():
     change = scripted(studio(("REQAGENT", "Skill", "14")), script_ids="keep")
     assert [(r["status"], r["bcp_value"], r["written"]) for r in change.notes["checklist"]] == [
-        ("remapped", str(14 + BCP_OFFSET), False)]
+        ("remapped", str(14 + BCP_OFFSET), False)
+    ]
     content, notes = apply_rewrite(change, script_ids="keep")
     assert property_values(content["content"]) == ["14"]
     assert notes["checklist"] == change.notes["checklist"]
 
 
 def test_names_defaults_and_variables_in_scripts_are_unchanged():
-    change = scripted(studio(("REQAGENT", "Skill", "Sales"), ("REQAGENT", "Skill", "{SkillNo}"),
-                                   ("REQAGENT", "Skill", "Default")))
+    change = scripted(
+        studio(("REQAGENT", "Skill", "Sales"), ("REQAGENT", "Skill", "{SkillNo}"), ("REQAGENT", "Skill", "Default"))
+    )
     assert [r["status"] for r in change.notes["checklist"]] == ["unchanged"] * 3
 
 
@@ -490,7 +526,8 @@ def test_script_id_of_an_unsynced_entity_is_unresolved():
 def test_free_text_possible_ids_are_reported_but_not_rewritten():
     change = scripted(studio(("ASSIGN", "Value", "skill = 15")))
     assert [(r["status"], r["primary_value"], r["bcp_value"], r["written"]) for r in change.notes["checklist"]] == [
-        ("possible_id", "15", str(15 + BCP_OFFSET), False)]
+        ("possible_id", "15", str(15 + BCP_OFFSET), False)
+    ]
     content, _ = apply_rewrite(change)
     assert property_values(content["content"]) == ["skill = 15"]
 
@@ -513,7 +550,8 @@ def test_unreadable_script_is_reported_and_the_plan_goes_on():
     broken = script(21, "Inbound/Broken", "{not json")
     plan = plan_sync([skill(14, "Sales"), broken])
     assert [(w["code"], w["primary_id"], w["name"]) for w in plan.warnings] == [
-        ("script_unreadable", 21, "Inbound/Broken")]
+        ("script_unreadable", 21, "Inbound/Broken")
+    ]
     assert plan.warnings[0]["message"]
     assert summary(plan) == [("create", "skills", "Sales"), ("create", "scripts", "Inbound/Broken")]
     assert the_change(plan, 21).data["content"] == "{not json"
@@ -538,8 +576,9 @@ def test_second_run_with_no_change_plans_nothing():
     bcp, correlations = mirror(*primary)
     plan = plan_sync(primary, bcp, correlations)
     assert plan.is_empty
-    assert all(c == {**dict.fromkeys(COUNT_KEYS, 0), "unchanged": 1} for t, c in plan.counts().items()
-               if t != "dispositions")
+    assert all(
+        c == {**dict.fromkeys(COUNT_KEYS, 0), "unchanged": 1} for t, c in plan.counts().items() if t != "dispositions"
+    )
     assert plan.counts()["dispositions"]["unchanged"] == 2
 
 
@@ -559,14 +598,22 @@ def test_full_compare_of_a_synced_tenant_changes_nothing():
 
 def test_full_compare_ignores_the_order_the_store_keeps_references_in():
     # BCP ids come out in the opposite order of the primary's: the store keeps them sorted.
-    primary = [disposition(12, "Resolved"), disposition(13, "Callback"),
-               skill(14, "Sales", disposition_ids=[12, 13]), skill(15, "Support"),
-               agent(18, 16, skills=[{"skill_id": 14, "proficiency": 5}, {"skill_id": 15, "proficiency": 2}]),
-               user(16, "ada")]
-    bcp = [disposition(2013, "Resolved"), disposition(2012, "Callback"),
-           skill(2015, "Sales", disposition_ids=[2012, 2013]), skill(2014, "Support"),
-           agent(2018, 2016, skills=[{"skill_id": 2014, "proficiency": 2}, {"skill_id": 2015, "proficiency": 5}]),
-           user(2016, "ada")]
+    primary = [
+        disposition(12, "Resolved"),
+        disposition(13, "Callback"),
+        skill(14, "Sales", disposition_ids=[12, 13]),
+        skill(15, "Support"),
+        agent(18, 16, skills=[{"skill_id": 14, "proficiency": 5}, {"skill_id": 15, "proficiency": 2}]),
+        user(16, "ada"),
+    ]
+    bcp = [
+        disposition(2013, "Resolved"),
+        disposition(2012, "Callback"),
+        skill(2015, "Sales", disposition_ids=[2012, 2013]),
+        skill(2014, "Support"),
+        agent(2018, 2016, skills=[{"skill_id": 2014, "proficiency": 2}, {"skill_id": 2015, "proficiency": 5}]),
+        user(2016, "ada"),
+    ]
     pairs = {12: 2013, 13: 2012, 14: 2015, 15: 2014, 16: 2016, 18: 2018}
     correlations = [correlate(p, by_id(bcp)[pairs[p.id]]) for p in primary]
     plan = plan_sync(primary, bcp, correlations, full=True)
@@ -675,8 +722,11 @@ def busy_plan(reverse: bool = False):
     """A plan with every action and type, from inputs given in either order."""
     primary = acme()
     bcp, correlations = mirror(*primary[:8])
-    primary = replaced(without(primary, 13), edited(primary[4], media_type="chat", disposition_ids=[12]),
-                       edited(primary[5], is_active=False))
+    primary = replaced(
+        without(primary, 13),
+        edited(primary[4], media_type="chat", disposition_ids=[12]),
+        edited(primary[5], is_active=False),
+    )
     primary += [disposition(31, "Angry"), disposition(30, "Busy"), skill(32, "Billing", disposition_ids=[30, 31, 12])]
     bcp += [disposition(7000, "Busy"), skill(7001, "Local")]
     if reverse:
@@ -711,8 +761,14 @@ def test_plan_is_json_even_with_pending_references_warnings_and_failures():
     assert plan.warnings and plan.failed
     shown = json.loads(json.dumps(plan.to_dict()))
     assert set(shown) == {"changes", "counts", "drift", "warnings", "errors", "unsafe"}
-    assert shown["changes"][0] == {"action": "create", "type": "business-unit", "name": "", "primary_id": 10,
-                                   "bcp_id": None, "fields": sorted(primary[0].data)}
+    assert shown["changes"][0] == {
+        "action": "create",
+        "type": "business-unit",
+        "name": "",
+        "primary_id": 10,
+        "bcp_id": None,
+        "fields": sorted(primary[0].data),
+    }
 
 
 def test_counts_give_every_action_per_type():
@@ -721,9 +777,23 @@ def test_counts_give_every_action_per_type():
     changed += [skill(50, "New"), skill(51, "Adopted"), agent(52, 999)]
     plan = plan_sync(changed, bcp + [skill(7000, "Adopted")], correlations)
     assert plan.counts() == {
-        "skills": {"created": 1, "updated": 1, "adopted": 1, "deactivated": 1, "deleted": 1, "unchanged": 7,
-                   "failed": 0},
-        "agent-settings": {"created": 0, "updated": 0, "adopted": 0, "deactivated": 0, "deleted": 0,
-                           "unchanged": 0, "failed": 1},
+        "skills": {
+            "created": 1,
+            "updated": 1,
+            "adopted": 1,
+            "deactivated": 1,
+            "deleted": 1,
+            "unchanged": 7,
+            "failed": 0,
+        },
+        "agent-settings": {
+            "created": 0,
+            "updated": 0,
+            "adopted": 0,
+            "deactivated": 0,
+            "deleted": 0,
+            "unchanged": 0,
+            "failed": 1,
+        },
     }
     assert all(tuple(c) == COUNT_KEYS for c in plan.counts().values())

@@ -63,11 +63,21 @@ def test_profile_l_has_the_sizes_of_the_benchmark_issue():
 def test_profile_l_drafts_count_what_profile_l_says(profile_l_drafts):
     drafts, _ = profile_l_drafts
     counts = Counter(d.type for d in drafts)
-    channels = Counter("voice" if d.payload["channel"] == "voice" else "digital"
-                       for d in drafts if d.type == "points-of-contact")
-    assert counts == {"users": 10_000, "agent-settings": 10_000, "skills": 500, "teams": 200, "roles": 50,
-                      "hours-of-operation": 100, "dispositions": 200, "points-of-contact": 1_200, "scripts": 300,
-                      "files": 500}
+    channels = Counter(
+        "voice" if d.payload["channel"] == "voice" else "digital" for d in drafts if d.type == "points-of-contact"
+    )
+    assert counts == {
+        "users": 10_000,
+        "agent-settings": 10_000,
+        "skills": 500,
+        "teams": 200,
+        "roles": 50,
+        "hours-of-operation": 100,
+        "dispositions": 200,
+        "points-of-contact": 1_200,
+        "scripts": 300,
+        "files": 500,
+    }
     assert channels == {"voice": 1_000, "digital": 200}
 
 
@@ -91,8 +101,9 @@ def test_every_agent_has_three_distinct_skills_with_proficiency_1_to_20(profile_
 
 def test_natural_keys_are_unique_so_a_load_never_collides_with_itself(profile_l_drafts):
     drafts, ids = profile_l_drafts
-    keys = Counter((d.type, ENTITY_TYPES[d.type].key_of(validate(ENTITY_TYPES[d.type], resolved(d.payload, ids))))
-                   for d in drafts)
+    keys = Counter(
+        (d.type, ENTITY_TYPES[d.type].key_of(validate(ENTITY_TYPES[d.type], resolved(d.payload, ids)))) for d in drafts
+    )
     assert [key for key, n in keys.items() if n > 1] == []
 
 

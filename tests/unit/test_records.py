@@ -12,13 +12,19 @@ from lifeboat.domain.switchover import SwitchState, transition
 from lifeboat.sync.model import COUNT_KEYS, Change, Plan
 
 
-@pytest.mark.parametrize(("enum", "values"), [
-    (RunStatus, ["queued", "running", "succeeded", "failed", "held"]),
-    (Trigger, ["manual", "scheduled", "enable"]),
-    (ChangeAction, ["delete", "adopt", "create", "update", "deactivate"]),
-    (Side, ["primary", "bcp"]),
-    (AlertEvent, ["sync_failed", "sync_held", "switched", "reverted", "region_down", "region_up", "passkey_locked"]),
-])
+@pytest.mark.parametrize(
+    ("enum", "values"),
+    [
+        (RunStatus, ["queued", "running", "succeeded", "failed", "held"]),
+        (Trigger, ["manual", "scheduled", "enable"]),
+        (ChangeAction, ["delete", "adopt", "create", "update", "deactivate"]),
+        (Side, ["primary", "bcp"]),
+        (
+            AlertEvent,
+            ["sync_failed", "sync_held", "switched", "reverted", "region_down", "region_up", "passkey_locked"],
+        ),
+    ],
+)
 def test_every_member_is_the_string_stored_before(enum, values):
     assert [m.value for m in enum] == values
     for member, value in zip(enum, values):
@@ -48,8 +54,10 @@ def test_a_change_given_a_plain_string_holds_the_action():
 def test_the_counts_keep_the_order_the_report_always_had():
     plan = Plan(changes=[Change(ChangeAction.DELETE, "skills", "Old", 1, 101)])
 
-    assert json.dumps(plan.counts()) == ('{"skills": {"created": 0, "updated": 0, "adopted": 0, "deactivated": 0, '
-                                         '"deleted": 1, "unchanged": 0, "failed": 0}}')
+    assert json.dumps(plan.counts()) == (
+        '{"skills": {"created": 0, "updated": 0, "adopted": 0, "deactivated": 0, '
+        '"deleted": 1, "unchanged": 0, "failed": 0}}'
+    )
 
 
 def test_a_switch_answers_a_side_and_an_alert_event():

@@ -321,16 +321,16 @@ def test_swapped_free_text_ids_do_not_overwrite_each_other():
     swap = {77: 5, 5: 77}
     content, _ = rewrite_script(
         parse_script(one("ASSIGN", "Value", "x = 77 + 5")),
-        lambda t, i: swap[i], remap_free_text=True, known_ids=KNOWN,
+        lambda t, i: swap[i],
+        remap_free_text=True,
+        known_ids=KNOWN,
     )
     assert value_of(content) == "x = 5 + 77"
 
 
 def test_a_free_text_id_without_counterpart_is_reported_and_left_alone():
     original = one("SNIPPET", "Data", "x = 77")
-    content, (rewrite,) = rewrite_script(
-        parse_script(original), no_translation, remap_free_text=True, known_ids=KNOWN
-    )
+    content, (rewrite,) = rewrite_script(parse_script(original), no_translation, remap_free_text=True, known_ids=KNOWN)
     assert content == original
     assert (rewrite.status, rewrite.new_value, rewrite.written) == ("possible_id", None, False)
 
@@ -351,9 +351,19 @@ free_text = st.lists(st.one_of(id_texts, st.sampled_from([" ", "+", "x", ".", "1
     "".join
 )
 table_properties = st.sampled_from(
-    [("REQAGENT", "Skill"), ("REQAGENT", "TargetAgent"), ("HOURS", "Profile"), ("SPAWN", "Skill"),
-     ("SPAWN", "ScriptName"), ("SETDISPOSITION", "Disposition"), ("SUPPRESSCALL", "Disposition"),
-     ("RUNSUB", "ScriptName"), ("PLAY", "Sequence"), ("MUSIC", "MusicFile"), ("BEGIN", "Note")]
+    [
+        ("REQAGENT", "Skill"),
+        ("REQAGENT", "TargetAgent"),
+        ("HOURS", "Profile"),
+        ("SPAWN", "Skill"),
+        ("SPAWN", "ScriptName"),
+        ("SETDISPOSITION", "Disposition"),
+        ("SUPPRESSCALL", "Disposition"),
+        ("RUNSUB", "ScriptName"),
+        ("PLAY", "Sequence"),
+        ("MUSIC", "MusicFile"),
+        ("BEGIN", "Note"),
+    ]
 )
 
 
@@ -379,9 +389,7 @@ def literal_ids(content: dict) -> set[int]:
 @given(scripts())
 def test_rewriting_with_identity_gives_an_equal_document(content):
     known = dict.fromkeys(literal_ids(content), "skills")
-    new, _ = rewrite_script(
-        parse_script(content), lambda t, i: i, remap_free_text=True, known_ids=known
-    )
+    new, _ = rewrite_script(parse_script(content), lambda t, i: i, remap_free_text=True, known_ids=known)
     assert new == content
 
 
@@ -393,12 +401,8 @@ def test_rewriting_with_a_mapping_then_its_inverse_gives_the_original(content, r
     random.shuffle(shuffled)
     forward, backward = dict(zip(primary, shuffled)), dict(zip(shuffled, primary))
     known = dict.fromkeys(primary, "skills")
-    there, _ = rewrite_script(
-        parse_script(content), lambda t, i: forward.get(i), remap_free_text=True, known_ids=known
-    )
-    back, _ = rewrite_script(
-        parse_script(there), lambda t, i: backward.get(i), remap_free_text=True, known_ids=known
-    )
+    there, _ = rewrite_script(parse_script(content), lambda t, i: forward.get(i), remap_free_text=True, known_ids=known)
+    back, _ = rewrite_script(parse_script(there), lambda t, i: backward.get(i), remap_free_text=True, known_ids=known)
     assert back == content
 
 
@@ -550,10 +554,13 @@ def test_xml_that_is_not_a_studio_export_is_invalid_and_says_where(text, where):
     assert where in caught.value.message
 
 
-@pytest.mark.parametrize(("text", "limit"), [
-    ("<a>" * 150 + "</a>" * 150, 64),  # the default limit
-    ("<Script>" + "<a>" * 20 + "</a>" * 20 + "</Script>", 10),
-])
+@pytest.mark.parametrize(
+    ("text", "limit"),
+    [
+        ("<a>" * 150 + "</a>" * 150, 64),  # the default limit
+        ("<Script>" + "<a>" * 20 + "</a>" * 20 + "</Script>", 10),
+    ],
+)
 def test_xml_nested_deeper_than_the_limit_is_too_deep(text, limit):
     with pytest.raises(Invalid) as caught:
         parse_script(text, max_depth=limit)
@@ -601,11 +608,15 @@ def test_text_that_is_neither_json_nor_xml_is_malformed(text):
         ({"actions": {}, "properties": []}, "properties"),
         ({"actions": {"7": {"name": "HOURS"}}, "properties": {"7": []}}, "properties.7"),
         ({"actions": {"7": {"name": "HOURS"}}, "properties": {"8": {}}}, "properties.8"),
-        ({"actions": {"7": {"name": "HOURS"}}, "properties": {"7": {"first": {"name": "P", "value": ""}}}},
-         "properties.7.first"),
+        (
+            {"actions": {"7": {"name": "HOURS"}}, "properties": {"7": {"first": {"name": "P", "value": ""}}}},
+            "properties.7.first",
+        ),
         ({"actions": {"7": {"name": "HOURS"}}, "properties": {"7": {"0": {"value": "1"}}}}, "properties.7.0"),
-        ({"actions": {"7": {"name": "HOURS"}}, "properties": {"7": {"0": {"name": "Profile"}}}},
-         "properties.7.0.value"),
+        (
+            {"actions": {"7": {"name": "HOURS"}}, "properties": {"7": {"0": {"name": "Profile"}}}},
+            "properties.7.0.value",
+        ),
         ({"header": {1, 2}}, "script"),
     ],
 )

@@ -63,7 +63,8 @@ def test_custom_mode_needs_a_list_of_types(types):
 
 def test_custom_mode_refuses_an_unknown_type():
     assert problems({"mode": "custom", "entity_types": ["skills", "widgets"]}) == [
-        ("entity_types", "unknown_entity_type")]
+        ("entity_types", "unknown_entity_type")
+    ]
 
 
 def test_default_mode_selects_every_type_whatever_was_sent():
@@ -78,8 +79,9 @@ def test_going_back_to_default_mode_selects_every_type_again():
 
 
 def test_a_partial_change_keeps_the_other_current_settings():
-    _, custom = validate_settings({"mode": "custom", "entity_types": ["skills"], "schedule": {
-        "kind": "interval", "every_minutes": 30}}, {})
+    _, custom = validate_settings(
+        {"mode": "custom", "entity_types": ["skills"], "schedule": {"kind": "interval", "every_minutes": 30}}, {}
+    )
     _, settings = validate_settings({"script_ids": "keep"}, custom)
     assert settings == {**custom, "script_ids": "keep"}
 
@@ -93,7 +95,8 @@ def test_interval_of_five_minutes_or_more_is_accepted(minutes):
 @pytest.mark.parametrize("minutes", [4, 0, -5, True, "10", 7.5, None])
 def test_interval_shorter_than_five_minutes_or_not_a_whole_number_is_refused(minutes):
     assert problems({"schedule": {"kind": "interval", "every_minutes": minutes}}) == [
-        ("schedule.every_minutes", "interval_too_short")]
+        ("schedule.every_minutes", "interval_too_short")
+    ]
 
 
 @pytest.mark.parametrize("schedule", [{"kind": "hourly"}, "daily", None, {}])
@@ -107,10 +110,12 @@ def test_daily_schedule_drops_stray_keys():
 
 
 def test_every_problem_is_listed_at_once():
-    assert sorted(problems({"enabled": "yes", "mode": "sometimes", "script_ids": "rewrite",
-                            "remap_free_text": 1})) == [
-        ("enabled", "not_a_boolean"), ("mode", "bad_choice"), ("remap_free_text", "not_a_boolean"),
-        ("script_ids", "bad_choice")]
+    assert sorted(problems({"enabled": "yes", "mode": "sometimes", "script_ids": "rewrite", "remap_free_text": 1})) == [
+        ("enabled", "not_a_boolean"),
+        ("mode", "bad_choice"),
+        ("remap_free_text", "not_a_boolean"),
+        ("script_ids", "bad_choice"),
+    ]
 
 
 # --- next_run --------------------------------------------------------------------------------
@@ -118,9 +123,11 @@ def test_every_problem_is_listed_at_once():
 
 def test_daily_run_is_at_the_time_of_day_sync_was_enabled():
     assert next_run({"kind": "daily"}, ENABLED_AT, datetime(2024, 3, 5, 14, 0, tzinfo=UTC)) == datetime(
-        2024, 3, 6, 9, 30, tzinfo=UTC)
+        2024, 3, 6, 9, 30, tzinfo=UTC
+    )
     assert next_run({"kind": "daily"}, ENABLED_AT, datetime(2024, 3, 5, 9, 0, tzinfo=UTC)) == datetime(
-        2024, 3, 5, 9, 30, tzinfo=UTC)
+        2024, 3, 5, 9, 30, tzinfo=UTC
+    )
 
 
 def test_daily_run_due_exactly_now_is_followed_by_tomorrows():
@@ -139,8 +146,10 @@ def test_interval_runs_every_n_minutes_from_enabling():
 
 
 @given(
-    schedule=st.one_of(st.just({"kind": "daily"}),
-                       st.builds(lambda n: {"kind": "interval", "every_minutes": n}, st.integers(5, 10_000))),
+    schedule=st.one_of(
+        st.just({"kind": "daily"}),
+        st.builds(lambda n: {"kind": "interval", "every_minutes": n}, st.integers(5, 10_000)),
+    ),
     offset=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=400)),
 )
 def test_next_run_is_the_first_scheduled_moment_strictly_after(schedule, offset):
@@ -162,11 +171,14 @@ def test_fingerprint_is_stable_for_the_same_settings():
     assert fingerprint(settings_with()) == fingerprint(settings_with())
 
 
-@pytest.mark.parametrize("changes", [
-    {"mode": "custom", "entity_types": ["skills"]},
-    {"script_ids": "keep"},
-    {"remap_free_text": True},
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"mode": "custom", "entity_types": ["skills"]},
+        {"script_ids": "keep"},
+        {"remap_free_text": True},
+    ],
+)
 def test_fingerprint_changes_with_what_a_run_result_depends_on(changes):
     assert fingerprint(settings_with(**changes)) != fingerprint(settings_with())
 
@@ -181,7 +193,8 @@ def test_fingerprint_ignores_the_schedule():
 @pytest.mark.parametrize("minutes", [10_081, 2**31, 10**10, 2**63])
 def test_interval_over_a_week_is_refused(minutes):
     assert problems({"schedule": {"kind": "interval", "every_minutes": minutes}}) == [
-        ("schedule.every_minutes", "interval_too_long")]
+        ("schedule.every_minutes", "interval_too_long")
+    ]
 
 
 def test_interval_of_a_week_given_as_a_whole_float_is_accepted_as_an_integer():

@@ -76,15 +76,18 @@ def test_nothing_known_is_not_locked():
     assert retry_after_s(None, T0) is None
 
 
-@pytest.mark.parametrize(("address", "key"), [
-    ("203.0.113.7", "203.0.113.7"),
-    ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
-    ("2001:db8:1:2:ffff::1", "2001:db8:1:2::/64"),  # same /64: same client
-    ("::ffff:203.0.113.7", "203.0.113.7"),
-    ("testclient", "testclient"),
-    (None, None),
-    ("", None),
-])
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff::1", "2001:db8:1:2::/64"),  # same /64: same client
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+        ("testclient", "testclient"),
+        (None, None),
+        ("", None),
+    ],
+)
 def test_client_addresses_are_keyed_by_what_one_client_holds(address, key):
     assert address_key(address) == key
 

@@ -13,8 +13,15 @@ from tests.unit.sync_values import options, property_values, studio
 
 SYNCED = {11: 5011, 12: 5012, 13: 5013, 14: 5014, 16: 5016}  # primary id -> BCP id
 COMING = {20: "skills", 21: "dispositions", 22: "users"}  # created by this very run
-KNOWN = {**dict.fromkeys(SYNCED, "skills"), 11: "hours-of-operation", 12: "dispositions", 13: "dispositions",
-         16: "users", **COMING, 99: "roles"}
+KNOWN = {
+    **dict.fromkeys(SYNCED, "skills"),
+    11: "hours-of-operation",
+    12: "dispositions",
+    13: "dispositions",
+    16: "users",
+    **COMING,
+    99: "roles",
+}
 
 
 def translator(**option_values) -> Translator:
@@ -22,8 +29,14 @@ def translator(**option_values) -> Translator:
 
 
 def skill_data(**data) -> dict:
-    return {"name": "Sales", "media_type": "voice", "hours_of_operation_id": None, "disposition_ids": [],
-            "is_active": True, **data}
+    return {
+        "name": "Sales",
+        "media_type": "voice",
+        "hours_of_operation_id": None,
+        "disposition_ids": [],
+        "is_active": True,
+        **data,
+    }
 
 
 # --- references ------------------------------------------------------------------------------
@@ -69,9 +82,15 @@ def test_list_with_a_pending_reference_keeps_the_primary_order_for_apply_to_sett
 
 def test_nested_references_are_translated_and_kept_in_store_order():
     tr = Translator({14: 5015, 15: 5014, 16: 5016}, {}, KNOWN, options())
-    data, _ = tr.fields("agent-settings", {"user_id": 16, "max_concurrent_chats": 1, "refusal_timeout_s": 30,
-                                           "skills": [{"skill_id": 14, "proficiency": 3},
-                                                      {"skill_id": 15, "proficiency": 9}]})
+    data, _ = tr.fields(
+        "agent-settings",
+        {
+            "user_id": 16,
+            "max_concurrent_chats": 1,
+            "refusal_timeout_s": 30,
+            "skills": [{"skill_id": 14, "proficiency": 3}, {"skill_id": 15, "proficiency": 9}],
+        },
+    )
     assert data["user_id"] == 5016
     assert data["skills"] == [{"skill_id": 5014, "proficiency": 9}, {"skill_id": 5015, "proficiency": 3}]
 
@@ -80,8 +99,12 @@ def test_unresolved_references_are_dropped_and_each_reported():
     data, unresolved = translator().fields("skills", skill_data(hours_of_operation_id=98, disposition_ids=[12, 97]))
     assert (data["hours_of_operation_id"], data["disposition_ids"]) == (None, [5012])
     assert unresolved == [
-        {"code": "unresolved_reference", "field": "hours_of_operation_id", "target": "hours-of-operation",
-         "primary_value": 98},
+        {
+            "code": "unresolved_reference",
+            "field": "hours_of_operation_id",
+            "target": "hours-of-operation",
+            "primary_value": 98,
+        },
         {"code": "unresolved_reference", "field": "disposition_ids", "target": "dispositions", "primary_value": 97},
     ]
 
@@ -93,14 +116,17 @@ def test_translating_leaves_the_primary_fields_untouched():
     assert source == before
 
 
-@pytest.mark.parametrize(("value", "pending"), [
-    (Pending("skills", 1), True),
-    ([1, Pending("skills", 1)], True),
-    ([{"skill_id": Pending("skills", 1)}], True),
-    ({"a": {"b": [Pending("users", 2)]}}, True),
-    ([1, 2, {"skill_id": 3}], False),
-    (None, False),
-])
+@pytest.mark.parametrize(
+    ("value", "pending"),
+    [
+        (Pending("skills", 1), True),
+        ([1, Pending("skills", 1)], True),
+        ([{"skill_id": Pending("skills", 1)}], True),
+        ({"a": {"b": [Pending("users", 2)]}}, True),
+        ([1, 2, {"skill_id": 3}], False),
+        (None, False),
+    ],
+)
 def test_has_pending_looks_inside_lists_and_objects(value, pending):
     assert has_pending(value) is pending
 
@@ -116,8 +142,11 @@ def test_structured_script_ids_are_remapped():
     content = studio(("REQAGENT", "Skill", "14"), ("HOURS", "Profile", "11"), ("SETDISPOSITION", "Disposition", "12"))
     data, notes = translator().script({"content": content}, 10_000)
     assert property_values(data["content"]) == ["5014", "5011", "5012"]
-    assert checklist(notes) == [("Skill", "14", "5014", "remapped", True), ("Profile", "11", "5011", "remapped", True),
-                                ("Disposition", "12", "5012", "remapped", True)]
+    assert checklist(notes) == [
+        ("Skill", "14", "5014", "remapped", True),
+        ("Profile", "11", "5011", "remapped", True),
+        ("Disposition", "12", "5012", "remapped", True),
+    ]
 
 
 def test_structured_script_ids_are_kept_with_keep():
@@ -143,19 +172,24 @@ def test_free_text_ids_are_reported_and_rewritten_only_when_asked():
 
 
 def test_desktop_studio_xml_script_is_remapped_in_place():
-    xml = ('<Script><ActionStruct><Action ID="3" Name="REQAGENT"/><Parameters>'
-           '<Parameter Name="Skill">14</Parameter></Parameters></ActionStruct></Script>')
+    xml = (
+        '<Script><ActionStruct><Action ID="3" Name="REQAGENT"/><Parameters>'
+        '<Parameter Name="Skill">14</Parameter></Parameters></ActionStruct></Script>'
+    )
     data, notes = translator().script({"content": xml}, 10_000)
     assert ">5014</Parameter>" in data["content"]
     assert checklist(notes) == [("Skill", "14", "5014", "remapped", True)]
 
 
-@pytest.mark.parametrize(("content", "code"), [
-    ("{not json", "malformed_script"),
-    ('<!DOCTYPE x [<!ENTITY a "b">]><Script/>', "hostile_xml"),
-    ({"actions": []}, "invalid_script"),
-    (studio(("REQAGENT", "Skill", "14" * 100)), "script_too_large"),
-])
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        ("{not json", "malformed_script"),
+        ('<!DOCTYPE x [<!ENTITY a "b">]><Script/>', "hostile_xml"),
+        ({"actions": []}, "invalid_script"),
+        (studio(("REQAGENT", "Skill", "14" * 100)), "script_too_large"),
+    ],
+)
 def test_unreadable_script_is_copied_as_it_is_with_the_reason(content, code):
     data, notes = translator().script({"content": content}, 200)
     assert data["content"] == content

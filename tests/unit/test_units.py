@@ -96,12 +96,15 @@ def test_an_effect_that_raises_is_logged_and_the_others_still_run(directory, cap
     assert "an effect after commit failed" in caplog.text and "cache gone" in caplog.text
 
 
-@pytest.mark.parametrize("call", [
-    lambda uow: uow.audit("ops", "x.read"),
-    lambda uow: uow.audit_many([{"actor": "ops", "action": "x.read"}]),
-    lambda uow: uow.after_commit(lambda: None),
-    lambda uow: uow.alert([7], AlertEvent.SWITCHED, {}),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda uow: uow.audit("ops", "x.read"),
+        lambda uow: uow.audit_many([{"actor": "ops", "action": "x.read"}]),
+        lambda uow: uow.after_commit(lambda: None),
+        lambda uow: uow.alert([7], AlertEvent.SWITCHED, {}),
+    ],
+)
 def test_a_read_unit_refuses_audit_and_effects(directory, call):
     with pytest.raises(RuntimeError, match="read unit"), directory_unit(directory, write=False) as uow:
         call(uow)
@@ -129,8 +132,9 @@ def test_an_audited_entity_keeps_its_public_fields_and_names_itself(region):
 
 
 def test_audit_many_writes_in_batches(directory):
-    records = [{"actor": "bulk", "action": "users.create", "tenant_id": 7, "entity_id": i}
-               for i in range(AUDIT_BATCH * 2 + 3)]
+    records = [
+        {"actor": "bulk", "action": "users.create", "tenant_id": 7, "entity_id": i} for i in range(AUDIT_BATCH * 2 + 3)
+    ]
     with directory_unit(directory) as uow:
         uow.audit_many(records)
     assert count(directory, directory_audit) == len(records)

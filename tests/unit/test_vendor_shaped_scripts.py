@@ -25,8 +25,17 @@ def plus_1000(target: str, primary_id: int) -> int:
 
 
 def action(action_id: int, name: str, label: str, x: int) -> dict:
-    return {"actionId": action_id, "libraryId": f"0000-{name}", "name": name, "version": 1, "label": label,
-            "dependencyOrder": action_id - 1, "implType": 0, "x": x, "y": 144}
+    return {
+        "actionId": action_id,
+        "libraryId": f"0000-{name}",
+        "name": name,
+        "version": 1,
+        "label": label,
+        "dependencyOrder": action_id - 1,
+        "implType": 0,
+        "x": x,
+        "y": 144,
+    }
 
 
 def numbered(*props: tuple[str, object]) -> dict:
@@ -41,23 +50,42 @@ def suppression_script() -> dict:
     """A call-suppression script: integer values on BEGIN and ASSIGN, SUPPRESSCALL with a
     disposition id, CHECKCALLSUP with its data value, integer branch labels."""
     return {
-        "header": {"scriptName": "Suppress/Known", "mediaType": 4, "mediaTypeName": "call",
-                   "purposeType": "Suppression", "variableRedaction": 0, "nextActionId": 7},
-        "actions": {"1": action(1, "BEGIN", "Begin", 112), "2": action(2, "PERMITCALL", "Permit", 528),
-                    "3": action(3, "SUPPRESSCALL", "Suppress", 528), "4": action(4, "CHECKCALLSUP", "Check", 336),
-                    "5": action(5, "SNIPPET", "Declare", 112), "6": action(6, "ASSIGN", "Assign value", 224)},
+        "header": {
+            "scriptName": "Suppress/Known",
+            "mediaType": 4,
+            "mediaTypeName": "call",
+            "purposeType": "Suppression",
+            "variableRedaction": 0,
+            "nextActionId": 7,
+        },
+        "actions": {
+            "1": action(1, "BEGIN", "Begin", 112),
+            "2": action(2, "PERMITCALL", "Permit", 528),
+            "3": action(3, "SUPPRESSCALL", "Suppress", 528),
+            "4": action(4, "CHECKCALLSUP", "Check", 336),
+            "5": action(5, "SNIPPET", "Declare", 112),
+            "6": action(6, "ASSIGN", "Assign value", 224),
+        },
         "properties": {
             "1": numbered(("RootFolder", 0), ("Application", 0), ("ParamCount", 0)),
             "2": {},
             "3": numbered(("Disposition", str(DISPOSITION))),
             "4": numbered(("DataValue", "{dataValue}")),
             "5": numbered(("Data", "DYNAMIC _prospectiveContact"), ("MaxStringSize", "Limit2K")),
-            "6": numbered(("Variable", "dataValue"), ("Value", "{_prospectiveContact.CustomInfo.Field.$Value}"),
-                          ("Type", "String"), ("Publish", 0), ("ScreenPop", "False"), ("SaveToDB", "False")),
+            "6": numbered(
+                ("Variable", "dataValue"),
+                ("Value", "{_prospectiveContact.CustomInfo.Field.$Value}"),
+                ("Type", "String"),
+                ("Publish", 0),
+                ("ScreenPop", "False"),
+                ("SaveToDB", "False"),
+            ),
         },
-        "branches": {"1": [branch(6, 0)], "6": [branch(4, 0)],
-                     "4": [branch(3, "Found", "branch", 0), branch(2, "NotFound", "branch", 1),
-                           branch(3, "Error", "branch", 2)]},
+        "branches": {
+            "1": [branch(6, 0)],
+            "6": [branch(4, 0)],
+            "4": [branch(3, "Found", "branch", 0), branch(2, "NotFound", "branch", 1), branch(3, "Error", "branch", 2)],
+        },
     }
 
 
@@ -66,22 +94,41 @@ def ivr_script() -> dict:
     and an action the reference table does not know."""
     return {
         "header": {"masterId": 46100, "scriptName": "Inbound/Ivr", "mediaType": 4, "nextActionId": 7},
-        "actions": {"1": action(1, "BEGIN", "Begin", 192), "2": action(2, "HOURS", "Open?", 300),
-                    "3": action(3, "MENU", "Menu", 464), "4": action(4, "REQAGENT", "Sales", 320),
-                    "5": action(5, "WORKITEM", "Callback", 640), "6": action(6, "HANGUP", "Bye", 700)},
+        "actions": {
+            "1": action(1, "BEGIN", "Begin", 192),
+            "2": action(2, "HOURS", "Open?", 300),
+            "3": action(3, "MENU", "Menu", 464),
+            "4": action(4, "REQAGENT", "Sales", 320),
+            "5": action(5, "WORKITEM", "Callback", 640),
+            "6": action(6, "HANGUP", "Bye", 700),
+        },
         "properties": {
             "1": numbered(("RootFolder", ""), ("Parameters", ["Param1", "Param2"])),
             "2": numbered(("Profile", HOURS)),
-            "3": numbered(("Sequence", '"%Press 1 for sales"'), ("MaxDigits", 1), ("Timeout", "20"),
-                          ("Phrase", f"Press 1 for sales {SKILL}")),
-            "4": numbered(("Skill", SKILL), ("TargetAgent", ""), ("InitialPriority", "2"), ("Acceleration", 15),
-                          ("HighProficiency", "1"), ("LowProficiency", "20")),
+            "3": numbered(
+                ("Sequence", '"%Press 1 for sales"'),
+                ("MaxDigits", 1),
+                ("Timeout", "20"),
+                ("Phrase", f"Press 1 for sales {SKILL}"),
+            ),
+            "4": numbered(
+                ("Skill", SKILL),
+                ("TargetAgent", ""),
+                ("InitialPriority", "2"),
+                ("Acceleration", 15),
+                ("HighProficiency", "1"),
+                ("LowProficiency", "20"),
+            ),
             "5": numbered(("QueueId", str(SKILL)), ("Owner", AGENT), ("Retries", 3), ("Flags", [str(AGENT), 0, True])),
             "6": {},
         },
-        "branches": {"1": [branch(2, "")], "2": [branch(3, "Open", "branch", 0), branch(6, "Closed", "branch", 1)],
-                     "3": [branch(4, 1, "case", 0), branch(5, 2, "case", 1), branch(6, 0, "default", 2)],
-                     "4": [branch(6, "")], "5": [branch(6, "")]},
+        "branches": {
+            "1": [branch(2, "")],
+            "2": [branch(3, "Open", "branch", 0), branch(6, "Closed", "branch", 1)],
+            "3": [branch(4, 1, "case", 0), branch(5, 2, "case", 1), branch(6, 0, "default", 2)],
+            "4": [branch(6, "")],
+            "5": [branch(6, "")],
+        },
     }
 
 
@@ -141,7 +188,9 @@ def test_an_integer_id_without_a_bcp_counterpart_is_unresolved_and_kept():
     new, rewrites = rewrite_script(parse_script(content), lambda t, i: None)
     assert new == content
     assert {(r.reference.value, r.status) for r in rewrites if r.reference.kind == "id"} == {
-        (HOURS, "unresolved"), (SKILL, "unresolved")}
+        (HOURS, "unresolved"),
+        (SKILL, "unresolved"),
+    }
 
 
 def test_integer_values_that_are_not_ids_are_not_references_and_stay_integers():
@@ -158,8 +207,14 @@ def test_a_list_of_mixed_json_values_is_read_element_by_element():
     content["properties"]["4"]["0"]["value"] = [SKILL, "{Fallback}", None, True, 1.5, -3, {"id": SKILL}]
     refs = [r for r in find_references(parse_script(content)) if r.property == "Skill"]
     assert [(r.value, r.position, r.kind) for r in refs] == [
-        (SKILL, 0, "id"), ("{Fallback}", 1, "variable"), (None, 2, "empty"), (True, 3, "other"),
-        (1.5, 4, "other"), (-3, 5, "other"), ({"id": SKILL}, 6, "other")]
+        (SKILL, 0, "id"),
+        ("{Fallback}", 1, "variable"),
+        (None, 2, "empty"),
+        (True, 3, "other"),
+        (1.5, 4, "other"),
+        (-3, 5, "other"),
+        ({"id": SKILL}, 6, "other"),
+    ]
     new, _ = rewrite_script(parse_script(content), plus_1000)
     assert new["properties"]["4"]["0"]["value"] == [SKILL + 1000, "{Fallback}", None, True, 1.5, -3, {"id": SKILL}]
 
@@ -247,12 +302,16 @@ def test_possible_ids_in_unknown_actions_are_written_only_with_remap_free_text()
     kept, rewrites = rewrite_script(parse_script(content), plus_1000, known_ids=KNOWN)
     assert kept["properties"]["5"] == content["properties"]["5"]
     possible = [(r.reference.value, r.new_value, r.written) for r in rewrites if r.status == "possible_id"]
-    assert possible == [(str(SKILL), str(SKILL + 1000), False), (AGENT, AGENT + 1000, False),
-                        (str(AGENT), str(AGENT + 1000), False)]
+    assert possible == [
+        (str(SKILL), str(SKILL + 1000), False),
+        (AGENT, AGENT + 1000, False),
+        (str(AGENT), str(AGENT + 1000), False),
+    ]
 
     new, _ = rewrite_script(parse_script(content), plus_1000, remap_free_text=True, known_ids=KNOWN)
-    assert new["properties"]["5"] == numbered(("QueueId", str(SKILL + 1000)), ("Owner", AGENT + 1000), ("Retries", 3),
-                                              ("Flags", [str(AGENT + 1000), 0, True]))
+    assert new["properties"]["5"] == numbered(
+        ("QueueId", str(SKILL + 1000)), ("Owner", AGENT + 1000), ("Retries", 3), ("Flags", [str(AGENT + 1000), 0, True])
+    )
     expected = copy.deepcopy(content)
     expected["properties"]["2"]["0"]["value"] = HOURS + 1000
     expected["properties"]["4"]["0"]["value"] = SKILL + 1000
@@ -331,14 +390,25 @@ ACTION_ID_EXPORT = f"""<?xml version="1.0" encoding="utf-8"?>
 
 def branch_targets(text: str) -> list[str]:
     """The ``<ActionID>`` of every ``<DefaultNextAction>`` and ``<BranchStruct>``, in order."""
-    return [target.text for holder in ET.fromstring(text).iter() if holder.tag in ("DefaultNextAction", "BranchStruct")
-            for target in holder if target.tag == "ActionID"]
+    return [
+        target.text
+        for holder in ET.fromstring(text).iter()
+        if holder.tag in ("DefaultNextAction", "BranchStruct")
+        for target in holder
+        if target.tag == "ActionID"
+    ]
 
 
 def test_an_export_with_action_id_elements_is_read_by_its_own_action_ids():
     doc = parse_script(ACTION_ID_EXPORT)
-    assert doc.actions == {"1": "BEGIN", "2": "MENU", "3": "REQAGENT", "4": "SUPPRESSCALL", "5": "CHECKCALLSUP",
-                           "6": "WORKITEM"}
+    assert doc.actions == {
+        "1": "BEGIN",
+        "2": "MENU",
+        "3": "REQAGENT",
+        "4": "SUPPRESSCALL",
+        "5": "CHECKCALLSUP",
+        "6": "WORKITEM",
+    }
     assert doc.properties["1"] == []
     assert doc.properties["3"] == [("Skill", str(SKILL)), ("TargetAgent", "")]
 
@@ -357,11 +427,17 @@ def test_nested_action_ids_are_branch_targets_not_references():
 def test_rewriting_an_action_id_export_changes_only_the_ids_and_keeps_branch_targets():
     new, rewrites = rewrite_script(parse_script(ACTION_ID_EXPORT), plus_1000, remap_free_text=True, known_ids=KNOWN)
     assert [(r.reference.property, r.status, r.written) for r in rewrites] == [
-        ("Skill", "remapped", True), ("TargetAgent", "unchanged", False), ("Disposition", "remapped", True),
-        ("Owner", "possible_id", True)]
+        ("Skill", "remapped", True),
+        ("TargetAgent", "unchanged", False),
+        ("Disposition", "remapped", True),
+        ("Owner", "possible_id", True),
+    ]
     assert branch_targets(new) == branch_targets(ACTION_ID_EXPORT) == ["2", "3", "5", "-1", "4", "4", "6"]
-    back = (new.replace(f">{SKILL + 1000}<", f">{SKILL}<").replace(f">{DISPOSITION + 1000}<", f">{DISPOSITION}<")
-            .replace(f">{AGENT + 1000}<", f">{AGENT}<"))
+    back = (
+        new.replace(f">{SKILL + 1000}<", f">{SKILL}<")
+        .replace(f">{DISPOSITION + 1000}<", f">{DISPOSITION}<")
+        .replace(f">{AGENT + 1000}<", f">{AGENT}<")
+    )
     assert ET.canonicalize(back, strip_text=True) == ET.canonicalize(ACTION_ID_EXPORT, strip_text=True)
     assert parse_script(new).actions == parse_script(ACTION_ID_EXPORT).actions
 
@@ -372,8 +448,10 @@ def test_an_action_id_element_wins_over_an_id_element():
 
 
 def test_a_block_whose_only_action_id_is_a_branch_target_has_no_action_id():
-    text = ("<Script><ActionStruct><Action>BEGIN</Action>"
-            "<DefaultNextAction><Text /><ActionID>2</ActionID></DefaultNextAction></ActionStruct></Script>")
+    text = (
+        "<Script><ActionStruct><Action>BEGIN</Action>"
+        "<DefaultNextAction><Text /><ActionID>2</ActionID></DefaultNextAction></ActionStruct></Script>"
+    )
     with pytest.raises(Invalid) as caught:
         parse_script(text)
     assert "has no action ID" in caught.value.message

@@ -21,8 +21,13 @@ T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 T1 = datetime(2026, 3, 1, 9, 31, 5, tzinfo=UTC)
 PRIMARY = Tenant(1, "acme", "us-east", T0)
 BCP = Tenant(2, "acme-bcp", "eu-west", T0)
-SETTINGS = {"mode": "default", "entity_types": ["skills"], "schedule": {"kind": "daily"}, "script_ids": "remap",
-            "remap_free_text": False}
+SETTINGS = {
+    "mode": "default",
+    "entity_types": ["skills"],
+    "schedule": {"kind": "daily"},
+    "script_ids": "remap",
+    "remap_free_text": False,
+}
 PLAN = BcpPlan(7, 1, 2, "hash", Side.PRIMARY, 3, True, SETTINGS, T0, T1, T0, T1)
 
 
@@ -46,7 +51,8 @@ def test_an_entity_is_shown_with_its_id_fields_and_timestamps_in_that_order():
 
     assert json.dumps(public_view(entity)) == (
         '{"id": 5, "name": "Billing", "is_active": true, '
-        '"created_at": "2026-03-01T09:30:00+00:00", "updated_at": "2026-03-01T09:31:05+00:00"}')
+        '"created_at": "2026-03-01T09:30:00+00:00", "updated_at": "2026-03-01T09:31:05+00:00"}'
+    )
 
 
 def test_a_user_is_shown_without_its_password_hash():
@@ -75,14 +81,19 @@ def test_a_stored_value_too_deep_to_answer_with_is_null_and_named_in_withheld():
 
 
 def test_a_tenant_is_shown_with_its_region_and_creation_time():
-    assert tenant_view(PRIMARY) == {"id": 1, "name": "acme", "region": "us-east",
-                                    "created_at": "2026-03-01T09:30:00+00:00"}
+    assert tenant_view(PRIMARY) == {
+        "id": 1,
+        "name": "acme",
+        "region": "us-east",
+        "created_at": "2026-03-01T09:30:00+00:00",
+    }
 
 
 class Answer:
     def __init__(self, **values: object) -> None:
         self.token, self.principal, self.tenant, self.user, self.choose = (
-            values.get(k) for k in ("token", "principal", "tenant", "user", "choose"))
+            values.get(k) for k in ("token", "principal", "tenant", "user", "choose")
+        )
 
 
 def test_an_employee_login_answers_the_token_the_user_and_the_tenant():
@@ -120,7 +131,11 @@ def test_a_run_shows_its_report_and_a_queued_run_empty_lists():
     queued = run_view(run(RunStatus.QUEUED, None, started_at=None, finished_at=None))
 
     assert (shown["status"], shown["duration_s"], shown["counts"], shown["errors"]) == (
-        "succeeded", 1.5, {"skills": {"created": 2}}, [{"code": "x"}])
+        "succeeded",
+        1.5,
+        {"skills": {"created": 2}},
+        [{"code": "x"}],
+    )
     assert (queued["started_at"], queued["counts"], queued["drift"], queued["full_compare"]) == (None, {}, [], None)
 
 
@@ -129,21 +144,45 @@ def test_a_run_serialises_its_enums_as_the_stored_strings():
 
 
 def status(**changes: object) -> PlanStatus:
-    base = PlanStatus(PLAN, PRIMARY, BCP, last_run=run(RunStatus.FAILED), last_success=run(finished_at=T0),
-                      open_run=None, primary_access={"single": 1, "multiple": 2, "total": 3}, bcp_access=None)
+    base = PlanStatus(
+        PLAN,
+        PRIMARY,
+        BCP,
+        last_run=run(RunStatus.FAILED),
+        last_success=run(finished_at=T0),
+        open_run=None,
+        primary_access={"single": 1, "multiple": 2, "total": 3},
+        bcp_access=None,
+    )
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
 def test_the_plan_shows_both_tenants_the_active_one_and_the_runs():
     shown = plan_view(status())
 
-    assert list(shown) == ["id", "primary", "bcp", "active_side", "active_tenant_id", "epoch", "sync_settings",
-                           "sync_paused", "last_run", "last_successful_run_at", "open_run", "next_run_at",
-                           "created_at", "bcp_access"]
+    assert list(shown) == [
+        "id",
+        "primary",
+        "bcp",
+        "active_side",
+        "active_tenant_id",
+        "epoch",
+        "sync_settings",
+        "sync_paused",
+        "last_run",
+        "last_successful_run_at",
+        "open_run",
+        "next_run_at",
+        "created_at",
+        "bcp_access",
+    ]
     assert shown["primary"] == {"tenant_id": 1, "name": "acme", "region": "us-east"}
     assert (shown["active_tenant_id"], shown["sync_paused"], shown["next_run_at"]) == (1, False, T1.isoformat())
     assert (shown["last_run"]["status"], shown["last_successful_run_at"], shown["open_run"]) == (
-        "failed", T0.isoformat(), None)
+        "failed",
+        T0.isoformat(),
+        None,
+    )
     assert shown["bcp_access"] == {"primary": {"single": 1, "multiple": 2, "total": 3}, "bcp": None}
 
 
@@ -186,8 +225,16 @@ def test_a_subscription_with_recent_deliveries_lists_them_after_its_fields():
 
 
 def test_an_audit_row_withholds_a_value_too_deep_and_shows_empty_details_as_an_object():
-    row = {"at": T0, "actor": "alice", "action": "skills.update", "entity_type": "skills", "entity_id": 5,
-           "before": {"name": "a", "tags": too_deep()}, "after": None, "details": None}
+    row = {
+        "at": T0,
+        "actor": "alice",
+        "action": "skills.update",
+        "entity_type": "skills",
+        "entity_id": 5,
+        "before": {"name": "a", "tags": too_deep()},
+        "after": None,
+        "details": None,
+    }
 
     shown = audit_row_view(row)
 

@@ -37,8 +37,15 @@ def create_app(platform: Platform, *, run_jobs: bool = False) -> FastAPI:
         if stop:
             stop()
 
-    app = FastAPI(title="lifeboat", version=__version__, description=DESCRIPTION, lifespan=lifespan,
-                  docs_url=None, redoc_url=None, openapi_url="/openapi.json")
+    app = FastAPI(
+        title="lifeboat",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
     app.state.platform = platform
     app.add_middleware(BodyLimit, limit=body_limit(platform.settings.max_file_bytes))
     install_error_handlers(app)

@@ -26,8 +26,9 @@ async def _platform(request: Request) -> Platform:
 PlatformDep = Annotated[Platform, Depends(_platform)]
 
 
-async def _principal(platform: PlatformDep,
-                     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
+async def _principal(
+    platform: PlatformDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Principal:
     token = credentials.credentials if credentials else None
     # A token read a moment ago needs no database: answer on the event loop (the voice
     # edge asks on every call); anything else reads the directory in the thread pool.
@@ -63,8 +64,9 @@ MAX_PAGE = 1000
 # 2^63 at which the databases' integers overflow.
 
 
-def _page(limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-          offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> Page:
+def _page(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100, offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0
+) -> Page:
     return Page(limit, offset)
 
 

@@ -16,23 +16,42 @@ from lifeboat.errors import MAX_LISTED_ERRORS, LifeboatError
 
 log = logging.getLogger("lifeboat.api")
 
-HTTP_CODES = {400: "bad_request", 401: "not_authenticated", 403: "permission_denied", 404: "not_found",
-              405: "method_not_allowed", 413: "content_too_large", 415: "unsupported_media_type"}
+HTTP_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "content_too_large",
+    415: "unsupported_media_type",
+}
 
 
-def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None,
-                   headers: Mapping[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
     headers = {**({"WWW-Authenticate": "Bearer"} if status == 401 else {}), **(headers or {})}
-    return JSONResponse({"error": {"code": code, "message": message, "details": details or {}}},
-                        status_code=status, headers=headers or None)
+    return JSONResponse(
+        {"error": {"code": code, "message": message, "details": details or {}}},
+        status_code=status,
+        headers=headers or None,
+    )
 
 
 def _allowed(request: Request) -> str:
     """The methods the published document lists for the path. (Starlette's 405 names only
     the first route that matched, and ``/tenants/{t}/skills`` has a route per method.)"""
     path = request.scope.get("path", "")
-    methods = {method.upper() for template, operations in request.app.openapi()["paths"].items()
-               if re.fullmatch(re.sub(r"\{\w+\}", "[0-9]+", template), path) for method in operations}  # ids
+    methods = {
+        method.upper()
+        for template, operations in request.app.openapi()["paths"].items()
+        if re.fullmatch(re.sub(r"\{\w+\}", "[0-9]+", template), path)
+        for method in operations
+    }  # ids
     return ", ".join(sorted(methods))
 
 
@@ -46,10 +65,20 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
             where = next(e for e in errors if e.get("type") == "json_invalid")
-            return error_response(400, "malformed_json", "The request body is not valid JSON.",
-                                  {"position": (where.get("ctx") or {}).get("error")})
-        shaped = [{"field": ".".join(str(p) for p in e.get("loc", ())[1:]) or "body",
-                   "code": e.get("type", "invalid"), "message": e.get("msg", "")} for e in errors[:MAX_LISTED_ERRORS]]
+            return error_response(
+                400,
+                "malformed_json",
+                "The request body is not valid JSON.",
+                {"position": (where.get("ctx") or {}).get("error")},
+            )
+        shaped = [
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ())[1:]) or "body",
+                "code": e.get("type", "invalid"),
+                "message": e.get("msg", ""),
+            }
+            for e in errors[:MAX_LISTED_ERRORS]
+        ]
         details: dict[str, Any] = {"errors": shaped}
         if len(errors) > MAX_LISTED_ERRORS:
             details.update(errors_total=len(errors), errors_truncated=True)
@@ -58,9 +87,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if _unparsable_body(exc):
-            return error_response(400, "malformed_json", "The request body is not valid JSON: it is not UTF-8 "
-                                  "text or it nests deeper than the parser goes.",
-                                  {"reason": type(exc.__cause__).__name__})
+            return error_response(
+                400,
+                "malformed_json",
+                "The request body is not valid JSON: it is not UTF-8 text or it nests deeper than the parser goes.",
+                {"reason": type(exc.__cause__).__name__},
+            )
         code = HTTP_CODES.get(exc.status_code, "http_error")
         headers = {**(exc.headers or {}), "Allow": _allowed(request)} if exc.status_code == 405 else exc.headers
         return error_response(exc.status_code, code, str(exc.detail), headers=headers)

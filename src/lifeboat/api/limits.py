@@ -22,7 +22,7 @@ async def body_up_to(request: Request, limit: int) -> bytes:
         size += len(chunk)
         if size > limit:
             break
-    return b"".join(chunks)[:limit + 1]
+    return b"".join(chunks)[: limit + 1]
 
 
 def body_limit(max_file_bytes: int) -> int:
@@ -69,11 +69,22 @@ class BodyLimit:
                 await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps({"error": {"code": "request_too_large",
-                                     "message": f"The request body is over {self.limit} bytes.",
-                                     "details": {"limit": self.limit}}}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        body = json.dumps(
+            {
+                "error": {
+                    "code": "request_too_large",
+                    "message": f"The request body is over {self.limit} bytes.",
+                    "details": {"limit": self.limit},
+                }
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 

@@ -19,14 +19,21 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 ERROR_SCHEMA: dict[str, Any] = {
-    "type": "object", "required": ["error"], "additionalProperties": False,
-    "properties": {"error": {
-        "type": "object", "required": ["code", "message", "details"], "additionalProperties": False,
-        "properties": {
-            "code": {"type": "string", "pattern": "^[a-z0-9_]+$", "description": "stable, snake_case"},
-            "message": {"type": "string"},
-            "details": {"type": "object", "description": "422: `errors` lists `{field, code, message}`"},
-        }}},
+    "type": "object",
+    "required": ["error"],
+    "additionalProperties": False,
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "additionalProperties": False,
+            "properties": {
+                "code": {"type": "string", "pattern": "^[a-z0-9_]+$", "description": "stable, snake_case"},
+                "message": {"type": "string"},
+                "details": {"type": "object", "description": "422: `errors` lists `{field, code, message}`"},
+            },
+        }
+    },
 }
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 
@@ -49,8 +56,10 @@ _FASTAPI_SCHEMAS = ("HTTPValidationError", "ValidationError")
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """``responses=`` for a route: error statuses particular to it (the usual ones are added)."""
-    return {status: {"description": DESCRIPTIONS[status], "content": {"application/json": {"schema": ERROR_REF}}}
-            for status in statuses}
+    return {
+        status: {"description": DESCRIPTIONS[status], "content": {"application/json": {"schema": ERROR_REF}}}
+        for status in statuses
+    }
 
 
 def install_openapi(app: FastAPI, tighten: dict[str, Any] | None = None) -> None:

@@ -14,8 +14,11 @@ from lifeboat.config import load_settings
 from lifeboat.domain.access import Principal
 from lifeboat.errors import LifeboatError
 
-app = typer.Typer(help="lifeboat: business continuity for cloud contact centers.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="lifeboat: business continuity for cloud contact centers.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 operator_app = typer.Typer(help="Operator (account representative) accounts.", no_args_is_help=True)
 sync_app = typer.Typer(help="The one-way sync into the BCP tenant.", no_args_is_help=True)
 app.add_typer(operator_app, name="operator")
@@ -27,8 +30,9 @@ err_console = Console(stderr=True)
 # directory and the configuration can already do everything.
 CLI_OPERATOR = Principal("operator", 0, "cli")
 
-DataDir = Annotated[Path | None, typer.Option("--data-dir",
-                                              help="Data folder (default ./lifeboat-data; env LIFEBOAT_DATA_DIR).")]
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="Data folder (default ./lifeboat-data; env LIFEBOAT_DATA_DIR).")
+]
 ConfigFile = Annotated[Path | None, typer.Option("--config", help="TOML settings file (env LIFEBOAT_CONFIG).")]
 TenantOpt = Annotated[int | None, typer.Option("--tenant", help="Either tenant of the plan (default: the only plan).")]
 

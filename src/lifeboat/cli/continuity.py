@@ -26,9 +26,12 @@ STATUS_COLOUR = {"pass": "green", "warn": "yellow", "fail": "red"}
 @app.command()
 def switch(
     to: Annotated[str, typer.Option("--to", help="bcp (switch) or primary (revert).")],
-    tenant: TenantOpt = None, data_dir: DataDir = None, config: ConfigFile = None,
-    passkey_stdin: Annotated[bool, typer.Option("--passkey-stdin",
-                                                help="Read the passkey from standard input.")] = False,
+    tenant: TenantOpt = None,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+    passkey_stdin: Annotated[
+        bool, typer.Option("--passkey-stdin", help="Read the passkey from standard input.")
+    ] = False,
 ) -> None:
     """Switch voice and logins to the BCP tenant, or revert (prompts for the passkey)."""
     import sys
@@ -46,8 +49,10 @@ def switch(
     except LifeboatError as exc:
         fail(exc)
     verb = "switched to the BCP tenant" if result["event"] == "switched" else "reverted to the primary tenant"
-    console.print(f"[bold green]{verb}[/bold green] (tenant {result['active_tenant_id']}, epoch {result['epoch']}) "
-                  f"in {result['switch_ms']} ms; {result['sessions_ended']} sessions ended — users log in again.")
+    console.print(
+        f"[bold green]{verb}[/bold green] (tenant {result['active_tenant_id']}, epoch {result['epoch']}) "
+        f"in {result['switch_ms']} ms; {result['sessions_ended']} sessions ended — users log in again."
+    )
     console.print("sync is paused until you revert." if result["sync_paused"] else "sync resumes on its schedule.")
     print_readiness(result["readiness"])
 
@@ -63,8 +68,17 @@ def route(number: str, data_dir: DataDir = None, config: ConfigFile = None) -> N
     except LifeboatError as exc:
         fail(exc)
     table = Table("", "", show_header=False, title=f"route of {number}")
-    for key in ("tenant_id", "tenant_kind", "region", "cluster", "point_of_contact_id", "channel", "skill_id",
-                "script_path", "epoch"):
+    for key in (
+        "tenant_id",
+        "tenant_kind",
+        "region",
+        "cluster",
+        "point_of_contact_id",
+        "channel",
+        "skill_id",
+        "script_path",
+        "epoch",
+    ):
         table.add_row(key, str(answer[key]))
     console.print(table)
 

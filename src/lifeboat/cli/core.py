@@ -16,11 +16,13 @@ from lifeboat.errors import LifeboatError
 
 @app.command()
 def serve(
-    data_dir: DataDir = None, config: ConfigFile = None,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    access_log: Annotated[bool, typer.Option(
-        help="Log every request (off: the voice edge's lookups would flood it).")] = False,
+    access_log: Annotated[
+        bool, typer.Option(help="Log every request (off: the voice edge's lookups would flood it).")
+    ] = False,
 ) -> None:
     """Run the API server with the sync scheduler and a worker (migrating first when auto_migrate is on)."""
     import uvicorn
@@ -51,15 +53,20 @@ def migrate(data_dir: DataDir = None, config: ConfigFile = None) -> None:
 @operator_app.command("create")
 def operator_create(
     name: str,
-    password_stdin: Annotated[bool, typer.Option("--password-stdin",
-                                                 help="Read the password from standard input.")] = False,
-    data_dir: DataDir = None, config: ConfigFile = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
 ) -> None:
     """Create an operator account (reads the password from stdin, or prompts)."""
     from lifeboat.services.tenancy.auth import create_operator
 
-    password = (sys.stdin.readline().rstrip("\r\n") if password_stdin
-                else typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+    password = (
+        sys.stdin.readline().rstrip("\r\n")
+        if password_stdin
+        else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    )
     platform = open_platform(data_dir, config)
     try:
         operator_id = create_operator(platform, name, password)
@@ -78,8 +85,14 @@ def check_stored(data_dir: DataDir = None, config: ConfigFile = None) -> None:
     if result.findings:
         table = Table("region", "tenant", "type", "id", "field", "problem", title="stored values over the limits")
         for f in result.findings:
-            table.add_row(f["region"], str(f["tenant_id"]), f["type"], str(f["id"]), str(f["field"]),
-                          f"{f['code']}: {f['message']}")
+            table.add_row(
+                f["region"],
+                str(f["tenant_id"]),
+                f["type"],
+                str(f["id"]),
+                str(f["field"]),
+                f"{f['code']}: {f['message']}",
+            )
         console.print(table)
     for name in result.regions_down:
         console.print(f"[red]region {name} is down: not checked[/red]")
@@ -89,9 +102,12 @@ def check_stored(data_dir: DataDir = None, config: ConfigFile = None) -> None:
 
 
 @app.command("worker")
-def worker(data_dir: DataDir = None, config: ConfigFile = None,
-           threads: Annotated[int, typer.Option(help="Worker threads in this process.")] = 1,
-           scheduler: Annotated[bool, typer.Option(help="Also queue scheduled runs.")] = True) -> None:
+def worker(
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+    threads: Annotated[int, typer.Option(help="Worker threads in this process.")] = 1,
+    scheduler: Annotated[bool, typer.Option(help="Also queue scheduled runs.")] = True,
+) -> None:
     """Run sync workers (and the scheduler) until interrupted."""
     from lifeboat.jobs import start_background
 

@@ -22,7 +22,8 @@ ServerUrl = Annotated[str, typer.Option("--url", help="Where `lifeboat serve` wi
 
 @app.command()
 def demo(
-    data_dir: DataDir = None, config: ConfigFile = None,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
     users: Annotated[int, typer.Option("--users", min=1, help="Number of employees in the demo contact center.")] = 50,
     url: ServerUrl = API_URL,
 ) -> None:
@@ -45,8 +46,9 @@ def print_demo_summary(console: Console, summary: DemoSummary, *, url: str = API
     if summary.already_loaded:
         console.print("[bold]The demo was already loaded[/bold]: nothing was added.")
     else:
-        console.print(f"[bold green]Demo loaded[/bold green]: {summary.created:,} entities created "
-                      f"in {summary.seconds:.1f} s.")
+        console.print(
+            f"[bold green]Demo loaded[/bold green]: {summary.created:,} entities created in {summary.seconds:.1f} s."
+        )
     console.print(_counts_table(summary))
     _print_tenants(console, summary)
     _print_logins(console, summary, url)
@@ -66,11 +68,15 @@ def _print_tenants(console: Console, summary: DemoSummary) -> None:
     if b is None:
         console.print("No BCP tenant: configure a second region to get one.")
         return
-    console.print(f"BCP tenant:     [bold]{escape(b.name)}[/bold]  id {b.id}, region {b.region}, paired; "
-                  "sync is on (the server's worker runs the first sync)")
+    console.print(
+        f"BCP tenant:     [bold]{escape(b.name)}[/bold]  id {b.id}, region {b.region}, paired; "
+        "sync is on (the server's worker runs the first sync)"
+    )
     if summary.passkey:
-        console.print(f"BCP passkey:    [bold]{summary.passkey}[/bold]  (shown this once: it switches voice "
-                      "and logins to the BCP tenant; keep it safe)")
+        console.print(
+            f"BCP passkey:    [bold]{summary.passkey}[/bold]  (shown this once: it switches voice "
+            "and logins to the BCP tenant; keep it safe)"
+        )
     else:
         console.print("BCP passkey:    shown when the plan was made; `lifeboat passkey` makes a new one")
 
@@ -84,8 +90,10 @@ def _print_logins(console: Console, summary: DemoSummary, url: str) -> None:
     # token at once, where a login without it answers with the tenants to choose from.
     body = json.dumps({"username": "admin", "password": summary.password, "tenant_id": summary.primary.id})
     login = f"curl -s -X POST {url}/api/v1/auth/login -H 'Content-Type: application/json' -d '{body}'"
-    skills = (f"curl -s '{url}/api/v1/tenants/{summary.primary.id}/skills?limit=5' "
-              "-H 'Authorization: Bearer <token from the login answer>'")
+    skills = (
+        f"curl -s '{url}/api/v1/tenants/{summary.primary.id}/skills?limit=5' "
+        "-H 'Authorization: Bearer <token from the login answer>'"
+    )
     console.print()
     console.print("[bold]How to log in[/bold]")
     lines = [

@@ -27,10 +27,14 @@ from lifeboat.errors import LifeboatError
 if TYPE_CHECKING:
     from lifeboat.domain.records import SyncRun
 
+
 @sync_app.command("plan")
-def sync_plan(tenant: TenantOpt = None, data_dir: DataDir = None, config: ConfigFile = None,
-              all_rows: Annotated[bool, typer.Option("--all", help="List every change, not the first 50.")] = False,
-              ) -> None:
+def sync_plan(
+    tenant: TenantOpt = None,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+    all_rows: Annotated[bool, typer.Option("--all", help="List every change, not the first 50.")] = False,
+) -> None:
     """Dry run: what a sync would do now, per entity, writing nothing."""
     from lifeboat.services.bcp.sync import dry_run
 
@@ -44,20 +48,33 @@ def sync_plan(tenant: TenantOpt = None, data_dir: DataDir = None, config: Config
     if changes:
         table = Table("action", "type", "name", "primary id", "bcp id", "fields", title="Changes")
         for c in changes:
-            table.add_row(c["action"], c["type"], c["name"], str(c["primary_id"] or ""), str(c["bcp_id"] or "new"),
-                          ", ".join(c["fields"])[:60])
+            table.add_row(
+                c["action"],
+                c["type"],
+                c["name"],
+                str(c["primary_id"] or ""),
+                str(c["bcp_id"] or "new"),
+                ", ".join(c["fields"])[:60],
+            )
         console.print(table)
         if len(result["changes"]) > len(changes):
             console.print(f"… and {len(result['changes']) - len(changes)} more (--all shows them)")
     print_issues(console, result)
     if result["unsafe"]:
-        console.print("[yellow]held if scheduled:[/yellow] over 30% removals in " +
-                      ", ".join(u["type"] for u in result["unsafe"]) + "; use `lifeboat sync run --force`.")
+        console.print(
+            "[yellow]held if scheduled:[/yellow] over 30% removals in "
+            + ", ".join(u["type"] for u in result["unsafe"])
+            + "; use `lifeboat sync run --force`."
+        )
+
 
 @sync_app.command("run")
-def sync_run(tenant: TenantOpt = None, data_dir: DataDir = None, config: ConfigFile = None,
-             force: Annotated[bool, typer.Option("--force", help="Proceed past the 30% removal safety hold.")] = False,
-             ) -> None:
+def sync_run(
+    tenant: TenantOpt = None,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+    force: Annotated[bool, typer.Option("--force", help="Proceed past the 30% removal safety hold.")] = False,
+) -> None:
     """Sync now, showing progress, and print the result."""
     from lifeboat.domain.records import RunStatus
     from lifeboat.services.bcp.sync import request_run
@@ -77,6 +94,7 @@ def sync_run(tenant: TenantOpt = None, data_dir: DataDir = None, config: ConfigF
     print_issues(console, view)
     if view["status"] != RunStatus.SUCCEEDED:
         raise typer.Exit(1)
+
 
 @sync_app.command("status")
 def sync_status(tenant: TenantOpt = None, data_dir: DataDir = None, config: ConfigFile = None) -> None:
@@ -107,9 +125,14 @@ def sync_status(tenant: TenantOpt = None, data_dir: DataDir = None, config: Conf
     table.add_row("next run", plan["next_run_at"] or "—")
     console.print(table)
 
+
 @sync_app.command("history")
-def sync_history(tenant: TenantOpt = None, data_dir: DataDir = None, config: ConfigFile = None,
-                 limit: Annotated[int, typer.Option(help="How many runs.")] = 20) -> None:
+def sync_history(
+    tenant: TenantOpt = None,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+    limit: Annotated[int, typer.Option(help="How many runs.")] = 20,
+) -> None:
     """Past runs, newest first."""
     from lifeboat.services.bcp.sync import list_runs
     from lifeboat.views.bcp import run_view
@@ -122,14 +145,26 @@ def sync_history(tenant: TenantOpt = None, data_dir: DataDir = None, config: Con
     table = Table("run", "trigger", "status", "started", "seconds", "changed", "drift", "errors", title=f"{total} runs")
     for run in map(run_view, runs):
         changed = sum(v for c in run["counts"].values() for k, v in c.items() if k not in ("unchanged", "failed"))
-        table.add_row(str(run["id"]), run["trigger"], run["status"], (run["started_at"] or "")[:19],
-                      str(run["duration_s"] or ""), str(changed), str(len(run["drift"])), str(len(run["errors"])))
+        table.add_row(
+            str(run["id"]),
+            run["trigger"],
+            run["status"],
+            (run["started_at"] or "")[:19],
+            str(run["duration_s"] or ""),
+            str(changed),
+            str(len(run["drift"])),
+            str(len(run["errors"])),
+        )
     console.print(table)
 
+
 @app.command("checklist")
-def checklist(tenant: TenantOpt = None, data_dir: DataDir = None, config: ConfigFile = None,
-              todo: Annotated[bool, typer.Option("--todo", help="Only what a script developer must look at.")] = False,
-              ) -> None:
+def checklist(
+    tenant: TenantOpt = None,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+    todo: Annotated[bool, typer.Option("--todo", help="Only what a script developer must look at.")] = False,
+) -> None:
     """The script checklist: each id reference of each synced script and what became of it."""
     from lifeboat.services.bcp.sync import script_checklist
 
@@ -141,22 +176,34 @@ def checklist(tenant: TenantOpt = None, data_dir: DataDir = None, config: Config
     if todo:
         # To look at: what could not be remapped, free-text ids, and ids kept as they were
         # (script_ids: keep). Names, paths, variables and Default ("unchanged") need nothing.
-        items = [i for i in items if i["status"] in ("unresolved", "possible_id", "unreadable")
-                 or (i["status"] == "remapped" and not i.get("written", True))]
+        items = [
+            i
+            for i in items
+            if i["status"] in ("unresolved", "possible_id", "unreadable")
+            or (i["status"] == "remapped" and not i.get("written", True))
+        ]
     table = Table("script", "action", "property", "primary", "BCP", "status", title=f"{len(items)} references")
     for i in items:
         status = i["status"] if i.get("written", True) or i["status"] != "remapped" else "to fix (keep)"
-        table.add_row(i["script"] or "", i.get("action", ""), i.get("property", ""), str(i.get("primary_value", "")),
-                      str(i.get("bcp_value") or ""), status)
+        table.add_row(
+            i["script"] or "",
+            i.get("action", ""),
+            i.get("property", ""),
+            str(i.get("primary_value", "")),
+            str(i.get("bcp_value") or ""),
+            status,
+        )
     console.print(table)
+
 
 def wait_for_run(platform: Platform, tenant_id: int, run_id: int, console: Console) -> SyncRun:
     """Work on the run here (or watch another worker do it) until it ends, with a spinner."""
     from lifeboat.jobs import work_once
     from lifeboat.services.bcp.sync import wait_for_run as wait
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
-                  transient=True) as progress:
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True
+    ) as progress:
         task = progress.add_task(f"sync run {run_id}: waiting for a worker")
 
         def show(step: str, n: int) -> None:

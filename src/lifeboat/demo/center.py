@@ -30,10 +30,17 @@ OPERATOR_NAME = "operator"
 PRIMARY_TENANT = "Acme Contact Center"
 BCP_TENANT = "Acme Contact Center BCP"
 PRIMARY_REGION, BCP_REGION = "na1", "eu1"
-BUSINESS_UNIT = {"name": PRIMARY_TENANT, "time_zone": "America/New_York",
-                 "settings": {"default_language": "en-US", "service_level_seconds": 20, "abandon_after_seconds": 5}}
-ROLE_OF_USERNAME = {"admin": "Administrator", "bcpadmin": "BCP Administrator", "supervisor1": "Supervisor",
-                    "agent1": "Agent"}
+BUSINESS_UNIT = {
+    "name": PRIMARY_TENANT,
+    "time_zone": "America/New_York",
+    "settings": {"default_language": "en-US", "service_level_seconds": 20, "abandon_after_seconds": 5},
+}
+ROLE_OF_USERNAME = {
+    "admin": "Administrator",
+    "bcpadmin": "BCP Administrator",
+    "supervisor1": "Supervisor",
+    "agent1": "Agent",
+}
 
 Say = Callable[[str], None]
 
@@ -75,8 +82,20 @@ def load_demo(platform: Platform, *, users: int = 50, say: Say | None = None) ->
     counts = load_contact_center(platform, principal, primary.id, profile, say)
     logins = {name: ROLE_OF_USERNAME[name] for name in usernames(profile) if name in ROLE_OF_USERNAME}
     passkey = _ensure_plan(platform, principal, primary, bcp, say) if bcp else None
-    return DemoSummary(primary, bcp, OPERATOR_NAME, operator_created, DEMO_PASSWORD, tenants_created, bu_updated,
-                       counts, logins, perf_counter() - started, passkey, bcp is not None)
+    return DemoSummary(
+        primary,
+        bcp,
+        OPERATOR_NAME,
+        operator_created,
+        DEMO_PASSWORD,
+        tenants_created,
+        bu_updated,
+        counts,
+        logins,
+        perf_counter() - started,
+        passkey,
+        bcp is not None,
+    )
 
 
 def _ensure_plan(platform: Platform, principal: Principal, primary: Tenant, bcp: Tenant, say: Say) -> str | None:
@@ -100,8 +119,9 @@ def _is_paired(platform: Platform, principal: Principal, tenant: Tenant) -> bool
     return True
 
 
-def load_contact_center(platform: Platform, principal: Principal, tenant_id: int, profile: Profile,
-                        say: Say | None = None) -> dict[str, TypeCounts]:
+def load_contact_center(
+    platform: Platform, principal: Principal, tenant_id: int, profile: Profile, say: Say | None = None
+) -> dict[str, TypeCounts]:
     """The profile's entities, then its scripts (which hold the ids the first load gave)."""
     say = say or _silent
     started = perf_counter()

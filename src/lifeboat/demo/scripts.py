@@ -38,8 +38,13 @@ def script_drafts(profile: Profile, ids: Mapping[str, int], seed: int = DEFAULT_
             files=[paths[i % len(paths)] for paths in prompts],
             sub=None if spec.shared else shared[i % len(shared)],
         )
-        drafts.append(Draft("scripts", f"script:{i}", {
-            "path": spec.path, "media_type": spec.media_type, "content": studio_document(spec, picks)}))
+        drafts.append(
+            Draft(
+                "scripts",
+                f"script:{i}",
+                {"path": spec.path, "media_type": spec.media_type, "content": studio_document(spec, picks)},
+            )
+        )
     return drafts
 
 
@@ -76,11 +81,16 @@ class _Builder:
     properties: dict[str, Any] = field(default_factory=dict)
     branches: dict[str, Any] = field(default_factory=dict)
 
-    def add(self, name: str, label: str, props: list[tuple[str, str]] | None = None,
-            branches: dict[str, str] | None = None) -> str:
+    def add(
+        self, name: str, label: str, props: list[tuple[str, str]] | None = None, branches: dict[str, str] | None = None
+    ) -> str:
         action_id = str(len(self.actions) + 1)
-        self.actions[action_id] = {"name": name, "label": label, "x": 120 + 160 * (len(self.actions) % 6),
-                                   "y": 80 + 120 * (len(self.actions) // 6)}
+        self.actions[action_id] = {
+            "name": name,
+            "label": label,
+            "x": 120 + 160 * (len(self.actions) % 6),
+            "y": 80 + 120 * (len(self.actions) // 6),
+        }
         self.properties[action_id] = {str(n): {"name": k, "value": v} for n, (k, v) in enumerate(props or [])}
         self.branches[action_id] = {"Default": str(int(action_id) + 1)} if branches is None else branches
         return action_id
@@ -91,15 +101,26 @@ def studio_document(spec: ScriptSpec, picks: _Picks) -> dict[str, Any]:
     voice = spec.media_type == "voice"
     doc = _Builder()
     doc.add("BEGIN", "Begin")
-    doc.add("SNIPPET", "Routing defaults", [("Data", f"ASSIGN Priority = 5\nASSIGN DefaultSkill = {picks.skills[0]}\n"
-                                                       f"IF Caller.Tier = \"gold\" {{ ASSIGN Priority = 9 }}")])
+    doc.add(
+        "SNIPPET",
+        "Routing defaults",
+        [
+            (
+                "Data",
+                f"ASSIGN Priority = 5\nASSIGN DefaultSkill = {picks.skills[0]}\n"
+                f'IF Caller.Tier = "gold" {{ ASSIGN Priority = 9 }}',
+            )
+        ],
+    )
     doc.add("HOURS", "Open?", [("Profile", str(picks.hours))], {"Open": "6", "Closed": "4"})
-    doc.add(*_say(voice, "Closed message", picks.files[1],
-                  "We are closed. Please contact us again during opening hours."))
+    doc.add(
+        *_say(voice, "Closed message", picks.files[1], "We are closed. Please contact us again during opening hours.")
+    )
     doc.add("HANGUP", "Hang up", branches={})
     doc.add(*_say(voice, "Welcome", picks.files[0], "Welcome to Acme. How can we help?"))
-    doc.add(*_say(voice, "Menu", picks.files[2], "Reply 1 for billing, 2 for orders, 3 for anything else.",
-                  action="MENU"))
+    doc.add(
+        *_say(voice, "Menu", picks.files[2], "Reply 1 for billing, 2 for orders, 3 for anything else.", action="MENU")
+    )
     doc.add("CASE", "Choice", [("Variable", "MenuChoice")])
     for q, skill in enumerate(picks.skills):
         _queue(doc, voice, q, skill, picks)
@@ -115,17 +136,22 @@ def studio_document(spec: ScriptSpec, picks: _Picks) -> dict[str, Any]:
 def _queue(doc: _Builder, voice: bool, q: int, skill: int, picks: _Picks) -> None:
     doc.add("ASSIGN", f"Queue {q + 1}", [("Variable", "QueueName"), ("Value", f"queue-{q + 1}")])
     target = str(picks.agent) if q == 0 else ""  # the first queue prefers one agent, by id
-    doc.add("REQAGENT" if voice else "REQAGENT (digital)", f"Find agent {q + 1}",
-            [("Skill", str(skill)), ("TargetAgent", target), ("Priority", "{Priority}")])
+    doc.add(
+        "REQAGENT" if voice else "REQAGENT (digital)",
+        f"Find agent {q + 1}",
+        [("Skill", str(skill)), ("TargetAgent", target), ("Priority", "{Priority}")],
+    )
     if voice:
         doc.add("MUSIC", f"Hold {q + 1}", [("MusicFile", picks.files[3])])
         doc.add(*_say(voice, f"Sorry to wait {q + 1}", picks.files[4], "Thank you for waiting."))
     else:
-        doc.add("ASSIGN", f"Hold text {q + 1}",
-                [("Variable", "AutoReply"), ("Value", "An agent will be with you shortly.")])
+        doc.add(
+            "ASSIGN", f"Hold text {q + 1}", [("Variable", "AutoReply"), ("Value", "An agent will be with you shortly.")]
+        )
         doc.add("SUPPRESSCALL", f"Suppress {q + 1}", [("Disposition", str(picks.dispositions[q]))])
-    doc.add("SETDISPOSITION", f"Disposition {q + 1}",
-            [("Skill", str(skill)), ("Disposition", str(picks.dispositions[q]))])
+    doc.add(
+        "SETDISPOSITION", f"Disposition {q + 1}", [("Skill", str(skill)), ("Disposition", str(picks.dispositions[q]))]
+    )
 
 
 def _say(voice: bool, label: str, prompt: str, text: str, *, action: str = "PLAY") -> tuple[str, str, list]:

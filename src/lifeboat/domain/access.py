@@ -38,6 +38,7 @@ SYSTEM = Principal(kind="operator", id=0, name="system")
 
 # --------------------------------------------------------------------------- BCP login rules
 
+
 @dataclass(frozen=True)
 class LoginDecision:
     """Where a login goes: one side, a choice between both, or nowhere (with the reason)."""

@@ -22,8 +22,9 @@ Verdict = Literal["public", "private", "forbidden"]
 NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: the embedded IPv4 address decides
 NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215: translation inside a site
 # Ranges a receiver on the operator's own network may use when private networks are allowed.
-PRIVATE_V4 = [ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
-                                                 "127.0.0.0/8")]
+PRIVATE_V4 = [
+    ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8")
+]
 PRIVATE_V6 = [ipaddress.IPv6Network(n) for n in ("fc00::/7", "::1/128")]
 _LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
 
@@ -46,8 +47,14 @@ def verdict_of_v6(ip: ipaddress.IPv6Address) -> Verdict:
         return "forbidden"
     if any(ip in net for net in PRIVATE_V6):
         return "private"
-    if (ip.is_link_local or ip.is_site_local or ip.is_multicast or ip.is_unspecified or ip.is_reserved
-            or not ip.is_global):
+    if (
+        ip.is_link_local
+        or ip.is_site_local
+        or ip.is_multicast
+        or ip.is_unspecified
+        or ip.is_reserved
+        or not ip.is_global
+    ):
         return "forbidden"
     return "public"
 

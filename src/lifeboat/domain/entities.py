@@ -22,10 +22,21 @@ from lifeboat.domain.entity_rules import file_facts as file_facts  # re-exported
 from lifeboat.domain.json_limits import DEFAULT_LIMITS, JsonLimits
 from lifeboat.errors import Invalid, NotFound
 
-PERMISSIONS = frozenset({
-    "admin.view", "admin.edit", "acd.view", "acd.edit", "studio.view", "studio.edit",
-    "bcp.sync.view", "bcp.sync.edit", "bcp.enablement.view", "bcp.enablement.edit", "agent",
-})
+PERMISSIONS = frozenset(
+    {
+        "admin.view",
+        "admin.edit",
+        "acd.view",
+        "acd.edit",
+        "studio.view",
+        "studio.edit",
+        "bcp.sync.view",
+        "bcp.sync.edit",
+        "bcp.enablement.view",
+        "bcp.enablement.edit",
+        "agent",
+    }
+)
 BCP_TYPES = ("none", "single", "multiple")
 MEDIA_TYPES = ("voice", "chat", "email", "sms", "digital")
 CHANNELS = ("voice", "chat", "email", "sms")
@@ -114,86 +125,175 @@ def _active() -> Field:
     return Field("is_active", f.boolean(), default=True)
 
 
-ENTITY_TYPES: dict[str, EntityType] = {t.name: t for t in (
-    EntityType("business-unit", "ACD", "acd", singleton=True, fields=(
-        Field("name", f.text(), required=True),
-        Field("time_zone", f.time_zone(), default="UTC"),
-        Field("settings", f.json_object(), default={}),
-    )),
-    EntityType("hours-of-operation", "ACD", "acd", natural_key=("name",), fields=(
-        Field("name", f.text(), required=True),
-        Field("time_zone", f.time_zone(), default="UTC"),
-        Field("weekly", f.weekly(), default=[]),
-        Field("holidays", f.holidays(), default=[]),
-        _active(),
-    )),
-    EntityType("dispositions", "ACD", "acd", natural_key=("name",), fields=(
-        Field("name", f.text(), required=True),
-        Field("classification", f.text(100), default="neutral"),
-        _active(),
-    )),
-    EntityType("skills", "ACD", "acd", natural_key=("name",), fields=(
-        Field("name", f.text(), required=True),
-        Field("media_type", f.choice(*MEDIA_TYPES), default="voice"),
-        Field("hours_of_operation_id", f.reference()),
-        Field("disposition_ids", f.references(), default=[]),
-        _active(),
-    ), links=(
-        Link("hours_of_operation_id", "hours-of-operation"),
-        Link("disposition_ids", "dispositions", "many"),
-    )),
-    EntityType("roles", "Admin", "admin", natural_key=("name",), fields=(
-        Field("name", f.text(), required=True),
-        Field("permissions", f.string_set(PERMISSIONS), default=[]),
-        _active(),
-    )),
-    EntityType("teams", "Admin", "admin", natural_key=("name",), fields=(
-        Field("name", f.text(), required=True),
-        Field("lead_user_id", f.reference()),
-        _active(),
-    ), links=(Link("lead_user_id", "users"),)),
-    EntityType("users", "Admin", "admin", natural_key=("username",), fields=(
-        Field("username", f.pattern(f.USERNAME, "bad_username", "must be 1 to 128 of a-z 0-9 . _ @ + -", lower=True),
-              required=True),
-        Field("email", f.pattern(f.EMAIL, "bad_email", "must be an email address"), required=True),
-        Field("first_name", f.text(100), required=True),
-        Field("last_name", f.text(100), required=True),
-        Field("role_id", f.reference()),
-        Field("team_id", f.reference()),
-        Field("bcp_type", f.choice(*BCP_TYPES), default="none"),
-        Field("password", f.password(), write_only=True),
-        _active(),
-    ), links=(Link("role_id", "roles"), Link("team_id", "teams")),
-        prepare=rules.hash_password_field, removed_with=("agent-settings",), login_key="username",
-        stored_secrets=frozenset({"password_hash"})),
-    EntityType("agent-settings", "ACD", "acd", natural_key=("user_id",), fields=(
-        Field("user_id", f.reference(), required=True),
-        Field("max_concurrent_chats", f.integer(0, 20), default=1),
-        Field("refusal_timeout_s", f.integer(0, 3600), default=30),
-        Field("skills", f.agent_skills(), default=[]),
-    ), links=(Link("user_id", "users"), Link("skills", "skills", "nested", "skill_id"))),
-    EntityType("points-of-contact", "ACD", "acd", natural_key=("channel", "address"), fields=(
-        Field("name", f.text(), required=True),
-        Field("channel", f.choice(*CHANNELS), required=True),
-        Field("address", f.text(254), required=True),
-        Field("skill_id", f.reference()),
-        Field("script_path", f.pattern(f.PATH, "bad_path", "must be a script path such as 'Inbound/Main'")),
-        _active(),
-    ), links=(Link("skill_id", "skills"),), check=rules.point_of_contact_address,
-        check_schema=rules.POINT_OF_CONTACT_ADDRESS_SCHEMA, sync_scope=rules.voice_only),
-    EntityType("files", "Studio", "studio", natural_key=("path",), has_content=True, fields=(
-        Field("path", f.pattern(f.PATH, "bad_path", "must be a file path such as 'prompts/welcome.wav'"),
-              required=True),
-        Field("content", f.base64_bytes(), required=True, write_only=True),
-    ), prepare=rules.keep_file_bytes),
-    EntityType("scripts", "Studio", "studio", natural_key=("path",), fields=(
-        Field("path", f.pattern(f.PATH, "bad_path", "must be a script path such as 'Inbound/Main'"), required=True),
-        Field("media_type", f.choice(*MEDIA_TYPES), default="voice"),
-        Field("content", f.script_content(), required=True),
-        _active(),
-    ), prepare=rules.read_script,
-        content_targets=("skills", "users", "hours-of-operation", "dispositions", "files")),
-)}
+ENTITY_TYPES: dict[str, EntityType] = {
+    t.name: t
+    for t in (
+        EntityType(
+            "business-unit",
+            "ACD",
+            "acd",
+            singleton=True,
+            fields=(
+                Field("name", f.text(), required=True),
+                Field("time_zone", f.time_zone(), default="UTC"),
+                Field("settings", f.json_object(), default={}),
+            ),
+        ),
+        EntityType(
+            "hours-of-operation",
+            "ACD",
+            "acd",
+            natural_key=("name",),
+            fields=(
+                Field("name", f.text(), required=True),
+                Field("time_zone", f.time_zone(), default="UTC"),
+                Field("weekly", f.weekly(), default=[]),
+                Field("holidays", f.holidays(), default=[]),
+                _active(),
+            ),
+        ),
+        EntityType(
+            "dispositions",
+            "ACD",
+            "acd",
+            natural_key=("name",),
+            fields=(
+                Field("name", f.text(), required=True),
+                Field("classification", f.text(100), default="neutral"),
+                _active(),
+            ),
+        ),
+        EntityType(
+            "skills",
+            "ACD",
+            "acd",
+            natural_key=("name",),
+            fields=(
+                Field("name", f.text(), required=True),
+                Field("media_type", f.choice(*MEDIA_TYPES), default="voice"),
+                Field("hours_of_operation_id", f.reference()),
+                Field("disposition_ids", f.references(), default=[]),
+                _active(),
+            ),
+            links=(
+                Link("hours_of_operation_id", "hours-of-operation"),
+                Link("disposition_ids", "dispositions", "many"),
+            ),
+        ),
+        EntityType(
+            "roles",
+            "Admin",
+            "admin",
+            natural_key=("name",),
+            fields=(
+                Field("name", f.text(), required=True),
+                Field("permissions", f.string_set(PERMISSIONS), default=[]),
+                _active(),
+            ),
+        ),
+        EntityType(
+            "teams",
+            "Admin",
+            "admin",
+            natural_key=("name",),
+            fields=(
+                Field("name", f.text(), required=True),
+                Field("lead_user_id", f.reference()),
+                _active(),
+            ),
+            links=(Link("lead_user_id", "users"),),
+        ),
+        EntityType(
+            "users",
+            "Admin",
+            "admin",
+            natural_key=("username",),
+            fields=(
+                Field(
+                    "username",
+                    f.pattern(f.USERNAME, "bad_username", "must be 1 to 128 of a-z 0-9 . _ @ + -", lower=True),
+                    required=True,
+                ),
+                Field("email", f.pattern(f.EMAIL, "bad_email", "must be an email address"), required=True),
+                Field("first_name", f.text(100), required=True),
+                Field("last_name", f.text(100), required=True),
+                Field("role_id", f.reference()),
+                Field("team_id", f.reference()),
+                Field("bcp_type", f.choice(*BCP_TYPES), default="none"),
+                Field("password", f.password(), write_only=True),
+                _active(),
+            ),
+            links=(Link("role_id", "roles"), Link("team_id", "teams")),
+            prepare=rules.hash_password_field,
+            removed_with=("agent-settings",),
+            login_key="username",
+            stored_secrets=frozenset({"password_hash"}),
+        ),
+        EntityType(
+            "agent-settings",
+            "ACD",
+            "acd",
+            natural_key=("user_id",),
+            fields=(
+                Field("user_id", f.reference(), required=True),
+                Field("max_concurrent_chats", f.integer(0, 20), default=1),
+                Field("refusal_timeout_s", f.integer(0, 3600), default=30),
+                Field("skills", f.agent_skills(), default=[]),
+            ),
+            links=(Link("user_id", "users"), Link("skills", "skills", "nested", "skill_id")),
+        ),
+        EntityType(
+            "points-of-contact",
+            "ACD",
+            "acd",
+            natural_key=("channel", "address"),
+            fields=(
+                Field("name", f.text(), required=True),
+                Field("channel", f.choice(*CHANNELS), required=True),
+                Field("address", f.text(254), required=True),
+                Field("skill_id", f.reference()),
+                Field("script_path", f.pattern(f.PATH, "bad_path", "must be a script path such as 'Inbound/Main'")),
+                _active(),
+            ),
+            links=(Link("skill_id", "skills"),),
+            check=rules.point_of_contact_address,
+            check_schema=rules.POINT_OF_CONTACT_ADDRESS_SCHEMA,
+            sync_scope=rules.voice_only,
+        ),
+        EntityType(
+            "files",
+            "Studio",
+            "studio",
+            natural_key=("path",),
+            has_content=True,
+            fields=(
+                Field(
+                    "path",
+                    f.pattern(f.PATH, "bad_path", "must be a file path such as 'prompts/welcome.wav'"),
+                    required=True,
+                ),
+                Field("content", f.base64_bytes(), required=True, write_only=True),
+            ),
+            prepare=rules.keep_file_bytes,
+        ),
+        EntityType(
+            "scripts",
+            "Studio",
+            "studio",
+            natural_key=("path",),
+            fields=(
+                Field(
+                    "path", f.pattern(f.PATH, "bad_path", "must be a script path such as 'Inbound/Main'"), required=True
+                ),
+                Field("media_type", f.choice(*MEDIA_TYPES), default="voice"),
+                Field("content", f.script_content(), required=True),
+                _active(),
+            ),
+            prepare=rules.read_script,
+            content_targets=("skills", "users", "hours-of-operation", "dispositions", "files"),
+        ),
+    )
+}
 
 READ_ONLY = frozenset({"id", "created_at", "updated_at", "tenant_id", "size", "sha256"})
 
@@ -224,8 +324,9 @@ class Entity:
         return bool(self.data.get("is_active", True))
 
 
-def validate(kind: EntityType, payload: Any, *, current: dict[str, Any] | None = None,
-             limits: JsonLimits = DEFAULT_LIMITS) -> dict[str, Any]:
+def validate(
+    kind: EntityType, payload: Any, *, current: dict[str, Any] | None = None, limits: JsonLimits = DEFAULT_LIMITS
+) -> dict[str, Any]:
     """Check a create (``current`` is None) or a partial update over ``current``.
 
     Returns the full, normalised field values. Write-only fields appear only when given.
@@ -235,8 +336,11 @@ def validate(kind: EntityType, payload: Any, *, current: dict[str, Any] | None =
     if not isinstance(payload, dict):
         raise Invalid("The body must be a JSON object.", code="not_an_object")
     check_free_form(kind, payload, limits)
-    errors = [{"field": k, "code": "unknown_field", "message": "is not a field of " + kind.name}
-              for k in payload if k not in kind.field_names and k not in READ_ONLY]
+    errors = [
+        {"field": k, "code": "unknown_field", "message": "is not a field of " + kind.name}
+        for k in payload
+        if k not in kind.field_names and k not in READ_ONLY
+    ]
     out = {k: v for k, v in (current or {}).items() if k in kind.field_names or k in kind.stored_secrets}
     for spec in kind.fields:
         if spec.name in payload:
@@ -265,8 +369,9 @@ def check_free_form(kind: EntityType, data: dict[str, Any], limits: JsonLimits) 
             json_limits.check(spec.name, data[spec.name], limits, measure_size=spec.spec.free_form == "value")
 
 
-def free_form_problems(kind: EntityType, data: dict[str, Any], limits: JsonLimits,
-                       *, document_bytes: int) -> list[dict[str, Any]]:
+def free_form_problems(
+    kind: EntityType, data: dict[str, Any], limits: JsonLimits, *, document_bytes: int
+) -> list[dict[str, Any]]:
     """Stored free-form values over ``limits`` (a document over ``document_bytes``):
     ``{field, code, limit, message}`` each."""
     found = []
@@ -283,8 +388,9 @@ def _copy_default(value: Any) -> Any:
     return list(value) if isinstance(value, list) else dict(value) if isinstance(value, dict) else value
 
 
-def prepare(kind: EntityType, data: dict[str, Any], limits: Limits,
-            hash_password: HashPassword) -> tuple[dict[str, Any], bytes | None]:
+def prepare(
+    kind: EntityType, data: dict[str, Any], limits: Limits, hash_password: HashPassword
+) -> tuple[dict[str, Any], bytes | None]:
     """Turn validated fields, in place, into what is stored (the type's ``prepare`` rule):
     a password's hash, a file's bytes apart with their size and checksum, a script read.
     Returns the fields and the bytes kept beside the row (None for most types)."""
@@ -297,8 +403,9 @@ def entity_type(name: str) -> EntityType:
     try:
         return ENTITY_TYPES[name]
     except KeyError:
-        raise NotFound(f"Unknown entity type {name!r}.", code="unknown_entity_type",
-                       details={"types": sorted(ENTITY_TYPES)}) from None
+        raise NotFound(
+            f"Unknown entity type {name!r}.", code="unknown_entity_type", details={"types": sorted(ENTITY_TYPES)}
+        ) from None
 
 
 def request_schema(kind: EntityType, *, partial: bool) -> dict[str, Any]:

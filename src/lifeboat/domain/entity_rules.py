@@ -54,8 +54,11 @@ def keep_file_bytes(data: dict[str, Any], limits: Limits, hash_password: HashPas
         return None
     content: bytes = data.pop("content")
     if len(content) > limits.max_file_bytes:
-        raise TooLarge(f"The file is {len(content)} bytes; the limit is {limits.max_file_bytes}.",
-                       code="file_too_large", details={"size": len(content), "limit": limits.max_file_bytes})
+        raise TooLarge(
+            f"The file is {len(content)} bytes; the limit is {limits.max_file_bytes}.",
+            code="file_too_large",
+            details={"size": len(content), "limit": limits.max_file_bytes},
+        )
     data.update(file_facts(content))
     return content
 
@@ -84,8 +87,10 @@ def point_of_contact_address(data: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def _address_rule(channel: str, pattern: str) -> dict[str, Any]:
-    return {"if": {"required": ["channel"], "properties": {"channel": {"const": channel}}},
-            "then": {"properties": {"address": {"pattern": pattern}}}}
+    return {
+        "if": {"required": ["channel"], "properties": {"channel": {"const": channel}}},
+        "then": {"properties": {"address": {"pattern": pattern}}},
+    }
 
 
 # ``point_of_contact_address`` as far as JSON Schema can say it on one body.

@@ -182,10 +182,17 @@ def weekly() -> Spec:
         return sorted(out, key=lambda s: (DAYS.index(s["day"]), s["open"]))
 
     hhmm = {"type": "string", "pattern": HHMM.pattern}
-    slot = {"type": "object", "required": ["day", "open", "close"], "additionalProperties": False,
-            "properties": {"day": {"enum": list(DAYS)}, "open": {**hhmm, "example": "08:00"},
-                           "close": {**hhmm, "example": "17:30"}},
-            "description": "open must be before close"}
+    slot = {
+        "type": "object",
+        "required": ["day", "open", "close"],
+        "additionalProperties": False,
+        "properties": {
+            "day": {"enum": list(DAYS)},
+            "open": {**hhmm, "example": "08:00"},
+            "close": {**hhmm, "example": "17:30"},
+        },
+        "description": "open must be before close",
+    }
     return Spec(check, {"type": "array", "items": slot})
 
 
@@ -217,8 +224,12 @@ def holidays() -> Spec:
             out.append({"date": day, "name": text(100).check(item["name"])})
         return sorted(out, key=lambda h: h["date"])
 
-    item = {"type": "object", "required": ["date", "name"], "additionalProperties": False,
-            "properties": {"date": {"type": "string", "format": "date"}, "name": text(100).schema}}
+    item = {
+        "type": "object",
+        "required": ["date", "name"],
+        "additionalProperties": False,
+        "properties": {"date": {"type": "string", "format": "date"}, "name": text(100).schema},
+    }
     return Spec(check, {"type": "array", "items": item})
 
 
@@ -286,10 +297,16 @@ def agent_skills() -> Spec:
                 raise FieldError("bad_proficiency", f"item {i}: proficiency must be an integer from 1 to 20") from None
         return [{"skill_id": k, "proficiency": v} for k, v in sorted(out.items())]
 
-    item = {"type": "object", "required": ["skill_id", "proficiency"], "additionalProperties": False,
-            "properties": {"skill_id": {"type": "integer", **ID_RANGE},
-                           "proficiency": {"type": "integer", "minimum": 1, "maximum": 20}},
-            "description": "each skill_id once"}
+    item = {
+        "type": "object",
+        "required": ["skill_id", "proficiency"],
+        "additionalProperties": False,
+        "properties": {
+            "skill_id": {"type": "integer", **ID_RANGE},
+            "proficiency": {"type": "integer", "minimum": 1, "maximum": 20},
+        },
+        "description": "each skill_id once",
+    }
     return Spec(check, {"type": "array", "items": item})
 
 

@@ -70,13 +70,20 @@ def problem(value: Any, limits: JsonLimits, *, measure_size: bool = True) -> dic
     """What is wrong with ``value`` under ``limits`` (``{code, limit, message}`` with code
     ``too_deep`` or ``value_too_large``), or None."""
     if depth_of(value, stop_above=limits.max_depth) > limits.max_depth:
-        return {"code": "too_deep", "limit": limits.max_depth,
-                "message": f"nested more than {limits.max_depth} levels deep"}
+        return {
+            "code": "too_deep",
+            "limit": limits.max_depth,
+            "message": f"nested more than {limits.max_depth} levels deep",
+        }
     if measure_size:
         size = size_of(value)
         if size > limits.max_bytes:
-            return {"code": "value_too_large", "limit": limits.max_bytes, "size": size,
-                    "message": f"{size} bytes as JSON; at most {limits.max_bytes}"}
+            return {
+                "code": "value_too_large",
+                "limit": limits.max_bytes,
+                "size": size,
+                "message": f"{size} bytes as JSON; at most {limits.max_bytes}",
+            }
     return None
 
 
@@ -85,8 +92,11 @@ def check(field: str, value: Any, limits: JsonLimits, *, measure_size: bool = Tr
     found = problem(value, limits, measure_size=measure_size)
     if found is None:
         return
-    details = {"field": field, **{k: v for k, v in found.items() if k not in ("code", "message")},
-               "errors": [{"field": field, "code": found["code"], "message": found["message"]}]}
+    details = {
+        "field": field,
+        **{k: v for k, v in found.items() if k not in ("code", "message")},
+        "errors": [{"field": field, "code": found["code"], "message": found["message"]}],
+    }
     message = f"{field} is {found['message']}."
     if found["code"] == "too_deep":
         raise Invalid(message, code="too_deep", details=details)
@@ -97,11 +107,20 @@ def readable(fields: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any
     """``fields`` with every value deeper than ``READABLE_DEPTH`` replaced by None, and one
     ``{field, code, message}`` per value withheld. Only values stored before the input limits
     existed (or written around the API) can be that deep."""
-    withheld = [name for name, value in fields.items()
-                if isinstance(value, (dict, list)) and depth_of(value, stop_above=READABLE_DEPTH) > READABLE_DEPTH]
+    withheld = [
+        name
+        for name, value in fields.items()
+        if isinstance(value, (dict, list)) and depth_of(value, stop_above=READABLE_DEPTH) > READABLE_DEPTH
+    ]
     if not withheld:
         return fields, []
-    notes = [{"field": name, "code": "too_deep",
-              "message": f"the stored value is nested more than {READABLE_DEPTH} levels deep and is not shown; "
-                         "`lifeboat check-stored` lists such values"} for name in withheld]
+    notes = [
+        {
+            "field": name,
+            "code": "too_deep",
+            "message": f"the stored value is nested more than {READABLE_DEPTH} levels deep and is not shown; "
+            "`lifeboat check-stored` lists such values",
+        }
+        for name in withheld
+    ]
     return {**fields, **dict.fromkeys(withheld)}, notes

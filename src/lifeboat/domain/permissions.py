@@ -45,8 +45,9 @@ def is_stronger(theirs: Iterable[str], mine: frozenset[str]) -> bool:
     return not set(theirs) <= mine
 
 
-def escalation(held: frozenset[str] | None, *, before: Iterable[str] | None,
-               after: Iterable[str] | None) -> Escalation | None:
+def escalation(
+    held: frozenset[str] | None, *, before: Iterable[str] | None, after: Iterable[str] | None
+) -> Escalation | None:
     """The refusal of a write, or None when it is allowed.
 
     ``held`` is the writer's permissions (None for an operator); ``before`` what the entity

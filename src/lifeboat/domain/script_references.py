@@ -107,8 +107,9 @@ def references_in(slot: Slot, known_ids: Mapping[int, str]) -> list[Reference]:
     return [ref for position, element in elements for ref in _element_references(slot, position, element, known_ids)]
 
 
-def _element_references(slot: Slot, position: int | None, element: Any,
-                        known_ids: Mapping[int, str]) -> Iterator[Reference]:
+def _element_references(
+    slot: Slot, position: int | None, element: Any, known_ids: Mapping[int, str]
+) -> Iterator[Reference]:
     def ref(value: Any, kind: Kind, target: str) -> Reference:
         return Reference(slot.action_id, slot.action, slot.property, value, position, kind, target)
 

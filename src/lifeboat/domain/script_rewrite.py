@@ -48,8 +48,7 @@ def rewrite_script(
     changes: dict[tuple[str, int], Any] = {}
     for slot in slots(doc):
         decided = [
-            _decide(ref, translate, remap_structured, remap_free_text)
-            for ref in references_in(slot, known_ids or {})
+            _decide(ref, translate, remap_structured, remap_free_text) for ref in references_in(slot, known_ids or {})
         ]
         rewrites.extend(decided)
         new_value = _new_value(slot.value, [r for r in decided if r.written])
@@ -93,7 +92,7 @@ def _new_element(element: Any, written: list[Rewrite]) -> Any:
             if int(old) == int(rewrite.new_value):  # keep the text as written, e.g. "007"
                 return element
             start = element.index(old)
-            return element[:start] + rewrite.new_value + element[start + len(old):]
+            return element[:start] + rewrite.new_value + element[start + len(old) :]
     literals = {r.reference.value: r.new_value for r in written if r.reference.kind == "possible_id"}
     # One pass, so that swapped ids (a -> b, b -> a) do not overwrite each other.
     return INTEGER_LITERAL.sub(lambda match: literals.get(match.group(), match.group()), element)

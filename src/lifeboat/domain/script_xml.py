@@ -89,7 +89,9 @@ def write_values(text: str, changes: Mapping[tuple[str, int], PropertyValue]) ->
 def _parse(text: str, max_depth: int = MAX_DEPTH) -> ET.Element:
     parser = DefusedXMLParser(
         target=ET.TreeBuilder(insert_comments=True, insert_pis=True),
-        forbid_dtd=True, forbid_entities=True, forbid_external=True,
+        forbid_dtd=True,
+        forbid_entities=True,
+        forbid_external=True,
     )
     try:
         parser.feed(text.lstrip("\ufeff"))
@@ -100,7 +102,8 @@ def _parse(text: str, max_depth: int = MAX_DEPTH) -> ET.Element:
         line, column = exc.position
         raise BadInput(
             f"The script is not well-formed XML: {exc}.",
-            code="malformed_script", details={"line": line, "column": column},
+            code="malformed_script",
+            details={"line": line, "column": column},
         ) from exc
     _check_depth(root, max_depth)
     return root
@@ -112,7 +115,8 @@ def _hostile(exc: DefusedXmlException, line: int | None) -> BadInput:
     return BadInput(
         f"The script XML declares {what}{at}. DOCTYPE and entity declarations are refused "
         "because they allow entity-expansion and external-file attacks; remove them.",
-        code="hostile_xml", details={"reason": type(exc).__name__, "line": line},
+        code="hostile_xml",
+        details={"reason": type(exc).__name__, "line": line},
     )
 
 
@@ -122,9 +126,15 @@ def _check_depth(root: ET.Element, max_depth: int) -> None:
         element, depth = stack.pop()
         if depth > max_depth:
             where, problem = f"<{_local(element.tag)}>", f"elements are nested more than {max_depth} deep"
-            raise Invalid(f"Invalid script XML: {where}: {problem}.", code="too_deep", details={
-                "field": "content", "limit": max_depth,
-                "errors": [{"field": where, "code": "too_deep", "message": problem}]})
+            raise Invalid(
+                f"Invalid script XML: {where}: {problem}.",
+                code="too_deep",
+                details={
+                    "field": "content",
+                    "limit": max_depth,
+                    "errors": [{"field": where, "code": "too_deep", "message": problem}],
+                },
+            )
         stack.extend((child, depth + 1) for child in element)
 
 
@@ -149,8 +159,9 @@ def _block(struct: ET.Element, where: str) -> _Block:
     action = _child(struct, "Action")
     if action is None:
         raise _invalid(where, "has no <Action> element")
-    action_id = (action.get("ID") or _child_text(struct, "ActionID") or _child_text(struct, "ID")
-                 or struct.get("ID") or "").strip()
+    action_id = (
+        action.get("ID") or _child_text(struct, "ActionID") or _child_text(struct, "ID") or struct.get("ID") or ""
+    ).strip()
     if not action_id:
         raise _invalid(where, 'has no action ID (expected <Action ID="...">, <ActionID>...</ActionID> or <ID>...</ID>)')
     name = (action.get("Name") or action.text or "").strip()
@@ -158,8 +169,10 @@ def _block(struct: ET.Element, where: str) -> _Block:
         raise _invalid(where, 'has no action name (expected <Action Name="..."> or <Action>NAME</Action>)')
     parameters = [
         parameter
-        for container in struct.iter() if _local(container.tag) == "Parameters"
-        for parameter in container if _local(parameter.tag) == "Parameter"
+        for container in struct.iter()
+        if _local(container.tag) == "Parameters"
+        for parameter in container
+        if _local(parameter.tag) == "Parameter"
     ]
     for number, parameter in enumerate(parameters, start=1):
         if not parameter.get("Name"):
@@ -186,7 +199,7 @@ def _serialise(root: ET.Element, original: str) -> str:
     _restore_default_namespace(root)
     found = _PROLOG.match(original)
     prolog = found.group() if found else ""  # always found: every part of the pattern is optional
-    return prolog + ET.tostring(root, encoding="unicode") + original[len(original.rstrip()):]
+    return prolog + ET.tostring(root, encoding="unicode") + original[len(original.rstrip()) :]
 
 
 def _restore_default_namespace(root: ET.Element) -> None:
@@ -199,7 +212,7 @@ def _restore_default_namespace(root: ET.Element) -> None:
     prefix = root.tag.partition("}")[0] + "}"
     for element in elements:
         if element.tag.startswith(prefix):
-            element.tag = element.tag[len(prefix):]
+            element.tag = element.tag[len(prefix) :]
     root.attrib = {"xmlns": prefix[1:-1], **root.attrib}
 
 

@@ -27,8 +27,16 @@ from lifeboat.domain.script_rewrite import Rewrite, Status, Translate, rewrite_s
 from lifeboat.errors import BadInput, Invalid, TooLarge
 
 __all__ = [
-    "DEFAULT_MAX_SCRIPT_BYTES", "Kind", "Reference", "Rewrite", "ScriptDocument", "Status", "Translate",
-    "find_references", "parse_script", "rewrite_script",
+    "DEFAULT_MAX_SCRIPT_BYTES",
+    "Kind",
+    "Reference",
+    "Rewrite",
+    "ScriptDocument",
+    "Status",
+    "Translate",
+    "find_references",
+    "parse_script",
+    "rewrite_script",
 ]
 
 DEFAULT_MAX_SCRIPT_BYTES = 1_048_576
@@ -47,8 +55,12 @@ class ScriptDocument:
 # --- reading -----------------------------------------------------------------------------
 
 
-def parse_script(content: dict[str, Any] | str, *, max_bytes: int = DEFAULT_MAX_SCRIPT_BYTES,
-                 max_depth: int = json_limits.DEFAULT_MAX_DEPTH) -> ScriptDocument:
+def parse_script(
+    content: dict[str, Any] | str,
+    *,
+    max_bytes: int = DEFAULT_MAX_SCRIPT_BYTES,
+    max_depth: int = json_limits.DEFAULT_MAX_DEPTH,
+) -> ScriptDocument:
     """Read a script given as a Studio JSON object, JSON text, or Desktop Studio XML text.
 
     Raises ``BadInput`` (malformed_script, hostile_xml), ``Invalid`` (invalid_script, or
@@ -81,7 +93,8 @@ def _check_size(size: int, max_bytes: int) -> None:
     if size > max_bytes:
         raise TooLarge(
             f"The script is {size} bytes; scripts may be at most {max_bytes} bytes.",
-            code="script_too_large", details={"limit": max_bytes, "size": size},
+            code="script_too_large",
+            details={"limit": max_bytes, "size": size},
         )
 
 
@@ -94,7 +107,8 @@ def _load_json_text(text: str) -> Any:
     except json.JSONDecodeError as exc:
         raise BadInput(
             f"The script is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
-            code="malformed_script", details={"line": exc.lineno, "column": exc.colno},
+            code="malformed_script",
+            details={"line": exc.lineno, "column": exc.colno},
         ) from exc
     except (ValueError, RecursionError) as exc:
         raise BadInput(f"The script is not valid JSON: {exc}.", code="malformed_script") from exc
@@ -121,9 +135,7 @@ def _read_json_shape(raw: dict[str, Any]) -> tuple[dict[str, str], dict[str, lis
     for action_id in all_properties:
         if action_id not in actions:
             raise _invalid(f"properties.{action_id}", "properties of an action that is not in 'actions'")
-    properties = {
-        action_id: _json_properties(action_id, all_properties.get(action_id, {})) for action_id in actions
-    }
+    properties = {action_id: _json_properties(action_id, all_properties.get(action_id, {})) for action_id in actions}
     return actions, properties
 
 

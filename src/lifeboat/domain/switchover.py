@@ -31,11 +31,17 @@ class SwitchState:
 def transition(state: SwitchState, to: object) -> tuple[SwitchState, AlertEvent]:
     """The state after switching ``to`` a side, and the event it raises."""
     if not isinstance(to, str) or to not in tuple(Side):  # a request body may hold anything
-        raise Invalid("'to' must be \"bcp\" or \"primary\".", code="validation_failed",
-                      details={"errors": [{"field": "to", "code": "bad_choice", "message": "must be bcp or primary"}]})
+        raise Invalid(
+            '\'to\' must be "bcp" or "primary".',
+            code="validation_failed",
+            details={"errors": [{"field": "to", "code": "bad_choice", "message": "must be bcp or primary"}]},
+        )
     if to == state.active_side:
-        raise Conflict(f"The {to} tenant is already active.", code="already_active",
-                       details={"active_side": state.active_side, "epoch": state.epoch})
+        raise Conflict(
+            f"The {to} tenant is already active.",
+            code="already_active",
+            details={"active_side": state.active_side, "epoch": state.epoch},
+        )
     side = Side(to)
     return SwitchState(side, state.epoch + 1), EVENTS[(state.active_side, side)]
 

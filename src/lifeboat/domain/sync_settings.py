@@ -38,8 +38,11 @@ def default_settings() -> dict[str, Any]:
 def shown_settings(plan: BcpPlan) -> dict[str, Any]:
     """The plan's sync settings as a GET shows them: what a PUT may send back unchanged
     (the ``READ_ONLY`` fields included) and what the audit log keeps as "before"."""
-    return {"enabled": plan.sync_enabled, **plan.sync_settings,
-            "enabled_at": plan.sync_enabled_at.isoformat() if plan.sync_enabled_at else None}
+    return {
+        "enabled": plan.sync_enabled,
+        **plan.sync_settings,
+        "enabled_at": plan.sync_enabled_at.isoformat() if plan.sync_enabled_at else None,
+    }
 
 
 # The defaults as the table stood at import, for readers that compare against them (tests);
@@ -47,8 +50,9 @@ def shown_settings(plan: BcpPlan) -> dict[str, Any]:
 DEFAULT_SETTINGS: dict[str, Any] = default_settings()
 
 
-def validate_settings(payload: Any, current: dict[str, Any],
-                      read_only: dict[str, Any] | None = None) -> tuple[bool | None, dict[str, Any]]:
+def validate_settings(
+    payload: Any, current: dict[str, Any], read_only: dict[str, Any] | None = None
+) -> tuple[bool | None, dict[str, Any]]:
     """(enabled, settings) from a PUT body merged over the current settings.
 
     ``read_only`` holds the current values of the fields a GET shows but a PUT cannot change
@@ -59,8 +63,11 @@ def validate_settings(payload: Any, current: dict[str, Any],
     defaults = default_settings()
     allowed = {"enabled", *defaults, *READ_ONLY}
     errors = [_err(k, "unknown_field", "is not a sync setting") for k in payload if k not in allowed]
-    errors += [_err(k, "read_only", "cannot be changed") for k in READ_ONLY
-               if k in payload and payload[k] != (read_only or {}).get(k)]
+    errors += [
+        _err(k, "read_only", "cannot be changed")
+        for k in READ_ONLY
+        if k in payload and payload[k] != (read_only or {}).get(k)
+    ]
     merged = {**defaults, **current, **{k: v for k, v in payload.items() if k in defaults}}
     enabled = payload.get("enabled")
     if "enabled" in payload and not isinstance(enabled, bool):
@@ -102,30 +109,59 @@ def _schedule(value: Any) -> tuple[dict[str, Any], list[dict[str, str]]]:
         return {"kind": "daily"}, []
     minutes = whole(value.get("every_minutes"))
     if minutes is None or minutes < MIN_INTERVAL_MINUTES:
-        return {}, [_err("schedule.every_minutes", "interval_too_short",
-                         f"must be an integer of at least {MIN_INTERVAL_MINUTES}")]
+        return {}, [
+            _err(
+                "schedule.every_minutes", "interval_too_short", f"must be an integer of at least {MIN_INTERVAL_MINUTES}"
+            )
+        ]
     if minutes > MAX_INTERVAL_MINUTES:
-        return {}, [_err("schedule.every_minutes", "interval_too_long",
-                         f"must be at most {MAX_INTERVAL_MINUTES} (a week); use a daily schedule for less often")]
+        return {}, [
+            _err(
+                "schedule.every_minutes",
+                "interval_too_long",
+                f"must be at most {MAX_INTERVAL_MINUTES} (a week); use a daily schedule for less often",
+            )
+        ]
     return {"kind": "interval", "every_minutes": minutes}, []
 
 
 def schema() -> dict[str, Any]:
     """The PUT body as JSON schema, for the API docs: the same limits as ``validate_settings``."""
-    interval = {"type": "object", "required": ["kind", "every_minutes"], "properties": {
-        "kind": {"const": "interval"},
-        "every_minutes": {"type": "integer", "minimum": MIN_INTERVAL_MINUTES, "maximum": MAX_INTERVAL_MINUTES}}}
-    return {"type": "object", "additionalProperties": False, "properties": {
-        "enabled": {"type": "boolean"},
-        "mode": {"enum": list(MODES)},
-        "entity_types": {"type": "array", "minItems": 1, "items": {"enum": sorted(ENTITY_TYPES)},
-                         "description": "Used in custom mode; default mode selects every type"},
-        "schedule": {"oneOf": [{"type": "object", "required": ["kind"], "properties": {"kind": {"const": "daily"}}},
-                               interval]},
-        "script_ids": {"enum": list(SCRIPT_IDS)},
-        "remap_free_text": {"type": "boolean"},
-        "enabled_at": {"type": ["string", "null"], "readOnly": True,
-                       "description": "Shown by GET; may be sent back unchanged, not changed"}}}
+    interval = {
+        "type": "object",
+        "required": ["kind", "every_minutes"],
+        "properties": {
+            "kind": {"const": "interval"},
+            "every_minutes": {"type": "integer", "minimum": MIN_INTERVAL_MINUTES, "maximum": MAX_INTERVAL_MINUTES},
+        },
+    }
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "enabled": {"type": "boolean"},
+            "mode": {"enum": list(MODES)},
+            "entity_types": {
+                "type": "array",
+                "minItems": 1,
+                "items": {"enum": sorted(ENTITY_TYPES)},
+                "description": "Used in custom mode; default mode selects every type",
+            },
+            "schedule": {
+                "oneOf": [
+                    {"type": "object", "required": ["kind"], "properties": {"kind": {"const": "daily"}}},
+                    interval,
+                ]
+            },
+            "script_ids": {"enum": list(SCRIPT_IDS)},
+            "remap_free_text": {"type": "boolean"},
+            "enabled_at": {
+                "type": ["string", "null"],
+                "readOnly": True,
+                "description": "Shown by GET; may be sent back unchanged, not changed",
+            },
+        },
+    }
 
 
 def _err(field: str, code: str, message: str) -> dict[str, str]:

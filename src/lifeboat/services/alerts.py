@@ -39,8 +39,9 @@ SENDING_LEASE = timedelta(minutes=2)
 MAX_TARGET = 500  # characters: the size of the stored column
 
 
-def subscribe(platform: Platform, principal: Principal, tenant_id: int,
-              payload: Any) -> tuple[Subscription, str | None]:
+def subscribe(
+    platform: Platform, principal: Principal, tenant_id: int, payload: Any
+) -> tuple[Subscription, str | None]:
     """A new subscription; a webhook's signing secret is returned this once."""
     tenant, _ = open_tenant(platform, principal, tenant_id, "bcp.enablement.edit")
     kind, target, events = _validate(payload)
@@ -49,8 +50,12 @@ def subscribe(platform: Platform, principal: Principal, tenant_id: int,
     secret = secrets.token_urlsafe(32) if kind == "webhook" else None
     with platform.directory_unit() as uow:
         sub = uow.subscriptions.create(tenant.id, kind, target, secret, events)
-        uow.audit(principal.actor, "alerts.subscribe", tenant_id=tenant.id,
-                  after={"id": sub.id, "kind": kind, "target": target, "events": events})
+        uow.audit(
+            principal.actor,
+            "alerts.subscribe",
+            tenant_id=tenant.id,
+            after={"id": sub.id, "kind": kind, "target": target, "events": events},
+        )
     return sub, secret
 
 
@@ -58,13 +63,21 @@ def _validate(payload: Any) -> tuple[str, str, list[str]]:
     if not isinstance(payload, dict):
         raise Invalid("The body must be a JSON object.", code="not_an_object")
     kind, target, events = payload.get("kind"), payload.get("target"), payload.get("events", list(EVENTS))
-    errors = [{"field": k, "code": "unknown_field", "message": "is not a field"} for k in payload
-              if k not in ("kind", "target", "events")]
+    errors = [
+        {"field": k, "code": "unknown_field", "message": "is not a field"}
+        for k in payload
+        if k not in ("kind", "target", "events")
+    ]
     if kind not in ("webhook", "email"):
         errors.append({"field": "kind", "code": "bad_choice", "message": "must be webhook or email"})
     elif isinstance(target, str) and not _is_storable(target):
-        errors.append({"field": "target", "code": "bad_target",
-                       "message": f"must be text of at most {MAX_TARGET} characters, without NUL or lone surrogates"})
+        errors.append(
+            {
+                "field": "target",
+                "code": "bad_target",
+                "message": f"must be text of at most {MAX_TARGET} characters, without NUL or lone surrogates",
+            }
+        )
     elif kind == "webhook" and not _is_http_url(target):
         errors.append({"field": "target", "code": "bad_url", "message": "a webhook needs an http(s) URL"})
     elif kind == "email" and not (isinstance(target, str) and EMAIL.fullmatch(target)):
@@ -95,8 +108,9 @@ def _is_http_url(value: Any) -> bool:
     return bool(parsed and parsed.scheme in ("http", "https") and parsed.netloc)
 
 
-def list_subscriptions(platform: Platform, principal: Principal,
-                       tenant_id: int) -> list[tuple[Subscription, list[dict[str, Any]]]]:
+def list_subscriptions(
+    platform: Platform, principal: Principal, tenant_id: int
+) -> list[tuple[Subscription, list[dict[str, Any]]]]:
     """Each subscription of the tenant with its five latest outbox rows."""
     tenant, _ = open_tenant(platform, principal, tenant_id, "bcp.enablement.view")
     with platform.directory_unit(write=False) as uow:
@@ -117,10 +131,14 @@ def delete_subscription(platform: Platform, principal: Principal, tenant_id: int
 def _audited(sub: Subscription) -> dict[str, Any]:
     """What the audit log keeps of a removed subscription (never its secret). The audit's own
     shape: it stays what it is when the API's answer changes."""
-    return {"id": sub.id, "tenant_id": sub.tenant_id, "kind": sub.kind, "target": sub.target, "events": sub.events,
-            "created_at": sub.created_at.isoformat()}
-
-
+    return {
+        "id": sub.id,
+        "tenant_id": sub.tenant_id,
+        "kind": sub.kind,
+        "target": sub.target,
+        "events": sub.events,
+        "created_at": sub.created_at.isoformat(),
+    }
 
 
 def deliver_due(platform: Platform) -> int:
@@ -142,8 +160,15 @@ def _deliver(platform: Platform, item: OutboxItem, sub: Subscription | None) -> 
         if sub is None:
             error = detail = "not delivered: subscription deleted"
         elif sub.kind == "webhook":
-            send_webhook(sub.target, sub.secret or "", item.event, item.id, item.payload, settings.alert_timeout_s,
-                         allow_private=settings.alert_allow_private_networks)
+            send_webhook(
+                sub.target,
+                sub.secret or "",
+                item.event,
+                item.id,
+                item.payload,
+                settings.alert_timeout_s,
+                allow_private=settings.alert_allow_private_networks,
+            )
         else:
             send_email(platform, sub.target, item.event, item.payload)
     except Exception as exc:  # any failure of the far end is retried, never raised into the loop
@@ -177,12 +202,25 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest}"
 
 
-def send_webhook(url: str, secret: str, event: str, delivery_id: int, payload: dict[str, Any], timeout_s: float,
-                 *, allow_private: bool) -> None:
+def send_webhook(
+    url: str,
+    secret: str,
+    event: str,
+    delivery_id: int,
+    payload: dict[str, Any],
+    timeout_s: float,
+    *,
+    allow_private: bool,
+) -> None:
     body = json.dumps(payload, sort_keys=True).encode()
     stamp = str(int(time.time()))
-    headers = {"Content-Type": "application/json", "X-Lifeboat-Event": event, "X-Lifeboat-Delivery": str(delivery_id),
-               "X-Lifeboat-Timestamp": stamp, "X-Lifeboat-Signature": signature(secret, stamp, body)}
+    headers = {
+        "Content-Type": "application/json",
+        "X-Lifeboat-Event": event,
+        "X-Lifeboat-Delivery": str(delivery_id),
+        "X-Lifeboat-Timestamp": stamp,
+        "X-Lifeboat-Signature": signature(secret, stamp, body),
+    }
     webhook_targets.post(url, body, headers, timeout_s=timeout_s, allow_private=allow_private)
 
 

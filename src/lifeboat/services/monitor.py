@@ -24,8 +24,11 @@ def check_regions(platform: Platform) -> list[tuple[str, str]]:
                 continue
             states.set(name, status)
             tenants = _affected_tenants(uow, name)
-            uow.alert(tenants, AlertEvent.REGION_DOWN if status == "down" else AlertEvent.REGION_UP,
-                      {"region": name, "status": status, "summary": f"region {name} is {status}"})
+            uow.alert(
+                tenants,
+                AlertEvent.REGION_DOWN if status == "down" else AlertEvent.REGION_UP,
+                {"region": name, "status": status, "summary": f"region {name} is {status}"},
+            )
             changes.append((name, status))
     return changes
 

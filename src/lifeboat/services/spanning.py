@@ -30,9 +30,15 @@ C = TypeVar("C")
 R = TypeVar("R")
 
 
-def write_across(platform: Platform, region: Region, *, claim: Callable[[DirectoryUnit], C],
-                 write: Callable[[RegionUnit, C], R], give_back: Callable[[DirectoryUnit, C], None],
-                 settle: Callable[[DirectoryUnit, C, R], None] | None = None) -> R:
+def write_across(
+    platform: Platform,
+    region: Region,
+    *,
+    claim: Callable[[DirectoryUnit], C],
+    write: Callable[[RegionUnit, C], R],
+    give_back: Callable[[DirectoryUnit, C], None],
+    settle: Callable[[DirectoryUnit, C, R], None] | None = None,
+) -> R:
     """Claim in the directory, write in ``region``, then settle or give the claim back."""
     with platform.directory_unit() as uow:
         claimed = claim(uow)

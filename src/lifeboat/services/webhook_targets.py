@@ -52,7 +52,8 @@ def refuse_unless_allowed(url: str, *, allow_private: bool) -> None:
     except (TargetNotAllowed, httpx2.InvalidURL) as exc:
         raise Invalid(
             "Webhooks may only go to public internet addresses, not to loopback, private, link-local, multicast "
-            "or reserved ones.", code="webhook_target_not_allowed",
+            "or reserved ones.",
+            code="webhook_target_not_allowed",
             details={"errors": [{"field": "target", "code": "webhook_target_not_allowed", "message": str(exc)}]},
         ) from None
 
@@ -92,8 +93,14 @@ class GuardedBackend(httpcore2.SyncBackend):
     def __init__(self, *, allow_private: bool):
         self.allow_private = allow_private
 
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                    socket_options: Iterable[Any] | None = None) -> httpcore2.NetworkStream:
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore2.NetworkStream:
         addresses = _allowed_addresses(host, port, allow_private=self.allow_private)
         last_error: Exception | None = None
         for address in addresses:  # like a resolver-driven connect: the next address when one refuses
@@ -109,16 +116,22 @@ class _GuardedTransport(httpx2.HTTPTransport):
         super().__init__(trust_env=False)  # no proxy from the environment: the guard must see the real far end
         # httpx2's transport takes no network backend, so its pool is replaced by one that
         # connects only through the guard (same TLS settings as the transport's own).
-        self._pool = httpcore2.ConnectionPool(ssl_context=httpx2.create_ssl_context(trust_env=False),
-                                              network_backend=GuardedBackend(allow_private=allow_private))
+        self._pool = httpcore2.ConnectionPool(
+            ssl_context=httpx2.create_ssl_context(trust_env=False),
+            network_backend=GuardedBackend(allow_private=allow_private),
+        )
 
 
 def post(url: str, body: bytes, headers: dict[str, str], *, timeout_s: float, allow_private: bool) -> None:
     """POST once; raises ``NotDelivered`` unless the far end answered 2xx."""
     host = _host_for_log(url)
     try:
-        with httpx2.Client(transport=_GuardedTransport(allow_private=allow_private), follow_redirects=False,
-                           trust_env=False, timeout=timeout_s) as client:
+        with httpx2.Client(
+            transport=_GuardedTransport(allow_private=allow_private),
+            follow_redirects=False,
+            trust_env=False,
+            timeout=timeout_s,
+        ) as client:
             response = client.post(url, content=body, headers=headers)
     except TargetNotAllowed as exc:
         raise NotDelivered("target not allowed", f"{host}: {exc}") from None
@@ -127,9 +140,11 @@ def post(url: str, body: bytes, headers: dict[str, str], *, timeout_s: float, al
     except (httpx2.TransportError, OSError) as exc:
         raise NotDelivered("connection failed", f"{host}: {type(exc).__name__} {exc}") from None
     if not 200 <= response.status_code < 300:
-        raise NotDelivered(f"HTTP {response.status_code // 100}xx",
-                           f"{host} answered HTTP {response.status_code}"
-                           + (" (redirects are not followed)" if 300 <= response.status_code < 400 else ""))
+        raise NotDelivered(
+            f"HTTP {response.status_code // 100}xx",
+            f"{host} answered HTTP {response.status_code}"
+            + (" (redirects are not followed)" if 300 <= response.status_code < 400 else ""),
+        )
 
 
 def _host_for_log(url: str) -> str:

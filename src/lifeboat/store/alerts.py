@@ -31,8 +31,11 @@ class SubscriptionRepo:
 
     def create(self, tenant_id: int, kind: str, target: str, secret: str | None, events: list[str]) -> Subscription:
         sub_id = take_ids(self.conn, directory_id_counter, DIRECTORY_BLOCK)[0]
-        self.conn.execute(insert(alert_subscriptions).values(
-            id=sub_id, tenant_id=tenant_id, kind=kind, target=target, secret=secret, events=events, created_at=now()))
+        self.conn.execute(
+            insert(alert_subscriptions).values(
+                id=sub_id, tenant_id=tenant_id, kind=kind, target=target, secret=secret, events=events, created_at=now()
+            )
+        )
         sub = self.get(sub_id)
         assert sub is not None  # inserted just above, in this transaction
         return sub
@@ -44,8 +47,11 @@ class SubscriptionRepo:
         return _subscription(row) if row else None
 
     def of_tenants(self, tenant_ids: list[int]) -> list[Subscription]:
-        rows = self.conn.execute(select(alert_subscriptions).where(
-            alert_subscriptions.c.tenant_id.in_(tenant_ids)).order_by(alert_subscriptions.c.id))
+        rows = self.conn.execute(
+            select(alert_subscriptions)
+            .where(alert_subscriptions.c.tenant_id.in_(tenant_ids))
+            .order_by(alert_subscriptions.c.id)
+        )
         return [_subscription(r) for r in rows]
 
     def delete(self, sub_id: int) -> None:
@@ -59,9 +65,21 @@ class OutboxRepo:
     def add_many(self, rows: Sequence[tuple[int, str, dict[str, Any]]]) -> None:
         if rows:
             stamp = now()
-            self.conn.execute(insert(alert_outbox), [
-                {"subscription_id": s, "event": e, "payload": p, "status": "pending", "attempts": 0,
-                 "next_attempt_at": stamp, "created_at": stamp} for s, e, p in rows])
+            self.conn.execute(
+                insert(alert_outbox),
+                [
+                    {
+                        "subscription_id": s,
+                        "event": e,
+                        "payload": p,
+                        "status": "pending",
+                        "attempts": 0,
+                        "next_attempt_at": stamp,
+                        "created_at": stamp,
+                    }
+                    for s, e, p in rows
+                ],
+            )
 
     def due(self, limit: int = 50) -> list[OutboxItem]:
         t = alert_outbox.c
@@ -75,8 +93,11 @@ class OutboxRepo:
         self.conn.execute(update(alert_outbox).where(alert_outbox.c.id == item_id).values(next_attempt_at=until))
 
     def delivered(self, item_id: int) -> None:
-        self.conn.execute(update(alert_outbox).where(alert_outbox.c.id == item_id).values(
-            status="delivered", delivered_at=now(), attempts=alert_outbox.c.attempts + 1, last_error=None))
+        self.conn.execute(
+            update(alert_outbox)
+            .where(alert_outbox.c.id == item_id)
+            .values(status="delivered", delivered_at=now(), attempts=alert_outbox.c.attempts + 1, last_error=None)
+        )
 
     def failed_attempt(self, item_id: int, error: str, retry_at: datetime | None) -> None:
         values = {"attempts": alert_outbox.c.attempts + 1, "last_error": error[:2000]}
@@ -84,8 +105,12 @@ class OutboxRepo:
         self.conn.execute(update(alert_outbox).where(alert_outbox.c.id == item_id).values(**values))
 
     def of_subscription(self, sub_id: int, limit: int = 20) -> list[dict[str, Any]]:
-        rows = self.conn.execute(select(alert_outbox).where(alert_outbox.c.subscription_id == sub_id)
-                                 .order_by(alert_outbox.c.id.desc()).limit(limit))
+        rows = self.conn.execute(
+            select(alert_outbox)
+            .where(alert_outbox.c.subscription_id == sub_id)
+            .order_by(alert_outbox.c.id.desc())
+            .limit(limit)
+        )
         return [dict(r._mapping) for r in rows]
 
 
@@ -94,13 +119,19 @@ class SwitchAttemptRepo:
         self.conn = conn
 
     def record(self, plan_id: int, actor: str, to_side: str, outcome: str) -> None:
-        self.conn.execute(insert(switch_attempts).values(plan_id=plan_id, at=now(), actor=actor[:200],
-                                                         to_side=str(to_side)[:10], outcome=outcome))
+        self.conn.execute(
+            insert(switch_attempts).values(
+                plan_id=plan_id, at=now(), actor=actor[:200], to_side=str(to_side)[:10], outcome=outcome
+            )
+        )
 
     def failed_since(self, plan_id: int, since: datetime, outcomes: tuple[str, ...]) -> list[datetime]:
         t = switch_attempts.c
-        return list(self.conn.execute(select(t.at).where(
-            t.plan_id == plan_id, t.outcome.in_(outcomes), t.at >= since)).scalars())
+        return list(
+            self.conn.execute(
+                select(t.at).where(t.plan_id == plan_id, t.outcome.in_(outcomes), t.at >= since)
+            ).scalars()
+        )
 
 
 class RegionStateRepo:
@@ -112,10 +143,14 @@ class RegionStateRepo:
 
     def set(self, region: str, status: str) -> None:
         t = region_states.c
-        changed = self.conn.execute(update(region_states).where(t.region == region).values(status=status, changed_at=now()))
+        changed = self.conn.execute(
+            update(region_states).where(t.region == region).values(status=status, changed_at=now())
+        )
         if changed.rowcount == 0:
             self.conn.execute(insert(region_states).values(region=region, status=status, changed_at=now()))
 
 
 def count_pending(conn: Connection) -> int:
-    return conn.execute(select(func.count()).select_from(alert_outbox).where(alert_outbox.c.status == "pending")).scalar_one()
+    return conn.execute(
+        select(func.count()).select_from(alert_outbox).where(alert_outbox.c.status == "pending")
+    ).scalar_one()

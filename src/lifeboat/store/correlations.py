@@ -19,7 +19,9 @@ class CorrelationRepo:
 
     def all(self, types: Iterable[str] | None = None) -> list[Correlation]:
         c = correlations.c
-        stmt = select(c.type, c.primary_id, c.bcp_id, c.primary_version, c.bcp_version).where(c.bcp_tenant_id == self.tenant_id)
+        stmt = select(c.type, c.primary_id, c.bcp_id, c.primary_version, c.bcp_version).where(
+            c.bcp_tenant_id == self.tenant_id
+        )
         if types is not None:
             stmt = stmt.where(c.type.in_(list(types)))
         return [Correlation(*row) for row in self.conn.execute(stmt)]
@@ -28,13 +30,18 @@ class CorrelationRepo:
         c = correlations.c
         where = [c.bcp_tenant_id == self.tenant_id] + ([c.type == type_name] if type_name else [])
         total = self.conn.execute(select(func.count()).select_from(correlations).where(*where)).scalar_one()
-        rows = self.conn.execute(select(correlations).where(*where).order_by(c.type, c.primary_id).limit(limit).offset(offset))
+        rows = self.conn.execute(
+            select(correlations).where(*where).order_by(c.type, c.primary_id).limit(limit).offset(offset)
+        )
         return [dict(r._mapping) for r in rows], total
 
     def notes_of(self, type_name: str) -> list[dict[str, Any]]:
         c = correlations.c
-        rows = self.conn.execute(select(c.primary_id, c.bcp_id, c.notes).where(
-            c.bcp_tenant_id == self.tenant_id, c.type == type_name).order_by(c.primary_id))
+        rows = self.conn.execute(
+            select(c.primary_id, c.bcp_id, c.notes)
+            .where(c.bcp_tenant_id == self.tenant_id, c.type == type_name)
+            .order_by(c.primary_id)
+        )
         return [dict(r._mapping) for r in rows]
 
     def put_many(self, rows: Sequence[dict[str, Any]]) -> None:
@@ -48,7 +55,10 @@ class CorrelationRepo:
         stmt = dialect.insert(correlations)
         stmt = stmt.on_conflict_do_update(
             index_elements=[correlations.c.bcp_tenant_id, correlations.c.type, correlations.c.primary_id],
-            set_={name: stmt.excluded[name] for name in ("bcp_id", "primary_version", "bcp_version", "notes", "synced_at")})
+            set_={
+                name: stmt.excluded[name] for name in ("bcp_id", "primary_version", "bcp_version", "notes", "synced_at")
+            },
+        )
         stamp = now()
         self.conn.execute(stmt, [{**r, "bcp_tenant_id": self.tenant_id, "synced_at": stamp} for r in rows])
 
@@ -56,9 +66,14 @@ class CorrelationRepo:
         if not keys:
             return
         c = correlations.c
-        self.conn.execute(delete(correlations).where(
-            c.bcp_tenant_id == self.tenant_id, c.type == bindparam("b_type"), c.primary_id == bindparam("b_primary_id"),
-        ), [{"b_type": t, "b_primary_id": p} for t, p in keys])
+        self.conn.execute(
+            delete(correlations).where(
+                c.bcp_tenant_id == self.tenant_id,
+                c.type == bindparam("b_type"),
+                c.primary_id == bindparam("b_primary_id"),
+            ),
+            [{"b_type": t, "b_primary_id": p} for t, p in keys],
+        )
 
     def remove_tenant(self) -> None:
         self.conn.execute(delete(correlations).where(correlations.c.bcp_tenant_id == self.tenant_id))

@@ -13,10 +13,7 @@ def take_ids(conn: Connection, table: Table, block: int, count: int = 1) -> rang
     """Reserve ``count`` consecutive ids in the caller's transaction."""
     first, last = block_range(block)
     stmt = (
-        update(table)
-        .where(table.c.name == COUNTER)
-        .values(next_id=table.c.next_id + count)
-        .returning(table.c.next_id)
+        update(table).where(table.c.name == COUNTER).values(next_id=table.c.next_id + count).returning(table.c.next_id)
     )
     end = conn.execute(stmt).scalar_one_or_none()
     if end is None:

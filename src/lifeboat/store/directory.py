@@ -51,7 +51,9 @@ class OperatorRepo:
 
     def create(self, name: str, password_hash: str) -> Operator:
         operator_id = take_ids(self.conn, directory_id_counter, DIRECTORY_BLOCK)[0]
-        self.conn.execute(insert(operators).values(id=operator_id, name=name, password_hash=password_hash, created_at=now()))
+        self.conn.execute(
+            insert(operators).values(id=operator_id, name=name, password_hash=password_hash, created_at=now())
+        )
         return Operator(operator_id, name, password_hash)
 
     def by_name(self, name: str) -> Operator | None:
@@ -78,10 +80,17 @@ class SessionRepo:
         self.conn = conn
 
     def create(self, session: Session) -> None:
-        self.conn.execute(insert(sessions).values(
-            token_hash=session.token_hash, kind=session.kind, principal_id=session.principal_id,
-            tenant_id=session.tenant_id, name=session.name, created_at=now(), expires_at=session.expires_at,
-        ))
+        self.conn.execute(
+            insert(sessions).values(
+                token_hash=session.token_hash,
+                kind=session.kind,
+                principal_id=session.principal_id,
+                tenant_id=session.tenant_id,
+                name=session.name,
+                created_at=now(),
+                expires_at=session.expires_at,
+            )
+        )
 
     def get(self, token_hash: str) -> Session | None:
         row = self.conn.execute(select(sessions).where(sessions.c.token_hash == token_hash)).first()
@@ -96,9 +105,13 @@ class SessionRepo:
         return self.conn.execute(delete(sessions).where(sessions.c.tenant_id.in_(tenant_ids))).rowcount
 
     def end_for_user(self, tenant_id: int, user_id: int) -> int:
-        return self.conn.execute(delete(sessions).where(
-            sessions.c.tenant_id == tenant_id, sessions.c.kind == "user", sessions.c.principal_id == user_id,
-        )).rowcount
+        return self.conn.execute(
+            delete(sessions).where(
+                sessions.c.tenant_id == tenant_id,
+                sessions.c.kind == "user",
+                sessions.c.principal_id == user_id,
+            )
+        ).rowcount
 
     def purge_expired(self) -> int:
         return self.conn.execute(delete(sessions).where(sessions.c.expires_at < now())).rowcount
@@ -113,8 +126,11 @@ class LoginIndexRepo:
     def reserve(self, username: str, tenant_id: int, user_id: int) -> bool:
         try:
             with self.conn.begin_nested():
-                self.conn.execute(insert(login_index).values(username=username, tenant_id=tenant_id, user_id=user_id,
-                                                             claimed_at=now()))
+                self.conn.execute(
+                    insert(login_index).values(
+                        username=username, tenant_id=tenant_id, user_id=user_id, claimed_at=now()
+                    )
+                )
             return True
         except IntegrityError:
             return False
@@ -122,8 +138,10 @@ class LoginIndexRepo:
     def reserve_many(self, tenant_id: int, user_ids: Mapping[str, int]) -> None:
         """Claim many free usernames at once; a name taken meanwhile raises IntegrityError."""
         stamp = now()
-        rows = [{"username": name, "tenant_id": tenant_id, "user_id": uid, "claimed_at": stamp}
-                for name, uid in user_ids.items()]
+        rows = [
+            {"username": name, "tenant_id": tenant_id, "user_id": uid, "claimed_at": stamp}
+            for name, uid in user_ids.items()
+        ]
         if rows:
             self.conn.execute(insert(login_index), rows)
 
@@ -144,9 +162,13 @@ class LoginIndexRepo:
         return self.conn.execute(select(login_index.c.claimed_at).where(login_index.c.username == username)).scalar()
 
     def release(self, username: str, tenant_id: int, user_id: int) -> None:
-        self.conn.execute(delete(login_index).where(
-            login_index.c.username == username, login_index.c.tenant_id == tenant_id, login_index.c.user_id == user_id,
-        ))
+        self.conn.execute(
+            delete(login_index).where(
+                login_index.c.username == username,
+                login_index.c.tenant_id == tenant_id,
+                login_index.c.user_id == user_id,
+            )
+        )
 
     def release_tenant(self, tenant_id: int) -> None:
         self.conn.execute(delete(login_index).where(login_index.c.tenant_id == tenant_id))
@@ -154,4 +176,4 @@ class LoginIndexRepo:
 
 def _chunks(values: list[str], size: int = 1000) -> Iterable[list[str]]:
     # Bounded IN lists: SQLite and PostgreSQL both limit the parameters of one statement.
-    return (values[i:i + size] for i in range(0, len(values), size))
+    return (values[i : i + size] for i in range(0, len(values), size))

@@ -34,15 +34,27 @@ class PlanRepo:
     def __init__(self, conn: Connection):
         self.conn = conn
 
-    def create(self, primary_tenant_id: int, bcp_tenant_id: int, passkey_hash: str,
-               settings: dict[str, Any]) -> BcpPlan:
+    def create(
+        self, primary_tenant_id: int, bcp_tenant_id: int, passkey_hash: str, settings: dict[str, Any]
+    ) -> BcpPlan:
         plan_id = take_ids(self.conn, directory_id_counter, DIRECTORY_BLOCK)[0]
         stamp = now()
-        self.conn.execute(insert(bcp_plans).values(
-            id=plan_id, primary_tenant_id=primary_tenant_id, bcp_tenant_id=bcp_tenant_id, passkey_hash=passkey_hash,
-            active_side=Side.PRIMARY, epoch=0, sync_enabled=False, sync_settings=settings, sync_enabled_at=None,
-            next_run_at=None, created_at=stamp, updated_at=stamp,
-        ))
+        self.conn.execute(
+            insert(bcp_plans).values(
+                id=plan_id,
+                primary_tenant_id=primary_tenant_id,
+                bcp_tenant_id=bcp_tenant_id,
+                passkey_hash=passkey_hash,
+                active_side=Side.PRIMARY,
+                epoch=0,
+                sync_enabled=False,
+                sync_settings=settings,
+                sync_enabled_at=None,
+                next_run_at=None,
+                created_at=stamp,
+                updated_at=stamp,
+            )
+        )
         plan = self.get(plan_id)
         assert plan is not None  # inserted just above, in this transaction
         return plan
@@ -55,8 +67,11 @@ class PlanRepo:
         return _plan(row) if row else None
 
     def of_tenant(self, tenant_id: int) -> BcpPlan | None:
-        row = self.conn.execute(select(bcp_plans).where(
-            or_(bcp_plans.c.primary_tenant_id == tenant_id, bcp_plans.c.bcp_tenant_id == tenant_id))).first()
+        row = self.conn.execute(
+            select(bcp_plans).where(
+                or_(bcp_plans.c.primary_tenant_id == tenant_id, bcp_plans.c.bcp_tenant_id == tenant_id)
+            )
+        ).first()
         return _plan(row) if row else None
 
     def primary_tenant_ids(self) -> list[int]:
@@ -66,20 +81,25 @@ class PlanRepo:
         self.conn.execute(update(bcp_plans).where(bcp_plans.c.id == plan_id).values(updated_at=now(), **values))
 
     def due(self, at: datetime) -> list[BcpPlan]:
-        rows = self.conn.execute(select(bcp_plans).where(
-            bcp_plans.c.sync_enabled.is_(True), bcp_plans.c.next_run_at <= at))
+        rows = self.conn.execute(
+            select(bcp_plans).where(bcp_plans.c.sync_enabled.is_(True), bcp_plans.c.next_run_at <= at)
+        )
         return [_plan(r) for r in rows]
 
     def advance_schedule(self, plan_id: int, expected: datetime, following: datetime) -> bool:
         """Move ``next_run_at`` on, once: only the scheduler that saw ``expected`` wins."""
-        result = self.conn.execute(update(bcp_plans).where(
-            bcp_plans.c.id == plan_id, bcp_plans.c.next_run_at == expected).values(next_run_at=following))
+        result = self.conn.execute(
+            update(bcp_plans)
+            .where(bcp_plans.c.id == plan_id, bcp_plans.c.next_run_at == expected)
+            .values(next_run_at=following)
+        )
         return result.rowcount == 1
 
     def sides(self) -> list[tuple[int, int, Side, int]]:
         """Every plan as (primary tenant, BCP tenant, active side, epoch): what routing needs."""
-        rows = self.conn.execute(select(bcp_plans.c.primary_tenant_id, bcp_plans.c.bcp_tenant_id,
-                                        bcp_plans.c.active_side, bcp_plans.c.epoch))
+        rows = self.conn.execute(
+            select(bcp_plans.c.primary_tenant_id, bcp_plans.c.bcp_tenant_id, bcp_plans.c.active_side, bcp_plans.c.epoch)
+        )
         return [(r.primary_tenant_id, r.bcp_tenant_id, Side(r.active_side), r.epoch) for r in rows]
 
 
@@ -87,16 +107,26 @@ class RunRepo:
     def __init__(self, conn: Connection):
         self.conn = conn
 
-    def enqueue(self, plan_id: int, *, trigger: Trigger, force: bool, requested_by: str,
-                scheduled_for: datetime | None = None) -> SyncRun | None:
+    def enqueue(
+        self, plan_id: int, *, trigger: Trigger, force: bool, requested_by: str, scheduled_for: datetime | None = None
+    ) -> SyncRun | None:
         """A new queued run; None if that scheduled occurrence is queued already."""
         run_id = take_ids(self.conn, directory_id_counter, DIRECTORY_BLOCK)[0]
         try:
             with self.conn.begin_nested():
-                self.conn.execute(insert(sync_runs).values(
-                    id=run_id, plan_id=plan_id, trigger=trigger, force=force, status=RunStatus.QUEUED,
-                    scheduled_for=scheduled_for, queued_at=now(), requested_by=requested_by, attempts=0,
-                ))
+                self.conn.execute(
+                    insert(sync_runs).values(
+                        id=run_id,
+                        plan_id=plan_id,
+                        trigger=trigger,
+                        force=force,
+                        status=RunStatus.QUEUED,
+                        scheduled_for=scheduled_for,
+                        queued_at=now(),
+                        requested_by=requested_by,
+                        attempts=0,
+                    )
+                )
         except IntegrityError:
             return None
         return self.get(run_id)
@@ -109,32 +139,47 @@ class RunRepo:
 
     def open_for_plan(self, plan_id: int) -> SyncRun | None:
         """The plan's queued or running run, if any."""
-        row = self.conn.execute(select(sync_runs).where(
-            sync_runs.c.plan_id == plan_id, sync_runs.c.status.in_(OPEN),
-        ).order_by(sync_runs.c.id)).first()
+        row = self.conn.execute(
+            select(sync_runs)
+            .where(
+                sync_runs.c.plan_id == plan_id,
+                sync_runs.c.status.in_(OPEN),
+            )
+            .order_by(sync_runs.c.id)
+        ).first()
         return _run(row) if row else None
 
     def page(self, plan_id: int, *, limit: int, offset: int) -> tuple[list[SyncRun], int]:
         where = sync_runs.c.plan_id == plan_id
         total = self.conn.execute(select(func.count()).select_from(sync_runs).where(where)).scalar_one()
         rows = self.conn.execute(
-            select(sync_runs).where(where).order_by(sync_runs.c.id.desc()).limit(limit).offset(offset))
+            select(sync_runs).where(where).order_by(sync_runs.c.id.desc()).limit(limit).offset(offset)
+        )
         return [_run(r) for r in rows], total
 
     def last(self, plan_id: int, statuses: tuple[RunStatus, ...]) -> SyncRun | None:
-        row = self.conn.execute(select(sync_runs).where(
-            sync_runs.c.plan_id == plan_id, sync_runs.c.status.in_(statuses)).order_by(sync_runs.c.id.desc())).first()
+        row = self.conn.execute(
+            select(sync_runs)
+            .where(sync_runs.c.plan_id == plan_id, sync_runs.c.status.in_(statuses))
+            .order_by(sync_runs.c.id.desc())
+        ).first()
         return _run(row) if row else None
 
     def claim(self, owner: str, lease: timedelta) -> SyncRun | None:
         """Take the oldest runnable run whose plan has no other run going."""
         stamp = now()
-        runnable = or_(sync_runs.c.status == RunStatus.QUEUED,
-                       and_(sync_runs.c.status == RunStatus.RUNNING, sync_runs.c.lease_expires_at < stamp))
-        busy = select(sync_runs.c.plan_id).where(sync_runs.c.status == RunStatus.RUNNING,
-                                                 sync_runs.c.lease_expires_at >= stamp)
-        stmt = (select(sync_runs).where(runnable, sync_runs.c.plan_id.not_in(busy))
-                .order_by(sync_runs.c.queued_at, sync_runs.c.id))
+        runnable = or_(
+            sync_runs.c.status == RunStatus.QUEUED,
+            and_(sync_runs.c.status == RunStatus.RUNNING, sync_runs.c.lease_expires_at < stamp),
+        )
+        busy = select(sync_runs.c.plan_id).where(
+            sync_runs.c.status == RunStatus.RUNNING, sync_runs.c.lease_expires_at >= stamp
+        )
+        stmt = (
+            select(sync_runs)
+            .where(runnable, sync_runs.c.plan_id.not_in(busy))
+            .order_by(sync_runs.c.queued_at, sync_runs.c.id)
+        )
         postgres = self.conn.dialect.name == "postgresql"
         candidates = stmt.limit(20).with_for_update(skip_locked=True) if postgres else stmt.limit(20)
         for row in self.conn.execute(candidates).all():
@@ -142,9 +187,17 @@ class RunRepo:
                 continue  # another worker is claiming a run of this plan right now
             if self.conn.execute(busy.where(sync_runs.c.plan_id == row.plan_id)).first():
                 continue
-            self.conn.execute(update(sync_runs).where(sync_runs.c.id == row.id).values(
-                status=RunStatus.RUNNING, lease_owner=owner, lease_expires_at=stamp + lease,
-                started_at=row.started_at or stamp, attempts=row.attempts + 1))
+            self.conn.execute(
+                update(sync_runs)
+                .where(sync_runs.c.id == row.id)
+                .values(
+                    status=RunStatus.RUNNING,
+                    lease_owner=owner,
+                    lease_expires_at=stamp + lease,
+                    started_at=row.started_at or stamp,
+                    attempts=row.attempts + 1,
+                )
+            )
             return self.get(row.id)
         return None
 
@@ -159,21 +212,36 @@ class RunRepo:
 
     def release(self, run_id: int, owner: str) -> bool:
         """End the lease now (if ``owner`` still holds it), so the next claim takes the run."""
-        result = self.conn.execute(update(sync_runs).where(
-            sync_runs.c.id == run_id, sync_runs.c.lease_owner == owner, sync_runs.c.status == RunStatus.RUNNING,
-        ).values(lease_expires_at=now() - timedelta(seconds=1)))
+        result = self.conn.execute(
+            update(sync_runs)
+            .where(
+                sync_runs.c.id == run_id,
+                sync_runs.c.lease_owner == owner,
+                sync_runs.c.status == RunStatus.RUNNING,
+            )
+            .values(lease_expires_at=now() - timedelta(seconds=1))
+        )
         return result.rowcount == 1
 
     def extend_lease(self, run_id: int, owner: str, lease: timedelta) -> bool:
-        result = self.conn.execute(update(sync_runs).where(
-            sync_runs.c.id == run_id, sync_runs.c.lease_owner == owner, sync_runs.c.status == RunStatus.RUNNING,
-        ).values(lease_expires_at=now() + lease))
+        result = self.conn.execute(
+            update(sync_runs)
+            .where(
+                sync_runs.c.id == run_id,
+                sync_runs.c.lease_owner == owner,
+                sync_runs.c.status == RunStatus.RUNNING,
+            )
+            .values(lease_expires_at=now() + lease)
+        )
         return result.rowcount == 1
 
     def finish(self, run_id: int, status: RunStatus, report: dict[str, Any], *, owner: str | None = None) -> bool:
         where = [sync_runs.c.id == run_id]
         if owner is not None:
             where.append(sync_runs.c.lease_owner == owner)
-        result = self.conn.execute(update(sync_runs).where(*where).values(
-            status=status, report=report, finished_at=now(), lease_expires_at=None))
+        result = self.conn.execute(
+            update(sync_runs)
+            .where(*where)
+            .values(status=status, report=report, finished_at=now(), lease_expires_at=None)
+        )
         return result.rowcount == 1

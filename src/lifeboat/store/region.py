@@ -19,16 +19,28 @@ CHUNK = 5000  # ids per IN (...) list, well under SQLite's limit of bound variab
 
 def _entity(row: SqlRow) -> Entity:
     return Entity(
-        id=row.id, tenant_id=row.tenant_id, type=row.type, data=row.data,
-        created_at=row.created_at, updated_at=row.updated_at, content=row.content, version=row.version,
+        id=row.id,
+        tenant_id=row.tenant_id,
+        type=row.type,
+        data=row.data,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        content=row.content,
+        version=row.version,
     )
 
 
 def _values(entity: Entity) -> dict[str, Any]:
     return {
-        "id": entity.id, "tenant_id": entity.tenant_id, "type": entity.type,
-        "natural_key": entity.natural_key, "is_active": entity.is_active, "data": entity.data,
-        "content": entity.content, "created_at": entity.created_at, "updated_at": entity.updated_at,
+        "id": entity.id,
+        "tenant_id": entity.tenant_id,
+        "type": entity.type,
+        "natural_key": entity.natural_key,
+        "is_active": entity.is_active,
+        "data": entity.data,
+        "content": entity.content,
+        "created_at": entity.created_at,
+        "updated_at": entity.updated_at,
         "version": entity.version,
     }
 
@@ -47,7 +59,9 @@ class EntityRepo:
         if not is_id(entity_id):  # e.g. a path id too large for the column
             return None
         stmt = select(entities).where(
-            entities.c.tenant_id == tenant_id, entities.c.type == type_, entities.c.id == entity_id,
+            entities.c.tenant_id == tenant_id,
+            entities.c.type == type_,
+            entities.c.id == entity_id,
         )
         row = self.conn.execute(stmt.with_for_update() if lock else stmt).first()
         return _entity(row) if row else None
@@ -78,8 +92,9 @@ class EntityRepo:
         ids = sorted(ids)
         out: dict[int, Entity] = {}
         for start in range(0, len(ids), CHUNK):
-            rows = self.conn.execute(select(entities).where(
-                entities.c.tenant_id == tenant_id, entities.c.id.in_(ids[start:start + CHUNK])))
+            rows = self.conn.execute(
+                select(entities).where(entities.c.tenant_id == tenant_id, entities.c.id.in_(ids[start : start + CHUNK]))
+            )
             out.update((r.id, _entity(r)) for r in rows)
         return out
 
@@ -89,7 +104,8 @@ class EntityRepo:
         ids = sorted(ids)
         for start in range(0, len(ids), CHUNK):
             stmt = select(entities.c.id, entities.c.version).where(
-                entities.c.tenant_id == tenant_id, entities.c.id.in_(ids[start:start + CHUNK]))
+                entities.c.tenant_id == tenant_id, entities.c.id.in_(ids[start : start + CHUNK])
+            )
             if self.conn.dialect.name == "postgresql":
                 stmt = stmt.with_for_update()
             out.update((r.id, r.version) for r in self.conn.execute(stmt))
@@ -100,12 +116,33 @@ class EntityRepo:
         if not batch:
             return
         c = entities.c
-        stmt = update(entities).where(c.id == bindparam("b_id")).values(
-            natural_key=bindparam("b_natural_key"), is_active=bindparam("b_is_active"), data=bindparam("b_data"),
-            content=bindparam("b_content"), updated_at=bindparam("b_updated_at"), version=bindparam("b_version"))
-        self.conn.execute(stmt, [
-            {"b_id": e.id, "b_natural_key": e.natural_key, "b_is_active": e.is_active, "b_data": e.data,
-             "b_content": e.content, "b_updated_at": e.updated_at, "b_version": e.version} for e in batch])
+        stmt = (
+            update(entities)
+            .where(c.id == bindparam("b_id"))
+            .values(
+                natural_key=bindparam("b_natural_key"),
+                is_active=bindparam("b_is_active"),
+                data=bindparam("b_data"),
+                content=bindparam("b_content"),
+                updated_at=bindparam("b_updated_at"),
+                version=bindparam("b_version"),
+            )
+        )
+        self.conn.execute(
+            stmt,
+            [
+                {
+                    "b_id": e.id,
+                    "b_natural_key": e.natural_key,
+                    "b_is_active": e.is_active,
+                    "b_data": e.data,
+                    "b_content": e.content,
+                    "b_updated_at": e.updated_at,
+                    "b_version": e.version,
+                }
+                for e in batch
+            ],
+        )
 
     def set_natural_keys(self, keys: Sequence[tuple[int, str]]) -> None:
         if keys:
@@ -114,22 +151,31 @@ class EntityRepo:
 
     def delete_many(self, tenant_id: int, ids: Sequence[int]) -> None:
         for start in range(0, len(ids), CHUNK):
-            self.conn.execute(delete(entities).where(
-                entities.c.tenant_id == tenant_id, entities.c.id.in_(list(ids[start:start + CHUNK]))))
+            self.conn.execute(
+                delete(entities).where(
+                    entities.c.tenant_id == tenant_id, entities.c.id.in_(list(ids[start : start + CHUNK]))
+                )
+            )
 
     def by_key(self, tenant_id: int, type_: str, natural_key: str) -> Entity | None:
-        row = self.conn.execute(select(entities).where(
-            entities.c.tenant_id == tenant_id, entities.c.type == type_,
-            entities.c.natural_key == natural_key,
-        )).first()
+        row = self.conn.execute(
+            select(entities).where(
+                entities.c.tenant_id == tenant_id,
+                entities.c.type == type_,
+                entities.c.natural_key == natural_key,
+            )
+        ).first()
         return _entity(row) if row else None
 
     def types_of(self, tenant_id: int, ids: Sequence[int]) -> dict[int, str]:
         if not ids:
             return {}
-        rows = self.conn.execute(select(entities.c.id, entities.c.type).where(
-            entities.c.tenant_id == tenant_id, entities.c.id.in_(list(set(ids))),
-        ))
+        rows = self.conn.execute(
+            select(entities.c.id, entities.c.type).where(
+                entities.c.tenant_id == tenant_id,
+                entities.c.id.in_(list(set(ids))),
+            )
+        )
         return {r.id: r.type for r in rows}
 
     def referrers(self, tenant_id: int, target_type: str, target_id: int) -> list[tuple[str, int]]:
@@ -183,14 +229,22 @@ class EntityRepo:
     def data_of_type(self, tenant_ids: Sequence[int], type_: str) -> list[tuple[int, int, dict[str, Any]]]:
         """(tenant id, id, fields) of every ``type_`` entity of these tenants, in one statement (the
         caller bounds the list). By tenant, so the (tenant_id, type) index finds the rows."""
-        rows = self.conn.execute(select(entities.c.tenant_id, entities.c.id, entities.c.data).where(
-            entities.c.tenant_id.in_(tenant_ids), entities.c.type == type_))
+        rows = self.conn.execute(
+            select(entities.c.tenant_id, entities.c.id, entities.c.data).where(
+                entities.c.tenant_id.in_(tenant_ids), entities.c.type == type_
+            )
+        )
         return [(r.tenant_id, r.id, r.data) for r in rows]
 
 
 def _entity_partial(row: SqlRow, with_content: bool) -> Entity:
     return Entity(
-        id=row.id, tenant_id=row.tenant_id, type=row.type, data=row.data,
-        created_at=row.created_at, updated_at=row.updated_at,
-        content=row.content if with_content else None, version=row.version,
+        id=row.id,
+        tenant_id=row.tenant_id,
+        type=row.type,
+        data=row.data,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        content=row.content if with_content else None,
+        version=row.version,
     )

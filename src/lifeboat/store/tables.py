@@ -56,7 +56,8 @@ def now() -> datetime:
 
 def _id_counter(metadata: MetaData) -> Table:
     return Table(
-        "id_counter", metadata,
+        "id_counter",
+        metadata,
         Column("name", String(40), primary_key=True),
         Column("next_id", BigInteger, nullable=False),
     )
@@ -64,7 +65,8 @@ def _id_counter(metadata: MetaData) -> Table:
 
 def _audit_log(metadata: MetaData) -> Table:
     return Table(
-        "audit_log", metadata,
+        "audit_log",
+        metadata,
         Column("seq", Integer, primary_key=True, autoincrement=True),
         Column("at", UTCDateTime, nullable=False),
         Column("tenant_id", BigInteger, nullable=True),
@@ -83,7 +85,8 @@ region_metadata = MetaData()
 region_id_counter = _id_counter(region_metadata)
 region_audit = _audit_log(region_metadata)
 entities = Table(
-    "entities", region_metadata,
+    "entities",
+    region_metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=False),
     Column("tenant_id", BigInteger, nullable=False),
     Column("type", String(40), nullable=False),
@@ -102,7 +105,8 @@ entities = Table(
 # Which primary entity each BCP entity copies. Kept in the BCP tenant's region database,
 # so that an entity and its correlation are committed together.
 correlations = Table(
-    "correlations", region_metadata,
+    "correlations",
+    region_metadata,
     Column("bcp_tenant_id", BigInteger, primary_key=True),
     Column("type", String(40), primary_key=True),
     Column("primary_id", BigInteger, primary_key=True),
@@ -119,21 +123,24 @@ directory_metadata = MetaData()
 directory_id_counter = _id_counter(directory_metadata)
 directory_audit = _audit_log(directory_metadata)
 tenants = Table(
-    "tenants", directory_metadata,
+    "tenants",
+    directory_metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=False),
     Column("name", String(200), nullable=False, unique=True),
     Column("region", String(40), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
 operators = Table(
-    "operators", directory_metadata,
+    "operators",
+    directory_metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=False),
     Column("name", String(200), nullable=False, unique=True),
     Column("password_hash", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
 sessions = Table(
-    "sessions", directory_metadata,
+    "sessions",
+    directory_metadata,
     Column("token_hash", String(64), primary_key=True),
     Column("kind", String(20), nullable=False),  # operator / user
     Column("principal_id", BigInteger, nullable=False),
@@ -144,7 +151,8 @@ sessions = Table(
     Index("ix_sessions_tenant", "tenant_id"),
 )
 bcp_plans = Table(
-    "bcp_plans", directory_metadata,
+    "bcp_plans",
+    directory_metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=False),
     Column("primary_tenant_id", BigInteger, nullable=False, unique=True),
     Column("bcp_tenant_id", BigInteger, nullable=False, unique=True),
@@ -159,7 +167,8 @@ bcp_plans = Table(
     Column("updated_at", UTCDateTime, nullable=False),
 )
 sync_runs = Table(
-    "sync_runs", directory_metadata,
+    "sync_runs",
+    directory_metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=False),
     Column("plan_id", BigInteger, nullable=False),
     Column("trigger", String(20), nullable=False),  # manual / scheduled / enable
@@ -179,7 +188,8 @@ sync_runs = Table(
     Index("ix_sync_runs_status", "status", "queued_at"),
 )
 switch_attempts = Table(
-    "switch_attempts", directory_metadata,
+    "switch_attempts",
+    directory_metadata,
     Column("seq", Integer, primary_key=True, autoincrement=True),
     Column("plan_id", BigInteger, nullable=False),
     Column("at", UTCDateTime, nullable=False),
@@ -189,7 +199,8 @@ switch_attempts = Table(
     Index("ix_switch_attempts_plan_at", "plan_id", "at"),
 )
 alert_subscriptions = Table(
-    "alert_subscriptions", directory_metadata,
+    "alert_subscriptions",
+    directory_metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=False),
     Column("tenant_id", BigInteger, nullable=False, index=True),
     Column("kind", String(20), nullable=False),  # webhook / email
@@ -201,7 +212,8 @@ alert_subscriptions = Table(
 # Alerts to deliver, written in the same transaction as what caused them and sent after
 # it commits; retried with backoff.
 alert_outbox = Table(
-    "alert_outbox", directory_metadata,
+    "alert_outbox",
+    directory_metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("subscription_id", BigInteger, nullable=False),
     Column("event", String(40), nullable=False),
@@ -215,13 +227,15 @@ alert_outbox = Table(
     Index("ix_alert_outbox_due", "status", "next_attempt_at"),
 )
 region_states = Table(
-    "region_states", directory_metadata,
+    "region_states",
+    directory_metadata,
     Column("region", String(40), primary_key=True),
     Column("status", String(10), nullable=False),
     Column("changed_at", UTCDateTime, nullable=False),
 )
 login_index = Table(
-    "login_index", directory_metadata,
+    "login_index",
+    directory_metadata,
     Column("username", String(200), primary_key=True),
     Column("tenant_id", BigInteger, nullable=False),
     Column("user_id", BigInteger, nullable=False),
@@ -231,7 +245,8 @@ login_index = Table(
 # Failed logins per username and per client address (see lifeboat.domain.throttle), shared
 # by every replica. A row is deleted once its key has been quiet for a whole window.
 login_failures = Table(
-    "login_failures", directory_metadata,
+    "login_failures",
+    directory_metadata,
     Column("scope", String(10), primary_key=True),  # username / address
     Column("key", String(200), primary_key=True),
     Column("count", Integer, nullable=False),

@@ -61,9 +61,17 @@ class Unit:
     def audit_log(self) -> AuditRepo:
         return AuditRepo(self.conn, self.audit_table)
 
-    def audit(self, actor: str, action: str, *, tenant_id: int | Iterable[int] | None = None,
-              entity: Entity | None = None, before: Any = None, after: Any = None,
-              details: dict[str, Any] | None = None) -> None:
+    def audit(
+        self,
+        actor: str,
+        action: str,
+        *,
+        tenant_id: int | Iterable[int] | None = None,
+        entity: Entity | None = None,
+        before: Any = None,
+        after: Any = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
         """Record one action, once per tenant it concerns (a switch concerns both of a plan's).
         ``entity`` names what was written; ``before``/``after`` given as entities are kept as
         the audit log keeps an entity: its public fields, never a secret or file bytes."""
@@ -71,15 +79,22 @@ class Unit:
         ids = [tenant_id] if tenant_id is None or isinstance(tenant_id, int) else list(tenant_id)
         if entity is not None and ids == [None]:
             ids = [entity.tenant_id]
-        record = {"actor": actor, "action": action, "before": _kept(before), "after": _kept(after), "details": details,
-                  "entity_type": entity.type if entity else None, "entity_id": entity.id if entity else None}
+        record = {
+            "actor": actor,
+            "action": action,
+            "before": _kept(before),
+            "after": _kept(after),
+            "details": details,
+            "entity_type": entity.type if entity else None,
+            "entity_id": entity.id if entity else None,
+        }
         self.audit_log.record_many([{**record, "tenant_id": i} for i in ids])
 
     def audit_many(self, records: Sequence[dict[str, Any]]) -> None:
         """Many records (each a dict of ``AuditRepo.record``'s keywords), a batch per statement."""
         self._refuse_if_read("audit_many")
         for start in range(0, len(records), AUDIT_BATCH):
-            self.audit_log.record_many(records[start:start + AUDIT_BATCH])
+            self.audit_log.record_many(records[start : start + AUDIT_BATCH])
 
     def after_commit(self, effect: Effect) -> None:
         """Run ``effect`` once this unit has committed (never after a rollback)."""

@@ -55,12 +55,30 @@ class _Run:
     result: Applied = field(default_factory=Applied)
 
 
-def apply_plan(plan: Plan, *, region: Region, bcp: Side, correlations: list[Correlation], options: Options,
-               known_ids: dict[int, str], actor: str, max_script_bytes: int,
-               progress: Progress = lambda step, n: None, known_names: dict[int, str] | None = None) -> Applied:
+def apply_plan(
+    plan: Plan,
+    *,
+    region: Region,
+    bcp: Side,
+    correlations: list[Correlation],
+    options: Options,
+    known_ids: dict[int, str],
+    actor: str,
+    max_script_bytes: int,
+    progress: Progress = lambda step, n: None,
+    known_names: dict[int, str] | None = None,
+) -> Applied:
     book: IdBook[int, Written] = IdBook({c.primary_id: c.bcp_id for c in correlations if c.bcp_id in bcp.rows})
-    run = _Run(region, bcp.tenant_id, actor, book, Translator(book.ids, {}, known_ids, options, known_names), bcp,
-               progress, max_script_bytes)
+    run = _Run(
+        region,
+        bcp.tenant_id,
+        actor,
+        book,
+        Translator(book.ids, {}, known_ids, options, known_names),
+        bcp,
+        progress,
+        max_script_bytes,
+    )
     deletes = [c for c in plan.changes if c.action == ChangeAction.DELETE]
     for type_name in reversed(type_order()):
         batch = [c for c in deletes if c.type == type_name]
@@ -87,8 +105,12 @@ def _delete(run: _Run, batch: list[Change]) -> None:
         gone = []
         for change in batch:
             if change.existing_id in blocked:
-                _fail(run, change, "in_use_by_bcp_entity",
-                      f"kept: BCP-only entities refer to it ({blocked[change.existing_id]})")
+                _fail(
+                    run,
+                    change,
+                    "in_use_by_bcp_entity",
+                    f"kept: BCP-only entities refer to it ({blocked[change.existing_id]})",
+                )
             elif versions.get(change.existing_id) not in (change.expected_version, None):
                 _fail(run, change, "changed_during_sync", "edited in BCP while the run was planned; next run decides")
             else:
@@ -112,8 +134,9 @@ def _local_referrers(repo: EntityRepo, run: _Run, targets: set[int]) -> dict[int
     return found
 
 
-def _upsert(run: _Run, group: tuple[str, ...], batches: dict[str, list[Change]],
-            refreshes: dict[str, list[Refresh]]) -> None:
+def _upsert(
+    run: _Run, group: tuple[str, ...], batches: dict[str, list[Change]], refreshes: dict[str, list[Refresh]]
+) -> None:
     """One transaction for a group of types (one type, or the types of a cycle)."""
     with run.region.db.write() as conn:
         repo = EntityRepo(conn, run.region.id_block)
@@ -131,8 +154,9 @@ def _give_ids(run: _Run, repo: EntityRepo, batch: list[Change]) -> range:
     return run.book.give([c.primary_id for c in batch if c.action == ChangeAction.CREATE], repo.new_ids)
 
 
-def _write_type(run: _Run, conn: Connection, repo: EntityRepo, batch: list[Change], new_ids: range,
-                refreshes: list[Refresh]) -> int:
+def _write_type(
+    run: _Run, conn: Connection, repo: EntityRepo, batch: list[Change], new_ids: range, refreshes: list[Refresh]
+) -> int:
     creates = [c for c in batch if c.action == ChangeAction.CREATE]
     existing = [c for c in batch if c.action != ChangeAction.CREATE]
     versions = repo.lock_versions(run.tenant_id, [c.existing_id for c in existing])
@@ -144,8 +168,10 @@ def _write_type(run: _Run, conn: Connection, repo: EntityRepo, batch: list[Chang
     stamp = now()
     current = repo.many(run.tenant_id, [c.existing_id for c in live])
     inserted = [_entity(run, c, new_id, 1, stamp, stamp) for c, new_id in zip(creates, new_ids)]
-    updated = [_entity(run, c, c.existing_id, versions[c.existing_id] + 1, current[c.existing_id].created_at, stamp)
-               for c in live]
+    updated = [
+        _entity(run, c, c.existing_id, versions[c.existing_id] + 1, current[c.existing_id].created_at, stamp)
+        for c in live
+    ]
     # Renames go through a placeholder key so that swapped names never clash mid-batch. It
     # starts with \x1f, which no validated key can (names are stripped, paths and usernames
     # refuse control characters); not \x00, which PostgreSQL text refuses.
@@ -155,16 +181,26 @@ def _write_type(run: _Run, conn: Connection, repo: EntityRepo, batch: list[Chang
     repo.update_many([e for _, e, _ in updated])
     written = inserted + updated
     CorrelationRepo(conn, run.tenant_id).put_many([_correlation(c, e, waiting) for c, e, waiting in written])
-    CorrelationRepo(conn, run.tenant_id).put_many([
-        {"type": r.type, "primary_id": r.primary_id, "bcp_id": r.bcp_id,
-         "primary_version": r.primary_version if r.complete else 0, "bcp_version": r.bcp_version,
-         "notes": r.notes or None} for r in refreshes])
+    CorrelationRepo(conn, run.tenant_id).put_many(
+        [
+            {
+                "type": r.type,
+                "primary_id": r.primary_id,
+                "bcp_id": r.bcp_id,
+                "primary_version": r.primary_version if r.complete else 0,
+                "bcp_version": r.bcp_version,
+                "notes": r.notes or None,
+            }
+            for r in refreshes
+        ]
+    )
     _audit(conn, run, [c for c, _, _ in written])
     return len(written)
 
 
-def _entity(run: _Run, change: Change, bcp_id: int, version: int, created: datetime,
-            stamp: datetime) -> tuple[Change, Entity, bool]:
+def _entity(
+    run: _Run, change: Change, bcp_id: int, version: int, created: datetime, stamp: datetime
+) -> tuple[Change, Entity, bool]:
     """The BCP entity to write for a change, with references resolved as far as possible."""
     data = dict(change.data or {})  # resolve() replaces link fields, never changes them in place
     waiting = bool(run.book.resolve(ENTITY_TYPES[change.type], data, _pending_id))
@@ -185,9 +221,14 @@ def _pending_id(link: Link, value: Any) -> int | None:
 
 def _correlation(change: Change, entity: Entity, waiting: bool) -> dict[str, Any]:
     complete = change.complete and not waiting
-    return {"type": change.type, "primary_id": change.primary_id, "bcp_id": entity.id,
-            "primary_version": change.primary_version if complete else 0,
-            "bcp_version": entity.version, "notes": change.notes or None}
+    return {
+        "type": change.type,
+        "primary_id": change.primary_id,
+        "bcp_id": entity.id,
+        "primary_version": change.primary_version if complete else 0,
+        "bcp_version": entity.version,
+        "notes": change.notes or None,
+    }
 
 
 def _fill_waiting(run: _Run) -> None:
@@ -211,9 +252,17 @@ def _fill_waiting(run: _Run) -> None:
 
 
 def _fail(run: _Run, change: Change, code: str, message: str) -> None:
-    run.result.failed.append({"code": code, "action": change.action, "type": change.type, "name": change.key,
-                              "primary_id": change.primary_id,
-                              "bcp_id": change.bcp_id, "message": message})
+    run.result.failed.append(
+        {
+            "code": code,
+            "action": change.action,
+            "type": change.type,
+            "name": change.key,
+            "primary_id": change.primary_id,
+            "bcp_id": change.bcp_id,
+            "message": message,
+        }
+    )
 
 
 def _audit(conn: Connection, run: _Run, changes: list[Change]) -> None:
@@ -221,8 +270,16 @@ def _audit(conn: Connection, run: _Run, changes: list[Change]) -> None:
     if not changes:
         return
     audit = AuditRepo(conn, region_audit)
-    audit.record_many([
-        {"actor": run.actor, "action": f"{c.type}.sync_{c.action}", "tenant_id": run.tenant_id,
-         "entity_type": c.type, "entity_id": c.bcp_id if c.bcp_id is not None else run.book.ids[c.primary_id],
-         "details": {"primary_id": c.primary_id, "fields": list(c.fields), "drift": list(c.drift)}}
-        for c in changes])
+    audit.record_many(
+        [
+            {
+                "actor": run.actor,
+                "action": f"{c.type}.sync_{c.action}",
+                "tenant_id": run.tenant_id,
+                "entity_type": c.type,
+                "entity_id": c.bcp_id if c.bcp_id is not None else run.book.ids[c.primary_id],
+                "details": {"primary_id": c.primary_id, "fields": list(c.fields), "drift": list(c.drift)},
+            }
+            for c in changes
+        ]
+    )

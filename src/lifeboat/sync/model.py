@@ -84,8 +84,14 @@ class Change:
         return self.bcp_id
 
     def to_dict(self) -> dict[str, Any]:
-        out = {"action": self.action, "type": self.type, "name": self.key, "primary_id": self.primary_id,
-               "bcp_id": self.bcp_id, "fields": list(self.fields)}
+        out = {
+            "action": self.action,
+            "type": self.type,
+            "name": self.key,
+            "primary_id": self.primary_id,
+            "bcp_id": self.bcp_id,
+            "fields": list(self.fields),
+        }
         if self.drift:
             out["drift"] = list(self.drift)
         if self.notes and self.notes.get("unresolved"):
@@ -129,15 +135,17 @@ class Plan:
 
     @property
     def drift(self) -> list[dict[str, Any]]:
-        return [{"type": c.type, "name": c.key, "primary_id": c.primary_id, "bcp_id": c.bcp_id,
-                 "fields": list(c.drift)} for c in self.changes if c.drift]
+        return [
+            {"type": c.type, "name": c.key, "primary_id": c.primary_id, "bcp_id": c.bcp_id, "fields": list(c.drift)}
+            for c in self.changes
+            if c.drift
+        ]
 
     def unsafe(self) -> list[dict[str, Any]]:
         """Types where the run would delete or deactivate over 30% of what is synced."""
         removals = Counter(c.type for c in self.changes if c.action in (ChangeAction.DELETE, ChangeAction.DEACTIVATE))
         return [
-            {"type": t, "removals": n, "synced": self.synced_before[t],
-             "share": round(n / self.synced_before[t], 3)}
+            {"type": t, "removals": n, "synced": self.synced_before[t], "share": round(n / self.synced_before[t], 3)}
             for t, n in sorted(removals.items())
             if self.synced_before[t] >= SAFETY_MIN_SYNCED and n > SAFETY_MAX_SHARE * self.synced_before[t]
         ]
@@ -149,7 +157,8 @@ class Plan:
             raise Conflict(
                 f"The run would delete or deactivate more than {SAFETY_MAX_SHARE:.0%} of the synced entities "
                 f"of a type ({summary}); nothing was written. Run it by hand with force to proceed.",
-                code="sync_held", details={"unsafe": unsafe},
+                code="sync_held",
+                details={"unsafe": unsafe},
             )
 
     @property

@@ -37,8 +37,9 @@ def in_scope(row: Row, options: Options) -> bool:
     return scope is None or scope(row)
 
 
-def needed(primary: dict[int, Row], bcp: dict[int, Row], correlations: Iterable[Correlation],
-           options: Options) -> tuple[set[int], set[int]]:
+def needed(
+    primary: dict[int, Row], bcp: dict[int, Row], correlations: Iterable[Correlation], options: Options
+) -> tuple[set[int], set[int]]:
     """The primary and BCP ids whose fields the planner must see."""
     by_primary = {c.primary_id: c for c in correlations}
     correlated_bcp = {c.bcp_id for c in by_primary.values()}
@@ -68,8 +69,14 @@ def _to_compare(c: Correlation, primary: Row, bcp: Row | None, options: Options)
     return options.full or primary.id in options.revisit or _moved(c, primary, bcp)
 
 
-def diff(primary: Side, bcp: Side, correlations: Iterable[Correlation], options: Options,
-         *, max_script_bytes: int = DEFAULT_MAX_SCRIPT_BYTES) -> Plan:
+def diff(
+    primary: Side,
+    bcp: Side,
+    correlations: Iterable[Correlation],
+    options: Options,
+    *,
+    max_script_bytes: int = DEFAULT_MAX_SCRIPT_BYTES,
+) -> Plan:
     correlations = list(correlations)
     planner = _Planner(primary, bcp, correlations, options, max_script_bytes)
     for type_name in type_order():
@@ -80,7 +87,9 @@ def diff(primary: Side, bcp: Side, correlations: Iterable[Correlation], options:
 
 
 class _Planner:
-    def __init__(self, primary: Side, bcp: Side, correlations: list[Correlation], options: Options, max_script_bytes: int):
+    def __init__(
+        self, primary: Side, bcp: Side, correlations: list[Correlation], options: Options, max_script_bytes: int
+    ):
         self.primary, self.bcp, self.options = primary, bcp, options
         self.max_script_bytes = max_script_bytes
         self.by_primary = {c.primary_id: c for c in correlations}
@@ -121,15 +130,29 @@ class _Planner:
         complete = _complete(notes)
         if not changed and not has_pending(desired):
             self.plan.unchanged[row.type] += 1
-            self.plan.refreshes.append(Refresh(row.type, row.id, row.version, notes, complete,
-                                               bcp_id=c.bcp_id, bcp_version=bcp_row.version))
+            self.plan.refreshes.append(
+                Refresh(row.type, row.id, row.version, notes, complete, bcp_id=c.bcp_id, bcp_version=bcp_row.version)
+            )
             return
         deactivating = target.data.get("is_active", True) and desired.get("is_active", True) is False
         action = ChangeAction.DEACTIVATE if deactivating else ChangeAction.UPDATE
-        self.plan.changes.append(Change(
-            action, row.type, target.natural_key, row.id, c.bcp_id,
-            row.version, tuple(changed), _to_write(source, desired), source.content, drift, notes, complete,
-            bcp_row.version))
+        self.plan.changes.append(
+            Change(
+                action,
+                row.type,
+                target.natural_key,
+                row.id,
+                c.bcp_id,
+                row.version,
+                tuple(changed),
+                _to_write(source, desired),
+                source.content,
+                drift,
+                notes,
+                complete,
+                bcp_row.version,
+            )
+        )
 
     def _key_taken(self, source: Entity, desired: dict[str, Any], target: Entity) -> bool:
         """A rename onto the natural key of a BCP-only entity: sync may not touch that one,
@@ -137,10 +160,17 @@ class _Planner:
         key = ENTITY_TYPES[source.type].key_of(desired)
         if key == target.natural_key or (source.type, key) not in self.free_bcp:
             return False
-        self.plan.failed.append({
-            "code": "natural_key_taken", "type": source.type, "primary_id": source.id, "bcp_id": target.id,
-            "name": key, "existing_bcp_id": self.free_bcp[(source.type, key)],
-            "message": "an entity created directly in the BCP tenant already has this natural key"})
+        self.plan.failed.append(
+            {
+                "code": "natural_key_taken",
+                "type": source.type,
+                "primary_id": source.id,
+                "bcp_id": target.id,
+                "name": key,
+                "existing_bcp_id": self.free_bcp[(source.type, key)],
+                "message": "an entity created directly in the BCP tenant already has this natural key",
+            }
+        )
         return True
 
     def _new(self, row: Row, *, recreate: bool) -> None:
@@ -155,23 +185,57 @@ class _Planner:
         # The business unit (a singleton) is in every tenant from its creation: it is always
         # the one to update, whichever run first selects its type.
         if found is not None and not self.options.adopt and not ENTITY_TYPES[row.type].singleton:
-            self.plan.failed.append({
-                "code": "natural_key_taken", "type": row.type, "primary_id": row.id, "bcp_id": None, "name": key,
-                "existing_bcp_id": found,
-                "message": "an entity created directly in the BCP tenant has this natural key; it is only adopted on the first run"})
+            self.plan.failed.append(
+                {
+                    "code": "natural_key_taken",
+                    "type": row.type,
+                    "primary_id": row.id,
+                    "bcp_id": None,
+                    "name": key,
+                    "existing_bcp_id": found,
+                    "message": "an entity created directly in the BCP tenant has this natural key; it is only adopted on the first run",
+                }
+            )
             return
         if found is not None:
             del self.free_bcp[(row.type, key)]
             self.tr.mapping[row.id] = found
             target = self.bcp.full[found]
             changed = tuple(_changed_fields(desired, target.data))
-            self.plan.changes.append(Change(ChangeAction.ADOPT, row.type, key, row.id, found, row.version, changed,
-                                            _to_write(source, desired), source.content, drift, notes, complete,
-                                            self.bcp.rows[found].version))
+            self.plan.changes.append(
+                Change(
+                    ChangeAction.ADOPT,
+                    row.type,
+                    key,
+                    row.id,
+                    found,
+                    row.version,
+                    changed,
+                    _to_write(source, desired),
+                    source.content,
+                    drift,
+                    notes,
+                    complete,
+                    self.bcp.rows[found].version,
+                )
+            )
             return
-        self.plan.changes.append(Change(ChangeAction.CREATE, row.type, key, row.id, None, row.version,
-                                        tuple(sorted(desired)), _to_write(source, desired), source.content, drift,
-                                        notes, complete))
+        self.plan.changes.append(
+            Change(
+                ChangeAction.CREATE,
+                row.type,
+                key,
+                row.id,
+                None,
+                row.version,
+                tuple(sorted(desired)),
+                _to_write(source, desired),
+                source.content,
+                drift,
+                notes,
+                complete,
+            )
+        )
 
     def _desired(self, source: Entity) -> tuple[dict[str, Any] | None, dict[str, Any]]:
         if self._over_limits(source):
@@ -183,9 +247,16 @@ class _Planner:
             notes.update(script_notes)
             if "unreadable" in script_notes:
                 problem = script_notes["unreadable"]
-                self.plan.warnings.append({"code": "script_unreadable", "type": source.type, "primary_id": source.id,
-                                           "name": source.natural_key, "reason": problem["code"],
-                                           "message": problem["message"]})
+                self.plan.warnings.append(
+                    {
+                        "code": "script_unreadable",
+                        "type": source.type,
+                        "primary_id": source.id,
+                        "name": source.natural_key,
+                        "reason": problem["code"],
+                        "message": problem["message"],
+                    }
+                )
         for item in unresolved:
             required = any(f.name == item["field"] and f.required for f in ENTITY_TYPES[source.type].fields)
             entry = {**item, "type": source.type, "primary_id": source.id, "name": source.natural_key}
@@ -198,12 +269,19 @@ class _Planner:
     def _over_limits(self, source: Entity) -> bool:
         """A free-form value the API would refuse today (stored before the limits existed) is
         not copied: the entity fails on its own and the rest of the run goes on."""
-        problems = free_form_problems(ENTITY_TYPES[source.type], source.data, self.options.json_limits,
-                                      document_bytes=self.max_script_bytes)
+        problems = free_form_problems(
+            ENTITY_TYPES[source.type], source.data, self.options.json_limits, document_bytes=self.max_script_bytes
+        )
         for problem in problems:
-            self.plan.failed.append({**problem, "type": source.type, "primary_id": source.id,
-                                     "name": source.natural_key,
-                                     "message": f"{problem['field']} is {problem['message']}; not copied"})
+            self.plan.failed.append(
+                {
+                    **problem,
+                    "type": source.type,
+                    "primary_id": source.id,
+                    "name": source.natural_key,
+                    "message": f"{problem['field']} is {problem['message']}; not copied",
+                }
+            )
         return bool(problems)
 
     def plan_removals(self) -> None:
@@ -217,8 +295,16 @@ class _Planner:
                 self.plan.forget.append(c)
                 continue
             bcp_row = self.bcp.rows[c.bcp_id]
-            self.plan.changes.append(Change(ChangeAction.DELETE, c.type, bcp_row.natural_key, c.primary_id, c.bcp_id,
-                                            expected_version=bcp_row.version))
+            self.plan.changes.append(
+                Change(
+                    ChangeAction.DELETE,
+                    c.type,
+                    bcp_row.natural_key,
+                    c.primary_id,
+                    c.bcp_id,
+                    expected_version=bcp_row.version,
+                )
+            )
 
     def finish(self) -> Plan:
         rank = {name: i for i, name in enumerate(type_order())}

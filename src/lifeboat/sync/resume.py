@@ -63,8 +63,13 @@ def revisit(earlier: Mapping[tuple[str, int], Written]) -> frozenset[int]:
     return frozenset(w.primary_id for w in earlier.values() if w.action != ChangeAction.DELETE)
 
 
-def add_earlier(report: dict[str, Any], plan: Plan, failed_at_write: list[dict[str, Any]],
-                earlier: Mapping[tuple[str, int], Written], bcp_rows: Mapping[int, Row]) -> None:
+def add_earlier(
+    report: dict[str, Any],
+    plan: Plan,
+    failed_at_write: list[dict[str, Any]],
+    earlier: Mapping[tuple[str, int], Written],
+    bcp_rows: Mapping[int, Row],
+) -> None:
     """Fold what earlier attempts wrote into this attempt's ``report`` (counts and drift).
 
     ``report["counts"]`` already holds this attempt's plan, corrected for the changes that
@@ -84,5 +89,12 @@ def add_earlier(report: dict[str, Any], plan: Plan, failed_at_write: list[dict[s
         counts[written.action.past] += 1
         if written.drift and key not in drifted:
             row = bcp_rows.get(written.bcp_id)
-            drift.append({"type": written.type, "name": row.natural_key if row else None, "primary_id": written.primary_id,
-                          "bcp_id": written.bcp_id, "fields": list(written.drift)})
+            drift.append(
+                {
+                    "type": written.type,
+                    "name": row.natural_key if row else None,
+                    "primary_id": written.primary_id,
+                    "bcp_id": written.bcp_id,
+                    "fields": list(written.drift),
+                }
+            )

@@ -14,8 +14,9 @@ from lifeboat.sync.model import Correlation, Options
 from lifeboat.sync.plan import Side, needed
 
 
-def read_sides(primary_region: Region, primary_tenant_id: int, bcp_region: Region, bcp_tenant_id: int,
-               options: Options) -> tuple[Side, Side, list[Correlation]]:
+def read_sides(
+    primary_region: Region, primary_tenant_id: int, bcp_region: Region, bcp_tenant_id: int, options: Options
+) -> tuple[Side, Side, list[Correlation]]:
     """Both tenants and the correlations, with the fields the planner needs."""
     with bcp_region.db.read(snapshot=True) as bcp_conn:
         bcp_repo = EntityRepo(bcp_conn, bcp_region.id_block)
@@ -28,4 +29,3 @@ def read_sides(primary_region: Region, primary_tenant_id: int, bcp_region: Regio
             primary = Side(primary_tenant_id, primary_rows, primary_repo.many(primary_tenant_id, want_primary))
         bcp = Side(bcp_tenant_id, bcp_rows, bcp_repo.many(bcp_tenant_id, want_bcp))
     return primary, bcp, correlations
-

@@ -18,8 +18,14 @@ Ref = int | Pending | None
 class Translator:
     """Primary ids to BCP ids, learning the ids of adopted entities as planning goes."""
 
-    def __init__(self, mapping: dict[int, int], will_exist: Mapping[int, str], known_ids: Mapping[int, str],
-                 options: Options, known_names: Mapping[int, str] | None = None):
+    def __init__(
+        self,
+        mapping: dict[int, int],
+        will_exist: Mapping[int, str],
+        known_ids: Mapping[int, str],
+        options: Options,
+        known_names: Mapping[int, str] | None = None,
+    ):
         self.mapping = mapping  # primary id -> bcp id (correlated, or adopted in this run)
         self.will_exist = will_exist  # primary id -> type, for every entity this run keeps in BCP
         self.known_ids = known_ids  # primary id -> type, for possible ids in scripts
@@ -44,8 +50,14 @@ class Translator:
         def bcp_id(link: Link, primary_id: int) -> Ref:
             found = self.ref(link.target, primary_id)
             if found is None:
-                unresolved.append({"code": "unresolved_reference", "field": link.field, "target": link.target,
-                                   "primary_value": primary_id})
+                unresolved.append(
+                    {
+                        "code": "unresolved_reference",
+                        "field": link.field,
+                        "target": link.target,
+                        "primary_value": primary_id,
+                    }
+                )
             return found
 
         # Lists come out sorted by BCP id, as the store keeps them, so that equal lists compare
@@ -70,8 +82,11 @@ class Translator:
             return found
 
         content, rewrites = rewrite_script(
-            document, translate, remap_structured=self.options.script_ids == "remap",
-            remap_free_text=self.options.remap_free_text, known_ids=self.known_ids,
+            document,
+            translate,
+            remap_structured=self.options.script_ids == "remap",
+            remap_free_text=self.options.remap_free_text,
+            known_ids=self.known_ids,
         )
         out["content"] = content
         checklist = [_checklist_row(r, self.known_names) for r in rewrites]
@@ -83,9 +98,16 @@ def _checklist_row(rewrite: Rewrite, names: Mapping[int, str]) -> dict[str, Any]
     possible id says which primary entity it matched, since it may only look like an id."""
     ref = rewrite.reference
     row = {
-        "action_id": ref.action_id, "action": ref.action, "property": ref.property, "position": ref.position,
-        "kind": ref.kind, "target": ref.target, "primary_value": ref.value,
-        "bcp_value": rewrite.new_value, "status": rewrite.status, "written": rewrite.written,
+        "action_id": ref.action_id,
+        "action": ref.action,
+        "property": ref.property,
+        "position": ref.position,
+        "kind": ref.kind,
+        "target": ref.target,
+        "primary_value": ref.value,
+        "bcp_value": rewrite.new_value,
+        "status": rewrite.status,
+        "written": rewrite.written,
     }
     if ref.kind == "possible_id":
         row["matched"] = {"type": ref.target, "id": int(ref.value), "name": names.get(int(ref.value))}

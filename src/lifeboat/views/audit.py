@@ -9,9 +9,14 @@ from lifeboat.domain import json_limits
 
 def audit_row_view(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "at": row["at"].isoformat(), "actor": row["actor"], "action": row["action"],
-        "entity_type": row["entity_type"], "entity_id": row["entity_id"],
-        "before": _readable(row["before"]), "after": _readable(row["after"]), "details": row["details"] or {},
+        "at": row["at"].isoformat(),
+        "actor": row["actor"],
+        "action": row["action"],
+        "entity_type": row["entity_type"],
+        "entity_id": row["entity_id"],
+        "before": _readable(row["before"]),
+        "after": _readable(row["after"]),
+        "details": row["details"] or {},
     }
 
 

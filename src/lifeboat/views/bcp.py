@@ -44,12 +44,19 @@ def run_view(run: SyncRun) -> dict[str, Any]:
     """A run with its report's counts, drift, warnings and errors (empty until it ends)."""
     report = run.report or {}
     return {
-        "id": run.id, "trigger": run.trigger, "force": run.force, "status": run.status,
-        "queued_at": run.queued_at.isoformat(), "requested_by": run.requested_by,
+        "id": run.id,
+        "trigger": run.trigger,
+        "force": run.force,
+        "status": run.status,
+        "queued_at": run.queued_at.isoformat(),
+        "requested_by": run.requested_by,
         "started_at": run.started_at.isoformat() if run.started_at else None,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-        "attempts": run.attempts, "duration_s": report.get("duration_s"),
-        "counts": report.get("counts", {}), "drift": report.get("drift", []),
-        "warnings": report.get("warnings", []), "errors": report.get("errors", []),
+        "attempts": run.attempts,
+        "duration_s": report.get("duration_s"),
+        "counts": report.get("counts", {}),
+        "drift": report.get("drift", []),
+        "warnings": report.get("warnings", []),
+        "errors": report.get("errors", []),
         "full_compare": report.get("full_compare"),
     }

@@ -23,8 +23,11 @@ class LoginBody(BaseModel):
     tenant_id: BodyId | None = Field(None, description="Which tenant, for BCP type multiple")
 
 
-@router.post("/login", responses=errors(401, 403, 429, 503),
-             summary="Log in; returns a bearer token, or the tenants to choose from (BCP type multiple)")
+@router.post(
+    "/login",
+    responses=errors(401, 403, 429, 503),
+    summary="Log in; returns a bearer token, or the tenants to choose from (BCP type multiple)",
+)
 def login(platform: PlatformDep, request: Request, body: LoginBody = Body()) -> dict[str, Any]:
     address = request.client.host if request.client else None  # behind a proxy: see README, Security
     return login_view(login_service.login(platform, body.username, body.password, body.tenant_id, address=address))

@@ -34,8 +34,9 @@ def validate(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int,
     return {"ok": not problems, "problems": problems}
 
 
-@router.post("", status_code=201, responses=errors(409),
-             summary="Pair the tenants; the passkey is shown once (operator)")
+@router.post(
+    "", status_code=201, responses=errors(409), summary="Pair the tenants; the passkey is shown once (operator)"
+)
 def create(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, body: Pairing) -> dict[str, Any]:
     _, passkey = pairing.create_plan(platform, principal, tenant_id, body.bcp_tenant_id)
     status = plan_status(platform, pairing.open_bcp_plan(platform, principal, tenant_id))
@@ -60,10 +61,12 @@ def get_settings(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: 
 SETTINGS_DOC = {"requestBody": {"required": True, "content": {"application/json": {"schema": sync_settings.schema()}}}}
 
 
-@router.put("/sync-settings", summary="Change sync settings; enabling starts a first run at once",
-            openapi_extra=SETTINGS_DOC)
-def put_settings(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int,
-                 payload: Annotated[Any, Body()]) -> dict[str, Any]:
+@router.put(
+    "/sync-settings", summary="Change sync settings; enabling starts a first run at once", openapi_extra=SETTINGS_DOC
+)
+def put_settings(
+    platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, payload: Annotated[Any, Body()]
+) -> dict[str, Any]:
     plan, first = pairing.update_settings(platform, principal, tenant_id, payload)
     return {**settings_view(plan), "first_run": run_view(first) if first else None}
 
@@ -73,10 +76,15 @@ def dry_run(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int) 
     return sync.dry_run(platform, principal, tenant_id)
 
 
-@router.post("/sync-runs", status_code=202, responses=errors(409),
-             summary="Sync now (409 sync_paused while the BCP tenant is active)")
-def start_run(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int,
-              body: RunRequest | None = None) -> dict[str, Any]:
+@router.post(
+    "/sync-runs",
+    status_code=202,
+    responses=errors(409),
+    summary="Sync now (409 sync_paused while the BCP tenant is active)",
+)
+def start_run(
+    platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, body: RunRequest | None = None
+) -> dict[str, Any]:
     run = sync.request_run(platform, principal, tenant_id, force=bool(body and body.force))
     return run_view(run)
 
@@ -93,12 +101,17 @@ def get_run(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, 
 
 
 @router.get("/correlations", summary="Primary id to BCP id, per synced entity")
-def correlations(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, page: PageDep,
-                 type: Annotated[str | None, Query(description="An entity type, e.g. skills")] = None,
-                 ) -> dict[str, Any]:
+def correlations(
+    platform: PlatformDep,
+    principal: CurrentPrincipal,
+    tenant_id: int,
+    page: PageDep,
+    type: Annotated[str | None, Query(description="An entity type, e.g. skills")] = None,
+) -> dict[str, Any]:
     if type is not None and type not in ENTITY_TYPES:
-        raise NotFound(f"Unknown entity type {type!r}.", code="unknown_entity_type",
-                       details={"types": sorted(ENTITY_TYPES)})
+        raise NotFound(
+            f"Unknown entity type {type!r}.", code="unknown_entity_type", details={"types": sorted(ENTITY_TYPES)}
+        )
     items, total = sync.list_correlations(platform, principal, tenant_id, type, limit=page.limit, offset=page.offset)
     return page_of(items, total)
 
@@ -106,4 +119,4 @@ def correlations(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: 
 @router.get("/script-checklist", summary="Every reference in every synced script and what became of it")
 def checklist(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, page: PageDep) -> dict[str, Any]:
     items = sync.script_checklist(platform, principal, tenant_id)
-    return page_of(items[page.offset:page.offset + page.limit], len(items))
+    return page_of(items[page.offset : page.offset + page.limit], len(items))

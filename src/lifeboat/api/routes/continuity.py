@@ -23,9 +23,21 @@ router = APIRouter()
 # route() strips spaces; an unencoded "+" arrives as one space, taken as "+" when digits follow.
 NUMBER = r"^(?: [1-9][0-9]{6,14}|\s*\+[1-9][0-9]{6,14}\s*)$"
 # The body reaches the service as it came: a malformed try is still a recorded try.
-SWITCH_DOC = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
-    "type": "object", "required": ["to", "passkey"], "additionalProperties": False, "properties": {
-        "to": {"enum": ["bcp", "primary"]}, "passkey": {"type": "string", "minLength": 1}}}}}}}
+SWITCH_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["to", "passkey"],
+                    "additionalProperties": False,
+                    "properties": {"to": {"enum": ["bcp", "primary"]}, "passkey": {"type": "string", "minLength": 1}},
+                }
+            }
+        },
+    }
+}
 
 
 class VoiceTokenBody(BaseModel):
@@ -40,26 +52,45 @@ class VoiceTokenBody(BaseModel):
             raise ValueError(exc.message) from None
 
 
-@router.post("/tenants/{tenant_id}/bcp/switch", tags=["switchover"], openapi_extra=SWITCH_DOC,
-             responses=errors(409, 423),
-             summary="Switch voice and logins to the BCP tenant, or revert to the primary (passkey required)")
-def switch(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int,
-           payload: Annotated[Any, Body()]) -> dict[str, Any]:
+@router.post(
+    "/tenants/{tenant_id}/bcp/switch",
+    tags=["switchover"],
+    openapi_extra=SWITCH_DOC,
+    responses=errors(409, 423),
+    summary="Switch voice and logins to the BCP tenant, or revert to the primary (passkey required)",
+)
+def switch(
+    platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, payload: Annotated[Any, Body()]
+) -> dict[str, Any]:
     return switchover.switch_to(platform, principal, tenant_id, payload)
 
 
-@router.get("/tenants/{tenant_id}/bcp/readiness", tags=["switchover"],
-            summary="Is the BCP tenant ready? pass/warn/fail per check")
+@router.get(
+    "/tenants/{tenant_id}/bcp/readiness",
+    tags=["switchover"],
+    summary="Is the BCP tenant ready? pass/warn/fail per check",
+)
 def get_readiness(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int) -> dict[str, Any]:
     return readiness.readiness(platform, principal, tenant_id)
 
 
-@router.get("/voice/route", tags=["voice"], responses=errors(404, 409),
-            summary="Where a dialled number goes now (operator or voice token)")
-async def route(platform: PlatformDep, principal: CurrentPrincipal,
-                number: Annotated[str, Query(description="E.164, e.g. +15551234567 "
-                                                         "(a + sent unencoded arrives as a space)",
-                                             json_schema_extra={"pattern": NUMBER})]) -> dict[str, Any]:
+@router.get(
+    "/voice/route",
+    tags=["voice"],
+    responses=errors(404, 409),
+    summary="Where a dialled number goes now (operator or voice token)",
+)
+async def route(
+    platform: PlatformDep,
+    principal: CurrentPrincipal,
+    number: Annotated[
+        str,
+        Query(
+            description="E.164, e.g. +15551234567 (a + sent unencoded arrives as a space)",
+            json_schema_extra={"pattern": NUMBER},
+        ),
+    ],
+) -> dict[str, Any]:
     if number.startswith(" ") and number[1:].isdigit():  # "?number=+1555…" unencoded: the + arrives as a space
         number = "+" + number[1:]
     if not routing.is_fresh(platform):  # rebuilding reads every region: not on the event loop
@@ -67,20 +98,32 @@ async def route(platform: PlatformDep, principal: CurrentPrincipal,
     return routing.lookup(platform, principal, number)
 
 
-@router.post("/voice/tokens", status_code=201, tags=["voice"],
-             summary="A token for the voice edge (operator); shown once")
+@router.post(
+    "/voice/tokens", status_code=201, tags=["voice"], summary="A token for the voice edge (operator); shown once"
+)
 def voice_token(platform: PlatformDep, principal: CurrentPrincipal, body: VoiceTokenBody) -> dict[str, Any]:
     return {"name": body.name, "token": auth.create_voice_token(platform, principal, body.name)}
 
 
-CSV_DOC = {"requestBody": {"required": True, "content": {"text/csv": {
-    "schema": {"type": "string", "example": "username,bcp_type\nalice,multiple\nbob,single\n"}}}}}
+CSV_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/csv": {"schema": {"type": "string", "example": "username,bcp_type\nalice,multiple\nbob,single\n"}}
+        },
+    }
+}
 
 
-@router.post("/tenants/{tenant_id}/users/bcp-types", tags=["users"], openapi_extra=CSV_DOC,
-             summary="Set many employees' BCP type from a CSV (username,bcp_type); per-row results")
-async def bcp_types(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int,
-                    request: Request) -> dict[str, Any]:
+@router.post(
+    "/tenants/{tenant_id}/users/bcp-types",
+    tags=["users"],
+    openapi_extra=CSV_DOC,
+    summary="Set many employees' BCP type from a CSV (username,bcp_type); per-row results",
+)
+async def bcp_types(
+    platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, request: Request
+) -> dict[str, Any]:
     body = await body_up_to(request, access.MAX_CSV_BYTES)
     return await run_in_threadpool(access.set_bcp_types_csv, platform, principal, tenant_id, body)
 
@@ -93,26 +136,55 @@ def list_alerts(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: i
 
 
 WEBHOOK_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#]+"  # what alerts._is_http_url() takes
-ALERT_DOC = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
-    "type": "object", "required": ["kind", "target"], "additionalProperties": False, "properties": {
-        "kind": {"enum": ["webhook", "email"]},
-        "target": {"type": "string", "maxLength": alerts.MAX_TARGET,
-                   "description": "An http(s) URL or an email address"},
-        "events": {"type": "array", "minItems": 1, "items": {"enum": list(alerts.EVENTS)}}},
-    "oneOf": [{"properties": {"kind": {"const": "webhook"}, "target": {"pattern": WEBHOOK_URL}}},
-              {"properties": {"kind": {"const": "email"}, "target": {"pattern": EMAIL.pattern}}}]}}}}}
+ALERT_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["kind", "target"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "kind": {"enum": ["webhook", "email"]},
+                        "target": {
+                            "type": "string",
+                            "maxLength": alerts.MAX_TARGET,
+                            "description": "An http(s) URL or an email address",
+                        },
+                        "events": {"type": "array", "minItems": 1, "items": {"enum": list(alerts.EVENTS)}},
+                    },
+                    "oneOf": [
+                        {"properties": {"kind": {"const": "webhook"}, "target": {"pattern": WEBHOOK_URL}}},
+                        {"properties": {"kind": {"const": "email"}, "target": {"pattern": EMAIL.pattern}}},
+                    ],
+                }
+            }
+        },
+    }
+}
 
 
-@router.post("/tenants/{tenant_id}/alert-subscriptions", status_code=201, tags=["alerts"], openapi_extra=ALERT_DOC,
-             summary="Subscribe a webhook (signed) or an email address to events; a webhook's secret is shown once")
-def subscribe(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int,
-              payload: Annotated[Any, Body()]) -> dict[str, Any]:
+@router.post(
+    "/tenants/{tenant_id}/alert-subscriptions",
+    status_code=201,
+    tags=["alerts"],
+    openapi_extra=ALERT_DOC,
+    summary="Subscribe a webhook (signed) or an email address to events; a webhook's secret is shown once",
+)
+def subscribe(
+    platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, payload: Annotated[Any, Body()]
+) -> dict[str, Any]:
     sub, secret = alerts.subscribe(platform, principal, tenant_id, payload)
     return {**subscription_view(sub), **({"secret": secret} if secret else {})}
 
 
-@router.delete("/tenants/{tenant_id}/alert-subscriptions/{subscription_id}", status_code=204, tags=["alerts"],
-               summary="Remove an alert subscription")
+@router.delete(
+    "/tenants/{tenant_id}/alert-subscriptions/{subscription_id}",
+    status_code=204,
+    tags=["alerts"],
+    summary="Remove an alert subscription",
+)
 def unsubscribe(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, subscription_id: int) -> Response:
     alerts.delete_subscription(platform, principal, tenant_id, subscription_id)
     return Response(status_code=204)

@@ -46,11 +46,21 @@ def set_bcp_types_csv(platform: Platform, principal: Principal, tenant_id: int, 
         updated = [replace(u, data={**u.data, "bcp_type": value}, updated_at=stamp) for u, value in changes]
         for user in updated:
             uow.entities.update(user)
-        uow.audit_many([
-            {"actor": principal.actor, "action": "users.bcp_type", "tenant_id": tenant.id, "entity_type": "users",
-             "entity_id": new.id, "before": {"bcp_type": old.data.get("bcp_type")},
-             "after": {"bcp_type": new.data["bcp_type"]}, "details": {"source": "csv"}}
-            for (old, _), new in zip(changes, updated)])
+        uow.audit_many(
+            [
+                {
+                    "actor": principal.actor,
+                    "action": "users.bcp_type",
+                    "tenant_id": tenant.id,
+                    "entity_type": "users",
+                    "entity_id": new.id,
+                    "before": {"bcp_type": old.data.get("bcp_type")},
+                    "after": {"bcp_type": new.data["bcp_type"]},
+                    "details": {"source": "csv"},
+                }
+                for (old, _), new in zip(changes, updated)
+            ]
+        )
     return report.view()
 
 
@@ -67,14 +77,20 @@ class _Report:
             self.bad_rows.append({"line": line, "username": username[:200], "bcp_type": value[:200], **error})
 
     def view(self) -> dict[str, Any]:
-        return {"applied": self.applied, "unchanged": self.unchanged, "errors": self.errors,
-                "bad_rows": self.bad_rows, "bad_rows_truncated": self.errors > len(self.bad_rows)}
+        return {
+            "applied": self.applied,
+            "unchanged": self.unchanged,
+            "errors": self.errors,
+            "bad_rows": self.bad_rows,
+            "bad_rows_truncated": self.errors > len(self.bad_rows),
+        }
 
 
 def _decode(body: bytes) -> str:
     if len(body) > MAX_CSV_BYTES:
-        raise TooLarge(f"The CSV is over {MAX_CSV_BYTES} bytes.", code="csv_too_large",
-                       details={"limit": MAX_CSV_BYTES})
+        raise TooLarge(
+            f"The CSV is over {MAX_CSV_BYTES} bytes.", code="csv_too_large", details={"limit": MAX_CSV_BYTES}
+        )
     try:
         return body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -94,18 +110,23 @@ def _numbered(text: str) -> Iterator[tuple[int, list[str]]]:
 def _check_header(text: str) -> None:
     first = next(_numbered(text), None)
     if first is None or [c.strip().lower() for c in first[1]] != HEADER:
-        raise BadInput("The first line must be the header 'username,bcp_type'.", code="malformed_csv",
-                       details={"expected_header": ",".join(HEADER)})
+        raise BadInput(
+            "The first line must be the header 'username,bcp_type'.",
+            code="malformed_csv",
+            details={"expected_header": ",".join(HEADER)},
+        )
 
 
-def _within_reach(repo: EntityRepo, tenant_id: int, users: dict[str, Any],
-                  held: frozenset[str] | None) -> dict[str, Any]:
+def _within_reach(
+    repo: EntityRepo, tenant_id: int, users: dict[str, Any], held: frozenset[str] | None
+) -> dict[str, Any]:
     """Each user, or ``STRONGER`` for one whose role carries a permission the uploader lacks
     (out of its reach: see ``domain.permissions``)."""
     if held is None:
         return users
-    roles = {r.id: frozenset(r.data.get("permissions") or ())
-             for r in repo.all_of(tenant_id, ["roles"], with_content=False)}
+    roles = {
+        r.id: frozenset(r.data.get("permissions") or ()) for r in repo.all_of(tenant_id, ["roles"], with_content=False)
+    }
     return {name: STRONGER if stronger_user(roles, user, held) else user for name, user in users.items()}
 
 
@@ -135,8 +156,9 @@ def _check_rows(text: str, users: dict[str, Any]) -> tuple[_Report, list]:
     return report, changes
 
 
-def _row_error(row: list[str], username: str, value: str, users: dict[str, Any],
-               seen: Counter[str]) -> dict[str, str] | None:
+def _row_error(
+    row: list[str], username: str, value: str, users: dict[str, Any], seen: Counter[str]
+) -> dict[str, str] | None:
     if len(row) != 2:
         return {"code": "malformed_line", "message": f"expected 2 columns (username,bcp_type), found {len(row)}"}
     if seen[username] > 1:

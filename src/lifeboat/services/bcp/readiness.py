@@ -33,8 +33,13 @@ def readiness_of(platform: Platform, tenants: PairedTenants) -> dict[str, Any]:
         checks.append(_check("bcp_region", "fail", exc.message, {"region": tenants.bcp.region}))
     statuses = {c["status"] for c in checks}
     worst = "fail" if "fail" in statuses else "warn" if "warn" in statuses else "pass"
-    return {"plan_id": tenants.plan.id, "status": worst, "active_side": tenants.plan.active_side,
-            "checked_at": now().isoformat(), "checks": checks}
+    return {
+        "plan_id": tenants.plan.id,
+        "status": worst,
+        "active_side": tenants.plan.active_side,
+        "checked_at": now().isoformat(),
+        "checks": checks,
+    }
 
 
 def _check(name: str, status: str, message: str, figures: dict[str, Any]) -> dict[str, Any]:
@@ -44,18 +49,28 @@ def _check(name: str, status: str, message: str, figures: dict[str, Any]) -> dic
 def _sync_checks(platform: Platform, tenants: PairedTenants) -> list[dict[str, Any]]:
     with platform.directory_unit(write=False) as uow:
         last_ok = uow.runs.last(tenants.plan.id, (RunStatus.SUCCEEDED,))
-        last = next((r for r in uow.runs.page(tenants.plan.id, limit=20, offset=0)[0]
-                     if r.status in FINISHED and not _paused(r)), None)
+        last = next(
+            (
+                r
+                for r in uow.runs.page(tenants.plan.id, limit=20, offset=0)[0]
+                if r.status in FINISHED and not _paused(r)
+            ),
+            None,
+        )
     period = _period(tenants.plan.sync_settings.get("schedule", {}))
     if last_ok is None or last_ok.finished_at is None:
-        age_check = _check("last_successful_sync", "fail", "The BCP tenant has never been synced.",
-                           {"at": None, "age_s": None})
+        age_check = _check(
+            "last_successful_sync", "fail", "The BCP tenant has never been synced.", {"at": None, "age_s": None}
+        )
     else:
         age = now() - last_ok.finished_at
         status = "pass" if age <= period + timedelta(hours=2) else "warn" if age <= 3 * period else "fail"
-        age_check = _check("last_successful_sync", status, f"Last successful sync {_human(age)} ago.",
-                           {"at": last_ok.finished_at.isoformat(), "age_s": int(age.total_seconds()),
-                            "run_id": last_ok.id})
+        age_check = _check(
+            "last_successful_sync",
+            status,
+            f"Last successful sync {_human(age)} ago.",
+            {"at": last_ok.finished_at.isoformat(), "age_s": int(age.total_seconds()), "run_id": last_ok.id},
+        )
     if last is None:
         run_check = _check("last_run", "fail", "No sync has run yet.", {"run_id": None, "run_status": None})
     else:
@@ -108,15 +123,23 @@ def _script_check(notes: list[dict[str, Any]]) -> dict[str, Any]:
     figures = {"unresolved": unresolved, "kept_ids": kept, "possible_ids": possible, "unreadable_scripts": unreadable}
     if unresolved + kept + unreadable == 0:
         return _check("script_references", "pass", "Every script reference resolves in BCP.", figures)
-    return _check("script_references", "warn",
-                  f"Script references need a look (see the script checklist): {unresolved} unresolved, "
-                  f"{kept} ids kept from the primary, {unreadable} unreadable scripts.", figures)
+    return _check(
+        "script_references",
+        "warn",
+        f"Script references need a look (see the script checklist): {unresolved} unresolved, "
+        f"{kept} ids kept from the primary, {unreadable} unreadable scripts.",
+        figures,
+    )
 
 
 def _poc_check(pocs: list[Entity]) -> dict[str, Any]:
     active = sum(1 for p in pocs if p.data.get("channel") == "voice" and p.data.get("is_active", True))
-    return _check("voice_points_of_contact", "pass" if active else "fail",
-                  f"{active} active voice points of contact in the BCP tenant.", {"active_voice": active})
+    return _check(
+        "voice_points_of_contact",
+        "pass" if active else "fail",
+        f"{active} active voice points of contact in the BCP tenant.",
+        {"active_voice": active},
+    )
 
 
 def _access_checks(by_type: dict[str, list[Entity]]) -> list[dict[str, Any]]:
@@ -124,10 +147,14 @@ def _access_checks(by_type: dict[str, list[Entity]]) -> list[dict[str, Any]]:
     access = Counter(u.data.get("bcp_type", "none") for u in users.values())
     with_access = access["single"] + access["multiple"]
     user_check = _check(
-        "users_with_bcp_access", "fail" if not with_access else "warn" if not access["multiple"] else "pass",
+        "users_with_bcp_access",
+        "fail" if not with_access else "warn" if not access["multiple"] else "pass",
         f"{with_access} users can log in to BCP ({access['multiple']} with multiple access, who can switch "
-        "while the primary is active)." if with_access else "No user has BCP access: nobody could log in to BCP.",
-        {"single": access["single"], "multiple": access["multiple"]})
+        "while the primary is active)."
+        if with_access
+        else "No user has BCP access: nobody could log in to BCP.",
+        {"single": access["single"], "multiple": access["multiple"]},
+    )
     agents: Counter[int] = Counter()
     for settings in by_type["agent-settings"]:
         user_id = settings.data.get("user_id")
@@ -135,10 +162,17 @@ def _access_checks(by_type: dict[str, list[Entity]]) -> list[dict[str, Any]]:
         if user is not None and user.data.get("bcp_type") in ACCESS:
             agents.update(s["skill_id"] for s in settings.data.get("skills", []))
     skills = [s for s in by_type["skills"] if s.data.get("media_type") == "voice" and s.data.get("is_active", True)]
-    per_skill = [{"skill_id": s.id, "name": s.data["name"], "agents": agents[s.id]}
-                 for s in sorted(skills, key=lambda s: s.data["name"])]
+    per_skill = [
+        {"skill_id": s.id, "name": s.data["name"], "agents": agents[s.id]}
+        for s in sorted(skills, key=lambda s: s.data["name"])
+    ]
     empty = [s for s in per_skill if s["agents"] == 0]
-    skill_check = _check("voice_skill_agents", "pass" if skills and not empty else "warn" if skills else "fail",
-                         f"{len(empty)} of {len(skills)} voice skills have no agent with BCP access." if skills
-                         else "The BCP tenant has no active voice skill.", {"skills": per_skill})
+    skill_check = _check(
+        "voice_skill_agents",
+        "pass" if skills and not empty else "warn" if skills else "fail",
+        f"{len(empty)} of {len(skills)} voice skills have no agent with BCP access."
+        if skills
+        else "The BCP tenant has no active voice skill.",
+        {"skills": per_skill},
+    )
     return [user_check, skill_check]

@@ -101,9 +101,20 @@ def _read_contacts(platform: Platform, region: Region, tenant_ids: list[int]) ->
     rows: list[tuple[int, int, dict[str, Any]]] = []
     with platform.region_unit(region, write=False) as uow:
         for start in range(0, len(tenant_ids), TENANTS_PER_QUERY):
-            rows += uow.entities.data_of_type(tenant_ids[start:start + TENANTS_PER_QUERY], "points-of-contact")
-    return [Contact(tenant_id, id_, data["name"], data["address"], data["channel"], data.get("is_active", True),
-                    data.get("skill_id"), data.get("script_path")) for tenant_id, id_, data in rows]
+            rows += uow.entities.data_of_type(tenant_ids[start : start + TENANTS_PER_QUERY], "points-of-contact")
+    return [
+        Contact(
+            tenant_id,
+            id_,
+            data["name"],
+            data["address"],
+            data["channel"],
+            data.get("is_active", True),
+            data.get("skill_id"),
+            data.get("script_path"),
+        )
+        for tenant_id, id_, data in rows
+    ]
 
 
 def lookup(platform: Platform, principal: Principal, number: Any) -> dict[str, Any]:
@@ -115,22 +126,27 @@ def lookup(platform: Platform, principal: Principal, number: Any) -> dict[str, A
 def route(platform: Platform, number: Any) -> dict[str, Any]:
     """The route of a number, or NotFound ``unknown_number`` / Conflict ``not_routable``."""
     if not isinstance(number, str) or not E164.match(number.strip()):
-        raise Invalid("number must be E.164, e.g. +15551234567.", code="bad_number",
-                      details={"number": str(number)[:40]})
+        raise Invalid(
+            "number must be E.164, e.g. +15551234567.", code="bad_number", details={"number": str(number)[:40]}
+        )
     number = number.strip()
     table = route_table(platform)
     contacts = table.by_address.get(number)
     if not contacts:
-        raise NotFound(f"No point of contact has the number {number}.", code="unknown_number",
-                       details={"number": number})
+        raise NotFound(
+            f"No point of contact has the number {number}.", code="unknown_number", details={"number": number}
+        )
     reasons = []
     for contact in sorted(contacts, key=lambda c: c.id):
         answer, reason = _answer(platform, table, number, contact)
         if answer is not None:
             return answer
         reasons.append(reason)
-    raise Conflict(f"{number} is not routable now: {reasons[0]}", code="not_routable",
-                   details={"number": number, "reasons": reasons})
+    raise Conflict(
+        f"{number} is not routable now: {reasons[0]}",
+        code="not_routable",
+        details={"number": number, "reasons": reasons},
+    )
 
 
 def _answer(platform: Platform, table: RouteTable, number: str, contact: Contact) -> tuple[dict[str, Any] | None, str]:
@@ -147,7 +163,15 @@ def _answer(platform: Platform, table: RouteTable, number: str, contact: Contact
     if not contact.is_active:
         return None, f"point of contact {contact.id} is inactive"
     region = table.region_of[contact.tenant_id]
-    return {"number": number, "tenant_id": contact.tenant_id, "tenant_kind": kind, "region": region,
-            "cluster": platform.region(region).voice_cluster, "point_of_contact_id": contact.id,
-            "channel": contact.channel, "skill_id": contact.skill_id, "script_path": contact.script_path,
-            "epoch": epoch}, ""
+    return {
+        "number": number,
+        "tenant_id": contact.tenant_id,
+        "tenant_kind": kind,
+        "region": region,
+        "cluster": platform.region(region).voice_cluster,
+        "point_of_contact_id": contact.id,
+        "channel": contact.channel,
+        "skill_id": contact.skill_id,
+        "script_path": contact.script_path,
+        "epoch": epoch,
+    }, ""

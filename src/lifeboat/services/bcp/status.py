@@ -17,6 +17,13 @@ def plan_status(platform: Platform, view: PairedTenants) -> PlanStatus:
         runs = uow.runs
         last, last_ok = runs.last(view.plan.id, FINISHED), runs.last(view.plan.id, (RunStatus.SUCCEEDED,))
         open_run = runs.open_for_plan(view.plan.id)
-    return PlanStatus(plan=view.plan, primary=view.primary, bcp=view.bcp, last_run=last, last_success=last_ok,
-                      open_run=open_run, primary_access=access_counts(view.primary_region, view.primary.id),
-                      bcp_access=access_counts(view.bcp_region, view.bcp.id))
+    return PlanStatus(
+        plan=view.plan,
+        primary=view.primary,
+        bcp=view.bcp,
+        last_run=last,
+        last_success=last_ok,
+        open_run=open_run,
+        primary_access=access_counts(view.primary_region, view.primary.id),
+        bcp_access=access_counts(view.bcp_region, view.bcp.id),
+    )

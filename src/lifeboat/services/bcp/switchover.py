@@ -39,8 +39,11 @@ def switch_to(platform: Platform, principal: Principal, tenant_id: int, payload:
     to = payload.get("to") if isinstance(payload, dict) else None
     if not principal.can(PERMISSION):
         _record(platform, tenants, principal, to, "forbidden")
-        raise Forbidden(f"Switching needs the permission {PERMISSION!r}.", code="permission_denied",
-                        details={"permission": PERMISSION})
+        raise Forbidden(
+            f"Switching needs the permission {PERMISSION!r}.",
+            code="permission_denied",
+            details={"permission": PERMISSION},
+        )
     problems = _problems(payload)
     passkey = payload["passkey"] if isinstance(payload, dict) and not problems else ""
     # Checked before the transaction, so a slow hash never holds the directory's write lock.
@@ -65,8 +68,15 @@ def _problems(payload: object) -> list[dict[str, str]]:
     return problems
 
 
-def _attempt(platform: Platform, tenants: PairedTenants, principal: Principal, to: object, passkey: str,
-             correct: bool, problems: list[dict[str, str]]) -> dict[str, Any] | LifeboatError:
+def _attempt(
+    platform: Platform,
+    tenants: PairedTenants,
+    principal: Principal,
+    to: object,
+    passkey: str,
+    correct: bool,
+    problems: list[dict[str, str]],
+) -> dict[str, Any] | LifeboatError:
     """One transaction; returns the answer or the error. Errors are raised after commit, so
     that the try itself is always on record. A switch makes the routing table stale once it
     has committed (never after a rollback)."""
@@ -79,8 +89,11 @@ def _attempt(platform: Platform, tenants: PairedTenants, principal: Principal, t
             outcome, error = "locked", _locked(unlock)
         elif problems:
             outcome, error = "bad_input", Invalid.fields(problems)
-        elif not (correct if plan.passkey_hash == tenants.plan.passkey_hash else
-                  verify_password(platform, plan.passkey_hash, passkey)):  # regenerated meanwhile
+        elif not (
+            correct
+            if plan.passkey_hash == tenants.plan.passkey_hash
+            else verify_password(platform, plan.passkey_hash, passkey)
+        ):  # regenerated meanwhile
             outcome, error = "wrong_passkey", Forbidden("The passkey is wrong; nothing changed.", code="wrong_passkey")
         else:
             try:
@@ -91,10 +104,14 @@ def _attempt(platform: Platform, tenants: PairedTenants, principal: Principal, t
         uow.switch_attempts.record(plan.id, principal.actor, shown(to, 10), outcome)
         if outcome in COUNTED:
             _alert_if_now_locked(uow, tenants, uow.switch_attempts.failed_since(plan.id, now() - 2 * WINDOW, COUNTED))
-        uow.audit(principal.actor, "bcp.switch_attempt", tenant_id=tenants.ids,
-                  before={"active_side": plan.active_side, "epoch": plan.epoch},
-                  after={"active_side": answer["active_side"], "epoch": answer["epoch"]} if answer else None,
-                  details={"to": shown(to, 20), "outcome": outcome})
+        uow.audit(
+            principal.actor,
+            "bcp.switch_attempt",
+            tenant_id=tenants.ids,
+            before={"active_side": plan.active_side, "epoch": plan.epoch},
+            after={"active_side": answer["active_side"], "epoch": answer["epoch"]} if answer else None,
+            details={"to": shown(to, 20), "outcome": outcome},
+        )
     if answer is None:
         assert error is not None  # every outcome but "switched" has one
         return error
@@ -104,14 +121,23 @@ def _attempt(platform: Platform, tenants: PairedTenants, principal: Principal, t
 def _alert_if_now_locked(uow: DirectoryUnit, tenants: PairedTenants, failures: list[datetime]) -> None:
     unlock = locked_until(failures, now())
     if unlock is not None:
-        uow.alert(tenants.ids, AlertEvent.PASSKEY_LOCKED, {
-            "plan_id": tenants.plan.id, "unlock_at": unlock.isoformat(),
-            "summary": f"switching locked for {tenants.primary.name}"})
+        uow.alert(
+            tenants.ids,
+            AlertEvent.PASSKEY_LOCKED,
+            {
+                "plan_id": tenants.plan.id,
+                "unlock_at": unlock.isoformat(),
+                "summary": f"switching locked for {tenants.primary.name}",
+            },
+        )
 
 
 def _locked(unlock: datetime) -> Locked:
-    return Locked(f"Too many wrong passkeys: switching is locked until {unlock.isoformat()}.", code="passkey_locked",
-                  details={"unlock_at": unlock.isoformat()})
+    return Locked(
+        f"Too many wrong passkeys: switching is locked until {unlock.isoformat()}.",
+        code="passkey_locked",
+        details={"unlock_at": unlock.isoformat()},
+    )
 
 
 def _apply(uow: DirectoryUnit, tenants: PairedTenants, plan: BcpPlan, principal: Principal, to: Side) -> dict[str, Any]:
@@ -122,16 +148,36 @@ def _apply(uow: DirectoryUnit, tenants: PairedTenants, plan: BcpPlan, principal:
     uow.plans.update(plan.id, **values)
     ended = uow.sessions.end_for_tenants(tenants.ids)
     active = tenants.bcp if state.active_side == Side.BCP else tenants.primary
-    uow.alert(tenants.ids, event, {
-        "plan_id": plan.id, "active_side": state.active_side, "active_tenant_id": active.id, "epoch": state.epoch,
-        "by": principal.actor, "summary": f"{active.name} ({active.region}) is now active"})
-    return {"plan_id": plan.id, "event": event, "from": plan.active_side, "active_side": state.active_side,
-            "active_tenant_id": active.id, "epoch": state.epoch, "sessions_ended": ended,
-            "sync_paused": state.active_side == Side.BCP}
+    uow.alert(
+        tenants.ids,
+        event,
+        {
+            "plan_id": plan.id,
+            "active_side": state.active_side,
+            "active_tenant_id": active.id,
+            "epoch": state.epoch,
+            "by": principal.actor,
+            "summary": f"{active.name} ({active.region}) is now active",
+        },
+    )
+    return {
+        "plan_id": plan.id,
+        "event": event,
+        "from": plan.active_side,
+        "active_side": state.active_side,
+        "active_tenant_id": active.id,
+        "epoch": state.epoch,
+        "sessions_ended": ended,
+        "sync_paused": state.active_side == Side.BCP,
+    }
 
 
 def _record(platform: Platform, tenants: PairedTenants, principal: Principal, to: object, outcome: str) -> None:
     with platform.directory_unit() as uow:
         uow.switch_attempts.record(tenants.plan.id, principal.actor, shown(to, 10), outcome)
-        uow.audit(principal.actor, "bcp.switch_attempt", tenant_id=tenants.ids,
-                  details={"to": shown(to, 20), "outcome": outcome})
+        uow.audit(
+            principal.actor,
+            "bcp.switch_attempt",
+            tenant_id=tenants.ids,
+            details={"to": shown(to, 20), "outcome": outcome},
+        )

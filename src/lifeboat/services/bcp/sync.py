@@ -41,43 +41,57 @@ CLOCK_SKEW = timedelta(minutes=10)
 
 
 def request_run(platform: Platform, principal: Principal, tenant_id: int, *, force: bool = False) -> SyncRun:
-    """"Sync now": queue a manual run (or return the one already queued or running)."""
+    """ "Sync now": queue a manual run (or return the one already queued or running)."""
     tenants = open_bcp_plan(platform, principal, tenant_id, "bcp.sync.edit")
     with platform.directory_unit() as uow:
         plan = current_plan(uow, tenants.plan.id, lock=True)
         _refuse_if_paused(plan)
-        run = uow.runs.open_for_plan(plan.id) or uow.runs.enqueue(plan.id, trigger=Trigger.MANUAL, force=force,
-                                                                  requested_by=principal.actor)
+        run = uow.runs.open_for_plan(plan.id) or uow.runs.enqueue(
+            plan.id, trigger=Trigger.MANUAL, force=force, requested_by=principal.actor
+        )
         assert run is not None  # only a scheduled occurrence can be queued already
-        uow.audit(principal.actor, "bcp.sync_requested", tenant_id=tenant_id,
-                  details={"run_id": run.id, "force": force})
+        uow.audit(
+            principal.actor, "bcp.sync_requested", tenant_id=tenant_id, details={"run_id": run.id, "force": force}
+        )
     return run
 
 
 def _refuse_if_paused(plan: BcpPlan) -> None:
     if plan.active_side == Side.BCP:
-        raise Conflict("The BCP tenant is active, so sync is paused until you revert to the primary.",
-                       code="sync_paused", details={"plan_id": plan.id, "epoch": plan.epoch})
+        raise Conflict(
+            "The BCP tenant is active, so sync is paused until you revert to the primary.",
+            code="sync_paused",
+            details={"plan_id": plan.id, "epoch": plan.epoch},
+        )
 
 
 def options_for(plan: BcpPlan, last_fingerprint: str | None, *, full: bool) -> Options:
     settings = plan.sync_settings
     changed = last_fingerprint != fingerprint(settings)
-    return Options(types=frozenset(settings["entity_types"]), script_ids=settings["script_ids"],
-                   remap_free_text=settings["remap_free_text"], full=full or changed)
+    return Options(
+        types=frozenset(settings["entity_types"]),
+        script_ids=settings["script_ids"],
+        remap_free_text=settings["remap_free_text"],
+        full=full or changed,
+    )
 
 
 Sides = tuple[TenantRows, TenantRows, list[Correlation]]  # primary, BCP, their correlations
 
 
-def plan_sync(platform: Platform, tenants: PairedTenants, *, full: bool,
-              revisit: frozenset[int] = frozenset()) -> tuple[Plan, Options, Sides]:
+def plan_sync(
+    platform: Platform, tenants: PairedTenants, *, full: bool, revisit: frozenset[int] = frozenset()
+) -> tuple[Plan, Options, Sides]:
     """What a run would change now: both sides read, compared under the plan's settings."""
     with platform.directory_unit(write=False) as uow:
         last = uow.runs.last(tenants.plan.id, (RunStatus.SUCCEEDED,))
     options = options_for(tenants.plan, (last.report or {}).get("settings_fingerprint") if last else None, full=full)
-    options = replace(options, adopt=last is None, revisit=revisit,  # adoption belongs to the first run
-                      json_limits=platform.json_limits())
+    options = replace(
+        options,
+        adopt=last is None,
+        revisit=revisit,  # adoption belongs to the first run
+        json_limits=platform.json_limits(),
+    )
     sides = read_sides(tenants.primary_region, tenants.primary.id, tenants.bcp_region, tenants.bcp.id, options)
     plan = diff(*sides, options, max_script_bytes=platform.settings.max_script_bytes)
     return plan, options, sides
@@ -110,18 +124,28 @@ def execute_run(platform: Platform, run: SyncRun, *, owner: str, progress: Progr
     with platform.directory_unit() as uow:
         uow.runs.finish(run.id, status, report, owner=owner)
         _alert_if_failed(uow, tenants, run, status, report)
-        uow.audit("sync", f"bcp.sync_{status}", tenant_id=tenants.ids,
-                  details={"run_id": run.id, "trigger": run.trigger})
+        uow.audit(
+            "sync", f"bcp.sync_{status}", tenant_id=tenants.ids, details={"run_id": run.id, "trigger": run.trigger}
+        )
         return stored_run(uow, run.id)
 
 
-def _alert_if_failed(uow: DirectoryUnit, tenants: PairedTenants, run: SyncRun, status: RunStatus,
-                     report: dict[str, Any]) -> None:
+def _alert_if_failed(
+    uow: DirectoryUnit, tenants: PairedTenants, run: SyncRun, status: RunStatus, report: dict[str, Any]
+) -> None:
     first = (report.get("errors") or [{}])[0]
     if status in (RunStatus.FAILED, RunStatus.HELD) and first.get("code") != "sync_paused":  # a pause is no failure
-        uow.alert(tenants.ids, AlertEvent(f"sync_{status}"), {
-            "plan_id": tenants.plan.id, "run_id": run.id, "trigger": run.trigger, "error": first.get("code"),
-            "summary": f"sync of {tenants.primary.name} {status}: {first.get('message', '')}"[:300]})
+        uow.alert(
+            tenants.ids,
+            AlertEvent(f"sync_{status}"),
+            {
+                "plan_id": tenants.plan.id,
+                "run_id": run.id,
+                "trigger": run.trigger,
+                "error": first.get("code"),
+                "summary": f"sync of {tenants.primary.name} {status}: {first.get('message', '')}"[:300],
+            },
+        )
 
 
 def stored_run(uow: DirectoryUnit, run_id: int) -> SyncRun:
@@ -131,14 +155,19 @@ def stored_run(uow: DirectoryUnit, run_id: int) -> SyncRun:
     return run
 
 
-def _carry_out(platform: Platform, tenants: PairedTenants, run: SyncRun,
-               progress: Progress) -> tuple[RunStatus, dict[str, Any]]:
+def _carry_out(
+    platform: Platform, tenants: PairedTenants, run: SyncRun, progress: Progress
+) -> tuple[RunStatus, dict[str, Any]]:
     earlier = _earlier_writes(platform, tenants, run)
     full = run.trigger in (Trigger.SCHEDULED, Trigger.ENABLE)
-    plan, options, (primary, bcp, correlations) = plan_sync(platform, tenants, full=full,
-                                                            revisit=resume.revisit(earlier))
-    report = {**plan.to_dict(), "full_compare": options.full,
-              "settings_fingerprint": fingerprint(tenants.plan.sync_settings)}
+    plan, options, (primary, bcp, correlations) = plan_sync(
+        platform, tenants, full=full, revisit=resume.revisit(earlier)
+    )
+    report = {
+        **plan.to_dict(),
+        "full_compare": options.full,
+        "settings_fingerprint": fingerprint(tenants.plan.sync_settings),
+    }
     del report["changes"]
     progress("planned", len(plan.changes))
     try:
@@ -148,9 +177,18 @@ def _carry_out(platform: Platform, tenants: PairedTenants, run: SyncRun,
         return RunStatus.HELD, report
     known = {row.id: row.type for row in primary.rows.values()}
     names = {row.id: row.natural_key for row in primary.rows.values()}
-    applied = apply_plan(plan, region=tenants.bcp_region, bcp=bcp, correlations=correlations, options=options,
-                         known_ids=known, actor=resume.actor_of(run.id),
-                         max_script_bytes=platform.settings.max_script_bytes, progress=progress, known_names=names)
+    applied = apply_plan(
+        plan,
+        region=tenants.bcp_region,
+        bcp=bcp,
+        correlations=correlations,
+        options=options,
+        known_ids=known,
+        actor=resume.actor_of(run.id),
+        max_script_bytes=platform.settings.max_script_bytes,
+        progress=progress,
+        known_names=names,
+    )
     for failure in applied.failed:  # planned, then refused at write time
         counts = report["counts"][failure["type"]]
         counts[ChangeAction(failure["action"]).past] -= 1
@@ -170,8 +208,9 @@ def _earlier_writes(platform: Platform, tenants: PairedTenants, run: SyncRun) ->
     return resume.earlier_writes(rows)
 
 
-def list_runs(platform: Platform, principal: Principal, tenant_id: int, *, limit: int,
-              offset: int) -> tuple[list[SyncRun], int]:
+def list_runs(
+    platform: Platform, principal: Principal, tenant_id: int, *, limit: int, offset: int
+) -> tuple[list[SyncRun], int]:
     tenants = open_bcp_plan(platform, principal, tenant_id, "bcp.sync.view")
     with platform.directory_unit(write=False) as uow:
         return uow.runs.page(tenants.plan.id, limit=limit, offset=offset)
@@ -186,8 +225,15 @@ def get_run(platform: Platform, principal: Principal, tenant_id: int, run_id: in
     return run
 
 
-def wait_for_run(platform: Platform, principal: Principal, tenant_id: int, run_id: int, *,
-                 work: Callable[[], object], poll_s: float = 0.5) -> SyncRun:
+def wait_for_run(
+    platform: Platform,
+    principal: Principal,
+    tenant_id: int,
+    run_id: int,
+    *,
+    work: Callable[[], object],
+    poll_s: float = 0.5,
+) -> SyncRun:
     """The run once it has ended. While it is queued, ``work`` is called to carry out a run
     here (the caller's worker: services do not start workers); while another worker runs
     it, the run is watched every ``poll_s`` seconds."""
@@ -201,15 +247,24 @@ def wait_for_run(platform: Platform, principal: Principal, tenant_id: int, run_i
             time.sleep(poll_s)
 
 
-def list_correlations(platform: Platform, principal: Principal, tenant_id: int, type_name: str | None,
-                      *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+def list_correlations(
+    platform: Platform, principal: Principal, tenant_id: int, type_name: str | None, *, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
     tenants = open_bcp_plan(platform, principal, tenant_id, "bcp.sync.view")
     with platform.region_unit(tenants.bcp_region, write=False) as uow:
         rows, total = uow.correlations(tenants.bcp.id).page(type_name, limit=limit, offset=offset)
         names = uow.entities.many(tenants.bcp.id, [r["bcp_id"] for r in rows])
-    items = [{"type": r["type"], "primary_id": r["primary_id"], "bcp_id": r["bcp_id"],
-              "name": names[r["bcp_id"]].natural_key if r["bcp_id"] in names else None,
-              "synced_at": r["synced_at"].isoformat(), "complete": r["primary_version"] != 0} for r in rows]
+    items = [
+        {
+            "type": r["type"],
+            "primary_id": r["primary_id"],
+            "bcp_id": r["bcp_id"],
+            "name": names[r["bcp_id"]].natural_key if r["bcp_id"] in names else None,
+            "synced_at": r["synced_at"].isoformat(),
+            "complete": r["primary_version"] != 0,
+        }
+        for r in rows
+    ]
     return items, total
 
 
@@ -224,9 +279,17 @@ def script_checklist(platform: Platform, principal: Principal, tenant_id: int) -
         notes = row["notes"] or {}
         path = scripts[row["bcp_id"]].data["path"] if row["bcp_id"] in scripts else None
         if "unreadable" in notes:
-            items.append({"script": path, "primary_script_id": row["primary_id"], "bcp_script_id": row["bcp_id"],
-                          "status": "unreadable", **notes["unreadable"]})
+            items.append(
+                {
+                    "script": path,
+                    "primary_script_id": row["primary_id"],
+                    "bcp_script_id": row["bcp_id"],
+                    "status": "unreadable",
+                    **notes["unreadable"],
+                }
+            )
         for entry in notes.get("checklist", []):
-            items.append({"script": path, "primary_script_id": row["primary_id"], "bcp_script_id": row["bcp_id"],
-                          **entry})
+            items.append(
+                {"script": path, "primary_script_id": row["primary_id"], "bcp_script_id": row["bcp_id"], **entry}
+            )
     return items

@@ -54,8 +54,9 @@ class LoadResult:
         return sum(c.skipped for c in self.counts.values())
 
 
-def load_entities(platform: Platform, principal: Principal, tenant_id: int,
-                  drafts: Iterable[Draft | tuple[str, str, dict[str, Any]]]) -> LoadResult:
+def load_entities(
+    platform: Platform, principal: Principal, tenant_id: int, drafts: Iterable[Draft | tuple[str, str, dict[str, Any]]]
+) -> LoadResult:
     """Create every draft whose natural key is new in the tenant, in one transaction.
 
     Passwords: each distinct password is hashed once, and every user given that password
@@ -80,13 +81,20 @@ def load_entities(platform: Platform, principal: Principal, tenant_id: int,
     return LoadResult(tenant.id, plan.counts, plan.ids)
 
 
-def _write_with_usernames(platform: Platform, principal: Principal, tenant: Tenant, new: list[Entity],
-                          counts: dict[str, TypeCounts], user_ids: dict[str, int]) -> None:
+def _write_with_usernames(
+    platform: Platform,
+    principal: Principal,
+    tenant: Tenant,
+    new: list[Entity],
+    counts: dict[str, TypeCounts],
+    user_ids: dict[str, int],
+) -> None:
     """Claim the new usernames (``user_ids``: name -> id of the user to write), write the
     load, or give the names back if it fails.
 
     The plan's unit has committed only its ids; the escalation rule is applied again in
     the write's own transaction, so that what is judged is what is written."""
+
     def claim(uow: DirectoryUnit) -> dict[str, int]:
         usernames.claim_many(platform, uow, tenant, user_ids, shown=MAX_REPORTED_ERRORS)
         return user_ids
@@ -104,26 +112,49 @@ def _write_with_usernames(platform: Platform, principal: Principal, tenant: Tena
 def _require_edit(principal: Principal, areas: set[str]) -> None:
     for area in sorted(areas):
         if not principal.can(f"{area}.edit"):
-            raise Forbidden(f"This needs the permission '{area}.edit'.", code="permission_denied",
-                            details={"permission": f"{area}.edit"})
+            raise Forbidden(
+                f"This needs the permission '{area}.edit'.",
+                code="permission_denied",
+                details={"permission": f"{area}.edit"},
+            )
 
 
-def _write(uow: RegionUnit, new: list[Entity], principal: Principal, tenant_id: int,
-           counts: dict[str, TypeCounts]) -> None:
+def _write(
+    uow: RegionUnit, new: list[Entity], principal: Principal, tenant_id: int, counts: dict[str, TypeCounts]
+) -> None:
     if not new:
         return
     try:
         for start in range(0, len(new), BATCH_SIZE):
-            uow.entities.insert_many(new[start:start + BATCH_SIZE])
+            uow.entities.insert_many(new[start : start + BATCH_SIZE])
     except IntegrityError:
-        raise Conflict("Another writer created an entity with the same natural key during the load; "
-                       "load again to skip it.", code="duplicate_natural_key") from None
+        raise Conflict(
+            "Another writer created an entity with the same natural key during the load; load again to skip it.",
+            code="duplicate_natural_key",
+        ) from None
     # One audit record per entity, as a single create writes: an auditor asks "who created
     # skill 123, when, with what values" of one entity, and finds the answer there. The
     # extra "bulk.load" record ties them together as one act with its counts.
-    uow.audit_many([{"actor": principal.actor, "action": f"{e.type}.create", "tenant_id": tenant_id,
-                     "entity_type": e.type, "entity_id": e.id, "after": audit_view(e),
-                     "details": {"via": "bulk.load"}} for e in new])
-    uow.audit(principal.actor, "bulk.load", tenant_id=tenant_id, details={
-        "created": {t: c.created for t, c in counts.items()}, "skipped": {t: c.skipped for t, c in counts.items()},
-    })
+    uow.audit_many(
+        [
+            {
+                "actor": principal.actor,
+                "action": f"{e.type}.create",
+                "tenant_id": tenant_id,
+                "entity_type": e.type,
+                "entity_id": e.id,
+                "after": audit_view(e),
+                "details": {"via": "bulk.load"},
+            }
+            for e in new
+        ]
+    )
+    uow.audit(
+        principal.actor,
+        "bulk.load",
+        tenant_id=tenant_id,
+        details={
+            "created": {t: c.created for t, c in counts.items()},
+            "skipped": {t: c.skipped for t, c in counts.items()},
+        },
+    )

@@ -28,8 +28,9 @@ from lifeboat.store.tables import now
 from lifeboat.store.units import RegionUnit
 
 
-def list_entities(platform: Platform, principal: Principal, tenant_id: int, type_name: str,
-                  *, limit: int, offset: int) -> tuple[list[Entity], int]:
+def list_entities(
+    platform: Platform, principal: Principal, tenant_id: int, type_name: str, *, limit: int, offset: int
+) -> tuple[list[Entity], int]:
     kind = entity_type(type_name)
     tenant, region = open_tenant(platform, principal, tenant_id, f"{kind.area}.view")
     with platform.region_unit(region, write=False) as uow:
@@ -74,8 +75,16 @@ class _Changed(Exception):
     """The entity changed between the read an update was checked against and its write."""
 
 
-def update_entity(platform: Platform, principal: Principal, tenant_id: int, type_name: str,
-                  entity_id: int | None, payload: Any, *, replace_all: bool = False) -> Entity:
+def update_entity(
+    platform: Platform,
+    principal: Principal,
+    tenant_id: int,
+    type_name: str,
+    entity_id: int | None,
+    payload: Any,
+    *,
+    replace_all: bool = False,
+) -> Entity:
     """PATCH (partial) an entity, or PUT the business unit (``entity_id`` None).
 
     The payload is checked over the entity as first read (outside the write transaction:
@@ -87,18 +96,28 @@ def update_entity(platform: Platform, principal: Principal, tenant_id: int, type
             return _update(platform, principal, tenant_id, kind, entity_id, payload, replace_all=replace_all)
         except _Changed:
             continue
-    raise Conflict(f"{kind.name} {entity_id} kept changing while this update was applied; send it again.",
-                   code="concurrent_update", details={"type": kind.name, "id": entity_id})
+    raise Conflict(
+        f"{kind.name} {entity_id} kept changing while this update was applied; send it again.",
+        code="concurrent_update",
+        details={"type": kind.name, "id": entity_id},
+    )
 
 
-def _update(platform: Platform, principal: Principal, tenant_id: int, kind: EntityType, entity_id: int | None,
-            payload: Any, *, replace_all: bool) -> Entity:
+def _update(
+    platform: Platform,
+    principal: Principal,
+    tenant_id: int,
+    kind: EntityType,
+    entity_id: int | None,
+    payload: Any,
+    *,
+    replace_all: bool,
+) -> Entity:
     tenant, region = open_tenant(platform, principal, tenant_id, f"{kind.area}.edit")
     with platform.region_unit(region, write=False) as uow:
         current = _current(uow.entities, tenant, kind, entity_id)
     base = None if (replace_all or current is None) else current.data
-    data, content = _prepare(platform, kind, validate(kind, payload, current=base,
-                                                      limits=platform.json_limits()))
+    data, content = _prepare(platform, kind, validate(kind, payload, current=base, limits=platform.json_limits()))
     for secret in kind.stored_secrets:  # a password hash stays unless a new password replaced it
         if current is not None and secret in current.data and secret not in data:
             data[secret] = current.data[secret]
@@ -116,8 +135,9 @@ def _update(platform: Platform, principal: Principal, tenant_id: int, kind: Enti
     return usernames.write_claiming(platform, tenant, kind, current, data, write)
 
 
-def _insert(uow: RegionUnit, principal: Principal, tenant: Tenant, kind: EntityType, data: dict[str, Any],
-            content: bytes | None) -> Entity:
+def _insert(
+    uow: RegionUnit, principal: Principal, tenant: Tenant, kind: EntityType, data: dict[str, Any], content: bytes | None
+) -> Entity:
     stamp = now()
     entity = Entity(uow.entities.new_ids()[0], tenant.id, kind.name, data, stamp, stamp, content)
     _save(uow.entities, entity, insert=True)
@@ -125,8 +145,9 @@ def _insert(uow: RegionUnit, principal: Principal, tenant: Tenant, kind: EntityT
     return entity
 
 
-def _replace(uow: RegionUnit, principal: Principal, fresh: Entity, data: dict[str, Any],
-             content: bytes | None) -> Entity:
+def _replace(
+    uow: RegionUnit, principal: Principal, fresh: Entity, data: dict[str, Any], content: bytes | None
+) -> Entity:
     """Write ``data`` over ``fresh`` (its bytes kept unless new ones came); no write, and no
     audit record, when nothing changed."""
     content = content if content is not None else fresh.content
@@ -155,7 +176,8 @@ def delete_entity(platform: Platform, principal: Principal, tenant_id: int, type
         if blocking:
             raise Conflict(
                 f"{kind.name} {entity.id} is still referenced by {len(blocking)} entities; change them first.",
-                code="entity_in_use", details={"referenced_by": [{"type": t, "id": i} for t, i in blocking[:50]]},
+                code="entity_in_use",
+                details={"referenced_by": [{"type": t, "id": i} for t, i in blocking[:50]]},
             )
         for dep_type, dep_id in dependents:
             dep = repo.get(tenant.id, dep_type, dep_id)
@@ -168,8 +190,9 @@ def delete_entity(platform: Platform, principal: Principal, tenant_id: int, type
         usernames.release(platform, tenant, entity)
 
 
-def _current(repo: EntityRepo, tenant: Tenant, kind: EntityType, entity_id: int | None, *,
-             lock: bool = False) -> Entity | None:
+def _current(
+    repo: EntityRepo, tenant: Tenant, kind: EntityType, entity_id: int | None, *, lock: bool = False
+) -> Entity | None:
     """The entity to update, locked for this transaction with ``lock`` (the singleton by its
     id once known)."""
     if kind.singleton and entity_id is None:
@@ -182,12 +205,16 @@ def _version(entity: Entity | None) -> int | None:
     return entity.version if entity is not None else None
 
 
-def _must_get(repo: EntityRepo, tenant: Tenant, kind: EntityType, entity_id: int | None, *,
-              lock: bool = False) -> Entity:
+def _must_get(
+    repo: EntityRepo, tenant: Tenant, kind: EntityType, entity_id: int | None, *, lock: bool = False
+) -> Entity:
     entity = repo.get(tenant.id, kind.name, entity_id, lock=lock) if entity_id is not None else None
     if entity is None:
-        raise NotFound(f"{kind.name} {entity_id} does not exist in tenant {tenant.id}.", code="entity_not_found",
-                       details={"type": kind.name, "id": entity_id})
+        raise NotFound(
+            f"{kind.name} {entity_id} does not exist in tenant {tenant.id}.",
+            code="entity_not_found",
+            details={"type": kind.name, "id": entity_id},
+        )
     return entity
 
 
@@ -195,8 +222,9 @@ def _prepare(platform: Platform, kind: EntityType, data: dict[str, Any]) -> tupl
     return prepare_for_storage(platform.settings, kind, data, platform.passwords.hash)
 
 
-def prepare_for_storage(settings: Settings, kind: EntityType, data: dict[str, Any],
-                        hash_password: Callable[[str], str]) -> tuple[dict[str, Any], bytes | None]:
+def prepare_for_storage(
+    settings: Settings, kind: EntityType, data: dict[str, Any], hash_password: Callable[[str], str]
+) -> tuple[dict[str, Any], bytes | None]:
     """Turn validated fields into what is stored, by the type's own rule (hashes, file bytes,
     a checked script) within the configured limits.
 
@@ -206,8 +234,11 @@ def prepare_for_storage(settings: Settings, kind: EntityType, data: dict[str, An
 
 
 def storage_limits(settings: Settings) -> Limits:
-    return Limits(max_file_bytes=settings.max_file_bytes, max_script_bytes=settings.max_script_bytes,
-                  max_json_depth=settings.max_json_depth)
+    return Limits(
+        max_file_bytes=settings.max_file_bytes,
+        max_script_bytes=settings.max_script_bytes,
+        max_json_depth=settings.max_json_depth,
+    )
 
 
 def _check_links(repo: EntityRepo, tenant: Tenant, kind: EntityType, data: dict[str, Any]) -> None:
@@ -215,9 +246,13 @@ def _check_links(repo: EntityRepo, tenant: Tenant, kind: EntityType, data: dict[
     wanted = [(link, i) for link in kind.links for i in link.ids(data)]
     found = repo.types_of(tenant.id, [i for _, i in wanted])
     errors = [
-        {"field": link.field, "code": "unknown_reference",
-         "message": f"{link.target} {i} does not exist in this tenant"}
-        for link, i in wanted if found.get(i) != link.target
+        {
+            "field": link.field,
+            "code": "unknown_reference",
+            "message": f"{link.target} {i} does not exist in this tenant",
+        }
+        for link, i in wanted
+        if found.get(i) != link.target
     ]
     if errors:
         raise Invalid.fields(errors)
@@ -228,14 +263,17 @@ def _save(repo: EntityRepo, entity: Entity, *, insert: bool) -> None:
     if clash is not None and clash.id != entity.id:
         raise Conflict(
             f"Another {entity.type} has the same {' + '.join(entity.kind.natural_key)} ({entity.natural_key}).",
-            code="duplicate_natural_key", details={"type": entity.type, "existing_id": clash.id,
-                                                    "natural_key": entity.natural_key},
+            code="duplicate_natural_key",
+            details={"type": entity.type, "existing_id": clash.id, "natural_key": entity.natural_key},
         )
     try:
         repo.insert(entity) if insert else repo.update(entity)
     except IntegrityError:
-        raise Conflict("Another entity with the same natural key was written at the same time.",
-                       code="duplicate_natural_key", details={"natural_key": entity.natural_key}) from None
+        raise Conflict(
+            "Another entity with the same natural key was written at the same time.",
+            code="duplicate_natural_key",
+            details={"natural_key": entity.natural_key},
+        ) from None
 
 
 def audit_view(entity: Entity | None) -> dict[str, Any] | None:

@@ -49,8 +49,9 @@ class TypeCounts:
     skipped: int = 0  # its natural key existed already
 
 
-def batch_drafts(settings: Settings, tenant_id: int, repo: EntityRepo, drafts: Sequence[Draft],
-                 hash_password: HashPassword) -> DraftBatch:
+def batch_drafts(
+    settings: Settings, tenant_id: int, repo: EntityRepo, drafts: Sequence[Draft], hash_password: HashPassword
+) -> DraftBatch:
     """The entities to create (with ids from ``repo``'s counter) and what was skipped.
 
     Raises ``Invalid`` listing every problem, each field prefixed with the draft's local
@@ -66,8 +67,12 @@ def check_drafts(drafts: Sequence[Draft]) -> None:
         entity_type(draft.type)  # NotFound for an unknown type
     twice = sorted(key for key, n in Counter(d.key for d in drafts).items() if n > 1)
     if twice:
-        raise Invalid.fields([{"field": key, "code": "duplicate_local_key", "message": "is the key of two drafts"}
-                              for key in twice[:MAX_REPORTED_ERRORS]])
+        raise Invalid.fields(
+            [
+                {"field": key, "code": "duplicate_local_key", "message": "is the key of two drafts"}
+                for key in twice[:MAX_REPORTED_ERRORS]
+            ]
+        )
 
 
 @dataclass
@@ -140,9 +145,15 @@ class DraftBatch:
             data = validate(kind, payload)
             key = (kind.name, kind.key_of(data))
             if key in self.new_keys:
-                raise Invalid.fields([{"field": ",".join(kind.natural_key) or kind.name,
-                                       "code": "duplicate_natural_key",
-                                       "message": f"another draft has the same natural key ({key[1]})"}])
+                raise Invalid.fields(
+                    [
+                        {
+                            "field": ",".join(kind.natural_key) or kind.name,
+                            "code": "duplicate_natural_key",
+                            "message": f"another draft has the same natural key ({key[1]})",
+                        }
+                    ]
+                )
             if key in self.id_of_key:
                 self.book.know(draft.key, self.id_of_key[key])
                 self.counts[kind.name].skipped += 1
@@ -176,8 +187,11 @@ class DraftBatch:
         target = self.type_of_draft.get(value.key)
         if value.key in self.book.ids or (target is not None and target not in self.done):
             return value.key
-        code, why = (("unknown_ref", "no draft of this load has that local key") if target is None else
-                     ("ref_to_invalid_draft", "that draft is invalid, so it is not created"))
+        code, why = (
+            ("unknown_ref", "no draft of this load has that local key")
+            if target is None
+            else ("ref_to_invalid_draft", "that draft is invalid, so it is not created")
+        )
         bad.setdefault(link.field, {"field": link.field, "code": code, "message": f"Ref({value.key!r}): {why}"})
         return None
 
@@ -197,9 +211,14 @@ class DraftBatch:
     def _check_links(self, kind: EntityType, data: dict[str, Any]) -> None:
         """Every id must name an entity of the right type in this tenant (or of this load)."""
         errors = [
-            {"field": link.field, "code": "unknown_reference",
-             "message": f"{link.target} {i} does not exist in this tenant"}
-            for link in kind.links for i in link.ids(data) if self.type_of_id.get(i) != link.target
+            {
+                "field": link.field,
+                "code": "unknown_reference",
+                "message": f"{link.target} {i} does not exist in this tenant",
+            }
+            for link in kind.links
+            for i in link.ids(data)
+            if self.type_of_id.get(i) != link.target
         ]
         if errors:
             raise Invalid.fields(errors)

@@ -21,15 +21,22 @@ def held_by(principal: Principal) -> frozenset[str] | None:
     return None if principal.is_operator else principal.permissions
 
 
-def guard_write(repo: EntityRepo, tenant_id: int, principal: Principal, type_name: str,
-                before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> None:
+def guard_write(
+    repo: EntityRepo,
+    tenant_id: int,
+    principal: Principal,
+    type_name: str,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+) -> None:
     """Refuse (403 ``permission_escalation``) a write of a role or user that would reach
     or grant a permission the principal lacks. ``before``/``after`` are the entity's fields."""
     held = held_by(principal)
     if held is None or type_name not in CARRIERS:
         return
-    refusal = escalation(held, before=carried(repo, tenant_id, type_name, before),
-                         after=carried(repo, tenant_id, type_name, after))
+    refusal = escalation(
+        held, before=carried(repo, tenant_id, type_name, before), after=carried(repo, tenant_id, type_name, after)
+    )
     if refusal is not None:
         raise refused(refusal, type_name)
 
@@ -47,8 +54,13 @@ def guard_new(repo: EntityRepo, tenant_id: int, principal: Principal, new: list[
                 raise refused(refusal, entity.type)
 
 
-def carried(repo: EntityRepo, tenant_id: int, type_name: str, data: Mapping[str, Any] | None,
-            new_roles: Mapping[int, Entity] | None = None) -> frozenset[str] | None:
+def carried(
+    repo: EntityRepo,
+    tenant_id: int,
+    type_name: str,
+    data: Mapping[str, Any] | None,
+    new_roles: Mapping[int, Entity] | None = None,
+) -> frozenset[str] | None:
     """The permissions a role or user carries; a user's are its role's (active or not)."""
     if data is None:
         return None
@@ -70,6 +82,12 @@ def stronger_user(roles: Mapping[int, frozenset[str]], user: Entity, held: froze
 
 
 def refused(refusal: Escalation, type_name: str) -> Forbidden:
-    return Forbidden(refusal.message, code="permission_escalation", details={
-        "type": type_name, "reason": refusal.reason, "missing_permissions": list(refusal.missing),
-    })
+    return Forbidden(
+        refusal.message,
+        code="permission_escalation",
+        details={
+            "type": type_name,
+            "reason": refusal.reason,
+            "missing_permissions": list(refusal.missing),
+        },
+    )

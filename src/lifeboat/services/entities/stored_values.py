@@ -44,30 +44,44 @@ def _check_region(platform: Platform, region: Region, limits: json_limits.JsonLi
     script_bytes = platform.settings.max_script_bytes
     with platform.region_unit(region, write=False) as uow:
         repo = uow.entities
-        for entity in _loaded(repo.ids_across_tenants(FREE_FORM_TYPES), repo.load_across_tenants, result, region,
-                              lambda i: {"type": "unknown", "id": i}):
+        for entity in _loaded(
+            repo.ids_across_tenants(FREE_FORM_TYPES),
+            repo.load_across_tenants,
+            result,
+            region,
+            lambda i: {"type": "unknown", "id": i},
+        ):
             result.checked += 1
             for problem in free_form_problems(entity.kind, entity.data, limits, document_bytes=script_bytes):
                 result.findings.append(_finding(region, entity.tenant_id, entity.type, entity.id, problem))
         audit = uow.audit_log
-        for record in _loaded(audit.seqs_with_values(), audit.load, result, region,
-                              lambda seq: {"type": "audit", "id": seq}):
+        for record in _loaded(
+            audit.seqs_with_values(), audit.load, result, region, lambda seq: {"type": "audit", "id": seq}
+        ):
             result.checked += 1
             for side in ("before", "after"):
                 fields = record[side]
                 for name, value in fields.items() if isinstance(fields, dict) else ():
                     over = json_limits.problem(value, limits, measure_size=False)
                     if over:
-                        result.findings.append(_finding(region, record["tenant_id"], "audit", record["seq"],
-                                                        {**over, "field": f"{side}.{name}"}))
+                        result.findings.append(
+                            _finding(
+                                region, record["tenant_id"], "audit", record["seq"], {**over, "field": f"{side}.{name}"}
+                            )
+                        )
 
 
-def _loaded(ids: Sequence[int], load: Callable[[Sequence[int]], list], result: StoredCheck, region: Region,
-            describe: Callable[[int], dict[str, Any]]) -> Iterator[Any]:
+def _loaded(
+    ids: Sequence[int],
+    load: Callable[[Sequence[int]], list],
+    result: StoredCheck,
+    region: Region,
+    describe: Callable[[int], dict[str, Any]],
+) -> Iterator[Any]:
     """Rows in batches. A value nested past Python's recursion cannot even be loaded: the
     batch is read again row by row and each such row reported instead of stopping the check."""
     for start in range(0, len(ids), BATCH):
-        batch = ids[start:start + BATCH]
+        batch = ids[start : start + BATCH]
         try:
             yield from load(batch)
             continue
@@ -77,11 +91,27 @@ def _loaded(ids: Sequence[int], load: Callable[[Sequence[int]], list], result: S
             try:
                 yield from load([one])
             except RecursionError:
-                result.findings.append({"region": region.name, "tenant_id": None, **describe(one), "field": None,
-                                        "code": "too_deep", "message": "nested too deep to be read at all"})
+                result.findings.append(
+                    {
+                        "region": region.name,
+                        "tenant_id": None,
+                        **describe(one),
+                        "field": None,
+                        "code": "too_deep",
+                        "message": "nested too deep to be read at all",
+                    }
+                )
 
 
-def _finding(region: Region, tenant_id: int | None, type_name: str, id_: int,
-             problem: dict[str, Any]) -> dict[str, Any]:
-    return {"region": region.name, "tenant_id": tenant_id, "type": type_name, "id": id_, "field": problem["field"],
-            "code": problem["code"], "message": problem["message"]}
+def _finding(
+    region: Region, tenant_id: int | None, type_name: str, id_: int, problem: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "region": region.name,
+        "tenant_id": tenant_id,
+        "type": type_name,
+        "id": id_,
+        "field": problem["field"],
+        "code": problem["code"],
+        "message": problem["message"],
+    }

@@ -11,8 +11,9 @@ from lifeboat.errors import Unavailable
 from lifeboat.services.tenancy.tenants import open_tenant
 
 
-def list_audit(platform: Platform, principal: Principal, tenant_id: int, *, limit: int,
-               offset: int) -> tuple[list[dict[str, Any]], int]:
+def list_audit(
+    platform: Platform, principal: Principal, tenant_id: int, *, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
     tenant, region = open_tenant(platform, principal, tenant_id, "admin.view")
     window = limit + offset
     with platform.directory_unit(write=False) as uow:
@@ -22,5 +23,5 @@ def list_audit(platform: Platform, principal: Principal, tenant_id: int, *, limi
             local_rows, local_total = region_uow.audit_log.page(tenant.id, limit=window, offset=0)
     except Unavailable:
         local_rows, local_total = [], 0  # the directory's part is still worth showing
-    merged = sorted(global_rows + local_rows, key=lambda r: r["at"], reverse=True)[offset:offset + limit]
+    merged = sorted(global_rows + local_rows, key=lambda r: r["at"], reverse=True)[offset : offset + limit]
     return merged, global_total + local_total

@@ -99,8 +99,9 @@ def open_session(platform: Platform, principal: Principal, ttl: timedelta | None
 
 def _new_session(uow: DirectoryUnit, principal: Principal, ttl: timedelta) -> str:
     token = secrets.token_urlsafe(32)
-    uow.sessions.create(Session(hash_token(token), principal.kind, principal.id, principal.tenant_id,
-                                principal.name, now() + ttl))
+    uow.sessions.create(
+        Session(hash_token(token), principal.kind, principal.id, principal.tenant_id, principal.name, now() + ttl)
+    )
     return token
 
 

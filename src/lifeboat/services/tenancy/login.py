@@ -54,8 +54,9 @@ class _Attempt:
         return self.records[side]
 
 
-def login(platform: Platform, username: Any, password: Any, tenant_id: Any = None, *,
-          address: str | None = None) -> LoginResult:
+def login(
+    platform: Platform, username: Any, password: Any, tenant_id: Any = None, *, address: str | None = None
+) -> LoginResult:
     """Log in from the client ``address`` (None when unknown: then only the username is throttled)."""
     if not isinstance(username, str) or not isinstance(password, str) or not username.strip():
         raise Invalid("username and password are required strings.", code="validation_failed")
@@ -118,8 +119,12 @@ def _user_login(attempt: _Attempt, tenant_id: int | None) -> LoginResult:
     active = plan.active_side if plan else None
     deciding_side, deciding = _deciding_record(attempt, origin, active)
     requested = _requested_side(attempt, tenant_id)
-    decision = decide_login(bcp_type=deciding.data.get("bcp_type", "none"), active_side=active, origin=origin,
-                            requested=None if requested == FOREIGN else requested)
+    decision = decide_login(
+        bcp_type=deciding.data.get("bcp_type", "none"),
+        active_side=active,
+        origin=origin,
+        requested=None if requested == FOREIGN else requested,
+    )
     entering = decision.enter if requested != FOREIGN and not decision.denied else None
     user = (deciding if entering == deciding_side else attempt.record(entering)) if entering else None
     # The password of the tenant entered decides; with nothing to enter (a refusal, a choice),
@@ -175,8 +180,10 @@ def _check_password(attempt: _Attempt, user: Entity, side: str) -> None:
 
 def _choices(attempt: _Attempt) -> list[dict[str, Any]]:
     active = attempt.plan.active_side if attempt.plan else None
-    return [{"tenant_id": t.id, "name": t.name, "kind": side, "region": t.region, "active": side == active}
-            for side, t in attempt.tenants.items()]
+    return [
+        {"tenant_id": t.id, "name": t.name, "kind": side, "region": t.region, "active": side == active}
+        for side, t in attempt.tenants.items()
+    ]
 
 
 def _operator_login(platform: Platform, operator: Operator, password: str) -> LoginResult:

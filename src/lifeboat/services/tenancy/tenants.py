@@ -19,8 +19,9 @@ def require_operator(principal: Principal) -> None:
         raise Forbidden("Only an operator (account representative) may do this.", code="operator_required")
 
 
-def open_tenant(platform: Platform, principal: Principal, tenant_id: int,
-                permission: str | None = None) -> tuple[Tenant, Region]:
+def open_tenant(
+    platform: Platform, principal: Principal, tenant_id: int, permission: str | None = None
+) -> tuple[Tenant, Region]:
     """The tenant and its region, if the principal may enter it and holds ``permission``.
 
     A user of another tenant learns nothing: the answer is the same 404 as for a tenant
@@ -33,8 +34,9 @@ def open_tenant(platform: Platform, principal: Principal, tenant_id: int,
     if tenant is None:
         raise _no_such_tenant(tenant_id)
     if permission and not principal.can(permission):
-        raise Forbidden(f"This needs the permission {permission!r}.", code="permission_denied",
-                        details={"permission": permission})
+        raise Forbidden(
+            f"This needs the permission {permission!r}.", code="permission_denied", details={"permission": permission}
+        )
     return tenant, platform.region(tenant.region)
 
 
@@ -57,14 +59,22 @@ def create_tenant(platform: Platform, principal: Principal, name: object, region
         if uow.tenants.by_name(name):
             raise Conflict(f"A tenant named {name!r} exists already.", code="tenant_name_taken", details={"name": name})
         tenant = uow.tenants.create(name, region.name)
-        uow.audit(principal.actor, "tenant.create", tenant_id=tenant.id,
-                  after={"id": tenant.id, "name": name, "region": region.name})
+        uow.audit(
+            principal.actor,
+            "tenant.create",
+            tenant_id=tenant.id,
+            after={"id": tenant.id, "name": name, "region": region.name},
+        )
         return tenant
 
     def give_back(uow: DirectoryUnit, tenant: Tenant) -> None:
         uow.tenants.delete(tenant.id)
-        uow.audit(principal.actor, "tenant.create_given_back", tenant_id=tenant.id,
-                  details={"reason": "its business unit could not be written"})
+        uow.audit(
+            principal.actor,
+            "tenant.create_given_back",
+            tenant_id=tenant.id,
+            details={"reason": "its business unit could not be written"},
+        )
 
     return write_across(platform, region, claim=claim, write=_create_business_unit, give_back=give_back)
 
@@ -76,8 +86,13 @@ def _checked(platform: Platform, name: object, region_name: object) -> tuple[str
     except Exception as exc:  # FieldError
         errors.append({"field": "name", "code": getattr(exc, "code", "bad_name"), "message": str(exc)})
     if not isinstance(region_name, str) or region_name not in platform.regions:
-        errors.append({"field": "region", "code": "region_not_found",
-                       "message": f"must be one of {', '.join(sorted(platform.regions))}"})
+        errors.append(
+            {
+                "field": "region",
+                "code": "region_not_found",
+                "message": f"must be one of {', '.join(sorted(platform.regions))}",
+            }
+        )
     if errors:
         raise Invalid.fields(errors)
     assert isinstance(name, str) and isinstance(region_name, str)

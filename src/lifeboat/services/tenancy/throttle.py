@@ -33,8 +33,10 @@ from lifeboat.store.units import DirectoryUnit
 def policies(settings: Settings) -> dict[str, Policy]:
     window, lockout = timedelta(seconds=settings.login_window_s), timedelta(seconds=settings.login_lockout_s)
     longest = timedelta(seconds=settings.login_lockout_max_s)
-    return {USERNAME: Policy(settings.login_max_failures_per_username, window, lockout, longest),
-            ADDRESS: Policy(settings.login_max_failures_per_address, window, lockout, longest)}
+    return {
+        USERNAME: Policy(settings.login_max_failures_per_username, window, lockout, longest),
+        ADDRESS: Policy(settings.login_max_failures_per_address, window, lockout, longest),
+    }
 
 
 @dataclass
@@ -63,7 +65,9 @@ class LoginGuard:
             wait = max(locked.values())
             raise TooManyRequests(
                 f"Too many failed logins from this {' and '.join(sorted(locked))}; try again in {wait} seconds.",
-                code="too_many_attempts", details={"retry_after_s": wait, "scopes": sorted(locked)})
+                code="too_many_attempts",
+                details={"retry_after_s": wait, "scopes": sorted(locked)},
+            )
 
     def failed(self) -> None:
         rules = policies(self.platform.settings)
@@ -87,5 +91,8 @@ class LoginGuard:
                 uow.login_failures.forget(key)
 
     def _audit_lock(self, uow: DirectoryUnit, key: Key, until: datetime, failures: Failures) -> None:
-        uow.audit(f"login:{self.username[:200]}", "login.locked",
-                  details={"scope": key[0], "key": key[1], "until": until.isoformat(), "locks": failures.locks})
+        uow.audit(
+            f"login:{self.username[:200]}",
+            "login.locked",
+            details={"scope": key[0], "key": key[1], "until": until.isoformat(), "locks": failures.locks},
+        )

@@ -55,8 +55,14 @@ def name_change(tenant: Tenant, kind: EntityType, current: Entity | None, data: 
     return None if new is None or new == old else NameChange(tenant, kind, new, old)
 
 
-def write_claiming(platform: Platform, tenant: Tenant, kind: EntityType, current: Entity | None,
-                   data: dict[str, Any], write: Callable[[RegionUnit], R]) -> R:
+def write_claiming(
+    platform: Platform,
+    tenant: Tenant,
+    kind: EntityType,
+    current: Entity | None,
+    data: dict[str, Any],
+    write: Callable[[RegionUnit], R],
+) -> R:
     """Run ``write`` in one unit of the tenant's region, holding the login name in ``data``
     (the type's ``login_key``) while it runs: claimed before, settled on the user after, given
     back if the write fails. A write that changes no login name is just the region unit."""
@@ -76,8 +82,9 @@ def write_claiming(platform: Platform, tenant: Tenant, kind: EntityType, current
     def settle(uow: DirectoryUnit, change: NameChange, written: tuple[R, int | None]) -> None:
         _settle(uow, change, written[1])
 
-    result, _ = write_across(platform, platform.region(tenant.region), claim=claim, write=write_user,
-                             give_back=_give_back, settle=settle)
+    result, _ = write_across(
+        platform, platform.region(tenant.region), claim=claim, write=write_user, give_back=_give_back, settle=settle
+    )
     return result
 
 
@@ -138,8 +145,9 @@ def owner_exists(platform: Platform, uow: DirectoryUnit, username: str, tenant_i
         return False
     try:
         with platform.region_unit(owner_tenant.region, write=False) as region_uow:
-            return any(region_uow.entities.by_key(tenant_id, kind.name, username) is not None
-                       for kind in _login_types())
+            return any(
+                region_uow.entities.by_key(tenant_id, kind.name, username) is not None for kind in _login_types()
+            )
     except Unavailable:
         return True  # cannot tell: keep the name with its owner
 
@@ -149,8 +157,9 @@ def _login_types() -> list[EntityType]:
     return [kind for kind in ENTITY_TYPES.values() if kind.login_key is not None]
 
 
-def claim_many(platform: Platform, uow: DirectoryUnit, tenant: Tenant, user_ids: Mapping[str, int], *,
-               shown: int) -> None:
+def claim_many(
+    platform: Platform, uow: DirectoryUnit, tenant: Tenant, user_ids: Mapping[str, int], *, shown: int
+) -> None:
     """Claim every name of ``user_ids`` (username -> id of the user about to be written) for
     ``tenant``, or none: ``username_taken`` lists at most ``shown`` of those taken. Stale
     claims are taken over, as for one user."""
@@ -164,13 +173,17 @@ def claim_many(platform: Platform, uow: DirectoryUnit, tenant: Tenant, user_ids:
             uow.logins.release(name, *owner)  # left behind by a crashed write: take it over
     if taken:
         names = sorted(taken)
-        raise Conflict(f"{len(names)} usernames are taken, e.g. {names[0]!r}.", code="username_taken",
-                       details={"usernames": names[:shown]})
+        raise Conflict(
+            f"{len(names)} usernames are taken, e.g. {names[0]!r}.",
+            code="username_taken",
+            details={"usernames": names[:shown]},
+        )
     try:
         uow.logins.reserve_many(tenant.id, user_ids)
     except IntegrityError:
-        raise Conflict("A username was claimed by another writer during the load; load again.",
-                       code="username_taken") from None
+        raise Conflict(
+            "A username was claimed by another writer during the load; load again.", code="username_taken"
+        ) from None
 
 
 def give_back_many(uow: DirectoryUnit, tenant: Tenant, user_ids: Mapping[str, int]) -> None:
