@@ -7,6 +7,7 @@ empty databases in a few tens of milliseconds.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -68,10 +69,8 @@ def postgres_settings(postgres_server, postgres_templates, tmp_path) -> Callable
 
     yield make
     for name in created:
-        try:
+        with contextlib.suppress(Exception):  # the server may have been stopped by the test
             postgres_server.drop_database(name)
-        except Exception:  # the server may have been stopped by the test
-            pass
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

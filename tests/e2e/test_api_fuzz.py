@@ -194,7 +194,8 @@ def test_the_published_api_holds_to_its_own_document(api, platform, backend):
     for who, outcome in results.items():
         phases = ", ".join(f"{phase} {n}" for phase, n in sorted(outcome.by_phase.items()))
         print(
-            f"\nschemathesis on {backend} as {who}: {outcome.cases} cases over {len(outcome.operations)} operations ({phases})"
+            f"\nschemathesis on {backend} as {who}: {outcome.cases} cases"
+            f" over {len(outcome.operations)} operations ({phases})"
         )
         print("  most cases: " + ", ".join(f"{label} {n}" for label, n in outcome.by_operation.most_common(4)))
     print(f"schemathesis on {backend}, total: {sum(o.cases for o in results.values())} cases in {elapsed:.0f} s")

@@ -453,7 +453,8 @@ def test_desktop_studio_xml_script_is_read_for_references(ops):
     cc = build_contact_center(ops)
     xml = (
         '<?xml version="1.0" encoding="utf-8"?>\n<Script>'
-        f'<ActionStruct><Action ID="7" Name="REQAGENT"/><Parameters><Parameter Name="Skill">{cc.id("skills")}</Parameter>'
+        '<ActionStruct><Action ID="7" Name="REQAGENT"/><Parameters>'
+        f'<Parameter Name="Skill">{cc.id("skills")}</Parameter>'
         "</Parameters></ActionStruct>"
         '<ActionStruct><Action ID="8" Name="SUPPRESSCALL"/><Parameters><Parameter Name="Disposition">999999</Parameter>'
         "</Parameters></ActionStruct></Script>"

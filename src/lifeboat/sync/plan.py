@@ -193,7 +193,10 @@ class _Planner:
                     "bcp_id": None,
                     "name": key,
                     "existing_bcp_id": found,
-                    "message": "an entity created directly in the BCP tenant has this natural key; it is only adopted on the first run",
+                    "message": (
+                        "an entity created directly in the BCP tenant has this natural key; "
+                        "it is only adopted on the first run"
+                    ),
                 }
             )
             return
