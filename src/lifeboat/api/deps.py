@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -20,7 +20,8 @@ bearer = HTTPBearer(auto_error=False, description="The token from POST /api/v1/a
 
 
 async def _platform(request: Request) -> Platform:
-    return request.app.state.platform
+    platform: Platform = request.app.state.platform
+    return platform
 
 
 PlatformDep = Annotated[Platform, Depends(_platform)]
@@ -73,5 +74,5 @@ def _page(
 PageDep = Annotated[Page, Depends(_page)]
 
 
-def page_of(items: list, total: int) -> dict:
+def page_of(items: list[Any], total: int) -> dict[str, Any]:
     return {"items": items, "total": total}

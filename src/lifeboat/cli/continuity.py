@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -111,7 +111,7 @@ def voice_token(name: str, data_dir: DataDir = None, config: ConfigFile = None) 
     console.print(f"voice token for [bold]{name}[/bold] (shown once):\n{token}")
 
 
-def print_readiness(report: dict) -> None:
+def print_readiness(report: dict[str, Any]) -> None:
     colour = STATUS_COLOUR[report["status"]]
     table = Table("check", "status", "detail", title=f"readiness: [{colour}]{report['status']}[/{colour}]")
     for check in report["checks"]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -212,7 +212,7 @@ def wait_for_run(platform: Platform, tenant_id: int, run_id: int, console: Conso
         return wait(platform, CLI_OPERATOR, tenant_id, run_id, work=lambda: work_once(platform, progress=show))
 
 
-def counts_table(counts: dict, title: str) -> Table:
+def counts_table(counts: dict[str, Any], title: str) -> Table:
     keys = ("created", "adopted", "updated", "deactivated", "deleted", "unchanged", "failed")
     table = Table("type", *keys, title=title)
     for type_name, c in counts.items():
@@ -220,7 +220,7 @@ def counts_table(counts: dict, title: str) -> Table:
     return table
 
 
-def print_issues(console, result: dict) -> None:  # noqa: ANN001
+def print_issues(console: Console, result: dict[str, Any]) -> None:
     kinds = (("drift", "drift", "yellow"), ("warning", "warnings", "yellow"), ("error", "errors", "red"))
     for label, key, colour in kinds:
         items = result.get(key, [])

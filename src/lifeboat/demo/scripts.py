@@ -154,7 +154,9 @@ def _queue(doc: _Builder, voice: bool, q: int, skill: int, picks: _Picks) -> Non
     )
 
 
-def _say(voice: bool, label: str, prompt: str, text: str, *, action: str = "PLAY") -> tuple[str, str, list]:
+def _say(
+    voice: bool, label: str, prompt: str, text: str, *, action: str = "PLAY"
+) -> tuple[str, str, list[tuple[str, str]]]:
     """Play a prompt file on voice (with the words as a spoken fallback); send the words otherwise."""
     if voice:
         return action, label, [("Sequence", f'"{prompt}" %"{text}"')]

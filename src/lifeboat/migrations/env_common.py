@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import MetaData, create_engine
+from sqlalchemy import Connection, MetaData, create_engine
 
 
 def run(target_metadata: MetaData) -> None:
@@ -18,7 +18,7 @@ def run(target_metadata: MetaData) -> None:
     _run(connection, target_metadata)
 
 
-def _run(connection, target_metadata: MetaData) -> None:  # noqa: ANN001
+def _run(connection: Connection, target_metadata: MetaData) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Row as SqlRow
 
 from lifeboat.domain.records import OutboxItem, Subscription
 from lifeboat.ids import DIRECTORY_BLOCK, is_id
@@ -21,7 +22,7 @@ from lifeboat.store.tables import (
 )
 
 
-def _subscription(row) -> Subscription:  # noqa: ANN001
+def _subscription(row: SqlRow[Any]) -> Subscription:
     return Subscription(row.id, row.tenant_id, row.kind, row.target, row.secret, row.events, row.created_at)
 
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Row as SqlRow
 from sqlalchemy.exc import IntegrityError
 
 from lifeboat.domain.records import OPEN, BcpPlan, RunStatus, Side, SyncRun, Trigger
@@ -20,12 +21,12 @@ from lifeboat.store.counter import take_ids
 from lifeboat.store.tables import bcp_plans, directory_id_counter, now, sync_runs
 
 
-def _plan(row) -> BcpPlan:  # noqa: ANN001
+def _plan(row: SqlRow[Any]) -> BcpPlan:
     values = {k: row._mapping[k] for k in BcpPlan.__dataclass_fields__}
     return BcpPlan(**{**values, "active_side": Side(values["active_side"])})
 
 
-def _run(row) -> SyncRun:  # noqa: ANN001
+def _run(row: SqlRow[Any]) -> SyncRun:
     values = {k: row._mapping[k] for k in SyncRun.__dataclass_fields__}
     return SyncRun(**{**values, "trigger": Trigger(values["trigger"]), "status": RunStatus(values["status"])})
 

@@ -17,7 +17,7 @@ from lifeboat.store.tables import entities, region_id_counter
 CHUNK = 5000  # ids per IN (...) list, well under SQLite's limit of bound variables
 
 
-def _entity(row: SqlRow) -> Entity:
+def _entity(row: SqlRow[Any]) -> Entity:
     return Entity(
         id=row.id,
         tenant_id=row.tenant_id,
@@ -218,7 +218,7 @@ class EntityRepo:
         del values["id"], values["created_at"]
         values["version"] = entities.c.version + 1
         stmt = update(entities).where(entities.c.id == entity.id).values(**values).returning(entities.c.version)
-        return self.conn.execute(stmt).scalar_one()
+        return int(self.conn.execute(stmt).scalar_one())
 
     def delete(self, tenant_id: int, entity_id: int) -> None:
         self.conn.execute(delete(entities).where(entities.c.tenant_id == tenant_id, entities.c.id == entity_id))
@@ -237,7 +237,7 @@ class EntityRepo:
         return [(r.tenant_id, r.id, r.data) for r in rows]
 
 
-def _entity_partial(row: SqlRow, with_content: bool) -> Entity:
+def _entity_partial(row: SqlRow[Any], with_content: bool) -> Entity:
     return Entity(
         id=row.id,
         tenant_id=row.tenant_id,

@@ -3,6 +3,7 @@ last and next sync, readiness. Each part is shown when the API would show it to 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -33,8 +34,8 @@ def overview(request: Request, ctx: ConsoleDep) -> Response:
     values: dict[str, Any] = {"regions": status.region_status(ctx.platform)}
     if ctx.tenant_id is None:
         values["tenants"] = tenants.list_tenants(ctx.platform, ctx.principal, limit=100, offset=0)[0]
-    elif ctx.plan is not None:
-        values.update(plan=_allowed(lambda: plan_view(plan_status(ctx.platform, ctx.plan)), ctx, "bcp.sync.view"),
+    elif (paired := ctx.plan) is not None:
+        values.update(plan=_allowed(lambda: plan_view(plan_status(ctx.platform, paired)), ctx, "bcp.sync.view"),
                       readiness=readiness_report(ctx), last_switch=_last_switch(ctx))
     return render(request, "overview.html", title="Overview", ctx=ctx, **values)
 
@@ -63,7 +64,7 @@ def _figure(value: Any) -> str:
     return str(value)
 
 
-def _allowed(read, ctx: Console, permission: str) -> Any:  # noqa: ANN001
+def _allowed(read: Callable[[], Any], ctx: Console, permission: str) -> Any:
     """What ``read`` answers, or None when the principal lacks ``permission`` (the part is left out)."""
     if not ctx.principal.can(permission):
         return None

@@ -136,10 +136,10 @@ def _data_rows(text: str) -> Iterator[tuple[int, list[str]]]:
     return rows
 
 
-def _check_rows(text: str, users: dict[str, Any]) -> tuple[_Report, list]:
+def _check_rows(text: str, users: dict[str, Any]) -> tuple[_Report, list[tuple[Any, str]]]:
     # Only the tenant's usernames are counted: any other is refused as unknown anyway.
     seen = Counter(name for name in (row[0].strip().lower() for _, row in _data_rows(text) if row) if name in users)
-    report, changes = _Report(), []
+    report, changes = _Report(), list[tuple[Any, str]]()
     for line, row in _data_rows(text):
         username = row[0].strip().lower() if row else ""
         value = row[1].strip().lower() if len(row) > 1 else ""

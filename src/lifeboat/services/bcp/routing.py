@@ -60,7 +60,7 @@ def is_fresh(platform: Platform) -> bool:
 
 
 def route_table(platform: Platform) -> RouteTable:
-    table = platform.caches.get(CACHE)
+    table: RouteTable | None = platform.caches.get(CACHE)
     ttl = platform.settings.route_cache_ttl_s
     if table is not None and table.built_at and time.monotonic() - table.built_at <= ttl:
         return table

@@ -29,7 +29,8 @@ from lifeboat.services.bcp.pairing import PairedTenants, current_plan, open_bcp_
 from lifeboat.store.units import DirectoryUnit
 from lifeboat.sync import collector, resume
 from lifeboat.sync.apply import apply_plan
-from lifeboat.sync.model import Options, Plan, Progress
+from lifeboat.sync.model import Options, Plan
+from lifeboat.sync.model import Progress as Progress  # re-exported: jobs.py may not import sync/ itself
 from lifeboat.sync.plan import Side as TenantRows
 from lifeboat.sync.plan import diff
 from lifeboat.sync.snapshot import read_sides

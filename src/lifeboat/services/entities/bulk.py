@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
 from lifeboat.domain.entities import ENTITY_TYPES, Entity
+from lifeboat.domain.records import Tenant
 from lifeboat.errors import Conflict, Forbidden
 from lifeboat.services.entities.crud import audit_view
 from lifeboat.services.entities.drafts import MAX_REPORTED_ERRORS, Draft, Ref, TypeCounts, batch_drafts, check_drafts
@@ -31,7 +32,6 @@ from lifeboat.services.entities.escalation import guard_new
 from lifeboat.services.spanning import write_across
 from lifeboat.services.tenancy import usernames
 from lifeboat.services.tenancy.tenants import open_tenant
-from lifeboat.store.directory import Tenant
 from lifeboat.store.units import DirectoryUnit, RegionUnit
 
 __all__ = ["Draft", "LoadResult", "Ref", "TypeCounts", "load_entities"]

@@ -18,11 +18,11 @@ from lifeboat.domain import json_limits
 from lifeboat.domain.access import Principal
 from lifeboat.domain.entities import Entity, EntityType, entity_type, file_facts, prepare, validate
 from lifeboat.domain.entity_rules import Limits
+from lifeboat.domain.records import Tenant
 from lifeboat.errors import Conflict, Invalid, NotFound
 from lifeboat.services.entities.escalation import guard_write
 from lifeboat.services.tenancy import usernames
 from lifeboat.services.tenancy.tenants import open_tenant
-from lifeboat.store.directory import Tenant
 from lifeboat.store.region import EntityRepo
 from lifeboat.store.tables import now
 from lifeboat.store.units import RegionUnit

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from lifeboat.config import Settings
-from lifeboat.domain.entities import ENTITY_TYPES, Entity, EntityType, Link, validate
+from lifeboat.domain.entities import ENTITY_TYPES, Entity, EntityType, Link, entity_type, validate
 from lifeboat.domain.graph import IdBook, write_groups
 from lifeboat.errors import Invalid, LifeboatError
-from lifeboat.services.entities.crud import entity_type, prepare_for_storage
+from lifeboat.services.entities.crud import prepare_for_storage
 from lifeboat.store.region import EntityRepo
 from lifeboat.store.tables import now
 
@@ -138,7 +138,7 @@ class DraftBatch:
                 self.usernames[data[kind.login_key]] = entity_id
         self.counts[kind.name].created = len(new)
 
-    def _prepare(self, kind: EntityType, draft: Draft) -> tuple | None:
+    def _prepare(self, kind: EntityType, draft: Draft) -> tuple[Draft, dict[str, Any], Any, Any] | None:
         """(draft, data, content, deferred fields) for a new entity; None when skipped or invalid."""
         try:
             payload, later = self._resolve(kind, draft.payload)

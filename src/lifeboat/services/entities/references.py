@@ -7,8 +7,9 @@ from typing import Any
 
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
+from lifeboat.domain.entities import entity_type
 from lifeboat.domain.scripts import find_references, parse_script
-from lifeboat.services.entities.crud import _must_get, entity_type
+from lifeboat.services.entities.crud import _must_get
 from lifeboat.services.tenancy.tenants import open_tenant
 
 

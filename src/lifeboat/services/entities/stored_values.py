@@ -73,7 +73,7 @@ def _check_region(platform: Platform, region: Region, limits: json_limits.JsonLi
 
 def _loaded(
     ids: Sequence[int],
-    load: Callable[[Sequence[int]], list],
+    load: Callable[[Sequence[int]], list[Any]],
     result: StoredCheck,
     region: Region,
     describe: Callable[[int], dict[str, Any]],

@@ -146,7 +146,7 @@ def remembered_principal(platform: Platform, token: str | None) -> Principal | N
 
 
 def _remembered(platform: Platform, token_hash: str) -> Principal | None:
-    entry = platform.caches.get(SESSION_CACHE, {}).get(token_hash)
+    entry: tuple[Principal, datetime, float] | None = platform.caches.get(SESSION_CACHE, {}).get(token_hash)
     if entry is None:
         return None
     principal, expires_at, read_at = entry

@@ -6,10 +6,10 @@ from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
 from lifeboat.domain.entities import ENTITY_TYPES, Entity, validate
 from lifeboat.domain.fields import text
+from lifeboat.domain.records import Tenant
 from lifeboat.errors import Conflict, Forbidden, Invalid, NotFound
 from lifeboat.services.spanning import write_across
 from lifeboat.store.database import Region
-from lifeboat.store.directory import Tenant
 from lifeboat.store.tables import now
 from lifeboat.store.units import DirectoryUnit, RegionUnit
 
