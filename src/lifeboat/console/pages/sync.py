@@ -59,8 +59,8 @@ class SettingsForm:
     @classmethod
     def of(cls, settings: dict[str, Any]) -> SettingsForm:
         schedule = settings.get("schedule") or {"kind": "daily"}
-        return cls(enabled=bool(settings["enabled"]), mode=settings["mode"], entity_types=list(settings["entity_types"]),
-                   schedule=schedule["kind"], every_minutes=str(schedule.get("every_minutes", "")),
+        return cls(enabled=bool(settings["enabled"]), mode=settings["mode"],
+                   entity_types=list(settings["entity_types"]), schedule=schedule["kind"], every_minutes=str(schedule.get("every_minutes", "")),
                    script_ids=settings["script_ids"], remap_free_text=bool(settings["remap_free_text"]))
 
     def payload(self) -> dict[str, Any]:
@@ -216,7 +216,8 @@ def preview_of(plan: dict[str, Any]) -> dict[str, Any]:
 @router.get(PATH + "/runs/{run_id}", include_in_schema=False)
 def run_page(request: Request, ctx: ConsoleDep, run_id: int) -> Response:
     run = run_row(sync.run_view(sync.get_run(ctx.platform, ctx.principal, _tenant(ctx), run_id)))
-    types = [{"name": name, "label": type_label(name), "counts": counts} for name, counts in sorted(run["counts"].items())]
+    types = [{"name": name, "label": type_label(name), "counts": counts}
+             for name, counts in sorted(run["counts"].items())]
     return render(request, "sync_run.html", title=f"Sync run {run_id}", ctx=ctx, run=run, types=types,
                   count_keys=COUNT_KEYS)
 
