@@ -60,7 +60,8 @@ class SettingsForm:
     def of(cls, settings: dict[str, Any]) -> SettingsForm:
         schedule = settings.get("schedule") or {"kind": "daily"}
         return cls(enabled=bool(settings["enabled"]), mode=settings["mode"],
-                   entity_types=list(settings["entity_types"]), schedule=schedule["kind"], every_minutes=str(schedule.get("every_minutes", "")),
+                   entity_types=list(settings["entity_types"]), schedule=schedule["kind"],
+                   every_minutes=str(schedule.get("every_minutes", "")),
                    script_ids=settings["script_ids"], remap_free_text=bool(settings["remap_free_text"]))
 
     def payload(self) -> dict[str, Any]:
