@@ -135,7 +135,7 @@ def run_row(run: dict[str, Any]) -> dict[str, Any]:
     if duration is None and run["started_at"] and not run["finished_at"]:
         duration = (datetime.now(UTC) - _aware(run["started_at"])).total_seconds()
     return {**run, "totals": {k: n for k, n in totals.items() if n}, "duration": _duration(duration),
-            "ended": run["status"] in ENDED}
+            "ended": run["status"] in ENDED, "requested_by": run["requested_by"].removeprefix("user:")}
 
 
 def _aware(text: str) -> datetime:
@@ -175,8 +175,7 @@ def save_settings(request: Request, ctx: ConsoleDep, enabled: Annotated[str | No
     try:
         _, first = pairing.update_settings(ctx.platform, ctx.principal, _tenant(ctx), form.payload())
     except Invalid as exc:
-        return _page(request, ctx, status=exc.status, form=form.with_errors(exc),
-                     error="The settings were not saved: correct the fields marked below.")
+        return _page(request, ctx, status=exc.status, form=form.with_errors(exc))
     if first is not None:  # turning sync on started a first run: watch it
         return redirect(f"{PATH}/runs/{first.id}")
     return redirect(f"{PATH}?saved=true")
