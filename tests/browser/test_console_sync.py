@@ -82,7 +82,7 @@ def test_preview_changes_lists_an_entity_created_in_the_primary(new_page, consol
     row = preview.get_by_role("row", name=re.compile(re.escape(name)))
     expect(row).to_contain_text("create")
     expect(preview.get_by_role("row", name=re.compile(r"^Dispositions 1 "))).to_be_visible()  # per type: 1 to create
-    assert "/bcp/sync" == page.url.removeprefix(console_server.url)  # in place, with htmx
+    assert page.url.removeprefix(console_server.url) == "/bcp/sync"  # in place, with htmx
 
     page.goto("/bcp/sync/preview")  # the same plan as a page of its own (no JavaScript needed)
     expect(page.get_by_role("heading", name="Preview changes")).to_be_visible()

@@ -99,10 +99,10 @@ def test_settings_are_saved_or_refused_field_by_field(api, plan):
     assert saved["schedule"] == {"kind": "interval", "every_minutes": 30} and saved["script_ids"] == "keep"
     assert "Settings saved." in api.client.get(answer.headers["location"]).text
 
-    for bad, field, message in ((dict(every_minutes="4"), "every_minutes", "at least 5"),
-                                (dict(every_minutes="soon"), "every_minutes", "an integer"),
-                                (dict(entity_types=[]), "entity_types", "at least one entity type"),
-                                (dict(script_ids="rewrite"), "script_ids", "remap or keep")):
+    for bad, field, message in (({"every_minutes": "4"}, "every_minutes", "at least 5"),
+                                ({"every_minutes": "soon"}, "every_minutes", "an integer"),
+                                ({"entity_types": []}, "entity_types", "at least one entity type"),
+                                ({"script_ids": "rewrite"}, "script_ids", "remap or keep")):
         answer = api.client.post("/bcp/sync/settings", data={**form, **bad})
         assert answer.status_code == 422, bad
         assert re.search(rf'id="error-{field}"[^>]*>[^<]*{message}', answer.text), bad
