@@ -13,7 +13,6 @@ from lifeboat.console.context import CONFIG_PERMISSIONS, Console, ConsoleDep
 from lifeboat.console.web import ConsoleRoute, render
 from lifeboat.errors import Forbidden
 from lifeboat.services import alerts
-from lifeboat.services.bcp import sync
 from lifeboat.services.entities import crud
 from lifeboat.services.tenancy import audit, status, tenants
 from lifeboat.services.tenancy.tenants import require_operator
@@ -40,11 +39,6 @@ def _operator(ctx: Console) -> bool:
 
 # path -> (title, the check the API makes to read it, the API route meanwhile)
 PAGES: dict[str, tuple[str, Callable[[Console], Any], str]] = {
-    "/bcp/sync": ("Sync", lambda c: sync.list_runs(c.platform, c.principal, _tenant(c), limit=1, offset=0),
-                  "GET/PUT /api/v1/tenants/{t}/bcp/sync-settings, POST …/bcp/sync-runs"),
-    "/bcp/checklist": ("Script checklist", lambda c: sync.list_runs(c.platform, c.principal, _tenant(c), limit=1,
-                                                                     offset=0),
-                       "GET /api/v1/tenants/{t}/bcp/script-checklist"),
     "/bcp/access": ("BCP access", lambda c: crud.list_entities(c.platform, c.principal, _tenant(c), "users",
                                                                 limit=1, offset=0),
                     "POST /api/v1/tenants/{t}/users/bcp-types"),
