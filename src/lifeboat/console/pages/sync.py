@@ -19,6 +19,7 @@ from lifeboat.domain.entities import ENTITY_TYPES
 from lifeboat.domain.sync_settings import MAX_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES
 from lifeboat.errors import Conflict, Forbidden, Invalid
 from lifeboat.services.bcp import pairing, sync
+from lifeboat.views.bcp import run_view, settings_view
 
 router = APIRouter(route_class=ConsoleRoute)
 
@@ -102,12 +103,12 @@ def _tenant(ctx: Console) -> int:
 def _page(request: Request, ctx: Console, *, page: int = 1, status: int = 200, form: SettingsForm | None = None,
           error: str | None = None, saved: bool = False) -> Response:
     tenant_id = _tenant(ctx)
-    view = pairing.open_plan(ctx.platform, ctx.principal, tenant_id, "bcp.sync.view")  # as GET /sync-settings
-    settings = pairing.settings_view(view.plan)
+    view = pairing.open_bcp_plan(ctx.platform, ctx.principal, tenant_id, "bcp.sync.view")  # as GET /sync-settings
+    settings = settings_view(view.plan)
     page = max(page, 1)
     runs, total = sync.list_runs(ctx.platform, ctx.principal, tenant_id, limit=RUNS_PER_PAGE,
                                  offset=(page - 1) * RUNS_PER_PAGE)
-    shown = [run_row(sync.run_view(r)) for r in runs]
+    shown = [run_row(run_view(r)) for r in runs]
     open_run = _open_run(ctx, tenant_id, shown if page == 1 else None)
     return render(request, "sync.html", status=status, title="Sync", ctx=ctx, view=view, settings=settings,
                   form=form or SettingsForm.of(settings), types=TYPE_CHOICES, runs=shown,
@@ -121,7 +122,7 @@ def _open_run(ctx: Console, tenant_id: int, first_page: list[dict[str, Any]] | N
     """The queued or running run, if any: runs are listed newest first, so it leads the first page."""
     if first_page is None:
         runs, _ = sync.list_runs(ctx.platform, ctx.principal, tenant_id, limit=1, offset=0)
-        first_page = [run_row(sync.run_view(r)) for r in runs]
+        first_page = [run_row(run_view(r)) for r in runs]
     return first_page[0] if first_page and first_page[0]["status"] not in ENDED else None
 
 
@@ -215,7 +216,7 @@ def preview_of(plan: dict[str, Any]) -> dict[str, Any]:
 
 @router.get(PATH + "/runs/{run_id}", include_in_schema=False)
 def run_page(request: Request, ctx: ConsoleDep, run_id: int) -> Response:
-    run = run_row(sync.run_view(sync.get_run(ctx.platform, ctx.principal, _tenant(ctx), run_id)))
+    run = run_row(run_view(sync.get_run(ctx.platform, ctx.principal, _tenant(ctx), run_id)))
     types = [{"name": name, "label": type_label(name), "counts": counts}
              for name, counts in sorted(run["counts"].items())]
     return render(request, "sync_run.html", title=f"Sync run {run_id}", ctx=ctx, run=run, types=types,
@@ -226,7 +227,7 @@ def run_page(request: Request, ctx: ConsoleDep, run_id: int) -> Response:
 def run_progress(request: Request, ctx: ConsoleDep, run_id: int) -> Response:
     """The fragment htmx polls while a run is open. Once it has ended, the whole page reloads
     (HX-Refresh) to show the result where it belongs: in the history, or in the run's details."""
-    run = run_row(sync.run_view(sync.get_run(ctx.platform, ctx.principal, _tenant(ctx), run_id)))
+    run = run_row(run_view(sync.get_run(ctx.platform, ctx.principal, _tenant(ctx), run_id)))
     response = render(request, "_sync_progress.html", ctx=ctx, run=run)
     if run["ended"]:
         response.headers["HX-Refresh"] = "true"
