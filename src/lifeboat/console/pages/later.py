@@ -14,8 +14,7 @@ from lifeboat.console.web import ConsoleRoute, render
 from lifeboat.errors import Forbidden
 from lifeboat.services import alerts
 from lifeboat.services.bcp import sync
-from lifeboat.services.entities import crud
-from lifeboat.services.tenancy import audit, status, tenants
+from lifeboat.services.tenancy import status, tenants
 from lifeboat.services.tenancy.tenants import require_operator
 
 router = APIRouter(route_class=ConsoleRoute)
@@ -45,12 +44,7 @@ PAGES: dict[str, tuple[str, Callable[[Console], Any], str]] = {
     "/bcp/checklist": ("Script checklist", lambda c: sync.list_runs(c.platform, c.principal, _tenant(c), limit=1,
                                                                      offset=0),
                        "GET /api/v1/tenants/{t}/bcp/script-checklist"),
-    "/bcp/access": ("BCP access", lambda c: crud.list_entities(c.platform, c.principal, _tenant(c), "users",
-                                                                limit=1, offset=0),
-                    "POST /api/v1/tenants/{t}/users/bcp-types"),
     "/config": ("Configuration", _config, "/api/v1/tenants/{t}/<type>"),
-    "/audit": ("Audit log", lambda c: audit.list_audit(c.platform, c.principal, _tenant(c), limit=1, offset=0),
-               "GET /api/v1/tenants/{t}/audit"),
     "/alerts": ("Alerts", lambda c: alerts.list_subscriptions(c.platform, c.principal, _tenant(c)),
                 "GET/POST/DELETE /api/v1/tenants/{t}/alert-subscriptions"),
     "/tenants": ("Tenants", lambda c: _operator(c) or tenants.list_tenants(c.platform, c.principal, limit=1, offset=0),
