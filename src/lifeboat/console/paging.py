@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 MAX_PAGE = 1_000_000  # far past any list; keeps an offset small enough for every database
+SIZES = (10, 25, 50, 100)  # rows a page may show (?per=)
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,11 @@ class Paging:
     @classmethod
     def at(cls, number: int, size: int) -> Paging:
         return cls(min(max(number, 1), MAX_PAGE), size)
+
+    @staticmethod
+    def size_of(per: str | None, default: int) -> int:
+        """The page size asked for (one of ``SIZES``), else ``default``."""
+        return int(per) if per and per.isdigit() and int(per) in SIZES else default
 
     @property
     def limit(self) -> int:

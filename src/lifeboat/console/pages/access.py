@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 
 from lifeboat.console.context import Console, ConsoleDep
-from lifeboat.console.paging import Paging
+from lifeboat.console.paging import SIZES, Paging
 from lifeboat.console.web import ConsoleRoute, redirect, render, require_csrf
 from lifeboat.domain.entities import BCP_TYPES, Entity
 from lifeboat.errors import BadInput, Forbidden, Invalid, NotFound, TooLarge
@@ -38,27 +38,30 @@ def tenant_of(ctx: Console) -> int:
     return ctx.tenant_id
 
 
-def _filters(q: str | None, bcp_type: str | None) -> dict[str, str]:
-    return {k: v for k, v in (("q", (q or "").strip()[:128]), ("bcp_type", bcp_type or "")) if v}
+def _filters(q: str | None, bcp_type: str | None, per: str | None) -> dict[str, str]:
+    """What the list is narrowed to, as the query string keeps it (blank ones left out)."""
+    size = Paging.size_of(per, PAGE_SIZE)
+    given = (("q", (q or "").strip()[:128]), ("bcp_type", bcp_type if bcp_type in BCP_TYPES else ""),
+             ("per", str(size) if size != PAGE_SIZE else ""))
+    return {k: v for k, v in given if v}
 
 
 @router.get(PATH, include_in_schema=False)
 def access_page(request: Request, ctx: ConsoleDep, q: str | None = None, bcp_type: str | None = None,
-                page: int = 1) -> Response:
-    return _page(request, ctx, _filters(q, bcp_type), page)
+                per: str | None = None, page: int = 1) -> Response:
+    return _page(request, ctx, _filters(q, bcp_type, per), page)
 
 
 def _page(request: Request, ctx: Console, filters: dict[str, str], page: int, *, status: int = 200,
           **values: Any) -> Response:
     tenant_id = tenant_of(ctx)
-    paging = Paging.at(page, PAGE_SIZE)
-    chosen = filters.get("bcp_type") if filters.get("bcp_type") in BCP_TYPES else None
+    paging = Paging.at(page, Paging.size_of(filters.get("per"), PAGE_SIZE))
     users, total = access.list_users(ctx.platform, ctx.principal, tenant_id, search=filters.get("q"),
-                                     bcp_type=chosen, limit=paging.limit, offset=paging.offset)
+                                     bcp_type=filters.get("bcp_type"), limit=paging.limit, offset=paging.offset)
     return render(request, "access.html", status=status, title="BCP access", ctx=ctx, filters=filters,
                   rows=[_row(u) for u in users], paging=paging.of(total, PATH, filters),
                   counts=access.bcp_type_counts(ctx.platform, ctx.principal, tenant_id),
-                  may_edit=ctx.principal.can("admin.edit"), bcp_types=BCP_TYPES,
+                  may_edit=ctx.principal.can("admin.edit"), bcp_types=BCP_TYPES, sizes=SIZES,
                   back=_back(filters, page), **values)
 
 

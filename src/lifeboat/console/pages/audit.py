@@ -32,7 +32,7 @@ TEXT_FILTERS = {"actor": 200, "action": 60, "entity_type": 40}
 def audit_page(request: Request, ctx: ConsoleDep, page: int = 1) -> Response:
     tenant_id = tenant_of(ctx)
     filters, problems = _filters(dict(request.query_params))
-    paging = Paging.at(page, PAGE_SIZE)
+    paging = Paging.at(page, Paging.size_of(filters.get("per"), PAGE_SIZE))
     rows, total = audit.list_audit(ctx.platform, ctx.principal, tenant_id, limit=paging.limit, offset=paging.offset,
                                    only=_audit_filter(filters))
     return render(request, "audit.html", title="Audit log", ctx=ctx, filters=filters, problems=problems,
@@ -43,6 +43,9 @@ def audit_page(request: Request, ctx: ConsoleDep, page: int = 1) -> Response:
 def _filters(query: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     """The filters given (blank ones dropped), and a message per date that is not one."""
     filters = {name: query[name].strip()[:size] for name, size in TEXT_FILTERS.items() if query.get(name, "").strip()}
+    size = Paging.size_of(query.get("per"), PAGE_SIZE)
+    if size != PAGE_SIZE:
+        filters["per"] = str(size)
     problems: dict[str, str] = {}
     for name in ("since", "until"):
         value = query.get(name, "").strip()
