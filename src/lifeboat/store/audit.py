@@ -62,7 +62,8 @@ class AuditRepo:
         if not records:
             return
         stamp = now()
-        blank = {"tenant_id": None, "entity_type": None, "entity_id": None, "before": None, "after": None, "details": None}
+        blank = {"tenant_id": None, "entity_type": None, "entity_id": None, "before": None, "after": None,
+                 "details": None}
         self.conn.execute(insert(self.table), [{"at": stamp, **blank, **r} for r in records])
 
     def page(self, tenant_id: int, *, limit: int, offset: int,

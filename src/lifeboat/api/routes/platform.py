@@ -43,7 +43,8 @@ def list_tenants(platform: PlatformDep, principal: CurrentPrincipal, page: PageD
     return page_of([tenant_view(t) for t in items], total)
 
 
-@router.post("/tenants", status_code=201, tags=["tenants"], responses=errors(409), summary="Create a tenant in a region (operator)")
+@router.post("/tenants", status_code=201, tags=["tenants"], responses=errors(409),
+             summary="Create a tenant in a region (operator)")
 def create_tenant(platform: PlatformDep, principal: CurrentPrincipal, body: NewTenant) -> dict[str, Any]:
     return tenant_view(tenants.create_tenant(platform, principal, body.name, body.region))
 

@@ -50,7 +50,8 @@ def set_bcp_types_csv(platform: Platform, principal: Principal, tenant_id: int, 
             repo.update(user)
         AuditRepo(conn, region_audit).record_many([
             {"actor": principal.actor, "action": "users.bcp_type", "tenant_id": tenant.id, "entity_type": "users",
-             "entity_id": new.id, "before": {"bcp_type": old.data.get("bcp_type")}, "after": {"bcp_type": new.data["bcp_type"]},
+             "entity_id": new.id, "before": {"bcp_type": old.data.get("bcp_type")},
+             "after": {"bcp_type": new.data["bcp_type"]},
              "details": {"source": "csv"}} for (old, _), new in zip(changes, updated)])
     return report.view()
 
@@ -74,7 +75,8 @@ class _Report:
 
 def _decode(body: bytes) -> str:
     if len(body) > MAX_CSV_BYTES:
-        raise TooLarge(f"The CSV is over {MAX_CSV_BYTES} bytes.", code="csv_too_large", details={"limit": MAX_CSV_BYTES})
+        raise TooLarge(f"The CSV is over {MAX_CSV_BYTES} bytes.", code="csv_too_large",
+                       details={"limit": MAX_CSV_BYTES})
     try:
         return body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -104,7 +106,8 @@ def _within_reach(repo: EntityRepo, tenant_id: int, users: dict[str, Any],
     (out of its reach: see ``domain.permissions``)."""
     if held is None:
         return users
-    roles = {r.id: frozenset(r.data.get("permissions") or ()) for r in repo.all_of(tenant_id, ["roles"], with_content=False)}
+    roles = {r.id: frozenset(r.data.get("permissions") or ())
+             for r in repo.all_of(tenant_id, ["roles"], with_content=False)}
     return {name: STRONGER if stronger_user(roles, user, held) else user for name, user in users.items()}
 
 
@@ -134,7 +137,8 @@ def _check_rows(text: str, users: dict[str, Any]) -> tuple[_Report, list]:
     return report, changes
 
 
-def _row_error(row: list[str], username: str, value: str, users: dict[str, Any], seen: Counter) -> dict[str, str] | None:
+def _row_error(row: list[str], username: str, value: str, users: dict[str, Any],
+               seen: Counter) -> dict[str, str] | None:
     if len(row) != 2:
         return {"code": "malformed_line", "message": f"expected 2 columns (username,bcp_type), found {len(row)}"}
     if seen[username] > 1:
