@@ -16,7 +16,8 @@ from playwright.sync_api import sync_playwright
 
 CHROMIUM = "/usr/lib/chromium/chromium"
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-PAGES = {"console-overview.png": "/", "console-switchover.png": "/bcp/switchover"}
+PAGES = {"console-overview.png": "/", "console-switchover.png": "/bcp/switchover",
+         "console-access.png": "/bcp/access?q=agent&per=10"}
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from lifeboat.console.pages import checklist, later, login, overview, switchover, sync
+from lifeboat.console.pages import access, audit, checklist, later, login, overview, switchover, sync
 from lifeboat.console.web import error_page
 
 # Paths the console leaves to the API and the docs: their unknown URLs answer JSON as before.
@@ -16,7 +16,8 @@ NOT_CONSOLE = ("/api/", "/static/", "/docs", "/openapi.json")
 
 
 def mount_console(app: FastAPI) -> None:
-    for router in (login.router, overview.router, switchover.router, sync.router, checklist.router, later.router):
+    for router in (login.router, overview.router, switchover.router, sync.router, checklist.router, access.router,
+                   audit.router, later.router):
         app.include_router(router)
     api_handler = app.exception_handlers[StarletteHTTPException]
 

@@ -3,12 +3,45 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, insert, select
+from sqlalchemy import ColumnElement, Connection, Table, func, insert, or_, select
 
 from lifeboat.store.tables import now
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which records of a tenant to read. ``actor`` is a whole actor (``user:alice``) or its name
+    (``alice``); ``action`` matches itself and the actions under it (``users`` finds
+    ``users.bcp_type``); ``since`` is inclusive, ``until`` exclusive."""
+
+    actor: str | None = None
+    action: str | None = None
+    entity_type: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def where(self, t: Table) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = []
+        if self.actor:
+            found.append(or_(t.c.actor == self.actor, t.c.actor.endswith(":" + self.actor, autoescape=True)))
+        if self.action:
+            found.append(or_(t.c.action == self.action, t.c.action.startswith(self.action + ".", autoescape=True)))
+        if self.entity_type:
+            found.append(t.c.entity_type == self.entity_type)
+        if self.since:
+            found.append(t.c.at >= _aware(self.since))
+        if self.until:
+            found.append(t.c.at < _aware(self.until))
+        return found
+
+
+def _aware(moment: datetime) -> datetime:
+    """A time without a zone is taken as UTC (a query string's ``2024-05-01`` included)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class AuditRepo:
@@ -57,15 +90,13 @@ class AuditRepo:
         }
         self.conn.execute(insert(self.table), [{"at": stamp, **blank, **r} for r in records])
 
-    def page(self, tenant_id: int, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    def page(self, tenant_id: int, *, limit: int, offset: int,
+             only: AuditFilter | None = None) -> tuple[list[dict[str, Any]], int]:
         t = self.table
-        total = self.conn.execute(select(func.count()).select_from(t).where(t.c.tenant_id == tenant_id)).scalar_one()
+        where = [t.c.tenant_id == tenant_id, *(only.where(t) if only else [])]
+        total = self.conn.execute(select(func.count()).select_from(t).where(*where)).scalar_one()
         rows = self.conn.execute(
-            select(t)
-            .where(t.c.tenant_id == tenant_id)
-            .order_by(t.c.at.desc(), t.c.seq.desc())
-            .limit(limit)
-            .offset(offset)
+            select(t).where(*where).order_by(t.c.at.desc(), t.c.seq.desc()).limit(limit).offset(offset)
         ).all()
         return [dict(r._mapping) for r in rows], total
 

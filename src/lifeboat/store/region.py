@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy import Row as SqlRow
 
 from lifeboat.domain.entities import ENTITY_TYPES, Entity
@@ -15,6 +16,18 @@ from lifeboat.store.counter import take_ids
 from lifeboat.store.tables import entities, region_id_counter
 
 CHUNK = 5000  # ids per IN (...) list, well under SQLite's limit of bound variables
+
+
+@dataclass(frozen=True)
+class FieldIs:
+    """One field of an entity's data holds ``value``; a record without the field holds ``default``."""
+
+    name: str
+    value: str = ""
+    default: str = ""
+
+    def column(self) -> ColumnElement[str]:
+        return func.coalesce(entities.c.data[self.name].as_string(), self.default)
 
 
 def _entity(row: SqlRow[Any]) -> Entity:
@@ -66,8 +79,14 @@ class EntityRepo:
         row = self.conn.execute(stmt.with_for_update() if lock else stmt).first()
         return _entity(row) if row else None
 
-    def page(self, tenant_id: int, type_: str, *, limit: int, offset: int) -> tuple[list[Entity], int]:
-        where = (entities.c.tenant_id == tenant_id, entities.c.type == type_)
+    def page(self, tenant_id: int, type_: str, *, limit: int, offset: int, key_contains: str | None = None,
+             field_is: FieldIs | None = None) -> tuple[list[Entity], int]:
+        """A page in id order; ``key_contains`` narrows to natural keys holding that text (any case)."""
+        where = [entities.c.tenant_id == tenant_id, entities.c.type == type_]
+        if key_contains:
+            where.append(func.lower(entities.c.natural_key).contains(key_contains.lower(), autoescape=True))
+        if field_is:
+            where.append(field_is.column() == field_is.value)
         total = self.conn.execute(select(func.count()).select_from(entities).where(*where)).scalar_one()
         rows = self.conn.execute(
             select(entities).where(*where).order_by(entities.c.id).limit(limit).offset(offset)
@@ -199,6 +218,13 @@ class EntityRepo:
         columns = [c for c in entities.c if c.name != "content"]
         rows = self.conn.execute(select(*columns).where(entities.c.id.in_(list(ids))).order_by(entities.c.id))
         return [_entity_partial(r, False) for r in rows]
+
+    def count_values(self, tenant_id: int, type_: str, field: FieldIs) -> dict[str, int]:
+        """How many active entities of a type hold each value of one field (``field.value`` unused)."""
+        column = field.column()
+        stmt = (select(column, func.count()).where(entities.c.tenant_id == tenant_id, entities.c.type == type_,
+                                                   entities.c.is_active.is_(True)).group_by(column))
+        return {str(value): int(n) for value, n in self.conn.execute(stmt).all()}
 
     def count(self, tenant_id: int) -> int:
         return self.conn.execute(

@@ -13,8 +13,7 @@ from lifeboat.console.context import CONFIG_PERMISSIONS, Console, ConsoleDep
 from lifeboat.console.web import ConsoleRoute, render
 from lifeboat.errors import Forbidden
 from lifeboat.services import alerts
-from lifeboat.services.entities import crud
-from lifeboat.services.tenancy import audit, status, tenants
+from lifeboat.services.tenancy import status, tenants
 from lifeboat.services.tenancy.tenants import require_operator
 
 router = APIRouter(route_class=ConsoleRoute)
@@ -39,12 +38,7 @@ def _operator(ctx: Console) -> bool:
 
 # path -> (title, the check the API makes to read it, the API route meanwhile)
 PAGES: dict[str, tuple[str, Callable[[Console], Any], str]] = {
-    "/bcp/access": ("BCP access", lambda c: crud.list_entities(c.platform, c.principal, _tenant(c), "users",
-                                                                limit=1, offset=0),
-                    "POST /api/v1/tenants/{t}/users/bcp-types"),
     "/config": ("Configuration", _config, "/api/v1/tenants/{t}/<type>"),
-    "/audit": ("Audit log", lambda c: audit.list_audit(c.platform, c.principal, _tenant(c), limit=1, offset=0),
-               "GET /api/v1/tenants/{t}/audit"),
     "/alerts": ("Alerts", lambda c: alerts.list_subscriptions(c.platform, c.principal, _tenant(c)),
                 "GET/POST/DELETE /api/v1/tenants/{t}/alert-subscriptions"),
     "/tenants": ("Tenants", lambda c: _operator(c) or tenants.list_tenants(c.platform, c.principal, limit=1, offset=0),

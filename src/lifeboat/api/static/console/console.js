@@ -21,6 +21,15 @@
     if (message && !window.confirm(message)) { event.preventDefault(); }
   }, true);
 
+  // A refused inline change (403, 422) still answers with its row and the reason: show it.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr.status >= 400 && xhr.getResponseHeader("X-Lifeboat-Fragment")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", function () { localTimes(document); });
   document.addEventListener("htmx:afterSwap", function (event) { localTimes(event.target); });
 })();
