@@ -75,16 +75,20 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console
     demo = run_lifeboat("demo", "--users", DEMO_USERS, *install.flags())
     assert demo.returncode == 0, demo.stderr
     passkey = re.search(r"BCP passkey:\s+(\S+)", demo.stdout).group(1)
-    primary_id, bcp_id = (int(re.search(rf"{label} tenant:.*?id (\d+)", demo.stdout).group(1))
-                          for label in ("Primary", "BCP"))
+    primary_id, bcp_id = (
+        int(re.search(rf"{label} tenant:.*?id (\d+)", demo.stdout).group(1)) for label in ("Primary", "BCP")
+    )
     server = LifeboatServer.start(install, log_path=root / "server.log")
     try:
         console = ConsoleServer(server, passkey, primary_id, bcp_id)
         first = wait_until(lambda: console.plan()["last_successful_run_at"], timeout=180, what="the demo's first sync")
         # Login decides by the active tenant's record: the BCP copy must have the new type too.
         with server.login("admin", PASSWORD, primary_id) as admin:
-            admin.post(f"/api/v1/tenants/{primary_id}/users/bcp-types", headers={"Content-Type": "text/csv"},
-                       content=f"username,bcp_type\n{NONE_USER},none\n").raise_for_status()
+            admin.post(
+                f"/api/v1/tenants/{primary_id}/users/bcp-types",
+                headers={"Content-Type": "text/csv"},
+                content=f"username,bcp_type\n{NONE_USER},none\n",
+            ).raise_for_status()
             admin.post(f"/api/v1/tenants/{primary_id}/bcp/sync-runs", json={}).raise_for_status()
         wait_until(lambda: console.plan()["last_successful_run_at"] != first, timeout=180, what="a sync of the change")
         yield console
@@ -154,5 +158,6 @@ def primary_active_after_each_test(request: pytest.FixtureRequest) -> Iterator[N
     console: ConsoleServer = request.getfixturevalue("console_server")
     if console.plan()["active_side"] != "primary":
         with console.server.login("operator", PASSWORD) as ops:
-            ops.post(f"/api/v1/tenants/{console.primary_id}/bcp/switch",
-                     json={"to": "primary", "passkey": console.passkey}).raise_for_status()
+            ops.post(
+                f"/api/v1/tenants/{console.primary_id}/bcp/switch", json={"to": "primary", "passkey": console.passkey}
+            ).raise_for_status()

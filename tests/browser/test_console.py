@@ -101,8 +101,9 @@ def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(new_page, 
     assert answer.status == 403
     assert console_server.plan()["epoch"] == before["epoch"]
     assert console_server.plan()["active_side"] == "primary"
-    answer = page.request.post("/bcp/switchover", form={"to": "bcp", "passkey": console_server.passkey,
-                                                        "csrf_token": "forged"})
+    answer = page.request.post(
+        "/bcp/switchover", form={"to": "bcp", "passkey": console_server.passkey, "csrf_token": "forged"}
+    )
     assert answer.status == 403
     assert console_server.plan()["epoch"] == before["epoch"]
 
@@ -180,8 +181,10 @@ def test_console_pages_carry_the_security_headers(new_page):
 
 def axe_violations(page) -> list[str]:
     page.evaluate(AXE.read_text())  # through the DevTools protocol: the page's CSP does not apply
-    found = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-                          ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))")
+    found = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))"
+    )
     return [f"{v['id']} ({v['impact']}): {v['nodes'][:3]}" for v in found if v["impact"] in ("serious", "critical")]
 
 

@@ -35,8 +35,11 @@ def restored(console: ConsoleServer, *usernames: str) -> Iterator[None]:
     finally:
         rows = "".join(f"{name},{value}\n" for name, value in before.items())
         with console.server.login("operator", PASSWORD) as ops:
-            ops.post(f"/api/v1/tenants/{console.primary_id}/users/bcp-types", headers={"Content-Type": "text/csv"},
-                     content="username,bcp_type\n" + rows).raise_for_status()
+            ops.post(
+                f"/api/v1/tenants/{console.primary_id}/users/bcp-types",
+                headers={"Content-Type": "text/csv"},
+                content="username,bcp_type\n" + rows,
+            ).raise_for_status()
 
 
 def other_type(value: str) -> str:
@@ -110,7 +113,8 @@ def test_search_and_paging_keep_the_filters_and_the_back_button_works(new_page):
     page.get_by_role("button", name="Search").click()
     page.wait_for_url(re.compile(r"q=agent"))
     first = page.locator("select[aria-label^='BCP type for']").evaluate_all(
-        "els => els.map(e => e.getAttribute('aria-label'))")
+        "els => els.map(e => e.getAttribute('aria-label'))"
+    )
     assert len(first) == 10 and all("agent" in name for name in first)
     pages = page.get_by_role("navigation", name="Pages")
     pages.get_by_role("link", name="Next").click()
@@ -118,7 +122,8 @@ def test_search_and_paging_keep_the_filters_and_the_back_button_works(new_page):
     assert "q=agent" in page.url and "per=10" in page.url
     assert page.get_by_label("Search usernames").input_value() == "agent"
     second = page.locator("select[aria-label^='BCP type for']").evaluate_all(
-        "els => els.map(e => e.getAttribute('aria-label'))")
+        "els => els.map(e => e.getAttribute('aria-label'))"
+    )
     assert second and not set(second) & set(first) and all("agent" in name for name in second)
     page.go_back()
     page.wait_for_url(lambda url: "q=agent" in url and "page=2" not in url)
@@ -150,8 +155,14 @@ def test_no_serious_accessibility_violation_on_bcp_access_and_the_audit_log(new_
     page.emulate_media(color_scheme=theme)
     log_in(page, "admin", tenant=TENANT)
     problems = {}
-    for path in ("/bcp/access", "/bcp/access?q=agent&per=10&page=2", "/bcp/access?q=nobody", "/audit",
-                 "/audit?since=not-a-date", "/audit?actor=nobody"):
+    for path in (
+        "/bcp/access",
+        "/bcp/access?q=agent&per=10&page=2",
+        "/bcp/access?q=nobody",
+        "/audit",
+        "/audit?since=not-a-date",
+        "/audit?actor=nobody",
+    ):
         page.goto(path)
         problems[path] = axe_violations(page)
     with restored(console_server, "agent8"):
@@ -161,7 +172,8 @@ def test_no_serious_accessibility_violation_on_bcp_access_and_the_audit_log(new_
         page.get_by_text("Saved").wait_for()
         problems["/bcp/access (saved)"] = axe_violations(page)
         page.get_by_label("CSV file").set_input_files(
-            files=[{"name": "t.csv", "mimeType": "text/csv", "buffer": b"username,bcp_type\nghost,single\n"}])
+            files=[{"name": "t.csv", "mimeType": "text/csv", "buffer": b"username,bcp_type\nghost,single\n"}]
+        )
         page.get_by_role("button", name="Upload").click()
         page.get_by_role("region", name=re.compile("^Upload result")).wait_for()
         problems["/bcp/access (upload result)"] = axe_violations(page)

@@ -41,8 +41,12 @@ def test_sync_now_shows_the_run_until_it_succeeds_then_its_details(new_page, con
     expect(page.locator(".run-status")).to_have_text(re.compile("succeeded", re.I), timeout=60_000)
     assert run_of(console_server, run_id)["status"] == "succeeded"
     main = page.get_by_role("main")
-    for section in ("Summary", re.compile(r"^Drift \(\d+\)$"), re.compile(r"^Warnings \(\d+\)$"),
-                    re.compile(r"^Errors \(\d+\)$")):
+    for section in (
+        "Summary",
+        re.compile(r"^Drift \(\d+\)$"),
+        re.compile(r"^Warnings \(\d+\)$"),
+        re.compile(r"^Errors \(\d+\)$"),
+    ):
         expect(main.get_by_role("heading", name=section)).to_be_visible()
     assert "requested by bcpadmin" in main.inner_text()
     assert main.locator("time").first.get_attribute("title").endswith(" UTC")
@@ -71,8 +75,10 @@ def test_the_progress_of_an_open_run_updates_without_reloading_by_hand(new_page,
 def test_preview_changes_lists_an_entity_created_in_the_primary(new_page, console_server):
     name = f"Console preview {uuid.uuid4().hex[:8]}"
     with console_server.server.login("admin", PASSWORD, console_server.primary_id) as admin:
-        admin.post(f"/api/v1/tenants/{console_server.primary_id}/dispositions",
-                   json={"name": name, "classification": "neutral"}).raise_for_status()
+        admin.post(
+            f"/api/v1/tenants/{console_server.primary_id}/dispositions",
+            json={"name": name, "classification": "neutral"},
+        ).raise_for_status()
     page = new_page()
     log_in(page, "bcpadmin", tenant=PRIMARY)
     page.goto("/bcp/sync")
@@ -116,8 +122,9 @@ def test_a_reader_without_sync_edit_sees_the_settings_read_only(new_page):
     assert page.get_by_role("button", name="Save").count() == 0
     assert page.get_by_role("button", name="Sync now").count() == 0
     expect(page.get_by_role("button", name="Preview changes")).to_be_visible()
-    answer = page.request.post("/bcp/sync/runs", form={"csrf_token": page.locator("input[name=csrf_token]").first
-                                                       .get_attribute("value")})
+    answer = page.request.post(
+        "/bcp/sync/runs", form={"csrf_token": page.locator("input[name=csrf_token]").first.get_attribute("value")}
+    )
     assert answer.status == 403
 
 
@@ -178,8 +185,9 @@ def test_sync_now_from_the_keyboard_alone(new_page, console_server):
 def focus_on(page, name: str, most: int = 80) -> None:
     """Press Tab until the element named ``name`` has the focus (fails after ``most`` presses)."""
     for _ in range(most):
-        focused = page.evaluate("() => { const e = document.activeElement;"
-                                " return e ? (e.innerText || e.value || '').trim() : ''; }")
+        focused = page.evaluate(
+            "() => { const e = document.activeElement; return e ? (e.innerText || e.value || '').trim() : ''; }"
+        )
         if focused == name:
             return
         page.keyboard.press("Tab")

@@ -30,8 +30,18 @@ def add_viewer(plan) -> str:
     """A user who may read users (admin.view) but not change them."""
     role = plan.make("roles", "viewer", {"name": "Viewer", "permissions": ["admin.view"]})
     username = f"viewer{plan.primary_id}"
-    plan.make("users", "viewer", {"username": username, "email": f"{username}@example.com", "first_name": "View",
-                                  "last_name": "Only", "role_id": role, "password": PASSWORD})
+    plan.make(
+        "users",
+        "viewer",
+        {
+            "username": username,
+            "email": f"{username}@example.com",
+            "first_name": "View",
+            "last_name": "Only",
+            "role_id": role,
+            "password": PASSWORD,
+        },
+    )
     return username
 
 
@@ -53,8 +63,11 @@ def test_the_page_lists_the_employees_with_a_labelled_select_each_and_the_counts
 def test_an_inline_change_saves_and_answers_the_row_and_the_new_counts(api, plan):
     token = console_login(api, plan.usernames["admin"], plan.primary_id)
     user_id = plan.of("users", "none")
-    answer = api.client.post(f"/bcp/access/users/{user_id}", data={"bcp_type": "single", "back": "/bcp/access"},
-                             headers={**HTMX, "X-CSRF-Token": token})
+    answer = api.client.post(
+        f"/bcp/access/users/{user_id}",
+        data={"bcp_type": "single", "back": "/bcp/access"},
+        headers={**HTMX, "X-CSRF-Token": token},
+    )
     assert answer.status_code == 200
     assert "Saved" in answer.text and 'hx-swap-oob="true"' in answer.text and "<html" not in answer.text
     assert bcp_type_of(plan, "none") == "single"
@@ -63,24 +76,35 @@ def test_an_inline_change_saves_and_answers_the_row_and_the_new_counts(api, plan
 def test_without_javascript_a_row_saves_and_goes_back_to_the_same_page_of_the_list(api, plan):
     token = console_login(api, plan.usernames["admin"], plan.primary_id)
     back = "/bcp/access?q=single&page=1"
-    answer = api.client.post(f"/bcp/access/users/{plan.of('users', 'single')}", follow_redirects=False,
-                             data={"csrf_token": token, "bcp_type": "multiple", "back": back})
+    answer = api.client.post(
+        f"/bcp/access/users/{plan.of('users', 'single')}",
+        follow_redirects=False,
+        data={"csrf_token": token, "bcp_type": "multiple", "back": back},
+    )
     assert answer.status_code == 303 and answer.headers["location"] == back
     assert bcp_type_of(plan, "single") == "multiple"
-    elsewhere = api.client.post(f"/bcp/access/users/{plan.of('users', 'single')}", follow_redirects=False,
-                                data={"csrf_token": token, "bcp_type": "single", "back": "https://evil.example/"})
+    elsewhere = api.client.post(
+        f"/bcp/access/users/{plan.of('users', 'single')}",
+        follow_redirects=False,
+        data={"csrf_token": token, "bcp_type": "single", "back": "https://evil.example/"},
+    )
     assert elsewhere.headers["location"] == "/bcp/access"
 
 
 def test_posts_without_the_csrf_token_are_refused_and_change_nothing(api, plan):
     token = console_login(api, plan.usernames["admin"], plan.primary_id)
     user_id = plan.of("users", "none")
-    for headers, form in (({}, {}), (HTMX, {}), ({**HTMX, "X-CSRF-Token": "forged"}, {}),
-                          ({}, {"csrf_token": token[:-1] + ("1" if token[-1] == "0" else "0")})):
+    for headers, form in (
+        ({}, {}),
+        (HTMX, {}),
+        ({**HTMX, "X-CSRF-Token": "forged"}, {}),
+        ({}, {"csrf_token": token[:-1] + ("1" if token[-1] == "0" else "0")}),
+    ):
         answer = api.client.post(f"/bcp/access/users/{user_id}", data={**form, "bcp_type": "multiple"}, headers=headers)
         assert answer.status_code == 403
-    upload = api.client.post("/bcp/access/upload", files={"csv_file": ("a.csv", f"username,bcp_type\n"
-                                                                                 f"{plan.usernames['none']},single\n")})
+    upload = api.client.post(
+        "/bcp/access/upload", files={"csv_file": ("a.csv", f"username,bcp_type\n{plan.usernames['none']},single\n")}
+    )
     assert upload.status_code == 403
     assert bcp_type_of(plan, "none") == "none"
 
@@ -92,13 +116,19 @@ def test_a_viewer_sees_the_list_read_only_and_every_post_is_403(api, plan):
     assert plan.usernames["none"] in selects(answer.text)
     assert "disabled" in answer.text and "/bcp/access/upload" not in answer.text and "hx-post" not in answer.text
     user_id = plan.of("users", "none")
-    assert api.client.post(f"/bcp/access/users/{user_id}", data={"csrf_token": token, "bcp_type": "single"}
-                           ).status_code == 403
-    inline = api.client.post(f"/bcp/access/users/{user_id}", data={"bcp_type": "single"},
-                             headers={**HTMX, "X-CSRF-Token": token})
+    assert (
+        api.client.post(f"/bcp/access/users/{user_id}", data={"csrf_token": token, "bcp_type": "single"}).status_code
+        == 403
+    )
+    inline = api.client.post(
+        f"/bcp/access/users/{user_id}", data={"bcp_type": "single"}, headers={**HTMX, "X-CSRF-Token": token}
+    )
     assert inline.status_code == 403 and 'role="alert"' in inline.text
-    upload = api.client.post("/bcp/access/upload", data={"csrf_token": token},
-                             files={"csv_file": ("a.csv", f"username,bcp_type\n{plan.usernames['none']},single\n")})
+    upload = api.client.post(
+        "/bcp/access/upload",
+        data={"csrf_token": token},
+        files={"csv_file": ("a.csv", f"username,bcp_type\n{plan.usernames['none']},single\n")},
+    )
     assert upload.status_code == 403
     assert bcp_type_of(plan, "none") == "none"
 
@@ -112,16 +142,19 @@ def test_an_agent_gets_403_on_both_pages(api, plan):
 
 def test_the_csv_upload_applies_the_good_lines_and_lists_each_bad_one_by_its_line(api, plan):
     token = console_login(api, plan.usernames["admin"], plan.primary_id)
-    body = (f"username,bcp_type\n{plan.usernames['none']},multiple\nnobody-here,single\n"
-            f"{plan.usernames['single']},sometimes\n")
+    body = (
+        f"username,bcp_type\n{plan.usernames['none']},multiple\nnobody-here,single\n"
+        f"{plan.usernames['single']},sometimes\n"
+    )
     answer = api.client.post("/bcp/access/upload", data={"csrf_token": token}, files={"csv_file": ("types.csv", body)})
     assert answer.status_code == 200
     bad = re.findall(r"<tr><td>(\d+)</td><td>([^<]*)</td><td>[^<]*</td><td>([^<]*)</td></tr>", answer.text)
     assert [(line, name) for line, name, _ in bad] == [("3", "nobody-here"), ("4", plan.usernames["single"])]
     assert "no user" in bad[0][2] and "must be one of" in bad[1][2]
     assert bcp_type_of(plan, "none") == "multiple" and bcp_type_of(plan, "single") == "single"
-    malformed = api.client.post("/bcp/access/upload", data={"csrf_token": token},
-                                files={"csv_file": ("x.csv", "name,type\nx,y\n")})
+    malformed = api.client.post(
+        "/bcp/access/upload", data={"csrf_token": token}, files={"csv_file": ("x.csv", "name,type\nx,y\n")}
+    )
     assert malformed.status_code == 400 and 'role="alert"' in malformed.text and "header" in malformed.text
 
 
@@ -143,8 +176,11 @@ def test_search_and_the_bcp_type_filter_narrow_the_list_and_paging_keeps_them(ap
 def test_the_audit_log_filters_by_action_and_actor_and_pages_with_them(api, plan, monkeypatch):
     token = console_login(api, plan.usernames["admin"], plan.primary_id)
     for label in ("none", "single"):
-        api.client.post(f"/bcp/access/users/{plan.of('users', label)}", data={"bcp_type": "multiple"},
-                        headers={**HTMX, "X-CSRF-Token": token})
+        api.client.post(
+            f"/bcp/access/users/{plan.of('users', label)}",
+            data={"bcp_type": "multiple"},
+            headers={**HTMX, "X-CSRF-Token": token},
+        )
     everything = api.client.get("/audit").text
     assert "users.create" in everything or "users.update" in everything
     monkeypatch.setattr(audit_page, "PAGE_SIZE", 1)

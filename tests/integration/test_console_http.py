@@ -49,8 +49,9 @@ def test_the_console_session_is_an_api_session_in_a_strict_httponly_cookie(api, 
 
 
 def test_a_login_form_without_its_token_is_refused(api, plan):
-    answer = api.client.post("/login", data={"username": plan.usernames["single"], "password": PASSWORD},
-                             follow_redirects=False)
+    answer = api.client.post(
+        "/login", data={"username": plan.usernames["single"], "password": PASSWORD}, follow_redirects=False
+    )
     assert answer.status_code == 403
     assert "lifeboat_session" not in answer.headers.get("set-cookie", "")
 
@@ -66,8 +67,9 @@ def test_a_switch_without_the_csrf_token_is_refused_and_changes_nothing(api, pla
 
 def test_a_switch_from_the_console_ends_the_session_and_the_login_page_says_why(api, plan):
     token = console_login(api, plan.usernames["admin"], plan.primary_id)
-    answer = api.client.post("/bcp/switchover", data={"csrf_token": token, "to": "bcp", "passkey": plan.passkey},
-                             follow_redirects=False)
+    answer = api.client.post(
+        "/bcp/switchover", data={"csrf_token": token, "to": "bcp", "passkey": plan.passkey}, follow_redirects=False
+    )
     assert answer.status_code == 303 and answer.headers["location"].startswith("/login?reason=switched")
     assert plan.describe()["active_side"] == "bcp"
     assert "ended every session" in api.client.get(answer.headers["location"]).text

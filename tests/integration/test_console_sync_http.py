@@ -19,9 +19,19 @@ def plan(api, platform):
     plan = build_plan(api, platform, bcp_only=False)
     role = plan.make("roles", "reader", {"name": "Sync reader", "permissions": ["agent", "bcp.sync.view"]})
     plan.usernames["reader"] = f"reader{plan.primary_id}"
-    plan.make("users", "reader", {"username": plan.usernames["reader"], "email": f"reader{plan.primary_id}@example.com",
-                                  "first_name": "Reader", "last_name": "Tester", "role_id": role, "bcp_type": "single",
-                                  "password": PASSWORD})
+    plan.make(
+        "users",
+        "reader",
+        {
+            "username": plan.usernames["reader"],
+            "email": f"reader{plan.primary_id}@example.com",
+            "first_name": "Reader",
+            "last_name": "Tester",
+            "role_id": role,
+            "bcp_type": "single",
+            "password": PASSWORD,
+        },
+    )
     return plan
 
 
@@ -53,8 +63,9 @@ def test_a_reader_sees_read_only_settings_and_its_posts_are_403(api, plan):
     assert api.client.get("/bcp/checklist").status_code == 200
     runs, settings = runs_of(plan), settings_of(plan)
     assert api.client.post("/bcp/sync/runs", data={"csrf_token": token}).status_code == 403
-    answer = api.client.post("/bcp/sync/settings", data={"csrf_token": token, **SETTINGS, "schedule": "interval",
-                                                         "every_minutes": "30"})
+    answer = api.client.post(
+        "/bcp/sync/settings", data={"csrf_token": token, **SETTINGS, "schedule": "interval", "every_minutes": "30"}
+    )
     assert answer.status_code == 403 and "bcp.sync.edit" in answer.text
     assert runs_of(plan) == runs and settings_of(plan) == settings
 
@@ -62,8 +73,14 @@ def test_a_reader_sees_read_only_settings_and_its_posts_are_403(api, plan):
 def test_an_agent_without_sync_view_gets_403_on_every_sync_page(api, plan):
     console_login(api, plan.usernames["single"])
     run_id = runs_of(plan)[0]["id"]
-    for path in ("/bcp/sync", "/bcp/sync/preview", f"/bcp/sync/runs/{run_id}", f"/bcp/sync/runs/{run_id}/progress",
-                 "/bcp/checklist", "/bcp/checklist?show=look"):
+    for path in (
+        "/bcp/sync",
+        "/bcp/sync/preview",
+        f"/bcp/sync/runs/{run_id}",
+        f"/bcp/sync/runs/{run_id}/progress",
+        "/bcp/checklist",
+        "/bcp/checklist?show=look",
+    ):
         answer = api.client.get(path)
         assert answer.status_code == 403 and "Not allowed" in answer.text, path
 
@@ -90,8 +107,15 @@ def test_sync_now_is_watched_from_queued_until_it_ends(api, plan):
 
 def test_settings_are_saved_or_refused_field_by_field(api, plan):
     token = console_login(api, plan.usernames["admin"], plan.primary_id)
-    form = {"csrf_token": token, **SETTINGS, "mode": "custom", "entity_types": ["skills", "users"],
-            "schedule": "interval", "every_minutes": "30", "script_ids": "keep"}
+    form = {
+        "csrf_token": token,
+        **SETTINGS,
+        "mode": "custom",
+        "entity_types": ["skills", "users"],
+        "schedule": "interval",
+        "every_minutes": "30",
+        "script_ids": "keep",
+    }
     answer = api.client.post("/bcp/sync/settings", data=form, follow_redirects=False)
     assert answer.status_code == 303 and answer.headers["location"] == "/bcp/sync?saved=true"
     saved = settings_of(plan)
@@ -99,10 +123,12 @@ def test_settings_are_saved_or_refused_field_by_field(api, plan):
     assert saved["schedule"] == {"kind": "interval", "every_minutes": 30} and saved["script_ids"] == "keep"
     assert "Settings saved." in api.client.get(answer.headers["location"]).text
 
-    for bad, field, message in (({"every_minutes": "4"}, "every_minutes", "at least 5"),
-                                ({"every_minutes": "soon"}, "every_minutes", "an integer"),
-                                ({"entity_types": []}, "entity_types", "at least one entity type"),
-                                ({"script_ids": "rewrite"}, "script_ids", "remap or keep")):
+    for bad, field, message in (
+        ({"every_minutes": "4"}, "every_minutes", "at least 5"),
+        ({"every_minutes": "soon"}, "every_minutes", "an integer"),
+        ({"entity_types": []}, "entity_types", "at least one entity type"),
+        ({"script_ids": "rewrite"}, "script_ids", "remap or keep"),
+    ):
         answer = api.client.post("/bcp/sync/settings", data={**form, **bad})
         assert answer.status_code == 422, bad
         assert re.search(rf'id="error-{field}"[^>]*>[^<]*{message}', answer.text), bad
@@ -112,8 +138,9 @@ def test_settings_are_saved_or_refused_field_by_field(api, plan):
 
 def test_turning_sync_on_sends_the_browser_to_the_first_run(api, plan):
     token = console_login(api, plan.usernames["admin"], plan.primary_id)
-    off = api.client.post("/bcp/sync/settings", data={"csrf_token": token, **SETTINGS, "enabled": ""},
-                          follow_redirects=False)
+    off = api.client.post(
+        "/bcp/sync/settings", data={"csrf_token": token, **SETTINGS, "enabled": ""}, follow_redirects=False
+    )
     assert off.status_code == 303 and settings_of(plan)["enabled"] is False
     on = api.client.post("/bcp/sync/settings", data={"csrf_token": token, **SETTINGS}, follow_redirects=False)
     assert on.status_code == 303

@@ -16,14 +16,26 @@ NOT_CONSOLE = ("/api/", "/static/", "/docs", "/openapi.json")
 
 
 def mount_console(app: FastAPI) -> None:
-    for router in (login.router, overview.router, switchover.router, sync.router, checklist.router, access.router,
-                   audit.router, later.router):
+    for router in (
+        login.router,
+        overview.router,
+        switchover.router,
+        sync.router,
+        checklist.router,
+        access.router,
+        audit.router,
+        later.router,
+    ):
         app.include_router(router)
     api_handler = app.exception_handlers[StarletteHTTPException]
 
     async def not_found_page(request: Request, exc: Exception) -> Response:
-        if (isinstance(exc, StarletteHTTPException) and exc.status_code == 404 and request.method == "GET"
-                and not request.url.path.startswith(NOT_CONSOLE)):
+        if (
+            isinstance(exc, StarletteHTTPException)
+            and exc.status_code == 404
+            and request.method == "GET"
+            and not request.url.path.startswith(NOT_CONSOLE)
+        ):
             return error_page(request, 404, "Page not found", f"There is no page at {request.url.path}.")
         answer = api_handler(request, exc)
         return await answer if isawaitable(answer) else answer

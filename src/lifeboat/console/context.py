@@ -82,13 +82,20 @@ def load(platform: Platform, request: Request) -> Console:
             console.plan = open_bcp_plan(platform, principal, console.tenant_id)
         except NotFound:
             console.plan = None
-        console.tenant_name = (_name_in(console.plan, console.tenant_id) if console.plan
-                               else tenants.get_tenant(platform, principal, console.tenant_id).name)
-    console.nav = [{"label": label, "path": path, "current": _current(request, path)}
-                   for label, path, permission in NAVIGATION if may_see(principal, permission)]
+        console.tenant_name = (
+            _name_in(console.plan, console.tenant_id)
+            if console.plan
+            else tenants.get_tenant(platform, principal, console.tenant_id).name
+        )
+    console.nav = [
+        {"label": label, "path": path, "current": _current(request, path)}
+        for label, path, permission in NAVIGATION
+        if may_see(principal, permission)
+    ]
     if principal.is_operator:
-        console.nav += [{"label": label, "path": path, "current": _current(request, path)}
-                        for label, path in OPERATOR_NAVIGATION]
+        console.nav += [
+            {"label": label, "path": path, "current": _current(request, path)} for label, path in OPERATOR_NAVIGATION
+        ]
     request.state.console = console
     return console
 

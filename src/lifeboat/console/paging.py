@@ -36,10 +36,15 @@ class Paging:
         """What the template's pager shows: 'Showing 51–100 of 10,000', previous and next links."""
         pages = max(1, -(-total // self.size))
         first = self.offset + 1 if total else 0
-        return {"number": self.number, "pages": pages, "total": total, "first": first,
-                "last": min(self.offset + self.size, total),
-                "previous": self._link(path, filters, self.number - 1) if self.number > 1 else None,
-                "next": self._link(path, filters, self.number + 1) if self.number < pages else None}
+        return {
+            "number": self.number,
+            "pages": pages,
+            "total": total,
+            "first": first,
+            "last": min(self.offset + self.size, total),
+            "previous": self._link(path, filters, self.number - 1) if self.number > 1 else None,
+            "next": self._link(path, filters, self.number + 1) if self.number < pages else None,
+        }
 
     @staticmethod
     def _link(path: str, filters: dict[str, str], number: int) -> str:

@@ -36,8 +36,10 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 
 # No 'unsafe-inline' anywhere: every script and stylesheet is a file under /static.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-       "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Frame-Options": "DENY",
@@ -60,8 +62,9 @@ def _as_datetime(value: Any) -> datetime:
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-templates = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
-                        trim_blocks=True, lstrip_blocks=True)
+templates = Environment(
+    loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True
+)
 templates.filters.update(utc=_utc, iso=_iso)
 
 
@@ -89,11 +92,13 @@ def set_cookie(request: Request, response: Response, name: str, value: str) -> N
 
 
 def forget_session(request: Request, response: Response) -> None:
-    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict", secure=request.url.scheme == "https",
-                           path="/")
+    response.delete_cookie(
+        SESSION_COOKIE, httponly=True, samesite="strict", secure=request.url.scheme == "https", path="/"
+    )
 
 
 # --------------------------------------------------------------------------- CSRF
+
 
 def csrf_token(request: Request) -> str:
     session = request.cookies.get(SESSION_COOKIE)
@@ -115,11 +120,13 @@ async def require_csrf(request: Request) -> None:
         sent = field if isinstance(field, str) else None
     expected = csrf_token(request)
     if not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
-        raise Forbidden("The form is missing its security token or it is stale; reload the page and try again.",
-                        code="csrf_failed")
+        raise Forbidden(
+            "The form is missing its security token or it is stale; reload the page and try again.", code="csrf_failed"
+        )
 
 
 # --------------------------------------------------------------------------- errors as pages
+
 
 def error_page(request: Request, status: int, title: str, message: str) -> HTMLResponse:
     from_context = getattr(request.state, "console", None)

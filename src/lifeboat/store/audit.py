@@ -90,8 +90,9 @@ class AuditRepo:
         }
         self.conn.execute(insert(self.table), [{"at": stamp, **blank, **r} for r in records])
 
-    def page(self, tenant_id: int, *, limit: int, offset: int,
-             only: AuditFilter | None = None) -> tuple[list[dict[str, Any]], int]:
+    def page(
+        self, tenant_id: int, *, limit: int, offset: int, only: AuditFilter | None = None
+    ) -> tuple[list[dict[str, Any]], int]:
         t = self.table
         where = [t.c.tenant_id == tenant_id, *(only.where(t) if only else [])]
         total = self.conn.execute(select(func.count()).select_from(t).where(*where)).scalar_one()

@@ -79,8 +79,16 @@ class EntityRepo:
         row = self.conn.execute(stmt.with_for_update() if lock else stmt).first()
         return _entity(row) if row else None
 
-    def page(self, tenant_id: int, type_: str, *, limit: int, offset: int, key_contains: str | None = None,
-             field_is: FieldIs | None = None) -> tuple[list[Entity], int]:
+    def page(
+        self,
+        tenant_id: int,
+        type_: str,
+        *,
+        limit: int,
+        offset: int,
+        key_contains: str | None = None,
+        field_is: FieldIs | None = None,
+    ) -> tuple[list[Entity], int]:
         """A page in id order; ``key_contains`` narrows to natural keys holding that text (any case)."""
         where = [entities.c.tenant_id == tenant_id, entities.c.type == type_]
         if key_contains:
@@ -222,8 +230,11 @@ class EntityRepo:
     def count_values(self, tenant_id: int, type_: str, field: FieldIs) -> dict[str, int]:
         """How many active entities of a type hold each value of one field (``field.value`` unused)."""
         column = field.column()
-        stmt = (select(column, func.count()).where(entities.c.tenant_id == tenant_id, entities.c.type == type_,
-                                                   entities.c.is_active.is_(True)).group_by(column))
+        stmt = (
+            select(column, func.count())
+            .where(entities.c.tenant_id == tenant_id, entities.c.type == type_, entities.c.is_active.is_(True))
+            .group_by(column)
+        )
         return {str(value): int(n) for value, n in self.conn.execute(stmt).all()}
 
     def count(self, tenant_id: int) -> int:

@@ -60,17 +60,28 @@ class AuditQuery(BaseModel):
     """Filters of GET /audit; every one optional, all of them together narrow the list."""
 
     actor: str | None = Field(None, max_length=200, description="An actor (user:alice) or its name (alice)")
-    action: str | None = Field(None, max_length=60,
-                               description="This action or those under it: users finds users.bcp_type")
+    action: str | None = Field(
+        None, max_length=60, description="This action or those under it: users finds users.bcp_type"
+    )
     entity_type: str | None = Field(None, max_length=40, description="An entity type of SPEC §2 (users, skills, ...)")
     since: datetime | None = Field(None, description="From this time on (ISO 8601; without a zone, UTC)")
     until: datetime | None = Field(None, description="Before this time (ISO 8601; without a zone, UTC)")
 
 
 @router.get("/tenants/{tenant_id}/audit", tags=["audit"], summary="Audit log of a tenant, newest first")
-def get_audit(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, page: PageDep,
-              only: Annotated[AuditQuery, Query()]) -> dict[str, Any]:
-    rows, total = audit.list_audit(platform, principal, tenant_id, limit=page.limit, offset=page.offset,
-                                   only=audit.AuditFilter(**only.model_dump()))
+def get_audit(
+    platform: PlatformDep,
+    principal: CurrentPrincipal,
+    tenant_id: int,
+    page: PageDep,
+    only: Annotated[AuditQuery, Query()],
+) -> dict[str, Any]:
+    rows, total = audit.list_audit(
+        platform,
+        principal,
+        tenant_id,
+        limit=page.limit,
+        offset=page.offset,
+        only=audit.AuditFilter(**only.model_dump()),
+    )
     return page_of([audit_row_view(r) for r in rows], total)
-

@@ -33,43 +33,77 @@ FRAGMENT_HEADER = "X-Lifeboat-Fragment"  # console.js swaps such an answer in ev
 
 def tenant_of(ctx: Console) -> int:
     if ctx.tenant_id is None:
-        raise Forbidden("This page belongs to a tenant: operators use the API or the command line for it.",
-                        code="tenant_required")
+        raise Forbidden(
+            "This page belongs to a tenant: operators use the API or the command line for it.", code="tenant_required"
+        )
     return ctx.tenant_id
 
 
 def _filters(q: str | None, bcp_type: str | None, per: str | None) -> dict[str, str]:
     """What the list is narrowed to, as the query string keeps it (blank ones left out)."""
     size = Paging.size_of(per, PAGE_SIZE)
-    given = (("q", (q or "").strip()[:128]), ("bcp_type", bcp_type if bcp_type in BCP_TYPES else ""),
-             ("per", str(size) if size != PAGE_SIZE else ""))
+    given = (
+        ("q", (q or "").strip()[:128]),
+        ("bcp_type", bcp_type if bcp_type in BCP_TYPES else ""),
+        ("per", str(size) if size != PAGE_SIZE else ""),
+    )
     return {k: v for k, v in given if v}
 
 
 @router.get(PATH, include_in_schema=False)
-def access_page(request: Request, ctx: ConsoleDep, q: str | None = None, bcp_type: str | None = None,
-                per: str | None = None, page: int = 1) -> Response:
+def access_page(
+    request: Request,
+    ctx: ConsoleDep,
+    q: str | None = None,
+    bcp_type: str | None = None,
+    per: str | None = None,
+    page: int = 1,
+) -> Response:
     return _page(request, ctx, _filters(q, bcp_type, per), page)
 
 
-def _page(request: Request, ctx: Console, filters: dict[str, str], page: int, *, status: int = 200,
-          **values: Any) -> Response:
+def _page(
+    request: Request, ctx: Console, filters: dict[str, str], page: int, *, status: int = 200, **values: Any
+) -> Response:
     tenant_id = tenant_of(ctx)
     paging = Paging.at(page, Paging.size_of(filters.get("per"), PAGE_SIZE))
-    users, total = access.list_users(ctx.platform, ctx.principal, tenant_id, search=filters.get("q"),
-                                     bcp_type=filters.get("bcp_type"), limit=paging.limit, offset=paging.offset)
-    return render(request, "access.html", status=status, title="BCP access", ctx=ctx, filters=filters,
-                  rows=[_row(u) for u in users], paging=paging.of(total, PATH, filters),
-                  counts=access.bcp_type_counts(ctx.platform, ctx.principal, tenant_id),
-                  may_edit=ctx.principal.can("admin.edit"), bcp_types=BCP_TYPES, sizes=SIZES,
-                  back=_back(filters, page), **values)
+    users, total = access.list_users(
+        ctx.platform,
+        ctx.principal,
+        tenant_id,
+        search=filters.get("q"),
+        bcp_type=filters.get("bcp_type"),
+        limit=paging.limit,
+        offset=paging.offset,
+    )
+    return render(
+        request,
+        "access.html",
+        status=status,
+        title="BCP access",
+        ctx=ctx,
+        filters=filters,
+        rows=[_row(u) for u in users],
+        paging=paging.of(total, PATH, filters),
+        counts=access.bcp_type_counts(ctx.platform, ctx.principal, tenant_id),
+        may_edit=ctx.principal.can("admin.edit"),
+        bcp_types=BCP_TYPES,
+        sizes=SIZES,
+        back=_back(filters, page),
+        **values,
+    )
 
 
 def _row(user: Entity) -> dict[str, Any]:
     data = user.data
-    return {"id": user.id, "username": data.get("username", ""), "email": data.get("email", ""),
-            "name": " ".join(p for p in (data.get("first_name"), data.get("last_name")) if p),
-            "is_active": user.is_active, "bcp_type": data.get("bcp_type", "none")}
+    return {
+        "id": user.id,
+        "username": data.get("username", ""),
+        "email": data.get("email", ""),
+        "name": " ".join(p for p in (data.get("first_name"), data.get("last_name")) if p),
+        "is_active": user.is_active,
+        "bcp_type": data.get("bcp_type", "none"),
+    }
 
 
 def _back(filters: dict[str, str], page: int) -> str:
@@ -78,8 +112,13 @@ def _back(filters: dict[str, str], page: int) -> str:
 
 
 @router.post(PATH + "/users/{user_id}", include_in_schema=False, dependencies=[Depends(require_csrf)])
-def change_bcp_type(request: Request, ctx: ConsoleDep, user_id: int, bcp_type: Annotated[str, Form()] = "",
-                    back: Annotated[str, Form()] = PATH) -> Response:
+def change_bcp_type(
+    request: Request,
+    ctx: ConsoleDep,
+    user_id: int,
+    bcp_type: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = PATH,
+) -> Response:
     tenant_id = tenant_of(ctx)
     inline = bool(request.headers.get("HX-Request"))
     try:
@@ -94,12 +133,30 @@ def change_bcp_type(request: Request, ctx: ConsoleDep, user_id: int, bcp_type: A
     return _row_answer(request, ctx, user, back, saved=True)
 
 
-def _row_answer(request: Request, ctx: Console, user: Entity, back: str, *, status: int = 200,
-                saved: bool = False, error: str | None = None) -> Response:
+def _row_answer(
+    request: Request,
+    ctx: Console,
+    user: Entity,
+    back: str,
+    *,
+    status: int = 200,
+    saved: bool = False,
+    error: str | None = None,
+) -> Response:
     tenant_id = tenant_of(ctx)
-    response = render(request, "_access_row.html", status=status, row=_row(user), back=_safe_back(back),
-                      may_edit=True, bcp_types=BCP_TYPES, saved=saved, error=error,
-                      counts=access.bcp_type_counts(ctx.platform, ctx.principal, tenant_id), oob=True)
+    response = render(
+        request,
+        "_access_row.html",
+        status=status,
+        row=_row(user),
+        back=_safe_back(back),
+        may_edit=True,
+        bcp_types=BCP_TYPES,
+        saved=saved,
+        error=error,
+        counts=access.bcp_type_counts(ctx.platform, ctx.principal, tenant_id),
+        oob=True,
+    )
     response.headers[FRAGMENT_HEADER] = "1"
     return response
 

@@ -23,8 +23,17 @@ router = APIRouter(route_class=ConsoleRoute)
 PATH = "/audit"
 PAGE_SIZE = 50
 SHOWN_CHARS = 120  # of one value in the changes column; the rest is cut
-ACTIONS = ("users", "bcp", "bcp.switch_attempt", "bcp.sync_requested", "bcp.sync_settings", "login", "alerts",
-           "tenant", "voice_token")  # offered in the action field; any text works
+ACTIONS = (
+    "users",
+    "bcp",
+    "bcp.switch_attempt",
+    "bcp.sync_requested",
+    "bcp.sync_settings",
+    "login",
+    "alerts",
+    "tenant",
+    "voice_token",
+)  # offered in the action field; any text works
 TEXT_FILTERS = {"actor": 200, "action": 60, "entity_type": 40}
 
 
@@ -33,11 +42,22 @@ def audit_page(request: Request, ctx: ConsoleDep, page: int = 1) -> Response:
     tenant_id = tenant_of(ctx)
     filters, problems = _filters(dict(request.query_params))
     paging = Paging.at(page, Paging.size_of(filters.get("per"), PAGE_SIZE))
-    rows, total = audit.list_audit(ctx.platform, ctx.principal, tenant_id, limit=paging.limit, offset=paging.offset,
-                                   only=_audit_filter(filters))
-    return render(request, "audit.html", title="Audit log", ctx=ctx, filters=filters, problems=problems,
-                  rows=[_row(r) for r in rows], paging=paging.of(total, PATH, filters), actions=ACTIONS,
-                  entity_types=sorted(ENTITY_TYPES), status=400 if problems else 200)
+    rows, total = audit.list_audit(
+        ctx.platform, ctx.principal, tenant_id, limit=paging.limit, offset=paging.offset, only=_audit_filter(filters)
+    )
+    return render(
+        request,
+        "audit.html",
+        title="Audit log",
+        ctx=ctx,
+        filters=filters,
+        problems=problems,
+        rows=[_row(r) for r in rows],
+        paging=paging.of(total, PATH, filters),
+        actions=ACTIONS,
+        entity_types=sorted(ENTITY_TYPES),
+        status=400 if problems else 200,
+    )
 
 
 def _filters(query: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
@@ -64,8 +84,13 @@ def _audit_filter(filters: dict[str, str]) -> audit.AuditFilter:
     """The dates are whole UTC days, both included: 'until 2024-05-01' reads up to its midnight."""
     since = _midnight(filters["since"]) if "since" in filters else None
     until = _midnight(filters["until"]) + timedelta(days=1) if "until" in filters else None
-    return audit.AuditFilter(actor=filters.get("actor"), action=filters.get("action"),
-                             entity_type=filters.get("entity_type"), since=since, until=until)
+    return audit.AuditFilter(
+        actor=filters.get("actor"),
+        action=filters.get("action"),
+        entity_type=filters.get("entity_type"),
+        since=since,
+        until=until,
+    )
 
 
 def _midnight(day: str) -> datetime:
@@ -76,8 +101,12 @@ def _row(row: dict[str, Any]) -> dict[str, Any]:
     entity = row["entity_type"] or ""
     if row["entity_id"] is not None:
         entity = f"{entity} #{row['entity_id']}".strip()
-    return {**row, "entity": entity, "changes": _changes(row["before"], row["after"]),
-            "details_shown": [(k, _short(v)) for k, v in (row["details"] or {}).items()]}
+    return {
+        **row,
+        "entity": entity,
+        "changes": _changes(row["before"], row["after"]),
+        "details_shown": [(k, _short(v)) for k, v in (row["details"] or {}).items()],
+    }
 
 
 def _changes(before: Any, after: Any) -> list[tuple[str, str, str]]:
@@ -91,4 +120,4 @@ def _changes(before: Any, after: Any) -> list[tuple[str, str, str]]:
 
 def _short(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS - 1] + "…"
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"

@@ -39,20 +39,39 @@ def needs_look(row: dict[str, Any]) -> str | None:
 
 
 @router.get(PATH, include_in_schema=False)
-def checklist_page(request: Request, ctx: ConsoleDep, show: str = "all", script: str = "",
-                   page: Annotated[int, Query(ge=1, le=1_000_000)] = 1) -> Response:
+def checklist_page(
+    request: Request,
+    ctx: ConsoleDep,
+    show: str = "all",
+    script: str = "",
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+) -> Response:
     if ctx.tenant_id is None:
-        raise Forbidden("Operators: the checklist belongs to a tenant's plan; use the API for it.",
-                        code="tenant_required")
+        raise Forbidden(
+            "Operators: the checklist belongs to a tenant's plan; use the API for it.", code="tenant_required"
+        )
     show = show if show in SHOW else "all"
-    rows = [{**row, "why": needs_look(row)} for row in sync.script_checklist(ctx.platform, ctx.principal,
-                                                                             ctx.tenant_id)]
+    rows = [
+        {**row, "why": needs_look(row)} for row in sync.script_checklist(ctx.platform, ctx.principal, ctx.tenant_id)
+    ]
     looks = sum(1 for row in rows if row["why"])
     wanted = script.strip().lower()
     shown = [row for row in rows if (show == "all" or row["why"]) and wanted in (row["script"] or "").lower()]
     pages = paging(page, len(shown), ROWS_PER_PAGE)
     start = (page - 1) * ROWS_PER_PAGE
-    return render(request, "checklist.html", title="Script checklist", ctx=ctx, rows=shown[start:start + ROWS_PER_PAGE],
-                  paging=pages, show=show, script=script.strip(), choices=SHOW, total=len(rows), looks=looks, why=WHY,
-                  scripts=len({row["primary_script_id"] for row in rows}),
-                  params={k: v for k, v in (("show", show), ("script", script.strip())) if v and v != "all"})
+    return render(
+        request,
+        "checklist.html",
+        title="Script checklist",
+        ctx=ctx,
+        rows=shown[start : start + ROWS_PER_PAGE],
+        paging=pages,
+        show=show,
+        script=script.strip(),
+        choices=SHOW,
+        total=len(rows),
+        looks=looks,
+        why=WHY,
+        scripts=len({row["primary_script_id"] for row in rows}),
+        params={k: v for k, v in (("show", show), ("script", script.strip())) if v and v != "all"},
+    )

@@ -39,12 +39,17 @@ def _operator(ctx: Console) -> bool:
 # path -> (title, the check the API makes to read it, the API route meanwhile)
 PAGES: dict[str, tuple[str, Callable[[Console], Any], str]] = {
     "/config": ("Configuration", _config, "/api/v1/tenants/{t}/<type>"),
-    "/alerts": ("Alerts", lambda c: alerts.list_subscriptions(c.platform, c.principal, _tenant(c)),
-                "GET/POST/DELETE /api/v1/tenants/{t}/alert-subscriptions"),
-    "/tenants": ("Tenants", lambda c: _operator(c) or tenants.list_tenants(c.platform, c.principal, limit=1, offset=0),
-                 "GET/POST /api/v1/tenants"),
-    "/regions": ("Regions", lambda c: _operator(c) or status.region_status(c.platform),
-                 "GET /api/v1/status"),
+    "/alerts": (
+        "Alerts",
+        lambda c: alerts.list_subscriptions(c.platform, c.principal, _tenant(c)),
+        "GET/POST/DELETE /api/v1/tenants/{t}/alert-subscriptions",
+    ),
+    "/tenants": (
+        "Tenants",
+        lambda c: _operator(c) or tenants.list_tenants(c.platform, c.principal, limit=1, offset=0),
+        "GET/POST /api/v1/tenants",
+    ),
+    "/regions": ("Regions", lambda c: _operator(c) or status.region_status(c.platform), "GET /api/v1/status"),
 }
 
 

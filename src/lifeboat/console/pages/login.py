@@ -28,7 +28,7 @@ router = APIRouter(route_class=ConsoleRoute)
 NOTICES = {
     "switched": "The switch is done. It ended every session of both tenants, yours too: log in again.",
     "ended": "Your session has ended: a switch between the primary and the BCP tenant, a logout or its expiry "
-             "ends every session. Log in again.",
+    "ends every session. Log in again.",
     "logged_out": "You are logged out.",
 }
 
@@ -42,13 +42,19 @@ def _safe_next(target: str | None) -> str:
 
 @router.get("/login", include_in_schema=False)
 def login_page(request: Request, reason: str | None = None, next: str | None = None) -> Response:
-    return render(request, "login.html", title="Log in", notice=NOTICES.get(reason or ""), next=_safe_next(next),
-                  username="")
+    return render(
+        request, "login.html", title="Log in", notice=NOTICES.get(reason or ""), next=_safe_next(next), username=""
+    )
 
 
 @router.post("/login", include_in_schema=False, dependencies=[Depends(require_csrf)])
-async def log_in(request: Request, username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
-                 tenant_id: Annotated[int | None, Form()] = None, next: Annotated[str, Form()] = "/") -> Response:
+async def log_in(
+    request: Request,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    tenant_id: Annotated[int | None, Form()] = None,
+    next: Annotated[str, Form()] = "/",
+) -> Response:
     platform = request.app.state.platform
     address = request.client.host if request.client else None
     values: dict[str, Any] = {"username": username, "next": _safe_next(next), "title": "Log in"}

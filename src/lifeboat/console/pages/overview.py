@@ -22,9 +22,12 @@ router = APIRouter(route_class=ConsoleRoute)
 SAID_IN_THE_MESSAGE = ("name", "status", "message", "at", "age_s", "run_id", "run_status")
 SWITCH_SEARCH_DEPTH = 200  # audit rows searched for the last switch (newest first)
 CHECK_TITLES = {
-    "last_successful_sync": "Last successful sync", "last_run": "Last sync run",
-    "script_references": "Script references", "voice_points_of_contact": "Voice points of contact in BCP",
-    "users_with_bcp_access": "Users with BCP access", "skills_with_bcp_agents": "Voice skills with BCP agents",
+    "last_successful_sync": "Last successful sync",
+    "last_run": "Last sync run",
+    "script_references": "Script references",
+    "voice_points_of_contact": "Voice points of contact in BCP",
+    "users_with_bcp_access": "Users with BCP access",
+    "skills_with_bcp_agents": "Voice skills with BCP agents",
     "bcp_region": "BCP region",
 }
 
@@ -35,8 +38,11 @@ def overview(request: Request, ctx: ConsoleDep) -> Response:
     if ctx.tenant_id is None:
         values["tenants"] = tenants.list_tenants(ctx.platform, ctx.principal, limit=100, offset=0)[0]
     elif (paired := ctx.plan) is not None:
-        values.update(plan=_allowed(lambda: plan_view(plan_status(ctx.platform, paired)), ctx, "bcp.sync.view"),
-                      readiness=readiness_report(ctx), last_switch=_last_switch(ctx))
+        values.update(
+            plan=_allowed(lambda: plan_view(plan_status(ctx.platform, paired)), ctx, "bcp.sync.view"),
+            readiness=readiness_report(ctx),
+            last_switch=_last_switch(ctx),
+        )
     return render(request, "overview.html", title="Overview", ctx=ctx, **values)
 
 
@@ -44,8 +50,9 @@ def readiness_report(ctx: Console) -> dict[str, Any] | None:
     tenant_id = ctx.tenant_id
     if tenant_id is None:
         return None
-    report = _allowed(lambda: readiness_service.readiness(ctx.platform, ctx.principal, tenant_id),
-                      ctx, "bcp.enablement.view")
+    report = _allowed(
+        lambda: readiness_service.readiness(ctx.platform, ctx.principal, tenant_id), ctx, "bcp.enablement.view"
+    )
     if report is None:
         return None
     return {**report, "checks": [_shaped(check) for check in report["checks"]]}
@@ -53,9 +60,13 @@ def readiness_report(ctx: Console) -> dict[str, Any] | None:
 
 def _shaped(check: dict[str, Any]) -> dict[str, Any]:
     figures = {k: v for k, v in check.items() if k not in SAID_IN_THE_MESSAGE}
-    return {"title": CHECK_TITLES.get(check["name"], check["name"].replace("_", " ").capitalize()),
-            "status": check["status"], "message": check["message"], "at": check.get("at"),
-            "figures": [(k.replace("_", " "), _figure(v)) for k, v in figures.items() if v is not None]}
+    return {
+        "title": CHECK_TITLES.get(check["name"], check["name"].replace("_", " ").capitalize()),
+        "status": check["status"],
+        "message": check["message"],
+        "at": check.get("at"),
+        "figures": [(k.replace("_", " "), _figure(v)) for k, v in figures.items() if v is not None],
+    }
 
 
 def _figure(value: Any) -> str:

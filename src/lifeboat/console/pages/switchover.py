@@ -28,8 +28,17 @@ def _page(request: Request, ctx: Console, *, status: int = 200, error: str | Non
     if report is None:  # the page is the readiness report and the switch: GET .../readiness decides who sees it
         raise Forbidden("The switchover page needs the permission 'bcp.enablement.view'.", code="permission_denied")
     to = Side.PRIMARY if ctx.bcp_active else Side.BCP
-    return render(request, "switchover.html", status=status, title="Switchover", ctx=ctx, readiness=report, to=to,
-                  error=error, may_switch=ctx.principal.can(switchover.PERMISSION))
+    return render(
+        request,
+        "switchover.html",
+        status=status,
+        title="Switchover",
+        ctx=ctx,
+        readiness=report,
+        to=to,
+        error=error,
+        may_switch=ctx.principal.can(switchover.PERMISSION),
+    )
 
 
 @router.get(PATH, include_in_schema=False)
@@ -38,8 +47,9 @@ def switchover_page(request: Request, ctx: ConsoleDep) -> Response:
 
 
 @router.post(PATH, include_in_schema=False, dependencies=[Depends(require_csrf)])
-def switch(request: Request, ctx: ConsoleDep, to: Annotated[str, Form()] = "",
-           passkey: Annotated[str, Form()] = "") -> Response:
+def switch(
+    request: Request, ctx: ConsoleDep, to: Annotated[str, Form()] = "", passkey: Annotated[str, Form()] = ""
+) -> Response:
     payload: dict[str, Any] = {"to": to, "passkey": passkey}
     if ctx.tenant_id is None:  # an operator: the tenant comes with the tenant pages (later)
         raise Forbidden("Operators switch with the API or the command line meanwhile.", code="tenant_required")

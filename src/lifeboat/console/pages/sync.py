@@ -28,12 +28,25 @@ RUNS_PER_PAGE = 20
 ENTITIES_SHOWN_PER_TYPE = 200  # the preview lists at most this many entities of a type; counts say the rest
 ENDED = ("succeeded", "failed", "held")
 COUNT_KEYS = ("created", "updated", "adopted", "deactivated", "deleted", "unchanged", "failed")
-PLANNED = {"created": "create", "updated": "update", "adopted": "adopt", "deactivated": "deactivate",
-           "deleted": "delete", "unchanged": "unchanged", "failed": "failed"}
+PLANNED = {
+    "created": "create",
+    "updated": "update",
+    "adopted": "adopt",
+    "deactivated": "deactivate",
+    "deleted": "delete",
+    "unchanged": "unchanged",
+    "failed": "failed",
+}
 # Where a validation error of the service is shown: the form field it belongs to.
-ERROR_FIELDS = {"enabled": "enabled", "mode": "mode", "entity_types": "entity_types", "schedule": "schedule",
-                "schedule.every_minutes": "every_minutes", "script_ids": "script_ids",
-                "remap_free_text": "remap_free_text"}
+ERROR_FIELDS = {
+    "enabled": "enabled",
+    "mode": "mode",
+    "entity_types": "entity_types",
+    "schedule": "schedule",
+    "schedule.every_minutes": "every_minutes",
+    "script_ids": "script_ids",
+    "remap_free_text": "remap_free_text",
+}
 
 
 def type_label(name: str) -> str:
@@ -60,18 +73,28 @@ class SettingsForm:
     @classmethod
     def of(cls, settings: dict[str, Any]) -> SettingsForm:
         schedule = settings.get("schedule") or {"kind": "daily"}
-        return cls(enabled=bool(settings["enabled"]), mode=settings["mode"],
-                   entity_types=list(settings["entity_types"]), schedule=schedule["kind"],
-                   every_minutes=str(schedule.get("every_minutes", "")),
-                   script_ids=settings["script_ids"], remap_free_text=bool(settings["remap_free_text"]))
+        return cls(
+            enabled=bool(settings["enabled"]),
+            mode=settings["mode"],
+            entity_types=list(settings["entity_types"]),
+            schedule=schedule["kind"],
+            every_minutes=str(schedule.get("every_minutes", "")),
+            script_ids=settings["script_ids"],
+            remap_free_text=bool(settings["remap_free_text"]),
+        )
 
     def payload(self) -> dict[str, Any]:
         """The body of PUT /sync-settings: the service validates it as it validates the API's."""
         schedule: dict[str, Any] = {"kind": self.schedule}
         if self.schedule == "interval":
             schedule["every_minutes"] = _number(self.every_minutes)
-        body: dict[str, Any] = {"enabled": self.enabled, "mode": self.mode, "schedule": schedule,
-                                "script_ids": self.script_ids, "remap_free_text": self.remap_free_text}
+        body: dict[str, Any] = {
+            "enabled": self.enabled,
+            "mode": self.mode,
+            "schedule": schedule,
+            "script_ids": self.script_ids,
+            "remap_free_text": self.remap_free_text,
+        }
         if self.mode == "custom":  # default mode selects every type itself
             body["entity_types"] = self.entity_types
         return body
@@ -100,22 +123,46 @@ def _tenant(ctx: Console) -> int:
     return ctx.tenant_id
 
 
-def _page(request: Request, ctx: Console, *, page: int = 1, status: int = 200, form: SettingsForm | None = None,
-          error: str | None = None, saved: bool = False) -> Response:
+def _page(
+    request: Request,
+    ctx: Console,
+    *,
+    page: int = 1,
+    status: int = 200,
+    form: SettingsForm | None = None,
+    error: str | None = None,
+    saved: bool = False,
+) -> Response:
     tenant_id = _tenant(ctx)
     view = pairing.open_bcp_plan(ctx.platform, ctx.principal, tenant_id, "bcp.sync.view")  # as GET /sync-settings
     settings = settings_view(view.plan)
     page = max(page, 1)
-    runs, total = sync.list_runs(ctx.platform, ctx.principal, tenant_id, limit=RUNS_PER_PAGE,
-                                 offset=(page - 1) * RUNS_PER_PAGE)
+    runs, total = sync.list_runs(
+        ctx.platform, ctx.principal, tenant_id, limit=RUNS_PER_PAGE, offset=(page - 1) * RUNS_PER_PAGE
+    )
     shown = [run_row(run_view(r)) for r in runs]
     open_run = _open_run(ctx, tenant_id, shown if page == 1 else None)
-    return render(request, "sync.html", status=status, title="Sync", ctx=ctx, view=view, settings=settings,
-                  form=form or SettingsForm.of(settings), types=TYPE_CHOICES, runs=shown,
-                  paging=paging(page, total, RUNS_PER_PAGE), open_run=open_run, error=error, saved=saved,
-                  may_edit=ctx.principal.can("bcp.sync.edit"), paused=view.plan.active_side == "bcp",
-                  next_run_at=view.plan.next_run_at if view.plan.active_side == "primary" else None,
-                  min_minutes=MIN_INTERVAL_MINUTES, max_minutes=MAX_INTERVAL_MINUTES)
+    return render(
+        request,
+        "sync.html",
+        status=status,
+        title="Sync",
+        ctx=ctx,
+        view=view,
+        settings=settings,
+        form=form or SettingsForm.of(settings),
+        types=TYPE_CHOICES,
+        runs=shown,
+        paging=paging(page, total, RUNS_PER_PAGE),
+        open_run=open_run,
+        error=error,
+        saved=saved,
+        may_edit=ctx.principal.can("bcp.sync.edit"),
+        paused=view.plan.active_side == "bcp",
+        next_run_at=view.plan.next_run_at if view.plan.active_side == "primary" else None,
+        min_minutes=MIN_INTERVAL_MINUTES,
+        max_minutes=MAX_INTERVAL_MINUTES,
+    )
 
 
 def _open_run(ctx: Console, tenant_id: int, first_page: list[dict[str, Any]] | None) -> dict[str, Any] | None:
@@ -135,8 +182,13 @@ def run_row(run: dict[str, Any]) -> dict[str, Any]:
     duration = run["duration_s"]
     if duration is None and run["started_at"] and not run["finished_at"]:
         duration = (datetime.now(UTC) - _aware(run["started_at"])).total_seconds()
-    return {**run, "totals": {k: n for k, n in totals.items() if n}, "duration": _duration(duration),
-            "ended": run["status"] in ENDED, "requested_by": run["requested_by"].removeprefix("user:")}
+    return {
+        **run,
+        "totals": {k: n for k, n in totals.items() if n},
+        "duration": _duration(duration),
+        "ended": run["status"] in ENDED,
+        "requested_by": run["requested_by"].removeprefix("user:"),
+    }
 
 
 def _aware(text: str) -> datetime:
@@ -155,24 +207,43 @@ def _duration(seconds: float | None) -> str:
 
 def paging(page: int, total: int, size: int) -> dict[str, Any]:
     pages = max((total + size - 1) // size, 1)
-    return {"page": page, "pages": pages, "total": total, "previous": page - 1 if page > 1 else None,
-            "next": page + 1 if page < pages else None}
+    return {
+        "page": page,
+        "pages": pages,
+        "total": total,
+        "previous": page - 1 if page > 1 else None,
+        "next": page + 1 if page < pages else None,
+    }
 
 
 @router.get(PATH, include_in_schema=False)
-def sync_page(request: Request, ctx: ConsoleDep, page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-              saved: bool = False) -> Response:
+def sync_page(
+    request: Request, ctx: ConsoleDep, page: Annotated[int, Query(ge=1, le=100_000)] = 1, saved: bool = False
+) -> Response:
     return _page(request, ctx, page=page, saved=saved)
 
 
 @router.post(PATH + "/settings", include_in_schema=False, dependencies=[Depends(require_csrf)])
-def save_settings(request: Request, ctx: ConsoleDep, enabled: Annotated[str | None, Form()] = None,
-                  mode: Annotated[str, Form()] = "default", entity_types: Annotated[list[str] | None, Form()] = None,
-                  schedule: Annotated[str, Form()] = "daily", every_minutes: Annotated[str, Form()] = "",
-                  script_ids: Annotated[str, Form()] = "remap",
-                  remap_free_text: Annotated[str | None, Form()] = None) -> Response:
-    form = SettingsForm(enabled=enabled is not None, mode=mode, entity_types=entity_types or [], schedule=schedule,
-                        every_minutes=every_minutes, script_ids=script_ids, remap_free_text=remap_free_text is not None)
+def save_settings(
+    request: Request,
+    ctx: ConsoleDep,
+    enabled: Annotated[str | None, Form()] = None,
+    mode: Annotated[str, Form()] = "default",
+    entity_types: Annotated[list[str] | None, Form()] = None,
+    schedule: Annotated[str, Form()] = "daily",
+    every_minutes: Annotated[str, Form()] = "",
+    script_ids: Annotated[str, Form()] = "remap",
+    remap_free_text: Annotated[str | None, Form()] = None,
+) -> Response:
+    form = SettingsForm(
+        enabled=enabled is not None,
+        mode=mode,
+        entity_types=entity_types or [],
+        schedule=schedule,
+        every_minutes=every_minutes,
+        script_ids=script_ids,
+        remap_free_text=remap_free_text is not None,
+    )
     try:
         _, first = pairing.update_settings(ctx.platform, ctx.principal, _tenant(ctx), form.payload())
     except Invalid as exc:
@@ -207,20 +278,27 @@ def preview_of(plan: dict[str, Any]) -> dict[str, Any]:
     types = []
     for name in sorted(set(plan["counts"]) | set(by_type)):
         changes = by_type.get(name, [])
-        types.append({"name": name, "label": type_label(name), "counts": plan["counts"].get(name, {}),
-                      "changes": changes[:ENTITIES_SHOWN_PER_TYPE],
-                      "more": max(len(changes) - ENTITIES_SHOWN_PER_TYPE, 0)})
-    return {**plan, "types": types, "total_changes": len(plan["changes"]), "count_keys": COUNT_KEYS,
-            "planned": PLANNED}
+        types.append(
+            {
+                "name": name,
+                "label": type_label(name),
+                "counts": plan["counts"].get(name, {}),
+                "changes": changes[:ENTITIES_SHOWN_PER_TYPE],
+                "more": max(len(changes) - ENTITIES_SHOWN_PER_TYPE, 0),
+            }
+        )
+    return {**plan, "types": types, "total_changes": len(plan["changes"]), "count_keys": COUNT_KEYS, "planned": PLANNED}
 
 
 @router.get(PATH + "/runs/{run_id}", include_in_schema=False)
 def run_page(request: Request, ctx: ConsoleDep, run_id: int) -> Response:
     run = run_row(run_view(sync.get_run(ctx.platform, ctx.principal, _tenant(ctx), run_id)))
-    types = [{"name": name, "label": type_label(name), "counts": counts}
-             for name, counts in sorted(run["counts"].items())]
-    return render(request, "sync_run.html", title=f"Sync run {run_id}", ctx=ctx, run=run, types=types,
-                  count_keys=COUNT_KEYS)
+    types = [
+        {"name": name, "label": type_label(name), "counts": counts} for name, counts in sorted(run["counts"].items())
+    ]
+    return render(
+        request, "sync_run.html", title=f"Sync run {run_id}", ctx=ctx, run=run, types=types, count_keys=COUNT_KEYS
+    )
 
 
 @router.get(PATH + "/runs/{run_id}/progress", include_in_schema=False)

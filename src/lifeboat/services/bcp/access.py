@@ -181,8 +181,11 @@ def access_counts(region: Region, tenant_id: int) -> dict[str, int] | None:
             counts = uow.entities.count_values(tenant_id, "users", BCP_TYPE_FIELD)
     except Unavailable:
         return None
-    return {"single": counts.get("single", 0), "multiple": counts.get("multiple", 0),
-            "total": counts.get("single", 0) + counts.get("multiple", 0)}
+    return {
+        "single": counts.get("single", 0),
+        "multiple": counts.get("multiple", 0),
+        "total": counts.get("single", 0) + counts.get("multiple", 0),
+    }
 
 
 def bcp_type_counts(platform: Platform, principal: Principal, tenant_id: int) -> dict[str, int] | None:
@@ -191,8 +194,16 @@ def bcp_type_counts(platform: Platform, principal: Principal, tenant_id: int) ->
     return access_counts(region, tenant.id)
 
 
-def list_users(platform: Platform, principal: Principal, tenant_id: int, *, search: str | None = None,
-               bcp_type: str | None = None, limit: int, offset: int) -> tuple[list[Entity], int]:
+def list_users(
+    platform: Platform,
+    principal: Principal,
+    tenant_id: int,
+    *,
+    search: str | None = None,
+    bcp_type: str | None = None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Entity], int]:
     """A page of the tenant's users (admin.view, as GET /users): usernames holding ``search``,
     of one BCP type if given. The database pages; 10,000 users cost what 50 do."""
     tenant, region = open_tenant(platform, principal, tenant_id, "admin.view")

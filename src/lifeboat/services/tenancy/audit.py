@@ -14,8 +14,15 @@ from lifeboat.store.audit import AuditFilter
 __all__ = ["AuditFilter", "list_audit"]
 
 
-def list_audit(platform: Platform, principal: Principal, tenant_id: int, *, limit: int,
-               offset: int, only: AuditFilter | None = None) -> tuple[list[dict[str, Any]], int]:
+def list_audit(
+    platform: Platform,
+    principal: Principal,
+    tenant_id: int,
+    *,
+    limit: int,
+    offset: int,
+    only: AuditFilter | None = None,
+) -> tuple[list[dict[str, Any]], int]:
     """Newest first, the directory's and the region's records merged; ``only`` narrows both."""
     tenant, region = open_tenant(platform, principal, tenant_id, "admin.view")
     window = limit + offset
