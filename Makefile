@@ -4,7 +4,7 @@
 #                pyproject.toml change)
 #   make run     seed a demo into $(DATA_DIR) and serve it on http://$(HOST):$(PORT)
 #   make test    run the test suite; pass options with PYTEST_ARGS="-k sync -x"
-#   make lint    ruff check (style, imports, bugs) and mypy (strict on domain/ and sync/)
+#   make lint    ruff check (style, imports, bugs), ruff format --check, mypy (strict)
 #   make format  ruff format over the tree (see pyproject.toml [tool.ruff])
 #   make lock    re-resolve requirements.lock from pyproject.toml (with the dev extra)
 #   make bench   run the benchmarks in bench/
@@ -53,6 +53,7 @@ test: venv
 
 lint: venv
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
 format: venv
