@@ -175,7 +175,7 @@ def measure_switches(pair: Pair, sessions: int, rounds: int) -> list[Switch]:
         open_sessions(pair, sessions, active)
         pair.platform.passwords.verify_s = pair.platform.passwords.verify_cpu_s = 0.0
         started = perf_counter()
-        answer = switch_to(pair.platform, BENCH_OPERATOR, pair.primary_id, to, pair.passkey)
+        answer = switch_to(pair.platform, BENCH_OPERATOR, pair.primary_id, {"to": to, "passkey": pair.passkey})
         call_ms = (perf_counter() - started) * 1000
         started = perf_counter()
         routing.route(pair.platform, pair.voice[0])
