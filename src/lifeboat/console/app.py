@@ -8,7 +8,18 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from lifeboat.console.pages import access, audit, checklist, later, login, overview, switchover, sync
+from lifeboat.console.pages import (
+    access,
+    alerts,
+    audit,
+    checklist,
+    later,
+    login,
+    overview,
+    regions,
+    switchover,
+    sync,
+)
 from lifeboat.console.web import error_page
 
 # Paths the console leaves to the API and the docs: their unknown URLs answer JSON as before.
@@ -24,6 +35,8 @@ def mount_console(app: FastAPI) -> None:
         checklist.router,
         access.router,
         audit.router,
+        alerts.router,
+        regions.router,
         later.router,
     ):
         app.include_router(router)

@@ -12,17 +12,10 @@ from fastapi import APIRouter, Request, Response
 from lifeboat.console.context import CONFIG_PERMISSIONS, Console, ConsoleDep
 from lifeboat.console.web import ConsoleRoute, render
 from lifeboat.errors import Forbidden
-from lifeboat.services import alerts
-from lifeboat.services.tenancy import status, tenants
+from lifeboat.services.tenancy import tenants
 from lifeboat.services.tenancy.tenants import require_operator
 
 router = APIRouter(route_class=ConsoleRoute)
-
-
-def _tenant(ctx: Console) -> int:
-    if ctx.tenant_id is None:
-        raise Forbidden("Operators: this page belongs to a tenant; use the API meanwhile.", code="tenant_required")
-    return ctx.tenant_id
 
 
 def _config(ctx: Console) -> Any:
@@ -39,17 +32,11 @@ def _operator(ctx: Console) -> bool:
 # path -> (title, the check the API makes to read it, the API route meanwhile)
 PAGES: dict[str, tuple[str, Callable[[Console], Any], str]] = {
     "/config": ("Configuration", _config, "/api/v1/tenants/{t}/<type>"),
-    "/alerts": (
-        "Alerts",
-        lambda c: alerts.list_subscriptions(c.platform, c.principal, _tenant(c)),
-        "GET/POST/DELETE /api/v1/tenants/{t}/alert-subscriptions",
-    ),
     "/tenants": (
         "Tenants",
         lambda c: _operator(c) or tenants.list_tenants(c.platform, c.principal, limit=1, offset=0),
         "GET/POST /api/v1/tenants",
     ),
-    "/regions": ("Regions", lambda c: _operator(c) or status.region_status(c.platform), "GET /api/v1/status"),
 }
 
 
