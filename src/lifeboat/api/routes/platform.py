@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from lifeboat.api.deps import CurrentPrincipal, PageDep, PlatformDep, page_of
 from lifeboat.api.openapi import errors
@@ -56,6 +57,19 @@ def get_tenant(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: in
     return tenant_view(tenants.get_tenant(platform, principal, tenant_id))
 
 
+ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?", re.ASCII)
+
+
+def _iso_time(value: object) -> object:
+    """Only an ISO 8601 date and time: pydantic alone would also take "0.5" as seconds since 1970."""
+    if isinstance(value, str) and not ISO_TIME.fullmatch(value):
+        raise ValueError("expected an ISO 8601 date and time, for example 2026-11-30T08:00:00Z")
+    return value
+
+
+IsoTime = Annotated[datetime, BeforeValidator(_iso_time)]
+
+
 class AuditQuery(BaseModel):
     """Filters of GET /audit; every one optional, all of them together narrow the list."""
 
@@ -64,8 +78,8 @@ class AuditQuery(BaseModel):
         None, max_length=60, description="This action or those under it: users finds users.bcp_type"
     )
     entity_type: str | None = Field(None, max_length=40, description="An entity type of SPEC §2 (users, skills, ...)")
-    since: datetime | None = Field(None, description="From this time on (ISO 8601; without a zone, UTC)")
-    until: datetime | None = Field(None, description="Before this time (ISO 8601; without a zone, UTC)")
+    since: IsoTime | None = Field(None, description="From this time on (ISO 8601; without a zone, UTC)")
+    until: IsoTime | None = Field(None, description="Before this time (ISO 8601; without a zone, UTC)")
 
 
 @router.get("/tenants/{tenant_id}/audit", tags=["audit"], summary="Audit log of a tenant, newest first")
