@@ -132,12 +132,17 @@ def test_plan_run_status_history_and_checklist_against_a_data_dir(center):
     assert (int(row[5]), row[6], row[7]) == (len(corr), "0", "0")
 
     checklist = center.cli("checklist").stdout
-    rows = [row for row in cells(checklist) if len(row) == 6]
+    rows = [row for row in cells(checklist) if len(row) == 7 and row[0]]  # row[0] empty: a wrapped line
     assert re.search(rf"{len(rows)} references", checklist) and rows
     assert {row[5] for row in rows} <= {"remapped", "unchanged", "possible_id"}
+    # a free-text id names the entity it equals; nothing else claims a match
+    assert all(re.match(r"[a-z-]+ \S", row[6]) for row in rows if row[5] == "possible_id")
+    assert all(row[6] == "" for row in rows if row[5] != "possible_id")
     remapped = [row for row in rows if row[5] == "remapped"]
     assert remapped and all(int(row[4]) in corr.values() and int(row[3]) != int(row[4]) for row in remapped)
-    todo = [row for row in cells(center.cli("checklist", "--todo").stdout) if len(row) == 6]
+    todo = [
+        row for row in cells(center.cli("checklist", "--todo").stdout) if len(row) == 7 and row[0]
+    ]  # row[0] empty: a wrapped line
     assert todo and {row[5] for row in todo} == {"possible_id"}  # nothing else needs a developer
 
     again = center.cli("sync", "run").stdout
@@ -152,7 +157,9 @@ def test_plan_run_status_history_and_checklist_against_a_data_dir(center):
 
     update_settings(center.store, TEST_OPERATOR, center.primary_id, {"script_ids": "keep"})
     center.cli("sync", "run")  # new settings: every script is compared again, and copied as it is
-    kept = [row for row in cells(center.cli("checklist", "--todo").stdout) if len(row) == 6]
+    kept = [
+        row for row in cells(center.cli("checklist", "--todo").stdout) if len(row) == 7 and row[0]
+    ]  # row[0] empty: a wrapped line
     assert {row[5] for row in kept} == {"possible_id", "to fix (keep)"}
     assert len([row for row in kept if row[5] == "to fix (keep)"]) == len(remapped)
 

@@ -182,7 +182,9 @@ def checklist(
             if i["status"] in ("unresolved", "possible_id", "unreadable")
             or (i["status"] == "remapped" and not i.get("written", True))
         ]
-    table = Table("script", "action", "property", "primary", "BCP", "status", title=f"{len(items)} references")
+    table = Table(
+        "script", "action", "property", "primary", "BCP", "status", "matches", title=f"{len(items)} references"
+    )
     for i in items:
         status = i["status"] if i.get("written", True) or i["status"] != "remapped" else "to fix (keep)"
         table.add_row(
@@ -192,8 +194,16 @@ def checklist(
             str(i.get("primary_value", "")),
             str(i.get("bcp_value") or ""),
             status,
+            _matches(i.get("matched")),
         )
     console.print(table)
+
+
+def _matches(matched: dict[str, Any] | None) -> str:
+    """What a free-text id equals among the synced entities: "skills Sales (12)"."""
+    if not matched:
+        return ""
+    return f"{matched['type']} {matched.get('name') or ''} ({matched['id']})".replace("  ", " ")
 
 
 def wait_for_run(platform: Platform, tenant_id: int, run_id: int, console: Console) -> SyncRun:
