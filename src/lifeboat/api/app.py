@@ -12,7 +12,8 @@ from lifeboat.api.docs import mount_docs
 from lifeboat.api.errors import install_error_handlers
 from lifeboat.api.limits import BodyLimit, body_limit
 from lifeboat.api.openapi import install_openapi
-from lifeboat.api.routes import auth, bcp, continuity, entities
+from lifeboat.api.requests import RequestContext
+from lifeboat.api.routes import auth, bcp, continuity, entities, health
 from lifeboat.api.routes import platform as platform_routes
 from lifeboat.bootstrap import Platform
 from lifeboat.console.app import mount_console
@@ -27,8 +28,9 @@ Authenticate with `POST /api/v1/auth/login`, then send `Authorization: Bearer <t
 Errors are `{"error": {"code", "message", "details"}}` with a stable `code`."""
 
 
-def create_app(platform: Platform, *, run_jobs: bool = False) -> FastAPI:
-    """The API; with ``run_jobs`` the sync scheduler and a worker run inside the process."""
+def create_app(platform: Platform, *, run_jobs: bool = False, access_log: bool = False) -> FastAPI:
+    """The API; with ``run_jobs`` the sync scheduler and a worker run inside the process;
+    with ``access_log`` one log line per request (else only for answers of 500 and up)."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -48,7 +50,9 @@ def create_app(platform: Platform, *, run_jobs: bool = False) -> FastAPI:
     )
     app.state.platform = platform
     app.add_middleware(BodyLimit, limit=body_limit(platform.settings.max_file_bytes))
+    app.add_middleware(RequestContext, access_log=access_log)  # outermost: the id covers everything
     install_error_handlers(app)
+    app.include_router(health.router)
     app.include_router(auth.router, prefix=API_PREFIX)
     app.include_router(platform_routes.router, prefix=API_PREFIX)
     app.include_router(entities.build_router(), prefix=API_PREFIX)

@@ -14,6 +14,7 @@ from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
 from lifeboat.domain.fields import whole
 from lifeboat.ids import MAX_ID
+from lifeboat.logs import note_actor
 from lifeboat.services.tenancy.auth import authenticate, remembered_principal
 
 bearer = HTTPBearer(auto_error=False, description="The token from POST /api/v1/auth/login")
@@ -33,10 +34,11 @@ async def _principal(
     token = credentials.credentials if credentials else None
     # A token read a moment ago needs no database: answer on the event loop (the voice
     # edge asks on every call); anything else reads the directory in the thread pool.
-    remembered = remembered_principal(platform, token)
-    if remembered is not None:
-        return remembered
-    return await run_in_threadpool(authenticate, platform, token)
+    principal = remembered_principal(platform, token)
+    if principal is None:
+        principal = await run_in_threadpool(authenticate, platform, token)
+    note_actor(principal.actor)
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]

@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from lifeboat import logs
 from lifeboat.bootstrap import migrate_platform
 from lifeboat.cli.common import ConfigFile, DataDir, app, console, fail, open_platform, operator_app
 from lifeboat.errors import LifeboatError
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+LogFormat = Annotated[
+    Format,
+    typer.Option(
+        case_sensitive=False,
+        envvar="LIFEBOAT_LOG_FORMAT",
+        help="text: readable lines; json: one JSON object per line (time, level, request_id, route, status, …).",
+    ),
+]
 
 
 @app.command()
@@ -21,17 +39,30 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     access_log: Annotated[
-        bool, typer.Option(help="Log every request (off: the voice edge's lookups would flood it).")
+        bool,
+        typer.Option(
+            envvar="LIFEBOAT_ACCESS_LOG",
+            help="Log every request (off: only answers of 500 and up; the voice edge's lookups would flood it).",
+        ),
     ] = False,
+    log_format: LogFormat = Format.text,
 ) -> None:
     """Run the API server with the sync scheduler and a worker (migrating first when auto_migrate is on)."""
     import uvicorn
 
     from lifeboat.api.app import create_app
 
+    logs.configure(log_format)
     platform = open_platform(data_dir, config)
-    console.print(f"lifeboat listening on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(platform, run_jobs=True), host=host, port=port, log_level="info", access_log=access_log)
+    listening = f"lifeboat listening on http://{host}:{port}  (API docs: http://{host}:{port}/docs)"
+    if log_format == "json":  # every line of the output is then JSON
+        logging.getLogger("lifeboat").info(listening)
+    else:
+        console.print(listening)
+    app = create_app(platform, run_jobs=True, access_log=access_log)
+    # log_config=None: uvicorn keeps the handlers set above; its own access line is replaced
+    # by the request middleware's, which carries the request id and the route template.
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
 
 
 @app.command()
@@ -107,10 +138,12 @@ def worker(
     config: ConfigFile = None,
     threads: Annotated[int, typer.Option(help="Worker threads in this process.")] = 1,
     scheduler: Annotated[bool, typer.Option(help="Also queue scheduled runs.")] = True,
+    log_format: LogFormat = Format.text,
 ) -> None:
     """Run sync workers (and the scheduler) until interrupted."""
     from lifeboat.jobs import start_background
 
+    logs.configure(log_format)
     platform = open_platform(data_dir, config)
     stop = start_background(platform, workers=threads, scheduler=scheduler)
     console.print(f"lifeboat worker: {threads} worker thread(s){' + scheduler' if scheduler else ''}; Ctrl-C stops")

@@ -14,6 +14,7 @@ from lifeboat.console.web import SESSION_COOKIE
 from lifeboat.domain.access import Principal
 from lifeboat.domain.records import Side
 from lifeboat.errors import NotAuthenticated, NotFound
+from lifeboat.logs import note_actor
 from lifeboat.services.bcp.pairing import PairedTenants, open_bcp_plan
 from lifeboat.services.tenancy import auth, tenants
 
@@ -71,7 +72,9 @@ def principal_of(platform: Platform, request: Request) -> Principal:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise NotAuthenticated("Log in first.", code="not_authenticated")
-    return auth.remembered_principal(platform, token) or auth.authenticate(platform, token)
+    principal = auth.remembered_principal(platform, token) or auth.authenticate(platform, token)
+    note_actor(principal.actor)
+    return principal
 
 
 def load(platform: Platform, request: Request) -> Console:
