@@ -19,6 +19,7 @@ from lifeboat.console.pages import (
     regions,
     switchover,
     sync,
+    tenants,
 )
 from lifeboat.console.web import error_page
 
@@ -37,6 +38,7 @@ def mount_console(app: FastAPI) -> None:
         audit.router,
         alerts.router,
         regions.router,
+        tenants.router,
         later.router,
     ):
         app.include_router(router)

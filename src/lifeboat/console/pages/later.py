@@ -12,8 +12,6 @@ from fastapi import APIRouter, Request, Response
 from lifeboat.console.context import CONFIG_PERMISSIONS, Console, ConsoleDep
 from lifeboat.console.web import ConsoleRoute, render
 from lifeboat.errors import Forbidden
-from lifeboat.services.tenancy import tenants
-from lifeboat.services.tenancy.tenants import require_operator
 
 router = APIRouter(route_class=ConsoleRoute)
 
@@ -24,19 +22,9 @@ def _config(ctx: Console) -> Any:
     return None
 
 
-def _operator(ctx: Console) -> bool:
-    require_operator(ctx.principal)
-    return False
-
-
 # path -> (title, the check the API makes to read it, the API route meanwhile)
 PAGES: dict[str, tuple[str, Callable[[Console], Any], str]] = {
     "/config": ("Configuration", _config, "/api/v1/tenants/{t}/<type>"),
-    "/tenants": (
-        "Tenants",
-        lambda c: _operator(c) or tenants.list_tenants(c.platform, c.principal, limit=1, offset=0),
-        "GET/POST /api/v1/tenants",
-    ),
 }
 
 
