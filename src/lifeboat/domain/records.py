@@ -201,3 +201,18 @@ class OutboxItem:
     event: str  # an AlertEvent value
     payload: dict[str, Any]
     attempts: int
+
+
+# ------------------------------------------------------------------------------- voice edge
+
+
+@dataclass(frozen=True)
+class VoiceEdge:
+    """A registered voice edge (SPEC §12): its RPC address and its answers by SIP code."""
+
+    name: str
+    rpc_url: str
+    token_name: str
+    answers: dict[str, int]
+    registered_at: datetime
+    last_heard_at: datetime

@@ -257,3 +257,16 @@ login_failures = Table(
     Column("forgotten_at", UTCDateTime, nullable=False),
     Index("ix_login_failures_forgotten_at", "forgotten_at"),
 )
+
+# The voice edges that registered (SPEC §12): where lifeboat reaches each one's RPC to flush
+# its route cache after a switch, when it was last heard from and its answers by code.
+voice_edges = Table(
+    "voice_edges",
+    directory_metadata,
+    Column("name", String(63), primary_key=True),
+    Column("rpc_url", String(300), nullable=False),
+    Column("token_name", String(200), nullable=False),  # the voice token it registered with
+    Column("answers", Json, nullable=False),  # {"302": n, "404": n, ...} as the edge counted
+    Column("registered_at", UTCDateTime, nullable=False),
+    Column("last_heard_at", UTCDateTime, nullable=False),
+)

@@ -35,6 +35,7 @@ from lifeboat.store.audit import AuditRepo
 from lifeboat.store.correlations import CorrelationRepo
 from lifeboat.store.database import Database, Region
 from lifeboat.store.directory import LoginIndexRepo, OperatorRepo, SessionRepo, TenantRepo
+from lifeboat.store.edges import EdgeRepo
 from lifeboat.store.plans import PlanRepo, RunRepo
 from lifeboat.store.region import EntityRepo
 from lifeboat.store.tables import directory_audit, now, region_audit
@@ -171,6 +172,10 @@ class DirectoryUnit(Unit):
     @cached_property
     def region_states(self) -> RegionStateRepo:
         return RegionStateRepo(self.conn)
+
+    @cached_property
+    def edges(self) -> EdgeRepo:
+        return EdgeRepo(self.conn)
 
     def alert(self, tenant_ids: list[int], event: AlertEvent, payload: dict[str, Any]) -> int:
         """Queue ``event`` for every subscriber of these tenants: an outbox row each, in this

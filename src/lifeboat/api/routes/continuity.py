@@ -13,9 +13,10 @@ from lifeboat.api.limits import body_up_to
 from lifeboat.api.openapi import errors
 from lifeboat.domain.fields import EMAIL, NOT_BLANK, FieldError, storable
 from lifeboat.services import alerts
-from lifeboat.services.bcp import access, readiness, routing, switchover
+from lifeboat.services.bcp import access, edges, readiness, routing, switchover
 from lifeboat.services.tenancy import auth
 from lifeboat.views.alerts import subscription_view, subscription_with_recent
+from lifeboat.views.edges import edge_view
 
 router = APIRouter()
 
@@ -96,6 +97,43 @@ async def route(
     if not routing.is_fresh(platform):  # rebuilding reads every region: not on the event loop
         await run_in_threadpool(routing.route_table, platform)
     return routing.lookup(platform, principal, number)
+
+
+EDGE_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["name", "rpc_url"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "name": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},
+                        "rpc_url": {"type": "string", "example": "http://127.0.0.1:5080/RPC"},
+                        "answers": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/voice/edges",
+    tags=["voice"],
+    openapi_extra=EDGE_DOC,
+    summary="A voice edge registers or reports: name, RPC address, answers by code (voice token)",
+)
+def report_edge(platform: PlatformDep, principal: CurrentPrincipal, payload: Annotated[Any, Body()]) -> dict[str, Any]:
+    return edge_view(edges.report_edge(platform, principal, payload))
+
+
+@router.get("/voice/edges", tags=["voice"], summary="The registered voice edges and their answers by code (operator)")
+def list_edges(platform: PlatformDep, principal: CurrentPrincipal) -> dict[str, Any]:
+    items = [edge_view(edge) for edge in edges.list_edges(platform, principal)]
+    return page_of(items, len(items))
 
 
 @router.post(

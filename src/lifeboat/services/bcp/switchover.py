@@ -3,7 +3,8 @@
 Manual only, passkey required. Everything that a switch changes is in the directory, so
 it works while the primary region is down, and it changes in one transaction: the active
 side, the epoch, every session of both tenants, the sync pause, and the alerts to send.
-Routing follows because it reads the active side. Every try is recorded and audited.
+Routing follows because it reads the active side; the voice edges are told to flush
+their cached routes once the switch has committed. Every try is recorded and audited.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from lifeboat.domain.records import AlertEvent, BcpPlan, Side
 from lifeboat.domain.switchover import COUNTED, WINDOW, SwitchState, locked_until, transition
 from lifeboat.domain.sync_settings import next_run
 from lifeboat.errors import Forbidden, Invalid, LifeboatError, Locked
+from lifeboat.services.bcp.edges import flush_edges
 from lifeboat.services.bcp.pairing import PairedTenants, current_plan, open_bcp_plan
 from lifeboat.services.bcp.readiness import readiness_of
 from lifeboat.services.bcp.routing import invalidate_routes
@@ -99,6 +101,7 @@ def _attempt(
             try:
                 outcome, answer = "switched", _apply(uow, tenants, plan, principal, Side(str(to)))  # checked: _problems
                 uow.after_commit(lambda: invalidate_routes(platform))
+                uow.after_commit(lambda: flush_edges(platform))  # every edge forgets its cached routes
             except LifeboatError as exc:  # already active
                 outcome, error = exc.code, exc
         uow.switch_attempts.record(plan.id, principal.actor, shown(to, 10), outcome)
