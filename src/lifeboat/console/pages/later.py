@@ -31,7 +31,6 @@ def _operator(ctx: Console) -> bool:
 
 # path -> (title, the check the API makes to read it, the API route meanwhile)
 PAGES: dict[str, tuple[str, Callable[[Console], Any], str]] = {
-    "/config": ("Configuration", _config, "/api/v1/tenants/{t}/<type>"),
     "/tenants": (
         "Tenants",
         lambda c: _operator(c) or tenants.list_tenants(c.platform, c.principal, limit=1, offset=0),
