@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from lifeboat.bootstrap import Platform
 from lifeboat.console.entity_forms import JSON_INDENT, label_of
 from lifeboat.domain.access import Principal
 from lifeboat.domain.entities import ENTITY_TYPES, Entity, EntityType, Link
@@ -66,7 +67,7 @@ def cell(entity: Entity, name: str) -> str:
 # --------------------------------------------------------------------------- a view page
 
 
-def fields_shown(platform: Any, principal: Principal, tenant_id: int, entity: Entity) -> list[dict[str, Any]]:
+def fields_shown(platform: Platform, principal: Principal, tenant_id: int, entity: Entity) -> list[dict[str, Any]]:
     """Every public field as {name, label, text | links | json | flag}; references named."""
     kind = entity.kind
     links = {link.field: link for link in kind.links}
@@ -90,7 +91,7 @@ def fields_shown(platform: Any, principal: Principal, tenant_id: int, entity: En
     return rows
 
 
-def _named(platform: Any, principal: Principal, tenant_id: int, link: Link, value: Any) -> list[dict[str, Any]]:
+def _named(platform: Platform, principal: Principal, tenant_id: int, link: Link, value: Any) -> list[dict[str, Any]]:
     """The entities a reference field names: [{id, name, href, extra}] (name None: not readable)."""
     items = value if link.shape == "nested" else None
     ids = link.ids({link.field: value})
@@ -105,7 +106,7 @@ def _named(platform: Any, principal: Principal, tenant_id: int, link: Link, valu
     return out
 
 
-def _lookup(platform: Any, principal: Principal, tenant_id: int, type_name: str, target_id: int) -> dict[str, Any]:
+def _lookup(platform: Platform, principal: Principal, tenant_id: int, type_name: str, target_id: int) -> dict[str, Any]:
     try:
         target = crud.get_entity(platform, principal, tenant_id, type_name, target_id)
     except NotFound:
@@ -115,7 +116,7 @@ def _lookup(platform: Any, principal: Principal, tenant_id: int, type_name: str,
     return {"name": title_of(target), "href": f"/config/{type_name}/{target_id}"}
 
 
-def script_at(platform: Any, principal: Principal, tenant_id: int, path: str) -> dict[str, Any] | None:
+def script_at(platform: Platform, principal: Principal, tenant_id: int, path: str) -> dict[str, Any] | None:
     """The script a point of contact names by path: {name, href}, None if none or not readable."""
     try:
         found, _ = crud.list_entities(platform, principal, tenant_id, "scripts", limit=20, offset=0, search=path)
@@ -126,7 +127,7 @@ def script_at(platform: Any, principal: Principal, tenant_id: int, path: str) ->
 
 
 def referrers_named(
-    platform: Any, principal: Principal, tenant_id: int, details: dict[str, Any]
+    platform: Platform, principal: Principal, tenant_id: int, details: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """The entities named in a refused delete (``entity_in_use``), with their titles where readable."""
     out = []
