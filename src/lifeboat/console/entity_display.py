@@ -38,9 +38,7 @@ def title_of(entity: Entity) -> str:
     for name in ("name", "username", "path"):
         if data.get(name):
             return str(data[name])
-    if entity.type == "agent-settings":
-        return f"Settings of user {data.get('user_id')}"
-    return f"{entity.type} {entity.id}"
+    return f"{type_label(entity.kind)} {entity.natural_key or entity.id}"  # e.g. agent settings: by user id
 
 
 def has_status(kind: EntityType) -> bool:

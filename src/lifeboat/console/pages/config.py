@@ -186,10 +186,11 @@ def _view(
         extra["title"] = show.title_of(entity)
         if entity.data.get("script_path"):
             extra["script"] = show.script_at(ctx.platform, ctx.principal, tenant_id, entity.data["script_path"])
-        if kind.name == "scripts":
+        if kind.content_targets:  # a script: what its content refers to
             extra["references"] = references.script_references(ctx.platform, ctx.principal, tenant_id, entity.id)
-        if kind.name == "users":
-            extra["bcp_meaning"] = show.BCP_TYPE_MEANING.get(entity.data.get("bcp_type", "none"), "")
+        if "bcp_type" in kind.field_names:
+            extra["bcp_type"] = entity.data.get("bcp_type", "none")
+            extra["bcp_meaning"] = show.BCP_TYPE_MEANING.get(extra["bcp_type"], "")
     values.setdefault("title", show.type_label(kind))
     return render(
         request,
