@@ -13,7 +13,7 @@ from lifeboat.console.pages import (
     alerts,
     audit,
     checklist,
-    later,
+    config,
     login,
     overview,
     regions,
@@ -35,11 +35,11 @@ def mount_console(app: FastAPI) -> None:
         sync.router,
         checklist.router,
         access.router,
+        config.router,
         audit.router,
         alerts.router,
         regions.router,
         tenants.router,
-        later.router,
     ):
         app.include_router(router)
     api_handler = app.exception_handlers[StarletteHTTPException]

@@ -29,12 +29,21 @@ from lifeboat.store.units import RegionUnit
 
 
 def list_entities(
-    platform: Platform, principal: Principal, tenant_id: int, type_name: str, *, limit: int, offset: int
+    platform: Platform,
+    principal: Principal,
+    tenant_id: int,
+    type_name: str,
+    *,
+    limit: int,
+    offset: int,
+    search: str | None = None,
 ) -> tuple[list[Entity], int]:
+    """A page in id order; ``search`` narrows to natural keys (name, username, path...) holding
+    that text. The database pages and counts."""
     kind = entity_type(type_name)
     tenant, region = open_tenant(platform, principal, tenant_id, f"{kind.area}.view")
     with platform.region_unit(region, write=False) as uow:
-        return uow.entities.page(tenant.id, kind.name, limit=limit, offset=offset)
+        return uow.entities.page(tenant.id, kind.name, limit=limit, offset=offset, key_contains=search)
 
 
 def get_entity(platform: Platform, principal: Principal, tenant_id: int, type_name: str, entity_id: int) -> Entity:
@@ -84,16 +93,28 @@ def update_entity(
     payload: Any,
     *,
     replace_all: bool = False,
+    expected_version: int | None = None,
 ) -> Entity:
     """PATCH (partial) an entity, or PUT the business unit (``entity_id`` None).
 
     The payload is checked over the entity as first read (outside the write transaction:
     hashing a password is slow). If another write changed the entity before this one
-    holds it, the update starts again over the new version, so that no change is lost."""
+    holds it, the update starts again over the new version, so that no change is lost.
+    With ``expected_version`` (a form edited over that version) a newer version is refused
+    instead: the editor has not seen it (409 ``version_conflict``)."""
     kind = entity_type(type_name)
     for _ in range(UPDATE_ATTEMPTS):
         try:
-            return _update(platform, principal, tenant_id, kind, entity_id, payload, replace_all=replace_all)
+            return _update(
+                platform,
+                principal,
+                tenant_id,
+                kind,
+                entity_id,
+                payload,
+                replace_all=replace_all,
+                expected_version=expected_version,
+            )
         except _Changed:
             continue
     raise Conflict(
@@ -112,10 +133,17 @@ def _update(
     payload: Any,
     *,
     replace_all: bool,
+    expected_version: int | None = None,
 ) -> Entity:
     tenant, region = open_tenant(platform, principal, tenant_id, f"{kind.area}.edit")
     with platform.region_unit(region, write=False) as uow:
         current = _current(uow.entities, tenant, kind, entity_id)
+    if expected_version is not None and _version(current) != expected_version:
+        raise Conflict(
+            f"This {kind.name} was changed by someone else after the form was opened.",
+            code="version_conflict",
+            details={"type": kind.name, "id": current.id if current else None, "version": _version(current)},
+        )
     base = None if (replace_all or current is None) else current.data
     data, content = _prepare(platform, kind, validate(kind, payload, current=base, limits=platform.json_limits()))
     for secret in kind.stored_secrets:  # a password hash stays unless a new password replaced it
