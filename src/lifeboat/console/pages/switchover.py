@@ -51,8 +51,8 @@ def switch(
     request: Request, ctx: ConsoleDep, to: Annotated[str, Form()] = "", passkey: Annotated[str, Form()] = ""
 ) -> Response:
     payload: dict[str, Any] = {"to": to, "passkey": passkey}
-    if ctx.tenant_id is None:  # an operator: the tenant comes with the tenant pages (later)
-        raise Forbidden("Operators switch with the API or the command line meanwhile.", code="tenant_required")
+    if ctx.tenant_id is None:  # an operator's session has no tenant to switch
+        raise Forbidden("Operators switch with the API or the command line.", code="tenant_required")
     try:
         switchover.switch_to(ctx.platform, ctx.principal, ctx.tenant_id, payload)
     except (Locked, Invalid) as exc:
