@@ -33,6 +33,26 @@ def type_label(kind: EntityType) -> str:
     return words[:1].upper() + words[1:]
 
 
+# One of a type, for "New skill"; a type not named here is its own singular.
+ONE = {
+    "hours-of-operation": "hours of operation",
+    "dispositions": "disposition",
+    "skills": "skill",
+    "roles": "role",
+    "teams": "team",
+    "users": "user",
+    "agent-settings": "agent settings",
+    "points-of-contact": "point of contact",
+    "files": "file",
+    "scripts": "script",
+}
+
+
+def one_label(kind: EntityType) -> str:
+    """``points-of-contact`` -> ``point of contact`` (for "New point of contact")."""
+    return ONE.get(kind.name, kind.name.replace("-", " "))
+
+
 def title_of(entity: Entity) -> str:
     data = entity.data
     for name in ("name", "username", "path"):

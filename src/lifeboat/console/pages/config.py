@@ -155,6 +155,7 @@ def list_page(
         ctx=ctx,
         kind=kind,
         label=show.type_label(kind),
+        one=show.one_label(kind),
         columns=[forms.label_of(c) for c in columns],
         rows=rows,
         filters=filters,
@@ -290,7 +291,7 @@ def _form_page(
         action, cancel = f"{PATH}/{kind.name}/{entity.id}", f"{PATH}/{kind.name}/{entity.id}"
     else:
         action, cancel = f"{PATH}/{kind.name}", f"{PATH}/{kind.name}"
-    heading = f"Edit {show.title_of(entity)}" if entity is not None else f"New: {show.type_label(kind)}"
+    heading = f"Edit {show.title_of(entity)}" if entity is not None else f"New {show.one_label(kind)}"
     return render(
         request,
         "config_form.html",
