@@ -34,7 +34,8 @@ def check_freshness(platform: Platform, at: datetime | None = None) -> list[tupl
         plans = [p for p in uow.plans.with_sync_enabled() if judged(p.sync_enabled, p.active_side)]
         last = uow.runs.last_success_times([p.id for p in plans])
     raised = []
-    for plan_id in [p.id for p in plans if _differs(p, last.get(p.id), at)]:  # judged again in its own write transaction: a run may have ended since
+    # Each one judged again in its own write transaction: a run may have ended since.
+    for plan_id in [p.id for p in plans if _differs(p, last.get(p.id), at)]:
         with platform.directory_unit() as uow:
             event = _settle(uow, plan_id, at)
         if event is not None:
