@@ -70,19 +70,20 @@ def plan(api, platform, hooks) -> Plan:
     return paired
 
 
-def age(platform: Platform, plan: Plan, by: timedelta) -> None:
+def age(platform: Platform, plan: Plan | int, by: timedelta) -> None:
     """Move the plan's past back by ``by``: as if that much time had gone by since."""
+    plan_id = plan if isinstance(plan, int) else plan.id
     with platform.directory.write() as conn:
         enabled_at, next_at = conn.execute(
-            select(bcp_plans.c.sync_enabled_at, bcp_plans.c.next_run_at).where(bcp_plans.c.id == plan.id)
+            select(bcp_plans.c.sync_enabled_at, bcp_plans.c.next_run_at).where(bcp_plans.c.id == plan_id)
         ).one()
         conn.execute(
             update(bcp_plans)
-            .where(bcp_plans.c.id == plan.id)
+            .where(bcp_plans.c.id == plan_id)
             .values(sync_enabled_at=enabled_at - by, next_run_at=next_at - by if next_at else None)
         )
         ended = select(sync_runs.c.id, sync_runs.c.finished_at).where(
-            sync_runs.c.plan_id == plan.id, sync_runs.c.finished_at.is_not(None)
+            sync_runs.c.plan_id == plan_id, sync_runs.c.finished_at.is_not(None)
         )
         for run_id, finished_at in conn.execute(ended).all():
             conn.execute(update(sync_runs).where(sync_runs.c.id == run_id).values(finished_at=finished_at - by))
