@@ -23,6 +23,7 @@ from lifeboat.bootstrap import Platform
 from lifeboat.domain.records import RunStatus, Side, SyncRun, Trigger
 from lifeboat.domain.sync_settings import next_run
 from lifeboat.services.alerts import deliver_due
+from lifeboat.services.bcp.freshness import check_freshness
 from lifeboat.services.bcp.sync import Progress, execute_run, stored_run
 from lifeboat.services.monitor import check_regions
 from lifeboat.store.tables import now
@@ -163,10 +164,16 @@ def _watch_regions(platform: Platform) -> None:
     check_regions(platform)
 
 
+def _watch_freshness(platform: Platform) -> None:
+    """One look at every plan's copy (the RPO alarm); returns nothing, so the loop waits its interval."""
+    check_freshness(platform)
+
+
 def start_background(
     platform: Platform, *, workers: int = 1, scheduler: bool = True, poll_s: float = 1.0, schedule_s: float = 15.0
 ) -> Callable[[], None]:
-    """Start scheduler, monitor, alert sender and worker threads; returns a function that stops them."""
+    """Start scheduler, freshness (RPO alarm), monitor, alert sender and worker threads; returns a
+    function that stops them."""
     stop = threading.Event()
     if workers:
         try:
@@ -177,6 +184,7 @@ def start_background(
     if scheduler:
         steps = [
             ("scheduler", lambda: schedule_due(platform), schedule_s),
+            ("freshness", lambda: _watch_freshness(platform), schedule_s),
             ("monitor", lambda: _watch_regions(platform), platform.settings.region_check_s),
             ("alerts", lambda: deliver_due(platform), poll_s),
         ]

@@ -5,11 +5,13 @@ nothing), a run watched from queued to its end, settings saved or refused field 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
 from tests.bcp_fixture import PASSWORD, build_plan
 from tests.integration.test_console_http import console_login
+from tests.integration.test_rpo_alarm import age
 
 SETTINGS = {"enabled": "true", "mode": "default", "schedule": "daily", "script_ids": "remap"}
 
@@ -181,3 +183,32 @@ def test_the_checklist_lists_the_script_references_and_filters_to_what_needs_a_l
     assert page.count('<tr class="needs-look">') == 0 and "Inbound/Main" in page and "status-remapped" in page
     assert "Nothing needs a look" in api.client.get("/bcp/checklist?show=look").text
     assert "No reference matches" in api.client.get("/bcp/checklist?script=Outbound").text
+
+
+def test_the_stale_after_threshold_is_saved_cleared_or_refused(api, plan):
+    token = console_login(api, plan.usernames["admin"], plan.primary_id)
+    form = {"csrf_token": token, **SETTINGS}
+
+    answer = api.client.post("/bcp/sync/settings", data={**form, "stale_after_minutes": "2880"}, follow_redirects=False)
+    assert answer.status_code == 303 and settings_of(plan)["stale_after_minutes"] == 2880
+    assert re.search(r'id="stale_after_minutes"[^>]*value="2880"', api.client.get("/bcp/sync").text)
+    assert "Stale after (minutes)" in api.client.get("/bcp/sync").text
+
+    refused = api.client.post("/bcp/sync/settings", data={**form, "stale_after_minutes": "60"})
+    assert refused.status_code == 422
+    assert re.search(r'id="error-stale_after_minutes"[^>]*>[^<]*one period of the schedule', refused.text)
+    assert settings_of(plan)["stale_after_minutes"] == 2880
+
+    api.client.post("/bcp/sync/settings", data={**form, "stale_after_minutes": ""}, follow_redirects=False)
+    assert settings_of(plan)["stale_after_minutes"] is None
+
+
+def test_the_overview_says_when_the_copy_is_stale(api, plan, platform):
+    console_login(api, plan.usernames["admin"], plan.primary_id)
+    assert re.search(r"<dt>Copy</dt><dd>fresh</dd>", api.client.get("/").text)
+
+    age(platform, plan.ops.get(plan.url(""))["id"], timedelta(hours=27))
+    page = api.client.get("/").text
+
+    assert re.search(r'<dt>Copy</dt><dd><strong class="stale">Stale since .*</strong>: older than its threshold', page)
+    assert "The copy is stale: older than 26 h since" in page  # the readiness check's line

@@ -21,7 +21,17 @@ from lifeboat.sync.model import COUNT_KEYS, Change, Plan
         (Side, ["primary", "bcp"]),
         (
             AlertEvent,
-            ["sync_failed", "sync_held", "switched", "reverted", "region_down", "region_up", "passkey_locked"],
+            [
+                "sync_failed",
+                "sync_held",
+                "sync_stale",
+                "sync_fresh",
+                "switched",
+                "reverted",
+                "region_down",
+                "region_up",
+                "passkey_locked",
+            ],
         ),
     ],
 )

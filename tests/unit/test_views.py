@@ -171,6 +171,8 @@ def test_the_plan_shows_both_tenants_the_active_one_and_the_runs():
         "sync_paused",
         "last_run",
         "last_successful_run_at",
+        "stale",
+        "stale_since",
         "open_run",
         "next_run_at",
         "created_at",
@@ -190,6 +192,14 @@ def test_while_the_bcp_tenant_is_active_sync_is_paused_and_no_run_is_next():
     shown = plan_view(status(plan=replace(PLAN, active_side=Side.BCP)))
 
     assert (shown["active_tenant_id"], shown["sync_paused"], shown["next_run_at"]) == (2, True, None)
+
+
+def test_a_stale_copy_is_shown_with_the_moment_it_became_stale():
+    assert (plan_view(status())["stale"], plan_view(status())["stale_since"]) == (False, None)
+
+    shown = plan_view(status(stale_since=T1))
+
+    assert (shown["stale"], shown["stale_since"]) == (True, T1.isoformat())
 
 
 def test_a_plan_never_synced_has_no_last_run_and_no_last_success():

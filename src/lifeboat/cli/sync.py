@@ -122,6 +122,8 @@ def sync_status(tenant: TenantOpt = None, data_dir: DataDir = None, config: Conf
     last = plan["last_run"]
     table.add_row("last run", f"{last['id']} {last['status']} at {last['finished_at']}" if last else "none")
     table.add_row("last success", plan["last_successful_run_at"] or "never")
+    if plan["stale"]:
+        table.add_row("copy", f"STALE since {plan['stale_since']} (sync_stale)")
     table.add_row("next run", plan["next_run_at"] or "—")
     console.print(table)
 

@@ -132,6 +132,9 @@ class BcpPlan:
     next_run_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    # The open RPO alarm: when the copy became stale, if ``sync_stale`` was raised and no
+    # ``sync_fresh`` has ended it yet (services.bcp.freshness). Shared by every scheduler.
+    stale_since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,7 @@ class PlanStatus:
     open_run: SyncRun | None
     primary_access: dict[str, int] | None
     bcp_access: dict[str, int] | None
+    stale_since: datetime | None = None  # when the copy became stale (domain.freshness); None: fresh
 
 
 # --------------------------------------------------------------------------- alerts
@@ -176,6 +180,8 @@ class AlertEvent(StrEnum):
 
     SYNC_FAILED = "sync_failed"
     SYNC_HELD = "sync_held"
+    SYNC_STALE = "sync_stale"  # the RPO alarm: the last successful sync is older than the plan's threshold
+    SYNC_FRESH = "sync_fresh"  # a successful sync ended it
     SWITCHED = "switched"
     REVERTED = "reverted"
     REGION_DOWN = "region_down"

@@ -2,6 +2,10 @@
 
 Schedules: ``daily`` runs every day at the UTC time of day at which sync was enabled (the
 default); ``interval`` runs every N minutes (5 <= N <= 10080, a week) counted from that moment.
+
+``stale_after_minutes`` (null by default) overrides how old the last successful sync may get
+before the RPO alarm ``sync_stale`` rings (``domain.freshness``); it may not be shorter than
+one period of the schedule, or every run would end and start an alarm.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ MODES = ("default", "custom")
 SCRIPT_IDS = ("remap", "keep")
 MIN_INTERVAL_MINUTES = 5
 MAX_INTERVAL_MINUTES = 7 * 24 * 60  # a week: anything longer is a mistake, not a schedule
+MAX_STALE_AFTER_MINUTES = 30 * 24 * 60  # a month: a copy older than that is not a continuity plan
 READ_ONLY = ("enabled_at",)  # shown by GET; a PUT may send it back unchanged
 
 
@@ -32,6 +37,7 @@ def default_settings() -> dict[str, Any]:
         "schedule": {"kind": "daily"},
         "script_ids": "remap",
         "remap_free_text": False,
+        "stale_after_minutes": None,  # None: the schedule's default threshold
     }
 
 
@@ -81,12 +87,15 @@ def validate_settings(
     errors += _type_errors(merged)
     schedule, schedule_errors = _schedule(merged["schedule"])
     errors += schedule_errors
+    if schedule:
+        errors += _stale_after_errors(merged["stale_after_minutes"], schedule)
     if errors:
         raise Invalid.fields(errors)
     if merged["mode"] == "default":
         merged["entity_types"] = sorted(ENTITY_TYPES)
     merged["entity_types"] = sorted(set(merged["entity_types"]))
     merged["schedule"] = schedule
+    merged["stale_after_minutes"] = whole(merged["stale_after_minutes"])  # 90.0 is kept as 90; None stays None
     return enabled, merged
 
 
@@ -125,6 +134,22 @@ def _schedule(value: Any) -> tuple[dict[str, Any], list[dict[str, str]]]:
     return {"kind": "interval", "every_minutes": minutes}, []
 
 
+def _stale_after_errors(value: Any, schedule: dict[str, Any]) -> list[dict[str, str]]:
+    if value is None:
+        return []
+    minutes, shortest = whole(value), int(period(schedule).total_seconds() // 60)
+    if minutes is None or not shortest <= minutes <= MAX_STALE_AFTER_MINUTES:
+        return [
+            _err(
+                "stale_after_minutes",
+                "bad_stale_after",
+                f"must be null (the default) or an integer from {shortest} (one period of the schedule) "
+                f"to {MAX_STALE_AFTER_MINUTES} (30 days)",
+            )
+        ]
+    return []
+
+
 def schema() -> dict[str, Any]:
     """The PUT body as JSON schema, for the API docs: the same limits as ``validate_settings``."""
     interval = {
@@ -155,6 +180,13 @@ def schema() -> dict[str, Any]:
             },
             "script_ids": {"enum": list(SCRIPT_IDS)},
             "remap_free_text": {"type": "boolean"},
+            "stale_after_minutes": {
+                "type": ["integer", "null"],
+                "minimum": MIN_INTERVAL_MINUTES,
+                "maximum": MAX_STALE_AFTER_MINUTES,
+                "description": "How old the last successful sync may get before sync_stale is raised; "
+                "null: 26 h for a daily schedule, 3 intervals otherwise. At least one period of the schedule.",
+            },
             "enabled_at": {
                 "type": ["string", "null"],
                 "readOnly": True,
@@ -168,10 +200,16 @@ def _err(field: str, code: str, message: str) -> dict[str, str]:
     return {"field": field, "code": code, "message": message}
 
 
+def period(schedule: dict[str, Any]) -> timedelta:
+    """The time between two scheduled runs."""
+    if schedule.get("kind", "daily") == "daily":
+        return timedelta(days=1)
+    return timedelta(minutes=schedule["every_minutes"])
+
+
 def next_run(schedule: dict[str, Any], enabled_at: datetime, after: datetime) -> datetime:
     """The first scheduled moment strictly after ``after``."""
-    daily = schedule.get("kind", "daily") == "daily"
-    step = timedelta(days=1) if daily else timedelta(minutes=schedule["every_minutes"])
+    step = period(schedule)
     if after < enabled_at:
         return enabled_at + step
     periods = (after - enabled_at) // step + 1

@@ -96,6 +96,29 @@ class PlanRepo:
         )
         return result.rowcount == 1
 
+    def with_sync_enabled(self) -> list[BcpPlan]:
+        rows = self.conn.execute(select(bcp_plans).where(bcp_plans.c.sync_enabled.is_(True)).order_by(bcp_plans.c.id))
+        return [_plan(r) for r in rows]
+
+    def open_stale_episode(self, plan_id: int, since: datetime) -> bool:
+        """Mark the plan stale since ``since`` unless it already is: only one caller wins
+        (the row lock makes a concurrent one wait, then find the episode open)."""
+        result = self.conn.execute(
+            update(bcp_plans)
+            .where(bcp_plans.c.id == plan_id, bcp_plans.c.stale_since.is_(None))
+            .values(stale_since=since)
+        )
+        return result.rowcount == 1
+
+    def close_stale_episode(self, plan_id: int, since: datetime) -> bool:
+        """End the episode that began at ``since``, once: only one caller wins."""
+        result = self.conn.execute(
+            update(bcp_plans)
+            .where(bcp_plans.c.id == plan_id, bcp_plans.c.stale_since == since)
+            .values(stale_since=None)
+        )
+        return result.rowcount == 1
+
     def sides(self) -> list[tuple[int, int, Side, int]]:
         """Every plan as (primary tenant, BCP tenant, active side, epoch): what routing needs."""
         rows = self.conn.execute(
@@ -165,6 +188,15 @@ class RunRepo:
             .order_by(sync_runs.c.id.desc())
         ).first()
         return _run(row) if row else None
+
+    def last_success_times(self, plan_ids: list[int]) -> dict[int, datetime]:
+        """When each plan's newest successful run ended (plans without one are left out)."""
+        rows = self.conn.execute(
+            select(sync_runs.c.plan_id, func.max(sync_runs.c.finished_at))
+            .where(sync_runs.c.plan_id.in_(plan_ids), sync_runs.c.status == RunStatus.SUCCEEDED)
+            .group_by(sync_runs.c.plan_id)
+        )
+        return {plan_id: at for plan_id, at in rows if at is not None}
 
     def claim(self, owner: str, lease: timedelta) -> SyncRun | None:
         """Take the oldest runnable run whose plan has no other run going."""

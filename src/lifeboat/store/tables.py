@@ -165,6 +165,7 @@ bcp_plans = Table(
     Column("next_run_at", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("stale_since", UTCDateTime, nullable=True),  # the open RPO alarm (services.bcp.freshness)
 )
 sync_runs = Table(
     "sync_runs",

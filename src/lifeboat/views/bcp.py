@@ -24,6 +24,8 @@ def plan_view(status: PlanStatus) -> dict[str, Any]:
         "sync_paused": plan.active_side == Side.BCP,
         "last_run": run_view(status.last_run) if status.last_run else None,
         "last_successful_run_at": last_ok.finished_at.isoformat() if last_ok and last_ok.finished_at else None,
+        "stale": status.stale_since is not None,  # the RPO alarm's rule (domain.freshness), judged now
+        "stale_since": status.stale_since.isoformat() if status.stale_since else None,
         "open_run": run_view(status.open_run) if status.open_run else None,
         "next_run_at": plan.next_run_at.isoformat() if plan.next_run_at and on_primary else None,
         "created_at": plan.created_at.isoformat(),

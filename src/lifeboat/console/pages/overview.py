@@ -19,7 +19,7 @@ from lifeboat.views.bcp import plan_view
 
 router = APIRouter(route_class=ConsoleRoute)
 
-SAID_IN_THE_MESSAGE = ("name", "status", "message", "at", "age_s", "run_id", "run_status")
+SAID_IN_THE_MESSAGE = ("name", "status", "message", "at", "age_s", "run_id", "run_status", "stale", "stale_since")
 SWITCH_SEARCH_DEPTH = 200  # audit rows searched for the last switch (newest first)
 CHECK_TITLES = {
     "last_successful_sync": "Last successful sync",

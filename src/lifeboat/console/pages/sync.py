@@ -46,6 +46,7 @@ ERROR_FIELDS = {
     "schedule.every_minutes": "every_minutes",
     "script_ids": "script_ids",
     "remap_free_text": "remap_free_text",
+    "stale_after_minutes": "stale_after_minutes",
 }
 
 
@@ -67,6 +68,7 @@ class SettingsForm:
     every_minutes: str
     script_ids: str
     remap_free_text: bool
+    stale_after_minutes: str = ""  # empty: the schedule's default threshold
     errors: dict[str, str] = field(default_factory=dict)
     other_errors: list[str] = field(default_factory=list)
 
@@ -81,6 +83,7 @@ class SettingsForm:
             every_minutes=str(schedule.get("every_minutes", "")),
             script_ids=settings["script_ids"],
             remap_free_text=bool(settings["remap_free_text"]),
+            stale_after_minutes=str(settings.get("stale_after_minutes") or ""),
         )
 
     def payload(self) -> dict[str, Any]:
@@ -94,6 +97,7 @@ class SettingsForm:
             "schedule": schedule,
             "script_ids": self.script_ids,
             "remap_free_text": self.remap_free_text,
+            "stale_after_minutes": _number(self.stale_after_minutes) if self.stale_after_minutes.strip() else None,
         }
         if self.mode == "custom":  # default mode selects every type itself
             body["entity_types"] = self.entity_types
@@ -234,6 +238,7 @@ def save_settings(
     every_minutes: Annotated[str, Form()] = "",
     script_ids: Annotated[str, Form()] = "remap",
     remap_free_text: Annotated[str | None, Form()] = None,
+    stale_after_minutes: Annotated[str, Form()] = "",
 ) -> Response:
     form = SettingsForm(
         enabled=enabled is not None,
@@ -243,6 +248,7 @@ def save_settings(
         every_minutes=every_minutes,
         script_ids=script_ids,
         remap_free_text=remap_free_text is not None,
+        stale_after_minutes=stale_after_minutes,
     )
     try:
         _, first = pairing.update_settings(ctx.platform, ctx.principal, _tenant(ctx), form.payload())

@@ -13,8 +13,10 @@ from typing import Any
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
 from lifeboat.domain.entities import Entity
+from lifeboat.domain.freshness import stale_after
 from lifeboat.domain.records import FINISHED, RunStatus, SyncRun
 from lifeboat.errors import Unavailable
+from lifeboat.services.bcp.freshness import plan_stale_since
 from lifeboat.services.bcp.pairing import PairedTenants, open_bcp_plan
 from lifeboat.store.tables import now
 
@@ -57,20 +59,7 @@ def _sync_checks(platform: Platform, tenants: PairedTenants) -> list[dict[str, A
             ),
             None,
         )
-    period = _period(tenants.plan.sync_settings.get("schedule", {}))
-    if last_ok is None or last_ok.finished_at is None:
-        age_check = _check(
-            "last_successful_sync", "fail", "The BCP tenant has never been synced.", {"at": None, "age_s": None}
-        )
-    else:
-        age = now() - last_ok.finished_at
-        status = "pass" if age <= period + timedelta(hours=2) else "warn" if age <= 3 * period else "fail"
-        age_check = _check(
-            "last_successful_sync",
-            status,
-            f"Last successful sync {_human(age)} ago.",
-            {"at": last_ok.finished_at.isoformat(), "age_s": int(age.total_seconds()), "run_id": last_ok.id},
-        )
+    age_check = _age_check(tenants, last_ok)
     if last is None:
         run_check = _check("last_run", "fail", "No sync has run yet.", {"run_id": None, "run_status": None})
     else:
@@ -79,6 +68,32 @@ def _sync_checks(platform: Platform, tenants: PairedTenants) -> list[dict[str, A
         said = f"Last run {last.id} {last.status}" + (f" with {errors} errors." if errors else ".")
         run_check = _check("last_run", status, said, {"run_id": last.id, "run_status": last.status, "errors": errors})
     return [age_check, run_check]
+
+
+def _age_check(tenants: PairedTenants, last_ok: SyncRun | None) -> dict[str, Any]:
+    """The age of the copy, and whether the RPO alarm counts it stale (at least a warning then)."""
+    plan, at = tenants.plan, now()
+    since = plan_stale_since(plan, last_ok.finished_at if last_ok else None, at)
+    stale = {"stale": since is not None, "stale_since": since.isoformat() if since else None}
+    said = (
+        f" The copy is stale: older than {_human(stale_after(plan.sync_settings))} since {since.isoformat()}."
+        if since
+        else ""
+    )
+    if last_ok is None or last_ok.finished_at is None:
+        message = "The BCP tenant has never been synced." + said
+        return _check("last_successful_sync", "fail", message, {"at": None, "age_s": None, **stale})
+    period = _period(plan.sync_settings.get("schedule", {}))
+    age = at - last_ok.finished_at
+    status = "pass" if age <= period + timedelta(hours=2) else "warn" if age <= 3 * period else "fail"
+    if since is not None and status == "pass":
+        status = "warn"  # a threshold set below the usual slack still rings
+    return _check(
+        "last_successful_sync",
+        status,
+        f"Last successful sync {_human(age)} ago.{said}",
+        {"at": last_ok.finished_at.isoformat(), "age_s": int(age.total_seconds()), "run_id": last_ok.id, **stale},
+    )
 
 
 def _paused(run: SyncRun) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.records import FINISHED, PlanStatus, RunStatus
 from lifeboat.services.bcp.access import access_counts
+from lifeboat.services.bcp.freshness import plan_stale_since
 from lifeboat.services.bcp.pairing import PairedTenants
 
 
@@ -26,4 +27,5 @@ def plan_status(platform: Platform, view: PairedTenants) -> PlanStatus:
         open_run=open_run,
         primary_access=access_counts(view.primary_region, view.primary.id),
         bcp_access=access_counts(view.bcp_region, view.bcp.id),
+        stale_since=plan_stale_since(view.plan, last_ok.finished_at if last_ok else None),
     )
