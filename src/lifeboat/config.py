@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     # Voice routing: how old the in-memory routing table may get before it is rebuilt
     # (a switch in this process rebuilds it at once; other replicas follow within this).
     route_cache_ttl_s: float = Field(default=1.0, ge=0)
+    # While the directory cannot be read (a failover), lookups answer from the last table
+    # built, and voice-edge tokens read before stay valid, for at most this long.
+    route_stale_max_s: float = Field(default=3600.0, ge=0)
     # Region monitor: how often each region's database is checked for region_down/up alerts.
     region_check_s: float = Field(default=15.0, gt=0)
     # Alerts.

@@ -5,6 +5,13 @@ which is a database with the settings that name it.
 exception (on SQLite it starts with ``BEGIN IMMEDIATE`` so two writers queue instead of
 failing half-way). ``read()`` gives a consistent snapshot. A database that cannot be
 reached raises ``Unavailable`` with the region's name, never a driver error.
+
+Failover (SPEC §13): a PostgreSQL URL may name several hosts with
+``target_session_attrs=read-write`` (libpq then connects only to the one that takes
+writes). Pooled connections are pinged before use, and one that fails makes the pool drop
+every connection opened before it, so none made to a lost primary is reused. A
+connection that finds itself read-only (a server turned standby under it) is dropped with
+the pool too, and the request gets ``Unavailable``: the next one connects afresh.
 """
 
 from __future__ import annotations
@@ -97,6 +104,12 @@ class Database:
             if _is_connection_error(exc):
                 raise self._down(exc) from None
             raise
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) != READ_ONLY_TRANSACTION:
+                raise
+            conn.invalidate()
+            self.engine.dispose()  # its siblings in the pool are on the same read-only server
+            raise self._down(exc) from None
         finally:
             conn.close()
 
@@ -117,6 +130,9 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+READ_ONLY_TRANSACTION = "25006"  # SQLSTATE: a write sent to a standby
 
 
 def _is_connection_error(exc: OperationalError) -> bool:

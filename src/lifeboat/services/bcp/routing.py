@@ -5,6 +5,12 @@ the active side of every plan, rebuilt when older than ``route_cache_ttl_s`` and
 after a switch in this process. A region that cannot be read keeps its last known points
 of contact (they matter only while that region's tenant is active, and the switch does not
 depend on them).
+
+A directory that cannot be read (its primary lost, the standby not yet promoted) keeps the
+whole last known table answering for up to ``route_stale_max_s`` (SPEC §13): calls keep
+flowing through a failover, and no switch can commit meanwhile, so the active sides it
+holds are still the true ones. One lookup per ``route_cache_ttl_s`` tries the directory
+again; the others answer from the table without waiting for that attempt.
 """
 
 from __future__ import annotations
@@ -40,7 +46,8 @@ class RouteTable:
     # tenant -> (primary, bcp, active side, epoch)
     plan_of: dict[int, tuple[int, int, Side, int]] = field(default_factory=dict)
     contacts_by_region: dict[str, list[Contact]] = field(default_factory=dict)
-    built_at: float = 0.0
+    built_at: float = 0.0  # 0: invalidated, rebuild before answering
+    tried_at: float = 0.0  # the last attempt to rebuild it, successful or not
 
 
 CACHE = "routes"
@@ -56,19 +63,47 @@ def invalidate_routes(platform: Platform) -> None:
 
 def is_fresh(platform: Platform) -> bool:
     table = platform.caches.get(CACHE)
-    return bool(table and table.built_at and time.monotonic() - table.built_at <= platform.settings.route_cache_ttl_s)
+    return table is not None and _is_fresh(platform, table)
+
+
+def _is_fresh(platform: Platform, table: RouteTable) -> bool:
+    return bool(table.built_at) and time.monotonic() - table.tried_at <= platform.settings.route_cache_ttl_s
+
+
+def _is_usable(platform: Platform, table: RouteTable) -> bool:
+    """Good enough to answer while the directory cannot be read: built, and not too old."""
+    return bool(table.built_at) and time.monotonic() - table.built_at <= platform.settings.route_stale_max_s
 
 
 def route_table(platform: Platform) -> RouteTable:
     table: RouteTable | None = platform.caches.get(CACHE)
-    ttl = platform.settings.route_cache_ttl_s
-    if table is not None and table.built_at and time.monotonic() - table.built_at <= ttl:
+    if table is not None and _is_fresh(platform, table):
         return table
-    with platform.cache_lock:  # one thread rebuilds; the others wait for its table
+    # One thread rebuilds; the others wait for its table, unless they have one to answer with
+    # (the rebuilder may be waiting out the connect timeout of a lost directory).
+    if table is not None and _is_usable(platform, table):
+        if not platform.cache_lock.acquire(blocking=False):
+            return table
+    else:
+        platform.cache_lock.acquire()
+    try:
         table = platform.caches.get(CACHE)
-        if table is None or not table.built_at or time.monotonic() - table.built_at > ttl:
-            table = _build(platform, table)
-            platform.caches[CACHE] = table
+        if table is None or not _is_fresh(platform, table):
+            table = _rebuild(platform, table)
+        return table
+    finally:
+        platform.cache_lock.release()
+
+
+def _rebuild(platform: Platform, previous: RouteTable | None) -> RouteTable:
+    try:
+        table = _build(platform, previous)
+    except Unavailable as exc:
+        if exc.code != "directory_unavailable" or previous is None or not _is_usable(platform, previous):
+            raise  # nothing to answer with: 503
+        previous.tried_at = time.monotonic()  # the next attempt waits one TTL
+        return previous
+    platform.caches[CACHE] = table
     return table
 
 
@@ -90,7 +125,7 @@ def _build(platform: Platform, previous: RouteTable | None) -> RouteTable:
         table.contacts_by_region[region.name] = contacts
         for contact in contacts:
             table.by_address.setdefault(contact.address, []).append(contact)
-    table.built_at = max(started, 1e-9)
+    table.built_at = table.tried_at = max(started, 1e-9)
     return table
 
 

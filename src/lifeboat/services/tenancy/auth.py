@@ -9,6 +9,11 @@ reading its session each time was most of the cost of a lookup over HTTP. A logo
 this process forgets the token at once; one on another replica is seen there within the
 TTL (the same delay as the routing table's). User sessions are always read, so a switch
 ends them on every replica at once.
+
+While the directory cannot be read (a failover), a voice-edge token this process read
+before stays valid for up to ``route_stale_max_s`` after the directory last confirmed it:
+routing answers from memory then, and the edge must be let in to ask. Every other token
+gets 503 ``directory_unavailable``.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
 from lifeboat.domain.entities import Entity
 from lifeboat.domain.records import Operator, Session, Tenant
-from lifeboat.errors import Conflict, Forbidden, Invalid, NotAuthenticated
+from lifeboat.errors import Conflict, Forbidden, Invalid, NotAuthenticated, Unavailable
 from lifeboat.store.tables import now
 from lifeboat.store.units import DirectoryUnit, RegionUnit
 
@@ -32,6 +37,9 @@ BAD_CREDENTIALS = "Unknown username or wrong password."
 SESSION_CACHE = "sessions"
 SESSION_CACHE_TTL_S = 1.0
 SESSION_CACHE_SIZE = 10_000
+
+# principal, expiry, when this process last read it, when the directory last confirmed it
+_Remembered = tuple[Principal, datetime, float, float]
 
 
 def hash_token(token: str) -> str:
@@ -123,9 +131,15 @@ def authenticate(platform: Platform, token: str | None) -> Principal:
     remembered = _remembered(platform, token_hash)
     if remembered is not None:
         return remembered
-    with platform.directory_unit(write=False) as uow:
-        session = uow.sessions.get(token_hash)
-        tenant = uow.tenants.get(session.tenant_id) if session and session.tenant_id else None
+    try:
+        with platform.directory_unit(write=False) as uow:
+            session = uow.sessions.get(token_hash)
+            tenant = uow.tenants.get(session.tenant_id) if session and session.tenant_id else None
+    except Unavailable:
+        principal = _voice_token_during_outage(platform, token_hash)
+        if principal is None:
+            raise
+        return principal
     if session is None:
         raise NotAuthenticated("The session has ended or the token is unknown; log in again.", code="invalid_token")
     if session.expires_at <= now():
@@ -146,10 +160,10 @@ def remembered_principal(platform: Platform, token: str | None) -> Principal | N
 
 
 def _remembered(platform: Platform, token_hash: str) -> Principal | None:
-    entry: tuple[Principal, datetime, float] | None = platform.caches.get(SESSION_CACHE, {}).get(token_hash)
+    entry: _Remembered | None = platform.caches.get(SESSION_CACHE, {}).get(token_hash)
     if entry is None:
         return None
-    principal, expires_at, read_at = entry
+    principal, expires_at, read_at, _ = entry
     if time.monotonic() - read_at > SESSION_CACHE_TTL_S or expires_at <= now():
         return None  # read it again: ended, expired or still there
     return principal
@@ -159,7 +173,22 @@ def _remember(platform: Platform, principal: Principal, expires_at: datetime) ->
     cache = platform.caches.setdefault(SESSION_CACHE, {})
     if len(cache) >= SESSION_CACHE_SIZE:
         cache.clear()  # crude but bounded; it refills from the directory within a second
-    cache[principal.token_hash] = (principal, expires_at, time.monotonic())
+    read_at = time.monotonic()
+    cache[principal.token_hash] = (principal, expires_at, read_at, read_at)
+
+
+def _voice_token_during_outage(platform: Platform, token_hash: str) -> Principal | None:
+    entry: _Remembered | None = platform.caches.get(SESSION_CACHE, {}).get(token_hash)
+    if entry is None:
+        return None
+    principal, expires_at, _, confirmed_at = entry
+    if principal.kind != "voice" or expires_at <= now():
+        return None
+    if time.monotonic() - confirmed_at > platform.settings.route_stale_max_s:
+        return None
+    # Answered from memory for the next TTL: one request a second tries the directory, not each.
+    platform.caches[SESSION_CACHE][token_hash] = (principal, expires_at, time.monotonic(), confirmed_at)
+    return principal
 
 
 def _user_and_permissions(platform: Platform, tenant: Tenant, user_id: int) -> tuple[Entity, frozenset[str]]:
