@@ -21,7 +21,7 @@ from lifeboat.sync.model import COUNT_KEYS, Change, Plan
         (Side, ["primary", "bcp"]),
         (
             AlertEvent,
-            ["sync_failed", "sync_held", "switched", "reverted", "region_down", "region_up", "passkey_locked"],
+            ["sync_failed", "sync_held", "switched", "reverted", "region_down", "region_up", "passkey_locked", "test"],
         ),
     ],
 )
