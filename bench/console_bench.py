@@ -22,6 +22,7 @@ import re
 import statistics
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from time import perf_counter
 
@@ -50,7 +51,7 @@ PAGES = {  # what the table calls each page: its URL
 }
 
 
-def build(settings: Settings, users: int, runs: int, say) -> tuple[Platform, int]:
+def build(settings: Settings, users: int, runs: int, say: Callable[[str], object]) -> tuple[Platform, int]:
     platform = build_platform(settings)
     migrate_platform(platform)
     primary = create_tenant(platform, BENCH_OPERATOR, "Bench primary", "na1")
@@ -80,7 +81,7 @@ def logged_in(platform: Platform, tenant_id: int) -> TestClient:
 
 def measure(client: TestClient, requests: int) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {name: [] for name in PAGES}
-    for name, url in PAGES.items():  # one warm-up each: templates compiled, caches filled
+    for url in PAGES.values():  # one warm-up each: templates compiled, caches filled
         assert client.get(url).status_code == 200, url
     for _ in range(requests):
         for name, url in PAGES.items():
