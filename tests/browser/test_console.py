@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from lifeboat.store.database import build_engine
 from lifeboat.store.tables import switch_attempts
@@ -128,7 +128,9 @@ def age_switch_tries(console: ConsoleServer) -> None:
     engine = build_engine(console.install.database_url("directory"))
     try:
         with engine.begin() as conn:
-            conn.execute(update(switch_attempts).values(at=switch_attempts.c.at - timedelta(minutes=31)))
+            t = switch_attempts.c
+            for seq, at in conn.execute(select(t.seq, t.at)).all():
+                conn.execute(update(switch_attempts).where(t.seq == seq).values(at=at - timedelta(minutes=31)))
     finally:
         engine.dispose()
 

@@ -109,6 +109,17 @@ class EntityRepo:
         rows = self.conn.execute(stmt.order_by(entities.c.type, entities.c.id)).all()
         return [_entity_partial(r, with_content) for r in rows]
 
+    def fields_of(
+        self, tenant_id: int, type_: str, names: Sequence[str], *, active_only: bool = False
+    ) -> list[tuple[Any, ...]]:
+        """(id, *the values of these data fields; None where absent) of each entity of a type.
+        The database picks the fields out, so a report over 10,000 users decodes no user whole."""
+        where = [entities.c.tenant_id == tenant_id, entities.c.type == type_]
+        if active_only:
+            where.append(entities.c.is_active.is_(True))
+        stmt = select(entities.c.id, *(entities.c.data[name] for name in names)).where(*where)
+        return [tuple(r) for r in self.conn.execute(stmt.order_by(entities.c.id))]
+
     def rows(self, tenant_id: int) -> dict[int, Row]:
         """Every entity of the tenant, narrowly: id, type, natural key, version."""
         c = entities.c
