@@ -20,7 +20,8 @@ from lifeboat.views.bcp import plan_view
 router = APIRouter(route_class=ConsoleRoute)
 
 SAID_IN_THE_MESSAGE = ("name", "status", "message", "at", "age_s", "run_id", "run_status")
-SWITCH_SEARCH_DEPTH = 200  # audit rows searched for the last switch (newest first)
+SWITCH_SEARCH_DEPTH = 200  # switch attempts searched for the last switch (newest first)
+SWITCH_ACTION = "bcp.switch_attempt"
 CHECK_TITLES = {
     "last_successful_sync": "Last successful sync",
     "last_run": "Last sync run",
@@ -89,8 +90,15 @@ def _last_switch(ctx: Console) -> dict[str, Any] | None:
     """The newest successful switch in the audit log (which needs admin.view, as GET /audit)."""
     if ctx.tenant_id is None or not ctx.principal.can("admin.view"):
         return None
-    found, _ = audit.list_audit(ctx.platform, ctx.principal, ctx.tenant_id, limit=SWITCH_SEARCH_DEPTH, offset=0)
+    found, _ = audit.list_audit(
+        ctx.platform,
+        ctx.principal,
+        ctx.tenant_id,
+        limit=SWITCH_SEARCH_DEPTH,
+        offset=0,
+        only=audit.AuditFilter(action=SWITCH_ACTION),  # the switch attempts alone, not every change of a busy day
+    )
     rows = [audit_row_view(row) for row in found]
-    switched = (r for r in rows if r["action"] == "bcp.switch_attempt" and r["details"].get("outcome") == "switched")
+    switched = (r for r in rows if r["action"] == SWITCH_ACTION and r["details"].get("outcome") == "switched")
     row = next(switched, None)
     return {"at": row["at"], "by": row["actor"]} if row else None
