@@ -26,6 +26,7 @@ from lifeboat.domain.records import Row
 from lifeboat.ids import is_id
 from lifeboat.store.counter import take_ids
 from lifeboat.store.tables import entities, region_id_counter
+from lifeboat.store.tallies import remembered
 
 CHUNK = 5000  # ids per IN (...) list, well under SQLite's limit of bound variables
 
@@ -158,7 +159,13 @@ class EntityRepo:
             )
             .group_by(skill_id)
         )
-        return {int(skill): int(n) for skill, n in self.conn.execute(stmt).all() if skill is not None}
+        return remembered(
+            self.conn,
+            tenant_id,
+            ("users", "agent-settings"),
+            ("agents_per_skill", user_field.name, user_field.default, tuple(values)),
+            lambda: {int(skill): int(n) for skill, n in self.conn.execute(stmt).all() if skill is not None},
+        )
 
     def rows(self, tenant_id: int) -> dict[int, Row]:
         """Every entity of the tenant, narrowly: id, type, natural key, version."""
@@ -286,7 +293,13 @@ class EntityRepo:
             .where(entities.c.tenant_id == tenant_id, entities.c.type == type_, entities.c.is_active.is_(True))
             .group_by(column)
         )
-        return {str(value): int(n) for value, n in self.conn.execute(stmt).all()}
+        return remembered(
+            self.conn,
+            tenant_id,
+            (type_,),
+            ("count_values", field.name, field.default),
+            lambda: {str(value): int(n) for value, n in self.conn.execute(stmt).all()},
+        )
 
     def count(self, tenant_id: int) -> int:
         return self.conn.execute(
