@@ -6,6 +6,8 @@ How a face shows it is ``views.bcp.plan_view``.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.records import FINISHED, PlanStatus, RunStatus
 from lifeboat.services.bcp.access import access_counts
@@ -27,3 +29,9 @@ def plan_status(platform: Platform, view: PairedTenants) -> PlanStatus:
         primary_access=access_counts(view.primary_region, view.primary.id),
         bcp_access=access_counts(view.bcp_region, view.bcp.id),
     )
+
+
+def last_switch(platform: Platform, view: PairedTenants) -> tuple[datetime, str] | None:
+    """When the active side last changed and who changed it, from the record of switch attempts."""
+    with platform.directory_unit(write=False) as uow:
+        return uow.switch_attempts.last_switched(view.plan.id)
