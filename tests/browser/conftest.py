@@ -55,6 +55,7 @@ class ConsoleServer:
     passkey: str
     primary_id: int
     bcp_id: int
+    install: Installation
 
     @property
     def url(self) -> str:
@@ -80,7 +81,7 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console
     )
     server = LifeboatServer.start(install, log_path=root / "server.log")
     try:
-        console = ConsoleServer(server, passkey, primary_id, bcp_id)
+        console = ConsoleServer(server, passkey, primary_id, bcp_id, install)
         first = wait_until(lambda: console.plan()["last_successful_run_at"], timeout=180, what="the demo's first sync")
         # Login decides by the active tenant's record: the BCP copy must have the new type too.
         with server.login("admin", PASSWORD, primary_id) as admin:

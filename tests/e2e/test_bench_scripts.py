@@ -18,6 +18,7 @@ SMALL = {  # each script's options for a toy run
     "sync_bench.py": "--users 40 --no-postgres --repeats 1 --no-trace",
     "continuity_bench.py": "--users 40 --sessions 20 --switches 2 --route-seconds 0.2 --http-seconds 0 --no-postgres",
     "login_bench.py": "--tries 2 --no-postgres",
+    "console_bench.py": "--users 40 --requests 3 --runs 2",
 }
 
 

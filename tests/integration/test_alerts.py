@@ -264,6 +264,42 @@ def test_subscribing_needs_bcp_enablement_edit(api, ops, plan, hooks):
     assert plan.subscriptions() == []
 
 
+def test_a_test_event_reaches_the_webhook_signed_like_every_alert_and_is_audited(platform, plan, hooks):
+    sub = plan.subscribe("webhook", hooks.url, ["switched"])  # "test" is never named: it is sent on request
+    other = plan.subscribe("webhook", hooks.url + "?other", ["switched"])
+
+    queued = ok(plan.api.post(plan.url(f"/alert-subscriptions/{sub['id']}/test"), headers=plan.ops), 202)
+    assert queued["subscription_id"] == sub["id"] and queued["event"] == "test" and queued["status"] == "pending"
+    assert hooks.deliveries == []  # queued, not sent by the request
+    deliver_all(platform)
+
+    (post,) = hooks.wait_for("test")
+    assert_signed(post, sub["secret"])
+    assert not post.signature_is_valid(other["secret"])
+    assert post.headers["x-lifeboat-delivery"] == str(queued["delivery_id"])
+    assert post.json()["subscription_id"] == sub["id"] and post.json()["tenant_id"] == plan.primary["id"]
+    assert [d.event for d in hooks.deliveries] == ["test"]  # the other subscription got nothing
+    listed = {s["id"]: s["recent"] for s in plan.subscriptions()}
+    assert [(d["event"], d["status"]) for d in listed[sub["id"]]] == [("test", "delivered")]
+    assert listed[other["id"]] == []
+    audit = ok(plan.api.get(plan.url("/audit?action=alerts.test"), headers=plan.ops))["items"]
+    assert [(a["action"], a["after"]["id"]) for a in audit] == [("alerts.test", sub["id"])]
+
+
+def test_a_test_event_needs_bcp_enablement_edit_and_a_subscription_of_the_tenant(api, ops, platform, plan, hooks):
+    sub = plan.subscribe("webhook", hooks.url, ["switched"])
+    bcp_sub = plan.subscribe("webhook", hooks.url, ["switched"], tenant=plan.bcp)
+    viewer = user_with(api, ops, plan.primary["id"], "bcp.enablement.view", "admin.edit")
+
+    refused = api.post(plan.url(f"/alert-subscriptions/{sub['id']}/test"), headers=viewer)
+    assert refused.status_code == 403 and error_code(refused) == "permission_denied"
+    for unknown in (bcp_sub["id"], sub["id"] + 10_000, 0):
+        answer = api.post(plan.url(f"/alert-subscriptions/{unknown}/test"), headers=ops)
+        assert answer.status_code == 404 and error_code(answer) == "subscription_not_found", answer.text
+    assert deliver_due(platform) == 0
+    assert hooks.deliveries == []
+
+
 def test_only_the_events_subscribed_to_are_sent(platform, plan, hooks):
     plan.subscribe("webhook", hooks.url, ["reverted"])
 

@@ -67,6 +67,23 @@ def test_an_admin_adds_a_webhook_sees_its_secret_once_and_removes_it(api, plan):
     assert f"Subscription {sub['id']} removed" in api.client.get(removed.headers["location"]).text
 
 
+def test_send_test_event_queues_a_test_for_that_subscription_only_and_says_so(api, plan):
+    token = console_login(api, plan.usernames["admin"], plan.primary_id)
+    add(api, token, kind="email", target="first@example.com", events=["switched"])
+    add(api, token, kind="email", target="second@example.com", events=["switched"])
+    first, second = subscriptions(plan)
+    page = api.client.get("/alerts").text
+    assert page.count("Send test event") == 2 and f'action="/alerts/{first["id"]}/test"' in page
+
+    sent = api.client.post(f"/alerts/{first['id']}/test", data={"csrf_token": token}, follow_redirects=False)
+
+    assert sent.status_code == 303 and sent.headers["location"] == f"/alerts?tested={first['id']}"
+    assert f"Test event queued for subscription {first['id']}" in api.client.get(sent.headers["location"]).text
+    recent = {s["target"]: [(d["event"], d["status"]) for d in s["recent"]] for s in subscriptions(plan)}
+    assert recent == {"first@example.com": [("test", "pending")], "second@example.com": []}
+    assert "test: pending" in api.client.get("/alerts").text
+
+
 def test_an_email_subscription_shows_no_secret(api, plan):
     token = console_login(api, plan.usernames["admin"], plan.primary_id)
     answer = add(api, token, kind="email", target="oncall@example.com", events=["region_down"])
@@ -95,7 +112,8 @@ def test_posts_without_the_csrf_token_are_refused_and_change_nothing(api, plan):
         body = {**form, "kind": "email", "target": "new@example.com", "events": "switched"}
         assert api.client.post("/alerts", data=body).status_code == 403
         assert api.client.post(f"/alerts/{sub['id']}/remove", data=form).status_code == 403
-    assert [s["target"] for s in subscriptions(plan)] == ["keep@example.com"]
+        assert api.client.post(f"/alerts/{sub['id']}/test", data=form).status_code == 403
+    assert [(s["target"], s["recent"]) for s in subscriptions(plan)] == [("keep@example.com", [])]
 
 
 def test_a_viewer_sees_the_list_without_forms_and_every_post_is_403(api, plan):
@@ -106,10 +124,11 @@ def test_a_viewer_sees_the_list_without_forms_and_every_post_is_403(api, plan):
     token = console_login(api, add_alert_viewer(plan), plan.primary_id)
     page = api.client.get("/alerts")
     assert page.status_code == 200 and "keep@example.com" in page.text
-    assert 'action="/alerts"' not in page.text and "/remove" not in page.text
+    assert 'action="/alerts"' not in page.text and "/remove" not in page.text and "Send test event" not in page.text
     assert add(api, token, kind="email", target="new@example.com", events=["switched"]).status_code == 403
     assert api.client.post(f"/alerts/{sub['id']}/remove", data={"csrf_token": token}).status_code == 403
-    assert [s["target"] for s in subscriptions(plan)] == ["keep@example.com"]
+    assert api.client.post(f"/alerts/{sub['id']}/test", data={"csrf_token": token}).status_code == 403
+    assert [(s["target"], s["recent"]) for s in subscriptions(plan)] == [("keep@example.com", [])]
 
 
 def test_without_the_view_permission_the_page_is_403(api, plan):
@@ -128,6 +147,8 @@ def test_removing_another_tenants_subscription_is_404_and_changes_nothing(api, p
     token = console_login(api, plan.usernames["admin"], plan.primary_id)
     answer = api.client.post(f"/alerts/{bcp_sub['id']}/remove", data={"csrf_token": token})
     assert answer.status_code == 404
+    assert api.client.post(f"/alerts/{bcp_sub['id']}/test", data={"csrf_token": token}).status_code == 404
+    assert plan.ops.get(f"{API}/tenants/{plan.bcp_id}/alert-subscriptions")["items"][0]["recent"] == []
     assert plan.ops.get(f"{API}/tenants/{plan.bcp_id}/alert-subscriptions")["items"][0]["id"] == bcp_sub["id"]
 
 

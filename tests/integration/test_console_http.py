@@ -82,6 +82,17 @@ def test_a_switch_elsewhere_sends_the_console_back_to_login(api, plan):
     assert answer.status_code == 303 and answer.headers["location"] == "/login?reason=ended"
 
 
+def test_the_overview_names_who_switched_last_even_after_wrong_passkeys_and_other_changes(api, plan):
+    plan.switch("bcp")
+    plan.switch("primary")
+    for n in range(3):  # newer records than the switch: refused tries and other changes
+        plan.switch("bcp", passkey=f"WRONG-{n}")
+        plan.make("skills", f"after{n}", {"name": f"After {n}", "media_type": "voice"})
+    console_login(api, plan.usernames["admin"], plan.primary_id)
+    page = api.client.get("/").text
+    assert "by operator:" in page and "not shown" not in page
+
+
 def test_logout_ends_the_api_session_too(api, plan):
     token = console_login(api, plan.usernames["single"])
     session = api.client.cookies["lifeboat_session"]

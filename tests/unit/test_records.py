@@ -31,6 +31,7 @@ from lifeboat.sync.model import COUNT_KEYS, Change, Plan
                 "region_down",
                 "region_up",
                 "passkey_locked",
+                "test",
             ],
         ),
     ],

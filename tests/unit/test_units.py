@@ -167,6 +167,18 @@ def test_an_alert_queues_one_outbox_row_per_subscription_that_names_the_event(di
     assert switched["event"] == "switched" and switched["plan_id"] == 1 and "at" in switched
 
 
+def test_an_alert_for_only_one_subscription_goes_to_it_whatever_events_it_names(directory):
+    with directory_unit(directory) as uow:
+        quiet = uow.subscriptions.create(7, "email", "quiet@example.com", None, ["region_down"])
+        uow.subscriptions.create(7, "email", "ops@example.com", None, ["region_down"])
+        elsewhere = uow.subscriptions.create(8, "email", "other@example.com", None, ["region_down"])
+    with directory_unit(directory) as uow:
+        assert uow.alert([7], AlertEvent.TEST, {"summary": "test"}, only=quiet.id) == 1
+        assert uow.alert([7], AlertEvent.TEST, {}, only=elsewhere.id) == 0  # not a subscription of these tenants
+    with directory_unit(directory, write=False) as uow:
+        assert [(item.subscription_id, item.event) for item in uow.outbox.due()] == [(quiet.id, "test")]
+
+
 def test_an_alert_of_a_unit_that_rolls_back_is_never_queued(directory):
     with directory_unit(directory) as uow:
         uow.subscriptions.create(7, "email", "ops@example.com", None, ["switched"])

@@ -187,6 +187,7 @@ class AlertEvent(StrEnum):
     REGION_DOWN = "region_down"
     REGION_UP = "region_up"
     PASSKEY_LOCKED = "passkey_locked"
+    TEST = "test"  # sent to one subscription when an administrator asks; never subscribed to
 
 
 @dataclass(frozen=True)

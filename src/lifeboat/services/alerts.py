@@ -32,9 +32,11 @@ from lifeboat.errors import Invalid, NotFound
 from lifeboat.services import webhook_targets
 from lifeboat.services.tenancy.tenants import open_tenant
 from lifeboat.store.tables import now
+from lifeboat.store.units import DirectoryUnit
 
 log = logging.getLogger("lifeboat.alerts")
-EVENTS = tuple(AlertEvent)  # what a subscription may name (a tuple: a request body may hold anything)
+# What a subscription may name (a tuple: a request body may hold anything); "test" is only sent on request.
+EVENTS = tuple(e for e in AlertEvent if e is not AlertEvent.TEST)
 SENDING_LEASE = timedelta(minutes=2)
 MAX_TARGET = 500  # characters: the size of the stored column
 
@@ -121,11 +123,34 @@ def list_subscriptions(
 def delete_subscription(platform: Platform, principal: Principal, tenant_id: int, sub_id: int) -> None:
     tenant, _ = open_tenant(platform, principal, tenant_id, "bcp.enablement.edit")
     with platform.directory_unit() as uow:
-        sub = uow.subscriptions.get(sub_id)
-        if sub is None or sub.tenant_id != tenant.id:
-            raise NotFound(f"Alert subscription {sub_id} does not exist.", code="subscription_not_found")
+        sub = _subscription_of(uow, tenant.id, sub_id)
         uow.subscriptions.delete(sub_id)
         uow.audit(principal.actor, "alerts.unsubscribe", tenant_id=tenant.id, before=_audited(sub))
+
+
+def send_test_event(platform: Platform, principal: Principal, tenant_id: int, sub_id: int) -> dict[str, Any]:
+    """Queue a ``test`` event for one subscription, whatever events it names. It goes out like
+    every alert (the outbox, the sender loop, the same signature and retries), so a receiver
+    that checks a test event checks the real ones. Returns what was queued."""
+    tenant, _ = open_tenant(platform, principal, tenant_id, "bcp.enablement.edit")
+    payload = {
+        "tenant_id": tenant.id,
+        "subscription_id": sub_id,
+        "summary": f"test event for {tenant.name}, sent by {principal.actor}",
+    }
+    with platform.directory_unit() as uow:
+        sub = _subscription_of(uow, tenant.id, sub_id)
+        uow.alert([tenant.id], AlertEvent.TEST, payload, only=sub.id)
+        (queued,) = uow.outbox.of_subscription(sub.id, 1)
+        uow.audit(principal.actor, "alerts.test", tenant_id=tenant.id, after={"id": sub.id, "delivery": queued["id"]})
+    return {"subscription_id": sub.id, "delivery_id": queued["id"], "event": AlertEvent.TEST, "status": "pending"}
+
+
+def _subscription_of(uow: DirectoryUnit, tenant_id: int, sub_id: int) -> Subscription:
+    sub = uow.subscriptions.get(sub_id)
+    if sub is None or sub.tenant_id != tenant_id:
+        raise NotFound(f"Alert subscription {sub_id} does not exist.", code="subscription_not_found")
+    return sub
 
 
 def _audited(sub: Subscription) -> dict[str, Any]:

@@ -126,6 +126,17 @@ class SwitchAttemptRepo:
             )
         )
 
+    def last_switched(self, plan_id: int) -> tuple[datetime, str] | None:
+        """When the plan's active side last changed, and by whom (the plan-and-time index finds it)."""
+        t = switch_attempts.c
+        row = self.conn.execute(
+            select(t.at, t.actor)
+            .where(t.plan_id == plan_id, t.outcome == "switched")
+            .order_by(t.at.desc(), t.seq.desc())
+            .limit(1)
+        ).first()
+        return (row.at, row.actor) if row else None
+
     def failed_since(self, plan_id: int, since: datetime, outcomes: tuple[str, ...]) -> list[datetime]:
         t = switch_attempts.c
         return list(

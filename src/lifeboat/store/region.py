@@ -6,7 +6,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+    true,
+    update,
+)
 from sqlalchemy import Row as SqlRow
 
 from lifeboat.domain.entities import ENTITY_TYPES, Entity
@@ -14,6 +26,7 @@ from lifeboat.domain.records import Row
 from lifeboat.ids import is_id
 from lifeboat.store.counter import take_ids
 from lifeboat.store.tables import entities, region_id_counter
+from lifeboat.store.tallies import remembered
 
 CHUNK = 5000  # ids per IN (...) list, well under SQLite's limit of bound variables
 
@@ -108,6 +121,51 @@ class EntityRepo:
             stmt = stmt.where(entities.c.type.in_(list(types)))
         rows = self.conn.execute(stmt.order_by(entities.c.type, entities.c.id)).all()
         return [_entity_partial(r, with_content) for r in rows]
+
+    def fields_of(
+        self, tenant_id: int, type_: str, names: Sequence[str], *, active_only: bool = False
+    ) -> list[tuple[Any, ...]]:
+        """(id, *the values of these data fields; None where absent) of each entity of a type.
+        The database picks the fields out, so a report decodes no entity whole."""
+        where = [entities.c.tenant_id == tenant_id, entities.c.type == type_]
+        if active_only:
+            where.append(entities.c.is_active.is_(True))
+        stmt = select(entities.c.id, *(entities.c.data[name] for name in names)).where(*where)
+        return [tuple(r) for r in self.conn.execute(stmt.order_by(entities.c.id))]
+
+    def agents_per_skill(self, tenant_id: int, user_field: FieldIs, values: Sequence[str]) -> dict[int, int]:
+        """Skill id -> how many agent settings list it, of active users whose ``user_field`` is one
+        of ``values``. Counted by the database: 10,000 agents' skill lists never reach Python."""
+        users, agents = entities.alias("u"), entities.alias("a")
+        chosen = select(users.c.id).where(
+            users.c.tenant_id == tenant_id,
+            users.c.type == "users",
+            users.c.is_active.is_(True),
+            func.coalesce(users.c.data[user_field.name].as_string(), user_field.default).in_(list(values)),
+        )
+        if self.conn.dialect.name == "postgresql":
+            held = func.jsonb_array_elements(agents.c.data["skills"]).table_valued("value").alias("held")
+            skill_id = cast(held.c.value.op("->>")("skill_id"), BigInteger)
+        else:
+            held = func.json_each(agents.c.data, "$.skills").table_valued("value").alias("held")
+            skill_id = cast(func.json_extract(held.c.value, "$.skill_id"), BigInteger)
+        stmt = (
+            select(skill_id, func.count())
+            .select_from(agents.join(held, true()))
+            .where(
+                agents.c.tenant_id == tenant_id,
+                agents.c.type == "agent-settings",
+                cast(agents.c.data["user_id"].as_string(), BigInteger).in_(chosen),
+            )
+            .group_by(skill_id)
+        )
+        return remembered(
+            self.conn,
+            tenant_id,
+            ("users", "agent-settings"),
+            ("agents_per_skill", user_field.name, user_field.default, tuple(values)),
+            lambda: {int(skill): int(n) for skill, n in self.conn.execute(stmt).all() if skill is not None},
+        )
 
     def rows(self, tenant_id: int) -> dict[int, Row]:
         """Every entity of the tenant, narrowly: id, type, natural key, version."""
@@ -235,7 +293,13 @@ class EntityRepo:
             .where(entities.c.tenant_id == tenant_id, entities.c.type == type_, entities.c.is_active.is_(True))
             .group_by(column)
         )
-        return {str(value): int(n) for value, n in self.conn.execute(stmt).all()}
+        return remembered(
+            self.conn,
+            tenant_id,
+            (type_,),
+            ("count_values", field.name, field.default),
+            lambda: {str(value): int(n) for value, n in self.conn.execute(stmt).all()},
+        )
 
     def count(self, tenant_id: int) -> int:
         return self.conn.execute(

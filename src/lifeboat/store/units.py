@@ -177,13 +177,18 @@ class DirectoryUnit(Unit):
     def edges(self) -> EdgeRepo:
         return EdgeRepo(self.conn)
 
-    def alert(self, tenant_ids: list[int], event: AlertEvent, payload: dict[str, Any]) -> int:
+    def alert(
+        self, tenant_ids: list[int], event: AlertEvent, payload: dict[str, Any], *, only: int | None = None
+    ) -> int:
         """Queue ``event`` for every subscriber of these tenants: an outbox row each, in this
-        transaction, so an alert exists exactly when what caused it commits. Returns the rows."""
+        transaction, so an alert exists exactly when what caused it commits. Returns the rows.
+        ``only`` names one subscription, which gets the event whatever it names (a test event)."""
         self._refuse_if_read("alert")
         assert isinstance(event, AlertEvent), event
         body = {"event": event, "at": now().isoformat(), **payload}
-        rows = [(s.id, event, body) for s in self.subscriptions.of_tenants(tenant_ids) if event in s.events]
+        subs = self.subscriptions.of_tenants(tenant_ids)
+        wanted = [s for s in subs if s.id == only] if only is not None else [s for s in subs if event in s.events]
+        rows = [(s.id, event, body) for s in wanted]
         self.outbox.add_many(rows)
         return len(rows)
 

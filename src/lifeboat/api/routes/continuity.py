@@ -226,3 +226,15 @@ def subscribe(
 def unsubscribe(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, subscription_id: int) -> Response:
     alerts.delete_subscription(platform, principal, tenant_id, subscription_id)
     return Response(status_code=204)
+
+
+@router.post(
+    "/tenants/{tenant_id}/alert-subscriptions/{subscription_id}/test",
+    status_code=202,
+    tags=["alerts"],
+    summary="Queue a signed test event for one subscription; the alert sender delivers it like every alert",
+)
+def send_test_event(
+    platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, subscription_id: int
+) -> dict[str, Any]:
+    return alerts.send_test_event(platform, principal, tenant_id, subscription_id)

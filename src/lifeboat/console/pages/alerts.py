@@ -4,8 +4,9 @@ The same services as GET/POST/DELETE /alert-subscriptions: reading needs bcp.ena
 a change bcp.enablement.edit, and a new subscription passes the API's validation (its
 messages shown next to the fields). A webhook's signing secret is shown once, on the page
 that answers its creation. Removing asks first with a <details> holding the real button, so
-the confirmation works without JavaScript. There is no "send a test event": no service sends
-one yet.
+the confirmation works without JavaScript. "Send test event" queues a signed ``test`` event for
+one subscription (the service of POST .../alert-subscriptions/{id}/test) and comes back to the
+page, which says so; the delivery's outcome shows in the subscription's latest deliveries.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ KINDS = ("webhook", "email")
 
 
 @router.get(PATH, include_in_schema=False)
-def alerts_page(request: Request, ctx: ConsoleDep, removed: int | None = None) -> Response:
-    return _page(request, ctx, removed=removed)
+def alerts_page(request: Request, ctx: ConsoleDep, removed: int | None = None, tested: int | None = None) -> Response:
+    return _page(request, ctx, removed=removed, tested=tested)
 
 
 def _page(request: Request, ctx: Console, *, status: int = 200, **values: Any) -> Response:
@@ -82,3 +83,9 @@ def _field_errors(exc: Invalid) -> dict[str, str]:
 def remove_subscription(ctx: ConsoleDep, subscription_id: int) -> Response:
     alerts.delete_subscription(ctx.platform, ctx.principal, tenant_of(ctx), subscription_id)
     return redirect(f"{PATH}?removed={subscription_id}")
+
+
+@router.post(PATH + "/{subscription_id}/test", include_in_schema=False, dependencies=[Depends(require_csrf)])
+def send_test_event(ctx: ConsoleDep, subscription_id: int) -> Response:
+    alerts.send_test_event(ctx.platform, ctx.principal, tenant_of(ctx), subscription_id)
+    return redirect(f"{PATH}?tested={subscription_id}")

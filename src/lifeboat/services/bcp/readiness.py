@@ -6,21 +6,21 @@ primary region is down. Each check is ``pass``, ``warn`` or ``fail`` with its fi
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import timedelta
 from typing import Any
 
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
-from lifeboat.domain.entities import Entity
 from lifeboat.domain.freshness import stale_after
 from lifeboat.domain.records import FINISHED, RunStatus, SyncRun
 from lifeboat.errors import Unavailable
 from lifeboat.services.bcp.freshness import plan_stale_since
 from lifeboat.services.bcp.pairing import PairedTenants, open_bcp_plan
+from lifeboat.store.region import FieldIs
 from lifeboat.store.tables import now
 
 ACCESS = ("single", "multiple")
+BCP_TYPE = FieldIs("bcp_type", default="none")
 
 
 def readiness(platform: Platform, principal: Principal, tenant_id: int) -> dict[str, Any]:
@@ -118,12 +118,16 @@ def _human(age: timedelta) -> str:
 
 
 def _bcp_checks(platform: Platform, tenants: PairedTenants) -> list[dict[str, Any]]:
-    kinds = ("users", "agent-settings", "skills", "points-of-contact")
+    """Counted by the database, or only the fields a check reads: with 10,000 users and their
+    agent settings, loading each entity whole cost about a second per report."""
     with platform.region_unit(tenants.bcp_region, write=False, snapshot=True) as uow:
-        entities = uow.entities.all_of(tenants.bcp.id, kinds, with_content=False)
+        bcp_id = tenants.bcp.id
+        access = uow.entities.count_values(bcp_id, "users", BCP_TYPE)
+        agents = uow.entities.agents_per_skill(bcp_id, BCP_TYPE, ACCESS)
+        skills = uow.entities.fields_of(bcp_id, "skills", ("name", "media_type"), active_only=True)
+        channels = uow.entities.fields_of(bcp_id, "points-of-contact", ("channel",), active_only=True)
         notes = uow.correlations(tenants.bcp.id).notes_of("scripts")
-    by_type: dict[str, list[Entity]] = {k: [e for e in entities if e.type == k] for k in kinds}
-    return [_script_check(notes), _poc_check(by_type["points-of-contact"]), *_access_checks(by_type)]
+    return [_script_check(notes), _poc_check(channels), _user_check(access), _skill_check(agents, skills)]
 
 
 def _script_check(notes: list[dict[str, Any]]) -> dict[str, Any]:
@@ -147,8 +151,9 @@ def _script_check(notes: list[dict[str, Any]]) -> dict[str, Any]:
     )
 
 
-def _poc_check(pocs: list[Entity]) -> dict[str, Any]:
-    active = sum(1 for p in pocs if p.data.get("channel") == "voice" and p.data.get("is_active", True))
+def _poc_check(channels: list[tuple[Any, ...]]) -> dict[str, Any]:
+    """``channels``: (id, channel) of each active point of contact."""
+    active = sum(1 for _, channel in channels if channel == "voice")
     return _check(
         "voice_points_of_contact",
         "pass" if active else "fail",
@@ -157,37 +162,30 @@ def _poc_check(pocs: list[Entity]) -> dict[str, Any]:
     )
 
 
-def _access_checks(by_type: dict[str, list[Entity]]) -> list[dict[str, Any]]:
-    users = {u.id: u for u in by_type["users"] if u.data.get("is_active", True)}
-    access = Counter(u.data.get("bcp_type", "none") for u in users.values())
-    with_access = access["single"] + access["multiple"]
-    user_check = _check(
+def _user_check(access: dict[str, int]) -> dict[str, Any]:
+    """``access``: how many active users hold each BCP type."""
+    single, multiple = access.get("single", 0), access.get("multiple", 0)
+    return _check(
         "users_with_bcp_access",
-        "fail" if not with_access else "warn" if not access["multiple"] else "pass",
-        f"{with_access} users can log in to BCP ({access['multiple']} with multiple access, who can switch "
+        "fail" if not single + multiple else "warn" if not multiple else "pass",
+        f"{single + multiple} users can log in to BCP ({multiple} with multiple access, who can switch "
         "while the primary is active)."
-        if with_access
+        if single + multiple
         else "No user has BCP access: nobody could log in to BCP.",
-        {"single": access["single"], "multiple": access["multiple"]},
+        {"single": single, "multiple": multiple},
     )
-    agents: Counter[int] = Counter()
-    for settings in by_type["agent-settings"]:
-        user_id = settings.data.get("user_id")
-        user = users.get(user_id) if isinstance(user_id, int) else None
-        if user is not None and user.data.get("bcp_type") in ACCESS:
-            agents.update(s["skill_id"] for s in settings.data.get("skills", []))
-    skills = [s for s in by_type["skills"] if s.data.get("media_type") == "voice" and s.data.get("is_active", True)]
-    per_skill = [
-        {"skill_id": s.id, "name": s.data["name"], "agents": agents[s.id]}
-        for s in sorted(skills, key=lambda s: s.data["name"])
-    ]
+
+
+def _skill_check(agents: dict[int, int], skills: list[tuple[Any, ...]]) -> dict[str, Any]:
+    """``agents``: skill id -> agents with BCP access; ``skills``: (id, name, media_type) of each active skill."""
+    voice = sorted((name, skill_id) for skill_id, name, media in skills if media == "voice")
+    per_skill = [{"skill_id": skill_id, "name": name, "agents": agents.get(skill_id, 0)} for name, skill_id in voice]
     empty = [s for s in per_skill if s["agents"] == 0]
-    skill_check = _check(
+    return _check(
         "voice_skill_agents",
-        "pass" if skills and not empty else "warn" if skills else "fail",
-        f"{len(empty)} of {len(skills)} voice skills have no agent with BCP access."
-        if skills
+        "pass" if voice and not empty else "warn" if voice else "fail",
+        f"{len(empty)} of {len(voice)} voice skills have no agent with BCP access."
+        if voice
         else "The BCP tenant has no active voice skill.",
         {"skills": per_skill},
     )
-    return [user_check, skill_check]

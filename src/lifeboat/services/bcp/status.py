@@ -6,6 +6,8 @@ How a face shows it is ``views.bcp.plan_view``.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.records import FINISHED, PlanStatus, RunStatus
 from lifeboat.services.bcp.access import access_counts
@@ -29,3 +31,9 @@ def plan_status(platform: Platform, view: PairedTenants) -> PlanStatus:
         bcp_access=access_counts(view.bcp_region, view.bcp.id),
         stale_since=plan_stale_since(view.plan, last_ok.finished_at if last_ok else None),
     )
+
+
+def last_switch(platform: Platform, view: PairedTenants) -> tuple[datetime, str] | None:
+    """When the active side last changed and who changed it, from the record of switch attempts."""
+    with platform.directory_unit(write=False) as uow:
+        return uow.switch_attempts.last_switched(view.plan.id)
