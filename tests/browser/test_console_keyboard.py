@@ -4,9 +4,10 @@ selects. No mouse click and no element.click() anywhere; the file chooser is ope
 on the file field, and only the file is handed to it.
 
 One test, one administrator (the demo's ``admin``, a ``multiple`` user), in this order: login
-with the tenant choice, BCP access (inline change, CSV upload), Sync now to its end and the
-run's page, Preview changes, Switch to BCP and Revert to primary, Alerts add (and a test
-event) and remove. What it changes is put back."""
+with the tenant choice, BCP access (inline change, CSV upload), Configuration (create with a
+validation error first, edit, deactivate, delete through the confirmation), Sync now to its
+end and the run's page, Preview changes, Switch to BCP and Revert to primary, Alerts add (and
+a test event) and remove. What it changes is put back."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import PASSWORD, ConsoleServer
 from tests.browser.test_console_access import api_user, other_type, restored
 from tests.browser.test_console_alerts import targets
+from tests.browser.test_console_config import NAME, RENAMED, _remove_through_the_api, dispositions
 
 PRIMARY = "Acme Contact Center"
 BCP = "Acme Contact Center BCP"
@@ -78,6 +80,7 @@ def test_every_flow_from_the_keyboard_alone(new_page, console_server: ConsoleSer
     log_in(page, PRIMARY)
     assert "Primary tenant" in page.get_by_role("banner").inner_text()
     bcp_access(page, console_server, tmp_path)
+    configuration(page, console_server)
     sync_and_preview(page)
     switch_and_revert(page, console_server)
     alerts_add_and_remove(page, console_server)
@@ -113,6 +116,48 @@ def bcp_access(page, console: ConsoleServer, tmp_path) -> None:
             == "3"
         )
         assert api_user(console, "agent13")["bcp_type"] == target
+
+
+def configuration(page, console: ConsoleServer) -> None:
+    go(page, "Configuration", "**/config")
+    go(page, "Dispositions", "**/config/dispositions")
+    try:
+        go(page, "New disposition", "**/config/dispositions/new")
+        tab_to(page, "Save")
+        page.keyboard.press("Enter")  # no name: the API's check, shown by the field
+        page.get_by_text("Name must be 1 to 200 characters").wait_for()
+        assert NAME not in dispositions(console)
+        tab_to(page, re.compile(r"Name( \(required\))?"), back=True)
+        page.keyboard.type(NAME)
+        tab_to(page, re.compile(r"Classification( \(required\))?"))
+        page.keyboard.type("positive")
+        tab_to(page, "Save")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/config/dispositions/*?done=saved")
+
+        go(page, f"Edit {NAME}", "**/config/dispositions/*/edit")
+        tab_to(page, re.compile(r"Name( \(required\))?"))
+        page.keyboard.press("Control+A")
+        page.keyboard.type(RENAMED)
+        tab_to(page, "Save")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/config/dispositions/*?done=saved")
+        assert RENAMED in dispositions(console)
+
+        tab_to(page, f"Deactivate {RENAMED}")
+        page.keyboard.press("Enter")  # opens the confirmation
+        tab_to(page, f"Yes, deactivate {RENAMED}")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/config/dispositions/*?done=deactivated")
+
+        tab_to(page, f"Delete {RENAMED}")
+        page.keyboard.press("Space")  # a summary opens with Space as with Enter
+        tab_to(page, f"Yes, delete {RENAMED}")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/config/dispositions?deleted=*")
+        assert RENAMED not in dispositions(console)
+    finally:
+        _remove_through_the_api(console)
 
 
 def sync_and_preview(page) -> None:
