@@ -26,8 +26,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    start_http_server,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -183,6 +191,12 @@ class Metrics:
     def render(self) -> bytes:
         """The text exposition format, shared state read now."""
         return generate_latest(self.registry)
+
+    def serve(self, host: str, port: int) -> WSGIServer:
+        """Answer scrapes on ``http://host:port/`` from a thread: for ``lifeboat worker``, which
+        has no API to mount ``/metrics`` on (its sync runs are counted in its own process)."""
+        server, _ = start_http_server(port, addr=host, registry=self.registry)
+        return server
 
     def sync_run_ended(self, status: str, duration_s: float, counts: dict[str, dict[str, int]]) -> None:
         self.sync_runs.labels(status).inc()

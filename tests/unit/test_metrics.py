@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import urllib.request
+
 from prometheus_client.parser import text_string_to_metric_families
 
 from lifeboat.metrics import Metrics, SharedState
@@ -51,3 +53,17 @@ def test_shared_state_is_read_only_once_a_source_is_given():
     assert read[("lifeboat_region_up", (("region", "eu1"),))] == 0
     metrics.read_shared_state_with(lambda: None)  # the directory did not answer
     assert samples(metrics)[("lifeboat_directory_up", ())] == 0
+
+
+def test_a_worker_serves_its_own_counts_on_a_port_of_its_own():
+    metrics = Metrics()
+    metrics.sync_run_ended("failed", 1.0, {})
+    server = metrics.serve("127.0.0.1", 0)
+    try:
+        port = server.server_address[1]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as answer:
+            text = answer.read().decode()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert 'lifeboat_sync_runs_total{status="failed"} 1.0' in text
