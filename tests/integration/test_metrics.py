@@ -6,6 +6,7 @@ read from the directory at scrape time, and the optional ``metrics_token`` guard
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -16,8 +17,12 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from lifeboat.api.app import create_app
 from lifeboat.bootstrap import build_platform
+from lifeboat.domain.records import Trigger
+from lifeboat.jobs import work_once
 from lifeboat.services import gauges
+from lifeboat.services.alerts import deliver_due
 from lifeboat.store.tables import now
+from tests.alert_receivers import WebhookReceiver
 from tests.bcp_fixture import SyncedPlan, bearer, build_plan
 from tests.integration.test_health_and_logs import unreachable_directory
 from tests.shared_platform import shared_api, shared_platform  # noqa: F401
@@ -72,6 +77,20 @@ def test_a_sync_run_is_counted_with_its_duration_and_the_entities_it_wrote(plan)
     )
     assert abs(took - run["duration_s"]) < 0.01  # the figure the run reports
     assert moved(before, after, "lifeboat_sync_entities_written_total") == {labels(type="skills", action="created"): 1}
+
+
+def test_a_failed_run_is_counted_as_failed_and_writes_nothing(plan):
+    assert plan.switch("bcp").status_code == 200  # sync pauses: a run that starts now fails
+    with plan.platform.directory_unit() as uow:
+        uow.runs.enqueue(plan.describe()["id"], trigger=Trigger.MANUAL, force=False, requested_by="test")
+    before = scrape(plan.api)
+    run = work_once(plan.platform)
+    after = scrape(plan.api)
+
+    assert run is not None and run.status == "failed"
+    assert moved(before, after, "lifeboat_sync_runs_total") == {labels(status="failed"): 1}
+    assert moved(before, after, "lifeboat_sync_run_duration_seconds_count") == {labels(status="failed"): 1}
+    assert moved(before, after, "lifeboat_sync_entities_written_total") == {}
 
 
 def test_the_rpo_gauge_is_read_from_the_directory_at_each_scrape(plan, monkeypatch):
@@ -185,6 +204,33 @@ def test_regions_and_voice_edges_are_read_from_the_directory(plan):
     }
     assert answers == {"302": 40, "404": 2, "503": 1}
     assert value(samples, "lifeboat_voice_edge_answers_total", edge=name, code="480") == 0
+
+
+def test_alert_deliveries_are_counted_by_outcome(plan, monkeypatch):
+    monkeypatch.setattr(plan.platform.settings, "alert_allow_private_networks", True)  # the receiver is local
+    monkeypatch.setattr(plan.platform.settings, "alert_retry_base_s", 0.01)
+    with WebhookReceiver() as hooks:
+        body = {"kind": "webhook", "target": hooks.url, "events": ["switched", "reverted"]}
+        subscriptions = f"{API}/tenants/{plan.primary_id}/alert-subscriptions"
+        made = plan.api.post(subscriptions, json=body, headers=plan.ops.headers)
+        assert made.status_code == 201, made.text
+        before = scrape(plan.api)
+        hooks.answer_next(500)
+        assert plan.switch("bcp").status_code == 200
+        assert deliver_due(plan.platform) == 1  # the receiver answers 500: tried again later
+        time.sleep(0.1)
+        assert deliver_due(plan.platform) == 1  # delivered
+        assert plan.switch("primary").status_code == 200
+        deleted = plan.api.delete(f"{subscriptions}/{made.json()['id']}", headers=plan.ops.headers)
+        assert deleted.status_code == 204
+        assert deliver_due(plan.platform) == 1  # nowhere to go now: given up
+        after = scrape(plan.api)
+
+    assert moved(before, after, "lifeboat_alert_deliveries_total") == {
+        labels(outcome="retry"): 1,
+        labels(outcome="delivered"): 1,
+        labels(outcome="gave_up"): 1,
+    }
 
 
 @pytest.fixture
