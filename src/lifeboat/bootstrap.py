@@ -16,6 +16,7 @@ from argon2 import PasswordHasher
 from lifeboat.config import Settings
 from lifeboat.domain.json_limits import JsonLimits
 from lifeboat.errors import NotFound
+from lifeboat.metrics import Metrics
 from lifeboat.migrations import migrate
 from lifeboat.store import units
 from lifeboat.store.database import Database, Region, build_engine
@@ -34,6 +35,8 @@ class Platform:
     # Process-local caches (the routing table); rebuilt from the databases when stale.
     caches: dict[str, Any] = field(default_factory=dict)
     cache_lock: threading.Lock = field(default_factory=threading.Lock)
+    # What this process counts for /metrics: a registry of its own (lifeboat.metrics).
+    metrics: Metrics = field(default_factory=Metrics)
 
     def region(self, name: str) -> Region:
         try:

@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_username: str | None = None
     smtp_password: str | None = Field(default=None, repr=False)
+    # GET /metrics answers without a login unless this is set; then only to
+    # ``Authorization: Bearer <metrics_token>`` (Prometheus: ``authorization: {credentials: ...}``).
+    metrics_token: str | None = Field(default=None, repr=False, min_length=16)
 
     @model_validator(mode="after")
     def _regions_are_distinct(self) -> Settings:

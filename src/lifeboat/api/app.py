@@ -13,11 +13,12 @@ from lifeboat.api.errors import install_error_handlers
 from lifeboat.api.limits import BodyLimit, body_limit
 from lifeboat.api.openapi import install_openapi
 from lifeboat.api.requests import RequestContext
-from lifeboat.api.routes import auth, bcp, continuity, entities, health
+from lifeboat.api.routes import auth, bcp, continuity, entities, health, metrics
 from lifeboat.api.routes import platform as platform_routes
 from lifeboat.bootstrap import Platform
 from lifeboat.console.app import mount_console
 from lifeboat.jobs import start_background
+from lifeboat.services.gauges import shared_state
 
 API_PREFIX = "/api/v1"
 
@@ -50,9 +51,12 @@ def create_app(platform: Platform, *, run_jobs: bool = False, access_log: bool =
     )
     app.state.platform = platform
     app.add_middleware(BodyLimit, limit=body_limit(platform.settings.max_file_bytes))
-    app.add_middleware(RequestContext, access_log=access_log)  # outermost: the id covers everything
+    # outermost: the id covers everything, and every answer is counted for /metrics
+    app.add_middleware(RequestContext, access_log=access_log, metrics=platform.metrics)
+    platform.metrics.read_shared_state_with(lambda: shared_state(platform))
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(auth.router, prefix=API_PREFIX)
     app.include_router(platform_routes.router, prefix=API_PREFIX)
     app.include_router(entities.build_router(), prefix=API_PREFIX)

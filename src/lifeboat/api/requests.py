@@ -2,7 +2,8 @@
 one, made up otherwise), returned in the answer's ``X-Request-ID`` and carried by every log
 line written while it is served. With ``access_log`` on, one line per request says route
 template, method, status and duration — never the query string, where a careless client
-might have put a secret."""
+might have put a secret. Every request is also counted for ``/metrics`` by the same route
+template (never the path with its ids), method and status, with its latency."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lifeboat.logs import CURRENT, RequestInfo
+from lifeboat.metrics import Metrics
 
 HEADER = "x-request-id"
 # What we echo back and log: short, and nothing a log reader's terminal could be tricked by.
@@ -52,9 +54,10 @@ def route_template(scope: Scope) -> str | None:
 class RequestContext:
     """Pure ASGI middleware (no BaseHTTPMiddleware: it would copy the context away)."""
 
-    def __init__(self, app: ASGIApp, *, access_log: bool = False) -> None:
+    def __init__(self, app: ASGIApp, *, access_log: bool = False, metrics: Metrics | None = None) -> None:
         self.app = app
         self.access_log = access_log
+        self.metrics = metrics  # counts every request by route template and status, with its latency
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -77,6 +80,9 @@ class RequestContext:
             await self.app(scope, receive, send_with_id)
         finally:
             info.route = route_template(scope)
+            duration_s = time.perf_counter() - started
+            if self.metrics is not None:
+                self.metrics.http_request(info.route, info.method, status, duration_s)
             if self.access_log or status >= 500:
                 log.log(
                     logging.ERROR if status >= 500 else logging.INFO,
@@ -84,6 +90,6 @@ class RequestContext:
                     info.method,
                     info.route or "(no route)",
                     status,
-                    extra={"status": status, "duration_ms": round((time.perf_counter() - started) * 1000, 1)},
+                    extra={"status": status, "duration_ms": round(duration_s * 1000, 1)},
                 )
             CURRENT.reset(token)

@@ -139,12 +139,21 @@ def worker(
     threads: Annotated[int, typer.Option(help="Worker threads in this process.")] = 1,
     scheduler: Annotated[bool, typer.Option(help="Also queue scheduled runs.")] = True,
     log_format: LogFormat = Format.text,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Answer Prometheus scrapes of this worker's sync runs on this port.")
+    ] = None,
+    metrics_host: Annotated[str, typer.Option(help="Address of --metrics-port; no token there: keep it private.")] = (
+        "127.0.0.1"
+    ),
 ) -> None:
     """Run sync workers (and the scheduler) until interrupted."""
     from lifeboat.jobs import start_background
 
     logs.configure(log_format)
     platform = open_platform(data_dir, config)
+    if metrics_port is not None:
+        platform.metrics.serve(metrics_host, metrics_port)
+        console.print(f"metrics on http://{metrics_host}:{metrics_port}/")
     stop = start_background(platform, workers=threads, scheduler=scheduler)
     console.print(f"lifeboat worker: {threads} worker thread(s){' + scheduler' if scheduler else ''}; Ctrl-C stops")
     try:

@@ -34,5 +34,6 @@ Where each use case lives (start here):
   alerts.py           alert subscriptions, emit (outbox), deliver_due (webhooks, email)
   webhook_targets.py  where a webhook may go (checked at subscribe and at send)
   monitor.py          watch the regions: region_down / region_up alerts
+  gauges.py           the shared state /metrics reads at scrape time (RPO per plan, regions, edges)
   spanning.py         write_across: the one pattern for a write over the directory and a region
 """

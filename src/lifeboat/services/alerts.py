@@ -201,11 +201,13 @@ def _deliver(platform: Platform, item: OutboxItem, sub: Subscription | None) -> 
     with platform.directory_unit() as uow:
         if error is None:
             uow.outbox.delivered(item.id)
+            uow.after_commit(lambda: platform.metrics.alert_delivery("delivered"))
             return
         attempts = item.attempts + 1
         retry = attempts < settings.alert_max_attempts and sub is not None
         delay = min(settings.alert_retry_base_s * (2 ** (attempts - 1)), 3600)
         uow.outbox.failed_attempt(item.id, error, now() + timedelta(seconds=delay) if retry else None)
+        uow.after_commit(lambda: platform.metrics.alert_delivery("retry" if retry else "gave_up"))
     log.warning("alert %s (%s) not delivered, attempt %s: %s", item.id, item.event, item.attempts + 1, detail)
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from lifeboat.domain.records import OPEN, BcpPlan, RunStatus, Side, SyncRun, Trigger
 from lifeboat.ids import DIRECTORY_BLOCK, is_id
 from lifeboat.store.counter import take_ids
-from lifeboat.store.tables import bcp_plans, directory_id_counter, now, sync_runs
+from lifeboat.store.tables import bcp_plans, directory_id_counter, now, sync_runs, tenants
 
 
 def _plan(row: SqlRow[Any]) -> BcpPlan:
@@ -130,6 +130,24 @@ class PlanRepo:
 class RunRepo:
     def __init__(self, conn: Connection):
         self.conn = conn
+
+    def last_success_of_synced_plans(self) -> list[tuple[int, str, datetime | None, datetime | None]]:
+        """Every plan whose sync is on, as (plan, primary tenant's name, sync enabled at, end
+        of its last successful run or None): one query, for the RPO gauge of each scrape."""
+        succeeded = (
+            select(sync_runs.c.plan_id, func.max(sync_runs.c.finished_at).label("finished_at"))
+            .where(sync_runs.c.status == RunStatus.SUCCEEDED)
+            .group_by(sync_runs.c.plan_id)
+            .subquery()
+        )
+        rows = self.conn.execute(
+            select(bcp_plans.c.id, tenants.c.name, bcp_plans.c.sync_enabled_at, succeeded.c.finished_at)
+            .join(tenants, tenants.c.id == bcp_plans.c.primary_tenant_id)
+            .outerjoin(succeeded, succeeded.c.plan_id == bcp_plans.c.id)
+            .where(bcp_plans.c.sync_enabled.is_(True))
+            .order_by(bcp_plans.c.id)
+        )
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
 
     def enqueue(
         self, plan_id: int, *, trigger: Trigger, force: bool, requested_by: str, scheduled_for: datetime | None = None

@@ -23,7 +23,7 @@ from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
 from lifeboat.domain.fields import E164
 from lifeboat.domain.records import Side
-from lifeboat.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
+from lifeboat.errors import Conflict, Forbidden, Invalid, LifeboatError, NotFound, Unavailable
 from lifeboat.store.database import Region
 
 
@@ -155,7 +155,13 @@ def _read_contacts(platform: Platform, region: Region, tenant_ids: list[int]) ->
 def lookup(platform: Platform, principal: Principal, number: Any) -> dict[str, Any]:
     if not (principal.is_operator or principal.kind == "voice"):
         raise Forbidden("Routing answers operators and voice-edge tokens only.", code="permission_denied")
-    return route(platform, number)
+    try:
+        answer = route(platform, number)
+    except LifeboatError as exc:
+        platform.metrics.route_answered(exc.code)
+        raise
+    platform.metrics.route_answered("ok")
+    return answer
 
 
 def route(platform: Platform, number: Any) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from lifeboat.store.units import DirectoryUnit
 
 PERMISSION = "bcp.enablement.edit"
 FIELDS = ("to", "passkey")
+PASSKEY_FAILURES = ("wrong_passkey", "locked")  # the outcomes counted as passkey failures in /metrics
 
 
 def switch_to(platform: Platform, principal: Principal, tenant_id: int, payload: object) -> dict[str, Any]:
@@ -53,9 +54,10 @@ def switch_to(platform: Platform, principal: Principal, tenant_id: int, payload:
     result = _attempt(platform, tenants, principal, to, passkey, correct, problems)
     if isinstance(result, LifeboatError):
         raise result
-    switched_ms = round((time.perf_counter() - started) * 1000, 1)
+    switched_s = time.perf_counter() - started
+    platform.metrics.switched(result["active_side"], switched_s)
     readiness = readiness_of(platform, open_bcp_plan(platform, principal, tenant_id))
-    return {**result, "switch_ms": switched_ms, "readiness": readiness}
+    return {**result, "switch_ms": round(switched_s * 1000, 1), "readiness": readiness}
 
 
 def _problems(payload: object) -> list[dict[str, str]]:
@@ -105,6 +107,8 @@ def _attempt(
             except LifeboatError as exc:  # already active
                 outcome, error = exc.code, exc
         uow.switch_attempts.record(plan.id, principal.actor, shown(to, 10), outcome)
+        if outcome in PASSKEY_FAILURES:
+            uow.after_commit(lambda: platform.metrics.passkey_failed(outcome))
         if outcome in COUNTED:
             _alert_if_now_locked(uow, tenants, uow.switch_attempts.failed_since(plan.id, now() - 2 * WINDOW, COUNTED))
         uow.audit(

@@ -121,9 +121,12 @@ def execute_run(platform: Platform, run: SyncRun, *, owner: str, progress: Progr
         log.exception("sync run %s failed", run.id)
         error = {"code": "internal_error", "message": f"{type(exc).__name__}: {exc}"}
         status, report = RunStatus.FAILED, {"errors": [error]}
-    report["duration_s"] = round(time.monotonic() - started, 3)
+    duration_s = time.monotonic() - started
+    report["duration_s"] = round(duration_s, 3)
     with platform.directory_unit() as uow:
-        uow.runs.finish(run.id, status, report, owner=owner)
+        if uow.runs.finish(run.id, status, report, owner=owner):  # else another worker owns the run now
+            counts = report.get("counts", {}) if status == RunStatus.SUCCEEDED else {}
+            uow.after_commit(lambda: platform.metrics.sync_run_ended(status, duration_s, counts))
         _alert_if_failed(uow, tenants, run, status, report)
         uow.audit(
             "sync", f"bcp.sync_{status}", tenant_id=tenants.ids, details={"run_id": run.id, "trigger": run.trigger}

@@ -21,7 +21,7 @@ from lifeboat.domain.access import Principal, decide_login
 from lifeboat.domain.entities import Entity
 from lifeboat.domain.fields import FieldError, storable
 from lifeboat.domain.records import BcpPlan, Operator, Side, Tenant
-from lifeboat.errors import Forbidden, Invalid, NotAuthenticated, Unavailable
+from lifeboat.errors import Forbidden, Invalid, NotAuthenticated, TooManyRequests, Unavailable
 from lifeboat.services.tenancy.auth import BAD_CREDENTIALS, open_session, user_permissions, verify_password
 from lifeboat.services.tenancy.throttle import LoginGuard
 from lifeboat.store.units import DirectoryUnit
@@ -68,13 +68,18 @@ def login(
         raise Invalid("tenant_id must be a tenant id.", code="validation_failed")
     name = username.strip()
     guard = LoginGuard.of(platform, name, address)
-    guard.check()
+    try:
+        guard.check()
+    except TooManyRequests as exc:
+        platform.metrics.login(exc.code)
+        raise
     try:
         result = _login(platform, name, password, tenant_id)
     except NotAuthenticated:
         guard.failed()
         raise
     guard.succeeded()
+    platform.metrics.login("choose_tenant" if result.choose else "ok")
     return result
 
 
@@ -217,3 +222,4 @@ def _deny(attempt: _Attempt, message: str) -> NoReturn:
 def _audit(platform: Platform, username: str, tenant_id: int | None, reason: str) -> None:
     with platform.directory_unit() as uow:
         uow.audit(f"login:{username[:200]}", "login.failed", tenant_id=tenant_id, details={"reason": reason})
+    platform.metrics.login(reason)
