@@ -53,7 +53,7 @@ class EdgeSettings:
     children: int = 16
     api_timeout_s: int = 1  # whole seconds: the smallest http_client takes
     retry_after_s: int = 30
-    debug: int = 1
+    debug: int = 0  # warnings (a failing routing API) and errors; 1 adds notices, 3 every step
 
     @property
     def rpc_url(self) -> str:
