@@ -347,10 +347,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-rate", type=int, default=5000)
     parser.add_argument("--no-step-up", action="store_true", help="only the rates of --rates")
     parser.add_argument("--children", type=int, default=8, help="the edge's SIP workers per transport")
-    parser.add_argument("--debug", type=int, default=-1, help="the edge's Kamailio log level")
+    parser.add_argument("--debug", type=int, default=0, help="the edge's Kamailio log level")
     parser.add_argument("--keep", action="store_true", help="keep the folder (sipp's files, the logs)")
     args = parser.parse_args(argv)
-    console = Console()
+    console = Console(width=max(Console().width, 160))
     problem = missing_software()
     if problem:
         console.print(f"cannot run the edge benchmark: {problem}")
