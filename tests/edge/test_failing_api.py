@@ -158,3 +158,31 @@ def test_a_slow_api_is_given_up_on_after_the_edges_time_out(stub, stub_edge, tmp
     started = time.monotonic()
     expect(stub_edge, tmp_path, number=KNOWN, expect=302, header="Contact", pattern="na1")
     assert time.monotonic() - started < SLOWER_THAN_THE_EDGE_S  # it did not wait for the API's answer
+
+
+def test_with_a_slow_api_a_known_number_costs_one_lookup_per_cache_time_not_one_per_call(stub, stub_edge, tmp_path):
+    stub.mode = "ok"
+    forget_the_cache(stub_edge)
+    expect(stub_edge, tmp_path, number=KNOWN, expect=302, header="Contact", pattern="na1")
+    stub.mode = "slow"
+    forget_the_cache(stub_edge)
+    asked = len(stub.lookups)
+    expect(stub_edge, tmp_path, number=KNOWN, expect=302, header="Contact", pattern="na1")  # waits out the API once
+    started = time.monotonic()
+    for _ in range(3):
+        expect(stub_edge, tmp_path, number=KNOWN, expect=302, header="Contact", pattern="na1")
+    assert time.monotonic() - started < 3 * 0.9  # none of them waited for the slow API
+    assert [n for _, n in stub.lookups[asked:]] == [KNOWN]
+
+
+def test_a_number_in_use_is_refreshed_after_the_reply_before_its_cache_time_ends(stub, stub_edge, tmp_path):
+    stub.mode = "ok"
+    forget_the_cache(stub_edge)
+    expect(stub_edge, tmp_path, number=KNOWN, expect=302, header="Contact", pattern="na1")
+    asked = len(stub.lookups)
+    time.sleep(3.2)  # older than its refresh age (2 s for a number ending in 0), younger than 5 s
+    expect(stub_edge, tmp_path, number=KNOWN, expect=302, header="Contact", pattern="na1")
+    deadline = time.monotonic() + 5
+    while len(stub.lookups) == asked and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [n for _, n in stub.lookups[asked:]] == [KNOWN]  # asked once more, by the edge, after answering
