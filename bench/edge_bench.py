@@ -218,12 +218,26 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 # ------------------------------------------------------------------------ one step of load
 
 
-def run_step(made: Rig, rate: int, seconds: float) -> Step:
-    folder = made.folder / f"step-{rate}"
+def run_step(made: Rig, rate: int, seconds: float, *, warm: bool) -> Step:
+    """One step; first (unless ``warm`` is off) each number once, so that the step measures
+    the edge in use, its cache refreshed ahead, not the first lookup of every number."""
+    if warm:
+        _sipp(made, made.folder / f"warm-{rate}", rate=min(rate, 500), calls=len(made.numbers), seconds=1)
+    log_lines = _line_count(made.server_log)
+    started = time.monotonic()
+    folder = _sipp(made, made.folder / f"step-{rate}", rate=rate, calls=max(1, round(rate * seconds)), seconds=seconds)
+    step = Step(rate, seconds=time.monotonic() - started)
+    _read_stats(step, folder / "stat.csv")
+    step.reply_ms = _read_rtt(folder)
+    step.lookup_ms = _lookups_since(made.server_log, log_lines)
+    step.lookups = len(step.lookup_ms)
+    return step
+
+
+def _sipp(made: Rig, folder: Path, *, rate: int, calls: int, seconds: float) -> Path:
     folder.mkdir()
     (folder / "numbers.csv").write_text("SEQUENTIAL\n" + "".join(f"{n};\n" for n in made.numbers))
     (folder / "edge.xml").write_text(SCENARIO)
-    calls = max(1, round(rate * seconds))
     command = [
         *("sipp", "-sf", "edge.xml", "-inf", "numbers.csv", "-t", "u1", "-i", "127.0.0.1", "-p", str(free_port())),
         *("-r", str(rate), "-m", str(calls), "-l", str(rate * 3), "-buff_size", "4194304"),
@@ -231,15 +245,8 @@ def run_step(made: Rig, rate: int, seconds: float) -> Step:
         *("-trace_err", "-error_file", "errors.log", "-timeout", f"{int(seconds) + 60}s", "-nostdin"),
         f"127.0.0.1:{made.sip_port}",
     ]
-    log_lines = _line_count(made.server_log)
-    started = time.monotonic()
     subprocess.run(command, cwd=folder, capture_output=True, timeout=seconds + 120, stdin=subprocess.DEVNULL)
-    step = Step(rate, seconds=time.monotonic() - started)
-    _read_stats(step, folder / "stat.csv")
-    step.reply_ms = _read_rtt(folder)
-    step.lookup_ms = _lookups_since(made.server_log, log_lines)
-    step.lookups = len(step.lookup_ms)
-    return step
+    return folder
 
 
 def _line_count(path: Path) -> int:
@@ -344,10 +351,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rates", type=int, nargs="+", default=[300, 1000], help="calls/s of the first steps")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each step")
     parser.add_argument("--factor", type=float, default=1.5, help="step up by this much after the first steps")
-    parser.add_argument("--max-rate", type=int, default=5000)
+    parser.add_argument("--max-rate", type=int, default=10000)
     parser.add_argument("--no-step-up", action="store_true", help="only the rates of --rates")
     parser.add_argument("--children", type=int, default=8, help="the edge's SIP workers per transport")
     parser.add_argument("--debug", type=int, default=0, help="the edge's Kamailio log level")
+    parser.add_argument("--cold", action="store_true", help="no warm-up call per number before each step")
     parser.add_argument("--keep", action="store_true", help="keep the folder (sipp's files, the logs)")
     args = parser.parse_args(argv)
     console = Console(width=max(Console().width, 160))
@@ -361,7 +369,7 @@ def main(argv: list[str] | None = None) -> None:
         with rig(Path(tmp), args.users, args.children, args.debug, console) as made:
             console.print(f"{len(made.numbers)} voice numbers, edge with {args.children} children, debug={args.debug}")
             for rate in rates(args.rates, args.factor, args.max_rate, not args.no_step_up):
-                steps.append(run_step(made, rate, args.seconds))
+                steps.append(run_step(made, rate, args.seconds, warm=not args.cold))
                 console.print(table(steps[-1:], f"{rate} calls/s for {args.seconds:g} s"))
                 if not steps[-1].holds and rate > max(args.rates):
                     break

@@ -104,6 +104,7 @@ def render(settings: EdgeSettings) -> str:
         retry_after_s=settings.retry_after_s,
         cache_s=CACHE_S,
         refresh_after_s=REFRESH_AFTER_S,
+        refreshers=max(1, settings.children // 4),
         known_s=KNOWN_S,
         answer_codes=ANSWER_CODES,
         debug=settings.debug,
