@@ -9,6 +9,9 @@ name resolves to, at subscribe time and again just before connecting.
 An address is judged by what it finally reaches: an IPv4-mapped IPv6 address
 (``::ffff:127.0.0.1``), a NAT64 address (``64:ff9b::7f00:1``) and a 6to4 address
 (``2002:7f00:1::``) all carry an IPv4 address that decides with the address itself.
+
+``edge_rpc_problem`` is the rule for a voice edge's RPC address, which lifeboat calls on
+every switch: the inverse case, an address that must be inside the operator's networks.
 """
 
 from __future__ import annotations
