@@ -7,6 +7,7 @@ Nothing here opens a database: engines are built by ``lifeboat.bootstrap``.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -36,6 +37,18 @@ class RegionSettings(BaseModel):
         if not REGION_NAME.match(value):
             raise ValueError("region names are lowercase letters, digits and '-', e.g. 'na1'")
         return value
+
+
+# Loopback and the private ranges: where an operator's own edges live.
+EDGE_RPC_NETWORKS = (
+    "127.0.0.0/8",
+    "::1/128",
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "100.64.0.0/10",
+    "fc00::/7",
+)
 
 
 def _default_regions() -> list[RegionSettings]:
@@ -91,6 +104,10 @@ class Settings(BaseSettings):
     # and lifeboat must not become their way in. Link-local (the metadata service),
     # multicast, unspecified and reserved addresses stay refused either way.
     alert_allow_private_networks: bool = False
+    # Voice edges: the networks an edge's RPC address may be in. Any voice token registers
+    # an edge, and lifeboat calls the edge's RPC on every switch, so the address must be an
+    # IP literal inside one of these (link-local, multicast and unspecified never are).
+    edge_rpc_networks: list[str] = Field(default_factory=lambda: list(EDGE_RPC_NETWORKS))
     smtp_host: str = "localhost"
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_from: str = "lifeboat@localhost"
@@ -100,6 +117,13 @@ class Settings(BaseSettings):
     # GET /metrics answers without a login unless this is set; then only to
     # ``Authorization: Bearer <metrics_token>`` (Prometheus: ``authorization: {credentials: ...}``).
     metrics_token: str | None = Field(default=None, repr=False, min_length=16)
+
+    @field_validator("edge_rpc_networks")
+    @classmethod
+    def _networks_are_cidrs(cls, value: list[str]) -> list[str]:
+        for network in value:
+            ipaddress.ip_network(network, strict=False)  # ValueError names the bad one
+        return value
 
     @model_validator(mode="after")
     def _regions_are_distinct(self) -> Settings:

@@ -138,3 +138,40 @@ def test_a_refused_switch_flushes_no_edge(plan, fake_edge):
     assert report(plan, voice_token(plan), name=unique("edge"), rpc_url=fake_edge.url).status_code == 200
     assert plan.switch("bcp", passkey="wrong-passkey").status_code == 403
     assert fake_edge.calls == []
+
+
+@pytest.mark.parametrize(
+    "rpc_url",
+    [
+        "http://8.8.8.8:5080/RPC",  # public
+        "http://169.254.169.254/latest/meta-data",  # the cloud metadata service
+        "http://[::ffff:8.8.8.8]:5080/RPC",
+        "http://edge.example.com:5080/RPC",  # a name could resolve anywhere later
+        "http://localhost:5080/RPC",
+        "http://0177.0.0.1:5080/RPC",
+    ],
+)
+def test_an_rpc_address_outside_the_allowed_networks_is_refused(plan, rpc_url):
+    name = unique("edge")
+    response = report(plan, voice_token(plan), name=name, rpc_url=rpc_url)
+    assert (response.status_code, error_code(response)) == (422, "edge_rpc_not_allowed"), response.text
+    assert response.json()["error"]["details"]["errors"][0]["field"] == "rpc_url"
+    assert name not in listed(plan)
+
+
+def test_the_operator_setting_decides_the_networks_and_an_edge_outside_them_is_not_called(
+    plan, fake_edge, shared_platform, monkeypatch
+):
+    token, local, remote = voice_token(plan), unique("local"), unique("remote")
+    assert report(plan, token, name=local, rpc_url=fake_edge.url).status_code == 200  # loopback: allowed by default
+
+    monkeypatch.setattr(shared_platform.settings, "edge_rpc_networks", ["203.0.113.0/24"])
+    assert report(plan, token, name=remote, rpc_url="http://203.0.113.9:5080/RPC").status_code == 200
+    refused = report(plan, token, name=unique("edge"), rpc_url="http://127.0.0.1:5080/RPC")
+    assert (refused.status_code, error_code(refused)) == (422, "edge_rpc_not_allowed")
+
+    assert plan.switch("bcp").status_code == 200  # the loopback edge, registered before, is not called now
+    assert fake_edge.calls == []
+    monkeypatch.undo()
+    assert plan.switch("primary").status_code == 200
+    assert [c["method"] for c in fake_edge.calls] == ["htable.flush"]

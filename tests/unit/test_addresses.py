@@ -6,7 +6,8 @@ import ipaddress
 
 import pytest
 
-from lifeboat.domain.addresses import allowed, is_local_name, literal_address, verdict
+from lifeboat.config import EDGE_RPC_NETWORKS
+from lifeboat.domain.addresses import allowed, edge_rpc_problem, is_local_name, literal_address, verdict
 
 SPELLINGS = [  # host as written in a URL, the address it names
     ("127.0.0.1", "127.0.0.1"),
@@ -91,3 +92,41 @@ def test_each_address_is_public_private_or_forbidden(address, expected):
 )
 def test_localhost_names_mean_this_machine(host, local):
     assert is_local_name(host) is local
+
+
+# ------------------------------------------------------------------------ voice edges' RPC
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1", "10.1.2.3", "192.168.0.9", "172.20.0.1", "::1", "fd00::5", "::ffff:10.0.0.1"]
+)
+def test_an_edge_rpc_on_loopback_or_a_private_network_is_allowed_by_default(host):
+    assert edge_rpc_problem(host, list(EDGE_RPC_NETWORKS)) is None
+
+
+@pytest.mark.parametrize(
+    "host, why",
+    [
+        ("8.8.8.8", "not in the networks"),
+        ("2001:4860:4860::8888", "not in the networks"),
+        ("::ffff:8.8.8.8", "not in the networks"),
+        ("169.254.169.254", "link-local"),
+        ("fe80::1", "link-local"),
+        ("0.0.0.0", "unspecified"),
+        ("224.0.0.1", "multicast"),
+        ("edge.example.com", "not an IP address"),
+        ("localhost", "not an IP address"),
+        ("0177.0.0.1", "not an IP address"),
+        ("2130706433", "not an IP address"),
+        ("", "not an IP address"),
+    ],
+)
+def test_an_edge_rpc_elsewhere_is_refused_with_the_reason(host, why):
+    problem = edge_rpc_problem(host, list(EDGE_RPC_NETWORKS))
+    assert problem is not None and why in problem
+
+
+def test_the_operators_networks_replace_the_default():
+    assert edge_rpc_problem("203.0.113.7", ["203.0.113.0/24"]) is None
+    assert edge_rpc_problem("127.0.0.1", ["203.0.113.0/24"]) is not None
+    assert edge_rpc_problem("169.254.169.254", ["0.0.0.0/0"]) is not None  # never, whatever the setting

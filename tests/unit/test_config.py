@@ -160,3 +160,14 @@ def test_a_missing_config_file_is_an_error_not_the_defaults(tmp_path):
         load_settings(tmp_path / "nope.toml")
 
     assert caught.value.code == "invalid_config"
+
+
+def test_edge_rpc_networks_default_to_loopback_and_private_and_a_bad_cidr_is_refused(tmp_path):
+    assert "127.0.0.0/8" in load_settings().edge_rpc_networks
+    config = tmp_path / "lifeboat.toml"
+    config.write_text('edge_rpc_networks = ["10.0.0.0/8", "10.0.0.300/24"]\n')
+
+    with pytest.raises(BadInput, match="10.0.0.300/24") as caught:
+        load_settings(config)
+
+    assert caught.value.code == "invalid_config"

@@ -31,6 +31,9 @@ RpcPort = Annotated[
 ]
 RunDir = Annotated[Path | None, typer.Option("--run-dir", help="Kamailio's run folder (default: a new private one).")]
 Children = Annotated[int, typer.Option("--children", min=1, max=256, help="SIP workers per transport.")]
+Debug = Annotated[
+    int, typer.Option("--debug", min=-1, max=3, help="Kamailio's log level: -1 errors, 0 warnings, 3 every step.")
+]
 
 
 def _settings(
@@ -45,6 +48,7 @@ def _settings(
     rpc_port: int | None,
     run_dir: Path,
     children: int,
+    debug: int,
 ) -> EdgeSettings:
     from lifeboat.edge.software import module_dir_or_default
 
@@ -59,6 +63,7 @@ def _settings(
         rpc_listen=rpc_listen,
         rpc_port=rpc_port if rpc_port is not None else port + 20,
         children=children,
+        debug=debug,
     )
 
 
@@ -88,12 +93,13 @@ def edge_config(
     rpc_port: RpcPort = None,
     run_dir: Annotated[Path, typer.Option("--run-dir", help="Kamailio's run folder.")] = Path("/run/lifeboat-edge"),
     children: Children = 16,
+    debug: Debug = 0,
 ) -> None:
     """Write the edge's Kamailio configuration (it holds the voice token: keep it private)."""
     from lifeboat.edge.config import render
     from lifeboat.edge.process import write_config
 
-    args = (name, listen, port, api, token_file, data_dir, config, rpc_listen, rpc_port, run_dir, children)
+    args = (name, listen, port, api, token_file, data_dir, config, rpc_listen, rpc_port, run_dir, children, debug)
     try:
         settings = _settings(*args)
         if out is None:
@@ -118,6 +124,7 @@ def edge_run(
     rpc_port: RpcPort = None,
     run_dir: RunDir = None,
     children: Children = 16,
+    debug: Debug = 0,
 ) -> None:
     """Write the configuration and run the SIP server in the foreground (Ctrl-C stops it)."""
     import logging
@@ -130,7 +137,7 @@ def edge_run(
     try:
         kamailio = find_kamailio()
         folder = run_dir or Path(tempfile.mkdtemp(prefix=f"lifeboat-edge-{name}-"))
-        args = (name, listen, port, api, token_file, data_dir, config, rpc_listen, rpc_port, folder, children)
+        args = (name, listen, port, api, token_file, data_dir, config, rpc_listen, rpc_port, folder, children, debug)
         settings = _settings(*args)
         cfg = process.write_config(settings, folder / "kamailio.cfg")
     except LifeboatError as exc:

@@ -9,6 +9,9 @@ name resolves to, at subscribe time and again just before connecting.
 An address is judged by what it finally reaches: an IPv4-mapped IPv6 address
 (``::ffff:127.0.0.1``), a NAT64 address (``64:ff9b::7f00:1``) and a 6to4 address
 (``2002:7f00:1::``) all carry an IPv4 address that decides with the address itself.
+
+``edge_rpc_problem`` is the rule for a voice edge's RPC address, which lifeboat calls on
+every switch: the inverse case, an address that must be inside the operator's networks.
 """
 
 from __future__ import annotations
@@ -133,3 +136,23 @@ def _number(part: str) -> int | None:
         return int(lowered, 10) if lowered.isdigit() else None
     except ValueError:
         return None
+
+
+def edge_rpc_problem(host: str, networks: list[str]) -> str | None:
+    """Why a voice edge's RPC may not be at ``host``, or None when it may.
+
+    Any holder of a voice token registers an edge, and lifeboat calls the edge's RPC on every
+    switch: the address is an IP literal in its plain spelling (no name to resolve elsewhere
+    later, no ``0177.1`` to read twice) inside one of the operator's ``networks``.
+    Link-local (the metadata service), multicast and unspecified addresses never are."""
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return f"{host or 'an empty host'} is not an IP address (an edge registers with its address, not a name)"
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_link_local or ip.is_multicast or ip.is_unspecified:
+        return f"{ip} is a link-local, multicast or unspecified address"
+    if not any(ip in ipaddress.ip_network(n, strict=False) for n in networks):
+        return f"{ip} is not in the networks an operator allows for edges (setting edge_rpc_networks)"
+    return None

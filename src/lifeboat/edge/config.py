@@ -32,6 +32,7 @@ MODULES = (
 )
 ANSWER_CODES = ("302", "404", "480", "503")  # counted by the edge, per code
 CACHE_S = 5  # SPEC §12: a route is reused for at most 5 s
+REFRESH_AFTER_S = 2  # ... and refreshed after the reply once 2-4 s old, while it is in use
 KNOWN_S = 3600  # the last known route answers for an hour while the API cannot
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,200}$")
@@ -53,7 +54,7 @@ class EdgeSettings:
     children: int = 16
     api_timeout_s: int = 1  # whole seconds: the smallest http_client takes
     retry_after_s: int = 30
-    debug: int = 1
+    debug: int = 0  # warnings (a failing routing API) and errors; 1 adds notices, 3 every step
 
     @property
     def rpc_url(self) -> str:
@@ -102,6 +103,8 @@ def render(settings: EdgeSettings) -> str:
         api_timeout_s=settings.api_timeout_s,
         retry_after_s=settings.retry_after_s,
         cache_s=CACHE_S,
+        refresh_after_s=REFRESH_AFTER_S,
+        refreshers=max(1, settings.children // 4),
         known_s=KNOWN_S,
         answer_codes=ANSWER_CODES,
         debug=settings.debug,

@@ -110,7 +110,12 @@ EDGE_DOC = {
                     "additionalProperties": False,
                     "properties": {
                         "name": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},
-                        "rpc_url": {"type": "string", "example": "http://127.0.0.1:5080/RPC"},
+                        "rpc_url": {
+                            "type": "string",
+                            "example": "http://127.0.0.1:5080/RPC",
+                            "description": "an IP address in the operator's edge_rpc_networks (else 422 "
+                            "edge_rpc_not_allowed)",
+                        },
                         "answers": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}},
                     },
                 }

@@ -7,6 +7,11 @@ can count every answer). After a switch or revert has committed, every registere
 told to flush its route cache, in parallel and with a short time-out: an edge that misses
 the message still follows within the 5 s of its cache, and the switch never waits long or
 fails for an edge.
+
+Any holder of a voice token can register an edge, and lifeboat then calls its RPC address:
+so that address must be an IP literal inside the operator's ``edge_rpc_networks`` (loopback
+and the private ranges unless set), checked when the edge reports and again before a flush
+(the setting may have narrowed since). Redirects are never followed.
 """
 
 from __future__ import annotations
@@ -14,11 +19,13 @@ from __future__ import annotations
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
 
 import httpx2
 
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
+from lifeboat.domain.addresses import edge_rpc_problem
 from lifeboat.domain.records import VoiceEdge
 from lifeboat.edge.config import ANSWER_CODES, NAME
 from lifeboat.edge.rpc import rpc
@@ -36,6 +43,7 @@ def report_edge(platform: Platform, principal: Principal, payload: object) -> Vo
     if principal.kind != "voice":
         raise Forbidden("Edges report with a voice token.", code="voice_token_required")
     name, rpc_url, answers = _checked(payload)
+    _refuse_unless_allowed(rpc_url, platform.settings.edge_rpc_networks)
     with platform.directory_unit() as uow:
         uow.edges.report(name, rpc_url, principal.name, answers, now())
     return next(e for e in list_all(platform) if e.name == name)
@@ -61,6 +69,16 @@ def _checked(payload: object) -> tuple[str, str, dict[str, int]]:
     return name, rpc_url, {code: answers.get(code, 0) for code in ANSWER_CODES}
 
 
+def _refuse_unless_allowed(rpc_url: str, networks: list[str]) -> None:
+    problem = edge_rpc_problem(urlsplit(rpc_url).hostname or "", networks)
+    if problem is not None:
+        raise Invalid(
+            "An edge's RPC address must be an IP address in a network the operator allows (edge_rpc_networks).",
+            code="edge_rpc_not_allowed",
+            details={"errors": [{"field": "rpc_url", "code": "edge_rpc_not_allowed", "message": problem}]},
+        )
+
+
 def list_edges(platform: Platform, principal: Principal) -> list[VoiceEdge]:
     if not principal.is_operator:
         raise Forbidden("Only an operator may list the voice edges.", code="operator_required")
@@ -77,8 +95,10 @@ def flush_edges(platform: Platform) -> dict[str, bool]:
     edges = list_all(platform)
     if not edges:
         return {}
+    networks = platform.settings.edge_rpc_networks
     with ThreadPoolExecutor(max_workers=min(16, len(edges))) as pool:
-        confirmed = dict(zip([e.name for e in edges], pool.map(_flush, edges), strict=True))
+        answers = pool.map(lambda edge: _flush(edge, networks), edges)
+        confirmed = dict(zip([e.name for e in edges], answers, strict=True))
     heard = [name for name, ok in confirmed.items() if ok]
     if heard:
         with platform.directory_unit() as uow:
@@ -87,7 +107,11 @@ def flush_edges(platform: Platform) -> dict[str, bool]:
     return confirmed
 
 
-def _flush(edge: VoiceEdge) -> bool:
+def _flush(edge: VoiceEdge, networks: list[str]) -> bool:
+    problem = edge_rpc_problem(urlsplit(edge.rpc_url).hostname or "", networks)
+    if problem is not None:  # registered before the setting narrowed: not called
+        log.warning("voice edge %s not flushed: its RPC address is not allowed now: %s", edge.name, problem)
+        return False
     try:
         rpc(edge.rpc_url, "htable.flush", ["routes"], timeout=FLUSH_TIMEOUT_S)
         return True
