@@ -32,12 +32,13 @@ AGENT_PASSWORD = "fuzz-agent-password"
 
 # Answers to schema-valid input that only the server's data or a document grammar decide.
 # 422 codes: a reference to an entity that does not exist; open before close in opening hours
-# (JSON Schema cannot compare two fields); a PATCHed address checked against the channel
+# (JSON Schema cannot compare two fields), and a stale-after threshold shorter than one period
+# of the schedule (sent or already stored); a PATCHed address checked against the channel
 # already stored; a webhook target whose host is, or resolves to, an address inside the network
 # (a schema cannot say "a public address", and what a name resolves to is the resolver's). 400
 # codes: the grammar of a Studio script (JSON or XML inside a string) and of the BCP-type CSV.
 # 423: switching is locked after the fuzzer's own wrong passkeys.
-STATE_DEPENDENT_422 = {"unknown_reference", "bad_time", "webhook_target_not_allowed"}
+STATE_DEPENDENT_422 = {"unknown_reference", "bad_time", "bad_stale_after", "webhook_target_not_allowed"}
 STORED_CHANNEL_422 = {"bad_e164", "bad_email"}
 GRAMMAR_400 = {"malformed_script", "hostile_xml", "malformed_csv"}
 
