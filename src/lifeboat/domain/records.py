@@ -187,9 +187,9 @@ class AlertEvent(StrEnum):
     REGION_DOWN = "region_down"
     REGION_UP = "region_up"
     PASSKEY_LOCKED = "passkey_locked"
+    TEST = "test"  # sent to one subscription when an administrator asks; never subscribed to
     DRILL_STARTED = "drill_started"
     DRILL_ENDED = "drill_ended"
-    TEST = "test"  # sent to one subscription when an administrator asks; never subscribed to
 
 
 @dataclass(frozen=True)

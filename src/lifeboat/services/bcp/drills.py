@@ -136,7 +136,7 @@ def _attempt(
     error: LifeboatError | None = None
     with platform.directory_unit() as uow:
         plan = current_plan(uow, tenants.plan.id, lock=True)
-        refused = passkey_refusal(platform, uow, tenants, plan, passkey, correct, problems)
+        refused = passkey_refusal(platform, uow, tenants, plan, passkey, correct, problems, now())
         if refused is not None:
             outcome, error = refused
         elif plan.active_side == Side.BCP:
@@ -160,7 +160,7 @@ def _attempt(
                 error = Conflict("A drill of this plan is running already.", code="drill_running")
             else:
                 _started(platform, uow, tenants, drill)
-        record_try(platform, uow, tenants, principal.actor, TRIED, outcome)
+        record_try(platform, uow, tenants, principal.actor, TRIED, outcome, now())
         uow.audit(principal.actor, "bcp.drill_attempt", tenant_id=tenants.ids, details={"outcome": outcome})
     if drill is None:
         assert error is not None  # every outcome but "drill_started" has one
@@ -196,7 +196,7 @@ def _reroute_after_commit(platform: Platform, uow: DirectoryUnit) -> None:
 
 def _record_refusal(platform: Platform, tenants: PairedTenants, principal: Principal, outcome: str) -> None:
     with platform.directory_unit() as uow:
-        record_try(platform, uow, tenants, principal.actor, TRIED, outcome)
+        record_try(platform, uow, tenants, principal.actor, TRIED, outcome, now())
         uow.audit(principal.actor, "bcp.drill_attempt", tenant_id=tenants.ids, details={"outcome": outcome})
 
 

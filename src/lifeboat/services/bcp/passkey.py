@@ -15,7 +15,6 @@ from lifeboat.domain.switchover import COUNTED, WINDOW, locked_until
 from lifeboat.errors import Forbidden, Invalid, LifeboatError, Locked
 from lifeboat.services.bcp.pairing import PairedTenants
 from lifeboat.services.tenancy.auth import verify_password
-from lifeboat.store.tables import now
 from lifeboat.store.units import DirectoryUnit
 
 PASSKEY_FAILURES = ("wrong_passkey", "locked")  # the outcomes counted as passkey failures in /metrics
@@ -29,11 +28,12 @@ def refusal(
     passkey: str,
     correct: bool,
     problems: list[dict[str, str]],
+    at: datetime,
 ) -> tuple[str, LifeboatError] | None:
     """Why this try may not go ahead (its outcome and error), or None. ``correct`` is the
     passkey checked against ``tenants.plan`` before the transaction (a slow hash never holds
-    the directory's write lock); ``plan`` is the locked current one."""
-    unlock = locked_until(uow.switch_attempts.failed_since(plan.id, now() - 2 * WINDOW, COUNTED), now())
+    the directory's write lock); ``plan`` is the locked current one; ``at`` is now."""
+    unlock = locked_until(uow.switch_attempts.failed_since(plan.id, at - 2 * WINDOW, COUNTED), at)
     if unlock is not None:
         return "locked", _locked(unlock)
     if problems:
@@ -48,20 +48,25 @@ def refusal(
 
 
 def record_try(
-    platform: Platform, uow: DirectoryUnit, tenants: PairedTenants, actor: str, tried: str, outcome: str
+    platform: Platform,
+    uow: DirectoryUnit,
+    tenants: PairedTenants,
+    actor: str,
+    tried: str,
+    outcome: str,
+    at: datetime,
 ) -> None:
     """Keep the try on record, count a failure for /metrics, and alert if it locked the passkey."""
     uow.switch_attempts.record(tenants.plan.id, actor, tried, outcome)
     if outcome in PASSKEY_FAILURES:
         uow.after_commit(lambda: platform.metrics.passkey_failed(outcome))
     if outcome in COUNTED:
-        _alert_if_now_locked(
-            uow, tenants, uow.switch_attempts.failed_since(tenants.plan.id, now() - 2 * WINDOW, COUNTED)
-        )
+        failures = uow.switch_attempts.failed_since(tenants.plan.id, at - 2 * WINDOW, COUNTED)
+        _alert_if_now_locked(uow, tenants, failures, at)
 
 
-def _alert_if_now_locked(uow: DirectoryUnit, tenants: PairedTenants, failures: list[datetime]) -> None:
-    unlock = locked_until(failures, now())
+def _alert_if_now_locked(uow: DirectoryUnit, tenants: PairedTenants, failures: list[datetime], at: datetime) -> None:
+    unlock = locked_until(failures, at)
     if unlock is not None:
         uow.alert(
             tenants.ids,

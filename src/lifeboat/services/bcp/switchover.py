@@ -89,7 +89,7 @@ def _attempt(
         plan = current_plan(uow, tenants.plan.id, lock=True)
         answer: dict[str, Any] | None = None
         error: LifeboatError | None = None
-        refused = passkey_refusal(platform, uow, tenants, plan, passkey, correct, problems)
+        refused = passkey_refusal(platform, uow, tenants, plan, passkey, correct, problems, now())
         if refused is not None:
             outcome, error = refused
         else:
@@ -99,7 +99,7 @@ def _attempt(
                 uow.after_commit(lambda: flush_edges(platform))  # every edge forgets its cached routes
             except LifeboatError as exc:  # already active
                 outcome, error = exc.code, exc
-        record_try(platform, uow, tenants, principal.actor, shown(to, 10), outcome)
+        record_try(platform, uow, tenants, principal.actor, shown(to, 10), outcome, now())
         uow.audit(
             principal.actor,
             "bcp.switch_attempt",
