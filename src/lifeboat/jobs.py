@@ -23,6 +23,7 @@ from lifeboat.bootstrap import Platform
 from lifeboat.domain.records import RunStatus, Side, SyncRun, Trigger
 from lifeboat.domain.sync_settings import next_run
 from lifeboat.services.alerts import deliver_due
+from lifeboat.services.bcp.drills import end_overdue
 from lifeboat.services.bcp.freshness import check_freshness
 from lifeboat.services.bcp.sync import Progress, execute_run, stored_run
 from lifeboat.services.monitor import check_regions
@@ -169,6 +170,12 @@ def _watch_freshness(platform: Platform) -> None:
     check_freshness(platform)
 
 
+def _end_overdue_drills(platform: Platform) -> None:
+    """Drills past their time limit end here, on whichever replica looks first (returns
+    nothing, so the loop waits its interval)."""
+    end_overdue(platform)
+
+
 def start_background(
     platform: Platform, *, workers: int = 1, scheduler: bool = True, poll_s: float = 1.0, schedule_s: float = 15.0
 ) -> Callable[[], None]:
@@ -185,6 +192,7 @@ def start_background(
         steps = [
             ("scheduler", lambda: schedule_due(platform), schedule_s),
             ("freshness", lambda: _watch_freshness(platform), schedule_s),
+            ("drills", lambda: _end_overdue_drills(platform), poll_s),
             ("monitor", lambda: _watch_regions(platform), platform.settings.region_check_s),
             ("alerts", lambda: deliver_due(platform), poll_s),
         ]

@@ -32,6 +32,8 @@ from lifeboat.sync.model import COUNT_KEYS, Change, Plan
                 "region_up",
                 "passkey_locked",
                 "test",
+                "drill_started",
+                "drill_ended",
             ],
         ),
     ],

@@ -188,6 +188,8 @@ class AlertEvent(StrEnum):
     REGION_UP = "region_up"
     PASSKEY_LOCKED = "passkey_locked"
     TEST = "test"  # sent to one subscription when an administrator asks; never subscribed to
+    DRILL_STARTED = "drill_started"
+    DRILL_ENDED = "drill_ended"
 
 
 @dataclass(frozen=True)
@@ -223,3 +225,32 @@ class VoiceEdge:
     answers: dict[str, int]
     registered_at: datetime
     last_heard_at: datetime
+
+
+class DrillStatus(StrEnum):
+    RUNNING = "running"
+    ENDED = "ended"
+
+
+@dataclass(frozen=True)
+class Drill:
+    """A drill of a plan (SPEC §14): its test numbers route to their BCP copies and its pilot
+    users log in to the BCP tenant while it runs. ``routes`` maps each test number to the id
+    of its BCP copy (resolved through the correlations at start)."""
+
+    id: int
+    plan_id: int
+    status: DrillStatus
+    numbers: list[str]
+    routes: dict[str, int]
+    users: list[str]
+    started_by: str
+    started_at: datetime
+    ends_at: datetime
+    ended_at: datetime | None
+    ended_by: str | None
+    calls_routed: int
+    pilot_logins: int
+    first_call_s: float | None
+    first_login_s: float | None
+    readiness: dict[str, Any]

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     Index,
     Integer,
     LargeBinary,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -270,4 +272,33 @@ voice_edges = Table(
     Column("answers", Json, nullable=False),  # {"302": n, "404": n, ...} as the edge counted
     Column("registered_at", UTCDateTime, nullable=False),
     Column("last_heard_at", UTCDateTime, nullable=False),
+)
+drills = Table(
+    "drills",
+    directory_metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("plan_id", BigInteger, nullable=False),
+    Column("status", String(10), nullable=False),  # running / ended
+    Column("numbers", Json, nullable=False),  # the test numbers, as given
+    Column("routes", Json, nullable=False),  # test number -> id of its BCP copy
+    Column("users", Json, nullable=False),  # the pilots' usernames (lower case)
+    Column("started_by", String(200), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Column("ended_by", String(200), nullable=True),  # an actor, "switch" or "time_limit"
+    Column("calls_routed", Integer, nullable=False),
+    Column("pilot_logins", Integer, nullable=False),
+    Column("first_call_s", Float, nullable=True),
+    Column("first_login_s", Float, nullable=True),
+    Column("readiness", Json, nullable=False),
+    Index("ix_drills_plan", "plan_id", "id"),
+    # At most one running drill per plan, whoever starts it and on whichever replica.
+    Index(
+        "ux_drills_running",
+        "plan_id",
+        unique=True,
+        postgresql_where=text("status = 'running'"),
+        sqlite_where=text("status = 'running'"),
+    ),
 )

@@ -35,6 +35,7 @@ from lifeboat.store.audit import AuditRepo
 from lifeboat.store.correlations import CorrelationRepo
 from lifeboat.store.database import Database, Region
 from lifeboat.store.directory import LoginIndexRepo, OperatorRepo, SessionRepo, TenantRepo
+from lifeboat.store.drills import DrillRepo
 from lifeboat.store.edges import EdgeRepo
 from lifeboat.store.plans import PlanRepo, RunRepo
 from lifeboat.store.region import EntityRepo
@@ -176,6 +177,10 @@ class DirectoryUnit(Unit):
     @cached_property
     def edges(self) -> EdgeRepo:
         return EdgeRepo(self.conn)
+
+    @cached_property
+    def drills(self) -> DrillRepo:
+        return DrillRepo(self.conn)
 
     def alert(
         self, tenant_ids: list[int], event: AlertEvent, payload: dict[str, Any], *, only: int | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lifeboat.domain.records import BcpPlan, PlanStatus, Side, SyncRun, Tenant
+from lifeboat.domain.records import BcpPlan, Drill, PlanStatus, Side, SyncRun, Tenant
 from lifeboat.domain.sync_settings import shown_settings
 
 
@@ -61,4 +61,24 @@ def run_view(run: SyncRun) -> dict[str, Any]:
         "warnings": report.get("warnings", []),
         "errors": report.get("errors", []),
         "full_compare": report.get("full_compare"),
+    }
+
+
+def drill_view(drill: Drill) -> dict[str, Any]:
+    """A drill as SPEC §14 shapes it, with who started it."""
+    return {
+        "id": drill.id,
+        "status": drill.status,
+        "numbers": drill.numbers,
+        "users": drill.users,
+        "started_by": drill.started_by,
+        "started_at": drill.started_at.isoformat(),
+        "ends_at": drill.ends_at.isoformat(),
+        "ended_at": drill.ended_at.isoformat() if drill.ended_at else None,
+        "ended_by": drill.ended_by,
+        "calls_routed": drill.calls_routed,
+        "pilot_logins": drill.pilot_logins,
+        "first_call_s": drill.first_call_s,
+        "first_login_s": drill.first_login_s,
+        "readiness": drill.readiness,
     }

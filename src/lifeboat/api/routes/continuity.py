@@ -8,14 +8,15 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
-from lifeboat.api.deps import CurrentPrincipal, PlatformDep, page_of
+from lifeboat.api.deps import CurrentPrincipal, PageDep, PlatformDep, page_of
 from lifeboat.api.limits import body_up_to
 from lifeboat.api.openapi import errors
 from lifeboat.domain.fields import EMAIL, NOT_BLANK, FieldError, storable
 from lifeboat.services import alerts
-from lifeboat.services.bcp import access, edges, readiness, routing, switchover
+from lifeboat.services.bcp import access, drills, edges, readiness, routing, switchover
 from lifeboat.services.tenancy import auth
 from lifeboat.views.alerts import subscription_view, subscription_with_recent
+from lifeboat.views.bcp import drill_view
 from lifeboat.views.edges import edge_view
 
 router = APIRouter()
@@ -64,6 +65,63 @@ def switch(
     platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, payload: Annotated[Any, Body()]
 ) -> dict[str, Any]:
     return switchover.switch_to(platform, principal, tenant_id, payload)
+
+
+DRILL_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["numbers", "passkey"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "numbers": {"type": "array", "items": {"type": "string"}, "description": "E.164 test numbers"},
+                        "users": {"type": "array", "items": {"type": "string"}, "description": "pilot usernames"},
+                        "passkey": {"type": "string", "minLength": 1},
+                        "minutes": {"type": "integer", "minimum": 1, "maximum": 480, "default": 60},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/tenants/{tenant_id}/bcp/drills",
+    tags=["switchover"],
+    status_code=201,
+    openapi_extra=DRILL_DOC,
+    responses=errors(409, 423),
+    summary="Start a drill: test numbers route to BCP and pilots log in there (passkey required)",
+)
+def start_drill(
+    platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, payload: Annotated[Any, Body()]
+) -> dict[str, Any]:
+    return drill_view(drills.start(platform, principal, tenant_id, payload))
+
+
+@router.get("/tenants/{tenant_id}/bcp/drills", tags=["switchover"], summary="Drills of the plan, newest first")
+def list_drills(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, page: PageDep) -> dict[str, Any]:
+    items, total = drills.page(platform, principal, tenant_id, limit=page.limit, offset=page.offset)
+    return page_of([drill_view(d) for d in items], total)
+
+
+@router.get("/tenants/{tenant_id}/bcp/drills/{drill_id}", tags=["switchover"], summary="One drill with its counters")
+def get_drill(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, drill_id: int) -> dict[str, Any]:
+    return drill_view(drills.get(platform, principal, tenant_id, drill_id))
+
+
+@router.post(
+    "/tenants/{tenant_id}/bcp/drills/{drill_id}/end",
+    tags=["switchover"],
+    responses=errors(409),
+    summary="End a running drill: everything routes and logs in as before",
+)
+def end_drill(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, drill_id: int) -> dict[str, Any]:
+    return drill_view(drills.end(platform, principal, tenant_id, drill_id))
 
 
 @router.get(

@@ -15,6 +15,7 @@ again; the others answer from the table without waiting for that attempt.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,9 @@ from lifeboat.domain.fields import E164
 from lifeboat.domain.records import Side
 from lifeboat.errors import Conflict, Forbidden, Invalid, LifeboatError, NotFound, Unavailable
 from lifeboat.store.database import Region
+from lifeboat.store.tables import now
+
+log = logging.getLogger("lifeboat.routing")
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,15 @@ class Contact:
     script_path: str | None
 
 
+@dataclass(frozen=True)
+class DrillRoute:
+    """A test number of a running drill: routed to its BCP copy until the drill ends."""
+
+    drill_id: int
+    bcp_contact_id: int
+    ends_at: float  # wall-clock seconds: past it the number routes as usual, ended or not yet
+
+
 @dataclass
 class RouteTable:
     by_address: dict[str, list[Contact]] = field(default_factory=dict)
@@ -46,6 +59,7 @@ class RouteTable:
     # tenant -> (primary, bcp, active side, epoch)
     plan_of: dict[int, tuple[int, int, Side, int]] = field(default_factory=dict)
     contacts_by_region: dict[str, list[Contact]] = field(default_factory=dict)
+    drilled: dict[str, DrillRoute] = field(default_factory=dict)  # test number -> its drill route
     built_at: float = 0.0  # 0: invalidated, rebuild before answering
     tried_at: float = 0.0  # the last attempt to rebuild it, successful or not
 
@@ -113,6 +127,7 @@ def _build(platform: Platform, previous: RouteTable | None) -> RouteTable:
     with platform.directory_unit(write=False) as uow:
         tenants, _ = uow.tenants.page(limit=1_000_000, offset=0)
         plans = uow.plans.sides()
+        drills = uow.drills.running()
     table.region_of = {t.id: t.region for t in tenants}
     for plan in plans:
         primary_id, bcp_id, _, _ = plan
@@ -125,6 +140,9 @@ def _build(platform: Platform, previous: RouteTable | None) -> RouteTable:
         table.contacts_by_region[region.name] = contacts
         for contact in contacts:
             table.by_address.setdefault(contact.address, []).append(contact)
+    for drill in drills:
+        for number, bcp_id in drill.routes.items():
+            table.drilled[number] = DrillRoute(drill.id, bcp_id, drill.ends_at.timestamp())
     table.built_at = table.tried_at = max(started, 1e-9)
     return table
 
@@ -177,6 +195,11 @@ def route(platform: Platform, number: Any) -> dict[str, Any]:
         raise NotFound(
             f"No point of contact has the number {number}.", code="unknown_number", details={"number": number}
         )
+    drilled = table.drilled.get(number)
+    if drilled is not None and time.time() < drilled.ends_at:
+        answer = _drill_answer(platform, table, number, drilled)
+        if answer is not None:
+            return answer
     reasons = []
     for contact in sorted(contacts, key=lambda c: c.id):
         answer, reason = _answer(platform, table, number, contact)
@@ -216,3 +239,38 @@ def _answer(platform: Platform, table: RouteTable, number: str, contact: Contact
         "script_path": contact.script_path,
         "epoch": epoch,
     }, ""
+
+
+def _drill_answer(platform: Platform, table: RouteTable, number: str, drilled: DrillRoute) -> dict[str, Any] | None:
+    """The BCP copy's route of a test number, counted for its drill; None if the copy is gone
+    or inactive (the number then routes as usual: a drill never makes a number unroutable)."""
+    candidates = table.by_address.get(number, []) + [c for cs in table.contacts_by_region.values() for c in cs]
+    copy = next((c for c in candidates if c.id == drilled.bcp_contact_id), None)
+    if copy is None or not copy.is_active or copy.channel != "voice":
+        return None
+    plan = table.plan_of.get(copy.tenant_id)
+    region = table.region_of[copy.tenant_id]
+    _count_call(platform, drilled.drill_id)
+    return {
+        "number": number,
+        "tenant_id": copy.tenant_id,
+        "tenant_kind": Side.BCP,
+        "region": region,
+        "cluster": platform.region(region).voice_cluster,
+        "point_of_contact_id": copy.id,
+        "channel": copy.channel,
+        "skill_id": copy.skill_id,
+        "script_path": copy.script_path,
+        "epoch": plan[3] if plan else None,
+        "drill_id": drilled.drill_id,
+    }
+
+
+def _count_call(platform: Platform, drill_id: int) -> None:
+    """One more routed call for the drill's record; a directory that cannot be written loses
+    the count, never the call."""
+    try:
+        with platform.directory_unit() as uow:
+            uow.drills.count_call(drill_id, now())
+    except Exception:
+        log.warning("could not count a routed call of drill %s", drill_id, exc_info=True)

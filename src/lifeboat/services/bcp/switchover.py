@@ -10,18 +10,20 @@ their cached routes once the switch has committed. Every try is recorded and aud
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from typing import Any
 
 from lifeboat.bootstrap import Platform
 from lifeboat.domain.access import Principal
 from lifeboat.domain.fields import shown
-from lifeboat.domain.records import AlertEvent, BcpPlan, Side
-from lifeboat.domain.switchover import COUNTED, WINDOW, SwitchState, locked_until, transition
+from lifeboat.domain.records import BcpPlan, Side
+from lifeboat.domain.switchover import SwitchState, transition
 from lifeboat.domain.sync_settings import next_run
-from lifeboat.errors import Forbidden, Invalid, LifeboatError, Locked
+from lifeboat.errors import Forbidden, LifeboatError
+from lifeboat.services.bcp.drill_end import end_running_drill
 from lifeboat.services.bcp.edges import flush_edges
 from lifeboat.services.bcp.pairing import PairedTenants, current_plan, open_bcp_plan
+from lifeboat.services.bcp.passkey import record_try
+from lifeboat.services.bcp.passkey import refusal as passkey_refusal
 from lifeboat.services.bcp.readiness import readiness_of
 from lifeboat.services.bcp.routing import invalidate_routes
 from lifeboat.services.tenancy.auth import verify_password
@@ -30,7 +32,6 @@ from lifeboat.store.units import DirectoryUnit
 
 PERMISSION = "bcp.enablement.edit"
 FIELDS = ("to", "passkey")
-PASSKEY_FAILURES = ("wrong_passkey", "locked")  # the outcomes counted as passkey failures in /metrics
 
 
 def switch_to(platform: Platform, principal: Principal, tenant_id: int, payload: object) -> dict[str, Any]:
@@ -88,17 +89,9 @@ def _attempt(
         plan = current_plan(uow, tenants.plan.id, lock=True)
         answer: dict[str, Any] | None = None
         error: LifeboatError | None = None
-        unlock = locked_until(uow.switch_attempts.failed_since(plan.id, now() - 2 * WINDOW, COUNTED), now())
-        if unlock is not None:
-            outcome, error = "locked", _locked(unlock)
-        elif problems:
-            outcome, error = "bad_input", Invalid.fields(problems)
-        elif not (
-            correct
-            if plan.passkey_hash == tenants.plan.passkey_hash
-            else verify_password(platform, plan.passkey_hash, passkey)
-        ):  # regenerated meanwhile
-            outcome, error = "wrong_passkey", Forbidden("The passkey is wrong; nothing changed.", code="wrong_passkey")
+        refused = passkey_refusal(platform, uow, tenants, plan, passkey, correct, problems, now())
+        if refused is not None:
+            outcome, error = refused
         else:
             try:
                 outcome, answer = "switched", _apply(uow, tenants, plan, principal, Side(str(to)))  # checked: _problems
@@ -106,11 +99,7 @@ def _attempt(
                 uow.after_commit(lambda: flush_edges(platform))  # every edge forgets its cached routes
             except LifeboatError as exc:  # already active
                 outcome, error = exc.code, exc
-        uow.switch_attempts.record(plan.id, principal.actor, shown(to, 10), outcome)
-        if outcome in PASSKEY_FAILURES:
-            uow.after_commit(lambda: platform.metrics.passkey_failed(outcome))
-        if outcome in COUNTED:
-            _alert_if_now_locked(uow, tenants, uow.switch_attempts.failed_since(plan.id, now() - 2 * WINDOW, COUNTED))
+        record_try(platform, uow, tenants, principal.actor, shown(to, 10), outcome, now())
         uow.audit(
             principal.actor,
             "bcp.switch_attempt",
@@ -125,28 +114,6 @@ def _attempt(
     return answer
 
 
-def _alert_if_now_locked(uow: DirectoryUnit, tenants: PairedTenants, failures: list[datetime]) -> None:
-    unlock = locked_until(failures, now())
-    if unlock is not None:
-        uow.alert(
-            tenants.ids,
-            AlertEvent.PASSKEY_LOCKED,
-            {
-                "plan_id": tenants.plan.id,
-                "unlock_at": unlock.isoformat(),
-                "summary": f"switching locked for {tenants.primary.name}",
-            },
-        )
-
-
-def _locked(unlock: datetime) -> Locked:
-    return Locked(
-        f"Too many wrong passkeys: switching is locked until {unlock.isoformat()}.",
-        code="passkey_locked",
-        details={"unlock_at": unlock.isoformat()},
-    )
-
-
 def _apply(uow: DirectoryUnit, tenants: PairedTenants, plan: BcpPlan, principal: Principal, to: Side) -> dict[str, Any]:
     state, event = transition(SwitchState(plan.active_side, plan.epoch), to)
     values: dict[str, Any] = {"active_side": state.active_side, "epoch": state.epoch}
@@ -154,6 +121,7 @@ def _apply(uow: DirectoryUnit, tenants: PairedTenants, plan: BcpPlan, principal:
         values["next_run_at"] = next_run(plan.sync_settings["schedule"], plan.sync_enabled_at, now())
     uow.plans.update(plan.id, **values)
     ended = uow.sessions.end_for_tenants(tenants.ids)
+    end_running_drill(uow, tenants, "switch")  # a real switch ends a drill, in the same transaction
     active = tenants.bcp if state.active_side == Side.BCP else tenants.primary
     uow.alert(
         tenants.ids,

@@ -24,6 +24,7 @@ from lifeboat.domain.records import BcpPlan, Operator, Side, Tenant
 from lifeboat.errors import Forbidden, Invalid, NotAuthenticated, TooManyRequests, Unavailable
 from lifeboat.services.tenancy.auth import BAD_CREDENTIALS, open_session, user_permissions, verify_password
 from lifeboat.services.tenancy.throttle import LoginGuard
+from lifeboat.store.tables import now
 from lifeboat.store.units import DirectoryUnit
 
 
@@ -45,6 +46,7 @@ class _Attempt:
     plan: BcpPlan | None
     tenants: dict[str, Tenant]  # side -> tenant
     records: dict[str, Entity | None]
+    drill_id: int | None = None  # the running drill this user is a pilot of
 
     def record(self, side: str) -> Entity | None:
         if side not in self.records:
@@ -90,13 +92,27 @@ def _login(platform: Platform, name: str, password: str, tenant_id: int | None) 
         home = uow.tenants.get(owner[0]) if owner and owner[1] else None
         plan = uow.plans.of_tenant(home.id) if home else None
         tenants = _sides(uow, home, plan)
+        drill_id = _pilot_of(uow, plan, name.lower()) if home and plan and home.id == plan.primary_tenant_id else None
     if operator is not None and home is None:
         return _operator_login(platform, operator, password)
     if home is None:
         _pretend_to_verify(platform, password)
         _refuse(platform, name, None, "unknown_username")
-    attempt = _Attempt(platform, name.lower(), password, home, plan, tenants, {})
-    return _user_login(attempt, tenant_id)
+    attempt = _Attempt(platform, name.lower(), password, home, plan, tenants, {}, drill_id)
+    result = _user_login(attempt, tenant_id)
+    if drill_id is not None and result.tenant is not None and result.tenant.id == tenants[Side.BCP].id:
+        _count_pilot_login(platform, drill_id)
+    return result
+
+
+def _pilot_of(uow: DirectoryUnit, plan: BcpPlan, username: str) -> int | None:
+    """The running drill of the plan that has this user among its pilots (SPEC §14)."""
+    return next((d.id for d in uow.drills.running(plan.id) if username in d.users), None)
+
+
+def _count_pilot_login(platform: Platform, drill_id: int) -> None:
+    with platform.directory_unit() as uow:
+        uow.drills.count_login(drill_id, now())
 
 
 def _sides(uow: DirectoryUnit, home: Tenant | None, plan: BcpPlan | None) -> dict[str, Tenant]:
@@ -121,11 +137,12 @@ def _requested_side(attempt: _Attempt, tenant_id: int | None) -> str | None:
 def _user_login(attempt: _Attempt, tenant_id: int | None) -> LoginResult:
     plan = attempt.plan
     origin = Side.BCP if plan and attempt.home.id == plan.bcp_tenant_id else Side.PRIMARY
-    active = plan.active_side if plan else None
+    # A drill's pilot enters the BCP tenant as a ``single`` user does while BCP is active.
+    active = Side.BCP if attempt.drill_id is not None else plan.active_side if plan else None
     deciding_side, deciding = _deciding_record(attempt, origin, active)
     requested = _requested_side(attempt, tenant_id)
     decision = decide_login(
-        bcp_type=deciding.data.get("bcp_type", "none"),
+        bcp_type="single" if attempt.drill_id is not None else deciding.data.get("bcp_type", "none"),
         active_side=active,
         origin=origin,
         requested=None if requested == FOREIGN else requested,
