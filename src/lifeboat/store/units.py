@@ -38,6 +38,7 @@ from lifeboat.store.directory import LoginIndexRepo, OperatorRepo, SessionRepo, 
 from lifeboat.store.edges import EdgeRepo
 from lifeboat.store.plans import PlanRepo, RunRepo
 from lifeboat.store.region import EntityRepo
+from lifeboat.store.switches import SwitchRepo
 from lifeboat.store.tables import directory_audit, now, region_audit
 from lifeboat.store.throttle import LoginFailureRepo
 
@@ -168,6 +169,10 @@ class DirectoryUnit(Unit):
     @cached_property
     def switch_attempts(self) -> SwitchAttemptRepo:
         return SwitchAttemptRepo(self.conn)
+
+    @cached_property
+    def switches(self) -> SwitchRepo:
+        return SwitchRepo(self.conn)
 
     @cached_property
     def region_states(self) -> RegionStateRepo:
