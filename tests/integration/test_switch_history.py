@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from lifeboat.services.bcp.routing import invalidate_routes
-from lifeboat.services.bcp.switch_history import NOTED
+from lifeboat.services.switch_firsts import NOTED
 from tests.bcp_fixture import SyncedPlan, build_plan
 from tests.conftest import OPERATOR
 from tests.shared_platform import shared_api, shared_platform  # noqa: F401

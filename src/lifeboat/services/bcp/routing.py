@@ -24,7 +24,7 @@ from lifeboat.domain.access import Principal
 from lifeboat.domain.fields import E164
 from lifeboat.domain.records import Side
 from lifeboat.errors import Conflict, Forbidden, Invalid, LifeboatError, NotFound, Unavailable
-from lifeboat.services.bcp.switch_history import note_first_call
+from lifeboat.services.switch_firsts import note_first_call
 from lifeboat.store.database import Region
 
 

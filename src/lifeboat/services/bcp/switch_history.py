@@ -7,10 +7,7 @@ same figure the answer gives as ``switch_ms`` is stored. The first route lookup 
 the tenant the switch made active, at the epoch it began, stamps ``first_call_at``; the first
 login into that tenant at that epoch stamps ``first_login_at``. A lookup or a login at another
 epoch (before the switch, or answered from a table older than it) matches no record.
-
-Routing answers thousands of lookups a second, so each process tries each stamp once per
-switch and remembers that it did: one conditional UPDATE, then a set lookup per call. The
-condition (``… IS NULL``) keeps the earliest stamp when several processes race.
+(``services.switch_firsts`` does the stamping.)
 """
 
 from __future__ import annotations
@@ -29,7 +26,6 @@ from lifeboat.store.units import DirectoryUnit
 log = logging.getLogger("lifeboat.switches")
 
 PERMISSION = "bcp.enablement.view"  # who may read the plan's switch state (readiness) reads its history
-NOTED = "switch_firsts"  # platform.caches: the (column, tenant, epoch) stamps this process has tried
 
 
 def record_switch(
@@ -57,33 +53,6 @@ def record_switch_ms(platform: Platform, switch_id: int, seconds: float) -> None
             uow.switches.set_switch_ms(switch_id, round(seconds * 1000, 1))
     except LifeboatError as exc:
         log.warning("switch %s: its duration was not stored: %s", switch_id, exc)
-
-
-def note_first_call(platform: Platform, tenant_id: int, epoch: int | None) -> None:
-    """A route lookup was answered for ``tenant_id`` at ``epoch`` (None: a tenant without a plan)."""
-    if epoch is not None:
-        _note(platform, "first_call_at", tenant_id, epoch)
-
-
-def note_first_login(platform: Platform, tenant_id: int, epoch: int) -> None:
-    """A user logged in to ``tenant_id`` while its plan was at ``epoch``."""
-    _note(platform, "first_login_at", tenant_id, epoch)
-
-
-def _note(platform: Platform, column: str, tenant_id: int, epoch: int) -> None:
-    key = (column, tenant_id, epoch)
-    noted: set[tuple[str, int, int]] | None = platform.caches.get(NOTED)
-    if noted is None:
-        noted = platform.caches.setdefault(NOTED, set())
-    if key in noted:
-        return
-    noted.add(key)  # before the write: a lost directory is tried once, not on every call
-    at = now()
-    try:
-        with platform.directory_unit() as uow:
-            uow.switches.set_first(column, tenant_id, epoch, at)
-    except LifeboatError as exc:
-        log.warning("tenant %s epoch %s: %s not stored: %s", tenant_id, epoch, column, exc)
 
 
 def list_switches(

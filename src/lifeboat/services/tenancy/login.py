@@ -22,7 +22,7 @@ from lifeboat.domain.entities import Entity
 from lifeboat.domain.fields import FieldError, storable
 from lifeboat.domain.records import BcpPlan, Operator, Side, Tenant
 from lifeboat.errors import Forbidden, Invalid, NotAuthenticated, TooManyRequests, Unavailable
-from lifeboat.services.bcp.switch_history import note_first_login
+from lifeboat.services.switch_firsts import note_first_login
 from lifeboat.services.tenancy.auth import BAD_CREDENTIALS, open_session, user_permissions, verify_password
 from lifeboat.services.tenancy.throttle import LoginGuard
 from lifeboat.store.units import DirectoryUnit
