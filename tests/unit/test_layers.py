@@ -166,7 +166,8 @@ SERVICE_GROUPS_ON = {
     "spanning": set(),
     "webhook_targets": set(),
     "gauges": set(),  # reads the directory for /metrics; calls no other service
-    "tenancy": {"spanning"},
+    "switch_firsts": set(),  # the first call and login after a switch: routing (bcp) and login (tenancy) stamp
+    "tenancy": {"spanning", "switch_firsts"},
     "entities": {"tenancy"},
     "alerts": {"tenancy", "webhook_targets"},
     "monitor": {"alerts"},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -25,20 +26,26 @@ STATUS_COLOUR = {"pass": "green", "warn": "yellow", "fail": "red"}
 
 @app.command()
 def switch(
-    to: Annotated[str, typer.Option("--to", help="bcp (switch) or primary (revert).")],
+    to: Annotated[str | None, typer.Option("--to", help="bcp (switch) or primary (revert).")] = None,
     tenant: TenantOpt = None,
     data_dir: DataDir = None,
     config: ConfigFile = None,
     passkey_stdin: Annotated[
         bool, typer.Option("--passkey-stdin", help="Read the passkey from standard input.")
     ] = False,
+    history: Annotated[
+        bool, typer.Option("--history", help="List the past switches and what each measured; switch nothing.")
+    ] = False,
 ) -> None:
-    """Switch voice and logins to the BCP tenant, or revert (prompts for the passkey)."""
+    """Switch voice and logins to the BCP tenant, or revert (prompts for the passkey); --history lists them."""
     import sys
 
     from lifeboat.domain.records import Side
     from lifeboat.services.bcp.switchover import switch_to
 
+    if history:
+        print_switch_history(data_dir, config, tenant)
+        return
     if to not in tuple(Side):
         console.print("[red]error[/red] --to must be bcp or primary")
         raise typer.Exit(2)
@@ -55,6 +62,42 @@ def switch(
     )
     console.print("sync is paused until you revert." if result["sync_paused"] else "sync resumes on its schedule.")
     print_readiness(result["readiness"])
+
+
+HISTORY_LIMIT = 50
+
+
+def print_switch_history(data_dir: Path | None, config: Path | None, tenant: int | None) -> None:
+    """The newest switches as a table: who, when, where to, and the measured times."""
+    from lifeboat.services.bcp.switch_history import list_switches
+    from lifeboat.views.bcp import switch_view
+
+    platform = open_platform(data_dir, config)
+    try:
+        records, total = list_switches(
+            platform, CLI_OPERATOR, pick_tenant(platform, tenant), limit=HISTORY_LIMIT, offset=0
+        )
+    except LifeboatError as exc:
+        fail(exc)
+    table = Table("at (UTC)", "to", "by", "from tenant", "switch", "first call", "first login", "RPO", title="switches")
+    for view in map(switch_view, records):
+        table.add_row(
+            view["at"][:19].replace("T", " "),
+            view["to"],
+            view["by"],
+            str(view["from_tenant_id"]),
+            _figure(view["switch_ms"], " ms"),
+            _figure(view["first_call_s"], " s"),
+            _figure(view["first_login_s"], " s"),
+            _figure(view["rpo_s"], " s") if view["last_sync_at"] else "never synced",
+        )
+    console.print(table if records else "no switch yet.")
+    if total > len(records):
+        console.print(f"the newest {len(records)} of {total} switches.")
+
+
+def _figure(value: float | None, unit: str) -> str:
+    return "-" if value is None else f"{value:g}{unit}"
 
 
 @app.command()

@@ -156,6 +156,25 @@ class SyncRun:
 
 
 @dataclass(frozen=True)
+class SwitchRecord:
+    """One committed switch or revert and what it measured (SPEC §14). The first call and
+    first login are None until a route lookup or a login into the side it made active."""
+
+    id: int
+    plan_id: int
+    epoch: int
+    to_side: Side
+    to_tenant_id: int
+    from_tenant_id: int
+    actor: str
+    at: datetime
+    switch_ms: float | None
+    last_sync_at: datetime | None
+    first_call_at: datetime | None
+    first_login_at: datetime | None
+
+
+@dataclass(frozen=True)
 class PlanStatus:
     """A BCP plan as it stands: its tenants, its last, last successful and open run, and the
     BCP access counts of each side (None where the region cannot be read). The service reads

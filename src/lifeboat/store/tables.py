@@ -201,6 +201,27 @@ switch_attempts = Table(
     Column("outcome", String(30), nullable=False),  # switched / wrong_passkey / locked / ...
     Index("ix_switch_attempts_plan_at", "plan_id", "at"),
 )
+# One row per committed switch or revert (SPEC §14): how long it took, how old the BCP copy
+# was (the last successful sync), and when the first call was routed to and the first user
+# logged in to the side it made active -- filled in by those lookups and logins themselves.
+switches = Table(
+    "switches",
+    directory_metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("plan_id", BigInteger, nullable=False),
+    Column("epoch", BigInteger, nullable=False),  # the plan's epoch this switch began
+    Column("to_side", String(10), nullable=False),
+    Column("to_tenant_id", BigInteger, nullable=False),
+    Column("from_tenant_id", BigInteger, nullable=False),  # the tenant the switch was asked in
+    Column("actor", String(200), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("switch_ms", Float, nullable=True),  # set once the switch has committed and its effects run
+    Column("last_sync_at", UTCDateTime, nullable=True),  # the newest successful sync then; None: never synced
+    Column("first_call_at", UTCDateTime, nullable=True),
+    Column("first_login_at", UTCDateTime, nullable=True),
+    UniqueConstraint("to_tenant_id", "epoch", name="uq_switches_to_tenant_epoch"),
+    Index("ix_switches_plan_at", "plan_id", "at"),
+)
 alert_subscriptions = Table(
     "alert_subscriptions",
     directory_metadata,

@@ -39,6 +39,7 @@ from lifeboat.store.drills import DrillRepo
 from lifeboat.store.edges import EdgeRepo
 from lifeboat.store.plans import PlanRepo, RunRepo
 from lifeboat.store.region import EntityRepo
+from lifeboat.store.switches import SwitchRepo
 from lifeboat.store.tables import directory_audit, now, region_audit
 from lifeboat.store.throttle import LoginFailureRepo
 
@@ -169,6 +170,10 @@ class DirectoryUnit(Unit):
     @cached_property
     def switch_attempts(self) -> SwitchAttemptRepo:
         return SwitchAttemptRepo(self.conn)
+
+    @cached_property
+    def switches(self) -> SwitchRepo:
+        return SwitchRepo(self.conn)
 
     @cached_property
     def region_states(self) -> RegionStateRepo:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from lifeboat.domain.records import BcpPlan, Drill, PlanStatus, Side, SyncRun, Tenant
+from lifeboat.domain.records import BcpPlan, Drill, PlanStatus, Side, SwitchRecord, SyncRun, Tenant
 from lifeboat.domain.sync_settings import shown_settings
 
 
@@ -82,3 +83,28 @@ def drill_view(drill: Drill) -> dict[str, Any]:
         "first_login_s": drill.first_login_s,
         "readiness": drill.readiness,
     }
+
+
+def switch_view(record: SwitchRecord) -> dict[str, Any]:
+    """A switch or revert as ``GET /bcp/switches`` answers it: the seconds are counted from
+    ``at``; None where nothing has been measured yet (no call, no login, never synced)."""
+    return {
+        "id": record.id,
+        "to": record.to_side,
+        "by": record.actor,
+        "from_tenant_id": record.from_tenant_id,
+        "to_tenant_id": record.to_tenant_id,
+        "epoch": record.epoch,
+        "at": record.at.isoformat(),
+        "switch_ms": record.switch_ms,
+        "first_call_s": _seconds_since(record.at, record.first_call_at),
+        "first_login_s": _seconds_since(record.at, record.first_login_at),
+        "rpo_s": _seconds_since(record.last_sync_at, record.at),
+        "last_sync_at": record.last_sync_at.isoformat() if record.last_sync_at else None,
+    }
+
+
+def _seconds_since(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return round((end - start).total_seconds(), 3)

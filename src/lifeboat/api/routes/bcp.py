@@ -13,9 +13,9 @@ from lifeboat.api.openapi import errors
 from lifeboat.domain import sync_settings
 from lifeboat.domain.entities import ENTITY_TYPES
 from lifeboat.errors import NotFound
-from lifeboat.services.bcp import pairing, sync
+from lifeboat.services.bcp import pairing, switch_history, sync
 from lifeboat.services.bcp.status import plan_status
-from lifeboat.views.bcp import plan_view, run_view, settings_view
+from lifeboat.views.bcp import plan_view, run_view, settings_view, switch_view
 
 router = APIRouter(prefix="/tenants/{tenant_id}/bcp", tags=["bcp"])
 
@@ -120,3 +120,13 @@ def correlations(
 def checklist(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, page: PageDep) -> dict[str, Any]:
     items = sync.script_checklist(platform, principal, tenant_id)
     return page_of(items[page.offset : page.offset + page.limit], len(items))
+
+
+@router.get(
+    "/switches",
+    tags=["switchover"],
+    summary="Every switch and revert, newest first: who, from where, switch time, first call, first login, RPO",
+)
+def list_switches(platform: PlatformDep, principal: CurrentPrincipal, tenant_id: int, page: PageDep) -> dict[str, Any]:
+    records, total = switch_history.list_switches(platform, principal, tenant_id, limit=page.limit, offset=page.offset)
+    return page_of([switch_view(r) for r in records], total)

@@ -25,6 +25,7 @@ from lifeboat.domain.access import Principal
 from lifeboat.domain.fields import E164
 from lifeboat.domain.records import Side
 from lifeboat.errors import Conflict, Forbidden, Invalid, LifeboatError, NotFound, Unavailable
+from lifeboat.services.switch_firsts import note_first_call
 from lifeboat.store.database import Region
 from lifeboat.store.tables import now
 
@@ -179,6 +180,7 @@ def lookup(platform: Platform, principal: Principal, number: Any) -> dict[str, A
         platform.metrics.route_answered(exc.code)
         raise
     platform.metrics.route_answered("ok")
+    note_first_call(platform, answer["tenant_id"], answer["epoch"])  # the switch's first call (once per process)
     return answer
 
 

@@ -26,6 +26,7 @@ from lifeboat.services.bcp.passkey import record_try
 from lifeboat.services.bcp.passkey import refusal as passkey_refusal
 from lifeboat.services.bcp.readiness import readiness_of
 from lifeboat.services.bcp.routing import invalidate_routes
+from lifeboat.services.bcp.switch_history import record_switch, record_switch_ms
 from lifeboat.services.tenancy.auth import verify_password
 from lifeboat.store.tables import now
 from lifeboat.store.units import DirectoryUnit
@@ -52,11 +53,12 @@ def switch_to(platform: Platform, principal: Principal, tenant_id: int, payload:
     passkey = payload["passkey"] if isinstance(payload, dict) and not problems else ""
     # Checked before the transaction, so a slow hash never holds the directory's write lock.
     correct = not problems and verify_password(platform, tenants.plan.passkey_hash, passkey)
-    result = _attempt(platform, tenants, principal, to, passkey, correct, problems)
+    result = _attempt(platform, tenants, principal, to, passkey, correct, problems, asked_in=tenant_id)
     if isinstance(result, LifeboatError):
         raise result
     switched_s = time.perf_counter() - started
     platform.metrics.switched(result["active_side"], switched_s)
+    record_switch_ms(platform, result["switch_id"], switched_s)
     readiness = readiness_of(platform, open_bcp_plan(platform, principal, tenant_id))
     return {**result, "switch_ms": round(switched_s * 1000, 1), "readiness": readiness}
 
@@ -81,6 +83,8 @@ def _attempt(
     passkey: str,
     correct: bool,
     problems: list[dict[str, str]],
+    *,
+    asked_in: int,
 ) -> dict[str, Any] | LifeboatError:
     """One transaction; returns the answer or the error. Errors are raised after commit, so
     that the try itself is always on record. A switch makes the routing table stale once it
@@ -95,6 +99,7 @@ def _attempt(
         else:
             try:
                 outcome, answer = "switched", _apply(uow, tenants, plan, principal, Side(str(to)))  # checked: _problems
+                answer["switch_id"] = record_switch(uow, plan, answer, principal, asked_in)
                 uow.after_commit(lambda: invalidate_routes(platform))
                 uow.after_commit(lambda: flush_edges(platform))  # every edge forgets its cached routes
             except LifeboatError as exc:  # already active

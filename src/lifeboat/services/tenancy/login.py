@@ -22,6 +22,7 @@ from lifeboat.domain.entities import Entity
 from lifeboat.domain.fields import FieldError, storable
 from lifeboat.domain.records import BcpPlan, Operator, Side, Tenant
 from lifeboat.errors import Forbidden, Invalid, NotAuthenticated, TooManyRequests, Unavailable
+from lifeboat.services.switch_firsts import note_first_login
 from lifeboat.services.tenancy.auth import BAD_CREDENTIALS, open_session, user_permissions, verify_password
 from lifeboat.services.tenancy.throttle import LoginGuard
 from lifeboat.store.tables import now
@@ -166,7 +167,10 @@ def _user_login(attempt: _Attempt, tenant_id: int | None) -> LoginResult:
     tenant = attempt.tenants[entering]
     permissions = user_permissions(attempt.platform, tenant, user)
     principal = Principal("user", user.id, attempt.username, tenant.id, permissions)
-    return LoginResult(open_session(attempt.platform, principal), principal, tenant, user)
+    token = open_session(attempt.platform, principal)
+    if plan is not None:  # the first login into the tenant a switch made active (once per process)
+        note_first_login(attempt.platform, tenant.id, plan.epoch)
+    return LoginResult(token, principal, tenant, user)
 
 
 def _deciding_record(attempt: _Attempt, origin: Side, active: Side | None) -> tuple[Side, Entity]:
