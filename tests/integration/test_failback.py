@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from lifeboat.api.app import create_app
 from lifeboat.bootstrap import build_platform
+from lifeboat.cli import app as cli_app
 from tests.bcp_fixture import SyncedPlan, build_plan, with_region_down
 from tests.shared_platform import shared_api, shared_platform  # noqa: F401
 from tests.sync_fixture import Http, entity_url, error_code
@@ -191,3 +193,20 @@ def test_failback_needs_the_primary_region(api, platform) -> None:
     finally:
         down.close()
     assert f"hours-of-operation:{bcp['hours']}" in report(plan)  # nothing was applied
+
+
+def test_the_command_line_shows_and_applies_the_report(api, platform, backend) -> None:
+    if backend != "sqlite":
+        pytest.skip("the command line reads a data directory: the SQLite installation")
+    plan = build_plan(api, platform)
+    assert plan.switch("bcp").status_code == 200
+    bcp = change_bcp_during_outage(plan)
+    where = ["--data-dir", str(platform.settings.data_dir), "--tenant", str(plan.primary_id)]
+    shown = CliRunner().invoke(cli_app, ["failback", "show", *where], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    assert f"hours-of-operation:{bcp['hours']}" in shown.output and "Escalations" in shown.output
+    applied = CliRunner().invoke(cli_app, ["failback", "apply", f"hours-of-operation:{bcp['hours']}", *where])
+    assert applied.exit_code == 0 and "applied" in applied.output, applied.output
+    failed = CliRunner().invoke(cli_app, ["failback", "apply", "skills:1", *where])
+    assert failed.exit_code == 1 and "failback_item_not_found" in failed.output
+    assert primary_entity(plan, "hours-of-operation", plan.of("hours-of-operation", "weekdays"))["weekly"] == NEW_WEEK
