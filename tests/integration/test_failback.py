@@ -210,3 +210,15 @@ def test_the_command_line_shows_and_applies_the_report(api, platform, backend) -
     failed = CliRunner().invoke(cli_app, ["failback", "apply", "skills:1", *where])
     assert failed.exit_code == 1 and "failback_item_not_found" in failed.output
     assert primary_entity(plan, "hours-of-operation", plan.of("hours-of-operation", "weekdays"))["weekly"] == NEW_WEEK
+
+
+def test_a_users_fields_are_copied_back_but_not_a_new_username(plan: SyncedPlan) -> None:
+    assert plan.switch("bcp").status_code == 200
+    single, multiple = plan.bcp_of("users", "single"), plan.bcp_of("users", "multiple")
+    plan.ops.call("PATCH", entity_url(plan.bcp_id, "users", single), json={"first_name": "Renamed"})
+    plan.ops.call("PATCH", entity_url(plan.bcp_id, "users", multiple), json={"username": f"moved{plan.bcp_id}"})
+    results = apply(plan, f"users:{single}", f"users:{multiple}")
+    assert results[f"users:{single}"]["status"] == "applied"
+    assert primary_entity(plan, "users", plan.of("users", "single"))["first_name"] == "Renamed"
+    assert results[f"users:{multiple}"]["error"]["code"] == "failback_not_supported"
+    assert primary_entity(plan, "users", plan.of("users", "multiple"))["username"] == plan.usernames["multiple"]

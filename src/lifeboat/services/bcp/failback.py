@@ -182,6 +182,12 @@ def _write_primary(
         uow.audit(principal.actor, f"{item.type}.failback_create", entity=written, after=written, details=details)
         return written.id, written.version
     written = replace(current, data=data, content=entity.content, updated_at=stamp)
+    if written.kind.login_key and written.natural_key != current.natural_key:  # claimed in the directory's index
+        raise Conflict(
+            f"A renamed {item.type} is not copied back; rename it in the primary by hand.",
+            code="failback_not_supported",
+            details={"type": item.type, "action": "renamed"},
+        )
     _refuse_key_clash(repo, written)
     version = repo.update(written)
     uow.audit(
