@@ -13,7 +13,7 @@ from lifeboat.api.errors import install_error_handlers
 from lifeboat.api.limits import BodyLimit, body_limit
 from lifeboat.api.openapi import install_openapi
 from lifeboat.api.requests import RequestContext
-from lifeboat.api.routes import auth, bcp, continuity, entities, health, metrics
+from lifeboat.api.routes import auth, bcp, continuity, entities, failback, health, metrics
 from lifeboat.api.routes import platform as platform_routes
 from lifeboat.bootstrap import Platform
 from lifeboat.console.app import mount_console
@@ -62,6 +62,7 @@ def create_app(platform: Platform, *, run_jobs: bool = False, access_log: bool =
     app.include_router(entities.build_router(), prefix=API_PREFIX)
     app.include_router(bcp.router, prefix=API_PREFIX)
     app.include_router(continuity.router, prefix=API_PREFIX)
+    app.include_router(failback.router, prefix=API_PREFIX)
     mount_docs(app)
     mount_console(app)  # the web console at /, on the same services (SPEC §11)
     install_openapi(app, {"NewTenant": {"properties": {"region": {"enum": sorted(platform.regions)}}}})

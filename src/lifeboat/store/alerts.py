@@ -137,6 +137,13 @@ class SwitchAttemptRepo:
         ).first()
         return (row.at, row.actor) if row else None
 
+    def last_switched_to(self, plan_id: int, to_side: str) -> datetime | None:
+        """When the plan last switched to ``to_side`` (None: never)."""
+        t = switch_attempts.c
+        return self.conn.execute(
+            select(func.max(t.at)).where(t.plan_id == plan_id, t.outcome == "switched", t.to_side == to_side)
+        ).scalar_one_or_none()
+
     def failed_since(self, plan_id: int, since: datetime, outcomes: tuple[str, ...]) -> list[datetime]:
         t = switch_attempts.c
         return list(
