@@ -37,8 +37,16 @@ AGENT_PASSWORD = "fuzz-agent-password"
 # already stored; a webhook target whose host is, or resolves to, an address inside the network
 # (a schema cannot say "a public address", and what a name resolves to is the resolver's). 400
 # codes: the grammar of a Studio script (JSON or XML inside a string) and of the BCP-type CSV.
-# 423: switching is locked after the fuzzer's own wrong passkeys.
-STATE_DEPENDENT_422 = {"unknown_reference", "bad_time", "bad_stale_after", "webhook_target_not_allowed"}
+# 423: switching (and starting a drill) is locked after the fuzzer's own wrong passkeys.
+STATE_DEPENDENT_422 = {
+    "unknown_reference",
+    "bad_time",
+    "bad_stale_after",
+    "webhook_target_not_allowed",
+    "not_a_voice_contact",  # a drill's test number: not one of the primary's active voice numbers
+    "not_synced",  # ... or one with no BCP copy yet
+    "unknown_user",  # a drill's pilot who is not a user of the primary
+}
 STORED_CHANNEL_422 = {"bad_e164", "bad_email"}
 GRAMMAR_400 = {"malformed_script", "hostile_xml", "malformed_csv"}
 
@@ -75,7 +83,8 @@ def refused_or_locked(ctx, response, case):
 
 
 def _is_switch_lock(response: Any, case: Any) -> bool:
-    return response.status_code == 423 and case.path.endswith("/bcp/switch")
+    """Switches and drills share the passkey and its lock."""
+    return response.status_code == 423 and case.path.endswith(("/bcp/switch", "/bcp/drills"))
 
 
 @dataclass

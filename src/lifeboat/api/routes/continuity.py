@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from lifeboat.api.deps import CurrentPrincipal, PageDep, PlatformDep, page_of
 from lifeboat.api.limits import body_up_to
 from lifeboat.api.openapi import errors
-from lifeboat.domain.fields import EMAIL, NOT_BLANK, FieldError, storable
+from lifeboat.domain.fields import E164, EMAIL, NOT_BLANK, FieldError, storable
 from lifeboat.services import alerts
 from lifeboat.services.bcp import access, drills, edges, readiness, routing, switchover
 from lifeboat.services.tenancy import auth
@@ -77,10 +77,26 @@ DRILL_DOC = {
                     "required": ["numbers", "passkey"],
                     "additionalProperties": False,
                     "properties": {
-                        "numbers": {"type": "array", "items": {"type": "string"}, "description": "E.164 test numbers"},
-                        "users": {"type": "array", "items": {"type": "string"}, "description": "pilot usernames"},
+                        "numbers": {
+                            "type": "array",
+                            "minItems": 1,
+                            "maxItems": drills.MAX_NUMBERS,
+                            "items": {"type": "string", "pattern": E164.pattern},
+                            "description": "E.164 test numbers: active voice points of contact of the primary",
+                        },
+                        "users": {
+                            "type": "array",
+                            "maxItems": drills.MAX_USERS,
+                            "items": {"type": "string", "minLength": 1, "maxLength": 200},
+                            "description": "pilot usernames of the primary",
+                        },
                         "passkey": {"type": "string", "minLength": 1},
-                        "minutes": {"type": "integer", "minimum": 1, "maximum": 480, "default": 60},
+                        "minutes": {
+                            "type": "integer",
+                            "minimum": drills.MIN_MINUTES,
+                            "maximum": drills.MAX_MINUTES,
+                            "default": drills.DEFAULT_MINUTES,
+                        },
                     },
                 }
             }

@@ -57,8 +57,8 @@ def start(platform: Platform, principal: Principal, tenant_id: int, payload: obj
     passkey = body.get("passkey", "")
     # Checked before the transaction, so a slow hash never holds the directory's write lock.
     correct = not problems and verify_password(platform, tenants.plan.passkey_hash, passkey)
-    numbers = [n.strip() for n in body.get("numbers", [])]
-    users = sorted({u.strip().lower() for u in body.get("users", [])})
+    numbers = list(body.get("numbers", []))
+    users = sorted({u.lower() for u in body.get("users", [])})
     routes, unknown = _resolve(platform, tenants, numbers, users) if correct else ({}, [])
     readiness = readiness_of(platform, tenants) if correct and not unknown else {}
     result = _attempt(platform, tenants, principal, passkey, correct, problems, unknown, readiness, body, routes)
@@ -72,10 +72,11 @@ def _problems(payload: object) -> list[dict[str, str]]:
         return [{"field": "body", "code": "not_an_object", "message": "must be {numbers, users, passkey, minutes}"}]
     problems = [{"field": k, "code": "unknown_field", "message": "is not a field"} for k in payload if k not in FIELDS]
     numbers, users = payload.get("numbers"), payload.get("users", [])
-    if not _strings(numbers, MAX_NUMBERS) or not numbers or not all(E164.match(n.strip()) for n in numbers):
+    # as api/routes/continuity.DRILL_DOC says (no trimming); a number not in use is refused later
+    if not _strings(numbers, MAX_NUMBERS) or not numbers or not all(E164.match(n) for n in numbers):
         message = f"must be 1 to {MAX_NUMBERS} E.164 numbers"
         problems.append({"field": "numbers", "code": "bad_numbers", "message": message})
-    if not _strings(users, MAX_USERS) or not all(u.strip() for u in users):
+    if not _strings(users, MAX_USERS) or not all(users):
         problems.append({"field": "users", "code": "bad_users", "message": f"must be up to {MAX_USERS} usernames"})
     minutes = payload.get("minutes", DEFAULT_MINUTES)
     if isinstance(minutes, bool) or not isinstance(minutes, int) or not MIN_MINUTES <= minutes <= MAX_MINUTES:
