@@ -43,7 +43,13 @@ def test_help_lists_the_commands():
 
 
 def test_every_data_command_documents_data_dir_and_config():
-    for command in (["serve"], ["migrate"], ["operator", "create"], ["demo"]):
+    for command in (
+        ["serve"],
+        ["migrate"],
+        ["operator", "create"],
+        ["demo"],
+        *(["drill", c] for c in ("start", "end", "show")),
+    ):
         result = run_lifeboat(*command, "--help")
         assert result.returncode == 0, describe(result)
         assert "--data-dir" in result.stdout and "--config" in result.stdout, command

@@ -219,6 +219,16 @@ def get(platform: Platform, principal: Principal, tenant_id: int, drill_id: int)
         return _drill_of(uow, tenants, drill_id)
 
 
+def running(platform: Platform, principal: Principal, tenant_id: int) -> Drill:
+    """The plan's running drill, or NotFound ``no_running_drill``."""
+    tenants = open_bcp_plan(platform, principal, tenant_id, VIEW_PERMISSION)
+    with platform.directory_unit(write=False) as uow:
+        drills = uow.drills.running(tenants.plan.id)
+    if not drills:
+        raise NotFound("No drill of this plan is running.", code="no_running_drill")
+    return drills[0]
+
+
 def page(
     platform: Platform, principal: Principal, tenant_id: int, *, limit: int, offset: int
 ) -> tuple[list[Drill], int]:
