@@ -12,9 +12,11 @@ from starlette.concurrency import run_in_threadpool
 from lifeboat.bootstrap import Platform
 from lifeboat.console.web import SESSION_COOKIE
 from lifeboat.domain.access import Principal
+from lifeboat.domain.records import Drill
 from lifeboat.domain.records import Side
 from lifeboat.errors import NotAuthenticated, NotFound
 from lifeboat.logs import note_actor
+from lifeboat.services.bcp.drill_choices import running_or_none
 from lifeboat.services.bcp.pairing import PairedTenants, open_bcp_plan
 from lifeboat.services.tenancy import auth, tenants
 
@@ -25,6 +27,7 @@ NAVIGATION = (
     ("Script checklist", "/bcp/checklist", "bcp.sync.view"),
     ("BCP access", "/bcp/access", "admin.view"),  # the list of users: GET /users needs admin.view
     ("Switchover", "/bcp/switchover", "bcp.enablement.view"),  # its readiness report needs it
+    ("Drills", "/bcp/drills", "bcp.enablement.view"),  # GET .../bcp/drills needs it
     ("Configuration", "/config", "config"),  # any of CONFIG_PERMISSIONS
     ("Audit log", "/audit", "admin.view"),
     ("Alerts", "/alerts", "bcp.enablement.view"),
@@ -51,6 +54,7 @@ class Console:
     tenant_name: str | None = None
     plan: PairedTenants | None = None
     nav: list[dict[str, Any]] = field(default_factory=list)
+    drill: Drill | None = None  # the plan's running drill, for those who may see drills (the banner)
 
     @property
     def side(self) -> str | None:
@@ -90,6 +94,8 @@ def load(platform: Platform, request: Request) -> Console:
             if console.plan
             else tenants.get_tenant(platform, principal, console.tenant_id).name
         )
+        if console.plan is not None:
+            console.drill = running_or_none(platform, principal, console.tenant_id)
     console.nav = [
         {"label": label, "path": path, "current": _current(request, path)}
         for label, path, permission in NAVIGATION
