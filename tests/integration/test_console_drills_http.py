@@ -69,7 +69,11 @@ def test_an_admin_starts_a_drill_watches_its_counters_and_ends_it(api, plan):
     answer = start(api, token, plan)
     assert answer.status_code == 303 and answer.headers["location"] == "/bcp/drills"
     [drill] = drills_of(plan)
-    assert (drill["status"], drill["numbers"], drill["users"]) == ("running", [plan.numbers["voice"]], [plan.usernames["none"]])
+    assert (drill["status"], drill["numbers"], drill["users"]) == (
+        "running",
+        [plan.numbers["voice"]],
+        [plan.usernames["none"]],
+    )
     running = api.client.get("/bcp/drills").text
     assert f"Drill {drill['id']}" in running and f'hx-get="/bcp/drills/{drill["id"]}/live"' in running
     assert "Calls routed" in running and "Pilot logins" in running and 'name="passkey"' not in running
@@ -95,7 +99,12 @@ def test_an_admin_starts_a_drill_watches_its_counters_and_ends_it(api, plan):
 
 def test_typed_numbers_and_usernames_are_taken_as_the_api_takes_them(api, plan):
     token = admin_in(api, plan)
-    typed = {"numbers": [], "users": [], "other_numbers": f" {plan.numbers['voice']} ,", "other_users": "single" + str(plan.primary_id)}
+    typed = {
+        "numbers": [],
+        "users": [],
+        "other_numbers": f" {plan.numbers['voice']} ,",
+        "other_users": "single" + str(plan.primary_id),
+    }
     assert start(api, token, plan, **typed).status_code == 303
     [drill] = drills_of(plan)
     assert drill["numbers"] == [plan.numbers["voice"]] and drill["users"] == [plan.usernames["single"]]

@@ -12,8 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from lifeboat.bootstrap import Platform
 from lifeboat.console.web import SESSION_COOKIE
 from lifeboat.domain.access import Principal
-from lifeboat.domain.records import Drill
-from lifeboat.domain.records import Side
+from lifeboat.domain.records import Drill, Side
 from lifeboat.errors import NotAuthenticated, NotFound
 from lifeboat.logs import note_actor
 from lifeboat.services.bcp.drill_choices import running_or_none
