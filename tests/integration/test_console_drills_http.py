@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from lifeboat.console.pages import drills as console_drills
 from tests.bcp_fixture import PASSWORD, build_plan
 from tests.integration.test_console_http import console_login
 
@@ -167,6 +168,26 @@ def test_find_narrows_the_choices_keeps_what_was_ticked_and_starts_nothing(api, 
     assert ticked, "the pilot ticked before the search stays ticked"
     nothing = api.client.get("/bcp/drills", params={"nq": "no such number"}).text
     assert "No voice number matches" in nothing
+
+
+def test_a_large_tenant_is_offered_a_bounded_page_of_usernames_to_search(api, plan, monkeypatch):
+    monkeypatch.setattr(console_drills, "USERS_SHOWN", 2)
+    admin_in(api, plan)
+    page = api.client.get("/bcp/drills").text
+    assert len(re.findall(r'type="checkbox" name="users"', page)) == 2
+    assert "Showing 2 of 4 users; search by username to narrow." in page
+    narrowed = api.client.get("/bcp/drills", params={"uq": "multiple"}).text
+    assert re.findall(r'name="users" value="([^"]+)"', narrowed) == [plan.usernames["multiple"]]
+
+
+def test_an_unknown_pilot_is_named_next_to_the_pilot_field(api, plan):
+    token = admin_in(api, plan)
+    answer = start(api, token, plan, users=["ghost1", "ghost2"])
+    assert answer.status_code == 422
+    assert 'aria-describedby="other-users-help users-error"' in answer.text
+    error = re.search(r'<small class="field-error" id="users-error">([^<]+)</small>', answer.text).group(1)
+    assert "ghost1 is not a user of the primary" in error and "ghost2" in error
+    assert answer.text.count('id="users-error"') == 1
 
 
 def test_the_page_needs_view_and_starting_or_ending_needs_edit_as_in_the_api(api, plan):
