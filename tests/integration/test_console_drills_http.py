@@ -161,7 +161,7 @@ def test_find_narrows_the_choices_keeps_what_was_ticked_and_starts_nothing(api, 
     token = admin_in(api, plan)
     found = start(api, token, plan, action="find", uq="single", nq="")
     assert found.status_code == 200 and drills_of(plan) == []
-    assert plan.passkey not in found.text
+    assert plan.passkey not in found.text and "Nothing started: the passkey is not kept" in found.text
     assert f'value="{plan.usernames["single"]}"' in found.text
     assert f'value="{plan.usernames["multiple"]}"' not in found.text  # narrowed
     ticked = re.search(rf'value="{plan.usernames["none"]}" checked', found.text)

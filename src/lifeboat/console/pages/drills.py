@@ -73,6 +73,7 @@ def _page(
     errors: list[dict[str, str]] | None = None,
     page: int = 1,
     ended: str | None = None,
+    note: str | None = None,
 ) -> Response:
     tenant_id = _plan_tenant(ctx)
     paging = Paging.at(page, HISTORY_PER_PAGE)
@@ -97,6 +98,7 @@ def _page(
         error=error,
         errors=_by_field(errors or []),
         ended=ended,
+        note=note,
         limits={"min": drills.MIN_MINUTES, "max": drills.MAX_MINUTES, "default": drills.DEFAULT_MINUTES},
     )
 
@@ -155,7 +157,9 @@ def start_drill(
     tenant_id = _plan_tenant(ctx)
     picked = _picked(numbers, other_numbers, users, other_users, minutes, nq, uq)
     if action == "find":  # the no-JavaScript search: the same form back, narrowed, nothing started
-        return _page(request, ctx, picked=picked)
+        # Enter in any field presses the form's first button, Find: say why nothing started
+        note = "Nothing started: the passkey is not kept; type it again and press Start drill." if passkey else None
+        return _page(request, ctx, picked=picked, note=note)
     payload: dict[str, Any] = {"numbers": picked["numbers"], "users": picked["users"], "passkey": passkey}
     if picked["minutes"]:
         given = picked["minutes"]
