@@ -17,8 +17,17 @@ from lifeboat.store.tables import switch_attempts
 from tests.browser.conftest import NONE_USER, PASSWORD, ConsoleServer
 
 AXE = Path(__file__).with_name("vendor") / "axe.min.js"
-BCP_LINKS = ("Sync", "Script checklist", "BCP access", "Switchover", "Configuration", "Audit log", "Alerts")
-BCP_PAGES = ("/bcp/sync", "/bcp/checklist", "/bcp/access", "/bcp/switchover", "/config", "/audit", "/alerts")
+BCP_LINKS = ("Sync", "Script checklist", "BCP access", "Switchover", "Failback", "Configuration", "Audit log", "Alerts")
+BCP_PAGES = (
+    "/bcp/sync",
+    "/bcp/checklist",
+    "/bcp/access",
+    "/bcp/switchover",
+    "/bcp/failback",
+    "/config",
+    "/audit",
+    "/alerts",
+)
 
 
 def log_in(page, username: str, *, password: str = PASSWORD, tenant: str | None = None) -> None:
