@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.bcp_fixture import SyncedPlan, build_plan
+from tests.bcp_fixture import PASSWORD, SyncedPlan, build_plan
 from tests.integration.test_console_http import console_login
 from tests.integration.test_failback import NEW_WEEK, change_bcp_during_outage, primary_entity, report
 
@@ -153,3 +153,22 @@ def test_another_tenants_administrator_neither_sees_nor_applies_the_plans_change
     assert all("failback_item_not_found" in text for text in results(answer.text).values())
     week = primary_entity(plan, "hours-of-operation", plan.of("hours-of-operation", "weekdays"))["weekly"]
     assert week != NEW_WEEK and set(report(plan)) == set(ids.values())
+
+
+def test_reading_without_bcp_sync_edit_shows_the_report_without_a_form_and_the_post_answers_403(api, plan):
+    ids, _ = outage_in_console(api, plan)
+    role = plan.make("roles", "viewer", {"name": "Failback reader", "permissions": ["bcp.sync.view"]}, plan.bcp_id)
+    username = f"reader{plan.bcp_id}"
+    user = {"username": username, "email": f"{username}@example.com", "first_name": "Re", "last_name": "Ader"}
+    extra = {"role_id": role, "bcp_type": "single", "password": PASSWORD}
+    plan.make("users", "reader", {**user, **extra}, tenant_id=plan.bcp_id)
+    csrf = console_login(api, username)
+
+    page = api.client.get(PAGE)
+
+    assert page.status_code == 200 and "Escalations" in page.text
+    assert ticked_values(page.text) == set() and "Apply selected" not in page.text
+    assert "Applying needs the permission bcp.sync.edit." in page.text
+    answer = api.client.post(PAGE, data={"csrf_token": csrf, "item": [ids["hours"]]})
+    assert answer.status_code == 403 and "Not allowed" in answer.text
+    assert ids["hours"] in report(plan)
