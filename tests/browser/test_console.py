@@ -17,13 +17,24 @@ from lifeboat.store.tables import switch_attempts
 from tests.browser.conftest import NONE_USER, PASSWORD, ConsoleServer
 
 AXE = Path(__file__).with_name("vendor") / "axe.min.js"
-BCP_LINKS = ("Sync", "Script checklist", "BCP access", "Switchover", "Drills", "Configuration", "Audit log", "Alerts")
+BCP_LINKS = (
+    "Sync",
+    "Script checklist",
+    "BCP access",
+    "Switchover",
+    "Drills",
+    "Failback",
+    "Configuration",
+    "Audit log",
+    "Alerts",
+)
 BCP_PAGES = (
     "/bcp/sync",
     "/bcp/checklist",
     "/bcp/access",
     "/bcp/switchover",
     "/bcp/drills",
+    "/bcp/failback",
     "/config",
     "/audit",
     "/alerts",

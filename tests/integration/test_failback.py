@@ -13,6 +13,8 @@ from typer.testing import CliRunner
 from lifeboat.api.app import create_app
 from lifeboat.bootstrap import build_platform
 from lifeboat.cli import app as cli_app
+from lifeboat.errors import Unavailable
+from lifeboat.services.bcp import failback as failback_service
 from tests.bcp_fixture import SyncedPlan, build_plan, with_region_down
 from tests.shared_platform import shared_api, shared_platform  # noqa: F401
 from tests.sync_fixture import Http, entity_url, error_code
@@ -222,3 +224,114 @@ def test_a_users_fields_are_copied_back_but_not_a_new_username(plan: SyncedPlan)
     assert primary_entity(plan, "users", plan.of("users", "single"))["first_name"] == "Renamed"
     assert results[f"users:{multiple}"]["error"]["code"] == "failback_not_supported"
     assert primary_entity(plan, "users", plan.of("users", "multiple"))["username"] == plan.usernames["multiple"]
+
+
+def test_a_deactivated_or_deleted_user_is_copied_back_and_a_created_one_says_why_not(plan: SyncedPlan) -> None:
+    assert plan.switch("bcp").status_code == 200
+    single, none = plan.bcp_of("users", "single"), plan.bcp_of("users", "none")
+    plan.ops.call("PATCH", entity_url(plan.bcp_id, "users", single), json={"is_active": False})
+    plan.ops.call("DELETE", entity_url(plan.bcp_id, "users", none), expect=204)
+    made = plan.ops.call(
+        "POST",
+        entity_url(plan.bcp_id, "users"),
+        json={
+            "username": f"outage{plan.bcp_id}",
+            "email": "outage@example.com",
+            "first_name": "Out",
+            "last_name": "Age",
+            "bcp_type": "none",
+            "password": "bcp-test-password",
+        },
+        expect=201,
+    )
+    ids = (f"users:{single}", f"users:{none}", f"users:{made['id']}")
+    assert report(plan)[ids[1]]["action"] == "deleted"
+
+    results = apply(plan, *ids)
+
+    assert results[ids[0]]["status"] == "applied" and results[ids[1]]["status"] == "applied", results
+    assert primary_entity(plan, "users", plan.of("users", "single"))["is_active"] is False
+    gone = plan.ops.request("GET", entity_url(plan.primary_id, "users", plan.of("users", "none")))
+    assert gone.status_code == 404
+    created = results[ids[2]]["error"]
+    assert created["code"] == "failback_not_supported" and "login index" in created["message"]
+    users = plan.ops.all(entity_url(plan.primary_id, "users"))
+    assert f"outage{plan.bcp_id}" not in {u["username"] for u in users}
+    # the deleted user's username is free again in the primary
+    again = {
+        "username": plan.usernames["none"],
+        "email": "again@example.com",
+        "first_name": "A",
+        "last_name": "B",
+        "bcp_type": "none",
+        "password": "bcp-test-password",
+    }
+    plan.ops.call("POST", entity_url(plan.primary_id, "users"), json=again, expect=201)
+
+
+def script_content(hours: int, skill: int) -> dict[str, Any]:
+    return {
+        "header": {"name": "Main"},
+        "actions": {"1": {"name": "BEGIN"}, "2": {"name": "HOURS"}, "3": {"name": "REQAGENT"}},
+        "properties": {
+            "2": {"0": {"name": "Profile", "value": str(hours)}},
+            "3": {"0": {"name": "Skill", "value": str(skill)}},
+        },
+        "branches": {"1": {"Default": "2"}, "2": {"Open": "3"}},
+    }
+
+
+def test_a_script_is_copied_back_with_its_ids_translated_once_its_targets_have_counterparts(plan: SyncedPlan) -> None:
+    assert plan.switch("bcp").status_code == 200
+    hours = plan.bcp_of("hours-of-operation", "weekdays")
+    skill = plan.make("skills", "outage", {"name": "Outage line", "media_type": "voice"}, tenant_id=plan.bcp_id)
+    script = plan.bcp_of("scripts", "main")
+    plan.ops.call("PATCH", entity_url(plan.bcp_id, "scripts", script), json={"content": script_content(hours, skill)})
+    script_id, skill_id = f"scripts:{script}", f"skills:{skill}"
+
+    alone = apply(plan, script_id)[script_id]
+    assert alone["status"] == "failed" and alone["error"]["code"] == "no_primary_counterpart", alone
+    assert alone["error"]["details"]["references"] == [{"field": "content", "target": "skills", "bcp_id": skill}]
+    primary_script = primary_entity(plan, "scripts", plan.of("scripts", "main"))
+    assert primary_script["content"] == script_content(
+        plan.of("hours-of-operation", "weekdays"), plan.of("skills", "billing")
+    )  # unchanged
+
+    both = apply(plan, script_id, skill_id)
+    assert {r["status"] for r in both.values()} == {"applied"}, both
+    primary_script = primary_entity(plan, "scripts", plan.of("scripts", "main"))
+    new_skill = both[skill_id]["primary_id"]
+    assert primary_script["content"] == script_content(plan.of("hours-of-operation", "weekdays"), new_skill)
+    assert report(plan) == {}
+    assert plan.switch("primary").status_code == 200
+    run = plan.sync()
+    assert ("scripts", script) not in {(d["type"], d["bcp_id"]) for d in run["drift"]}
+    assert run["counts"]["scripts"]["updated"] == 0
+
+
+def test_a_created_item_whose_correlation_was_not_written_is_adopted_on_the_next_apply(
+    plan: SyncedPlan, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert plan.switch("bcp").status_code == 200
+    bcp = change_bcp_during_outage(plan)
+    skill_id = f"skills:{bcp['skill']}"
+    real = failback_service._correlate
+
+    def lost(*args: Any, **kwargs: Any) -> None:
+        raise Unavailable("The BCP region went away.", code="region_unavailable")
+
+    monkeypatch.setattr(failback_service, "_correlate", lost)
+    first = apply(plan, skill_id)[skill_id]
+    assert first["status"] == "failed" and first["error"]["code"] == "region_unavailable"
+    [written] = named(plan, plan.primary_id, "skills", "Escalations")  # the primary write went through
+    assert skill_id in report(plan)  # still reported: no correlation yet
+
+    monkeypatch.setattr(failback_service, "_correlate", real)
+    second = apply(plan, skill_id)[skill_id]
+    assert second["status"] == "applied" and second["primary_id"] == written["id"], second
+    assert len(named(plan, plan.primary_id, "skills", "Escalations")) == 1
+    assert skill_id not in report(plan)
+    assert plan.switch("primary").status_code == 200
+    run = plan.sync()
+    assert run["counts"]["skills"]["created"] == 0
+    assert len(named(plan, plan.bcp_id, "skills", "Escalations")) == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from lifeboat.domain.entities import Entity
-from lifeboat.domain.failback import SECRET, report, to_primary
+from lifeboat.domain.failback import SECRET, content_ids, report, script_to_primary, to_primary
 from lifeboat.domain.records import Correlation
 
 SWITCH = datetime(2025, 1, 1, tzinfo=UTC)
@@ -61,3 +61,34 @@ def test_references_go_back_through_the_correlations_and_missing_ones_are_named(
     data, missing = to_primary(skill, {20: 10, 21: 11})
     assert data["hours_of_operation_id"] == 10 and data["disposition_ids"] == [11]
     assert missing == [{"field": "disposition_ids", "target": "dispositions", "bcp_id": 99}]
+
+
+def studio(*values: object) -> dict:
+    """A script whose REQAGENT Skill properties hold ``values`` (and a SNIPPET with free text)."""
+    actions = {str(i): {"name": "REQAGENT"} for i in range(1, len(values) + 1)} | {"99": {"name": "SNIPPET"}}
+    properties = {str(i): {"0": {"name": "Skill", "value": v}} for i, v in enumerate(values, start=1)}
+    properties["99"] = {"0": {"name": "Data", "value": "ASSIGN x = 20"}}
+    return {"header": {}, "actions": actions, "properties": properties, "branches": {}}
+
+
+def test_a_scripts_correlated_ids_go_back_and_everything_else_is_kept() -> None:
+    data = {"path": "Main", "content": studio("20", 21, "1000", "{SkillNo}", "33")}
+    to_primary_ids, correlated = {20: 10, 21: 11}, {20: "skills", 21: "skills"}
+    back, unresolved = script_to_primary(
+        data, to_primary_ids, correlated, remap_free_text=False, max_bytes=100_000, max_depth=64
+    )
+    assert [back["content"]["properties"][str(i)]["0"]["value"] for i in range(1, 6)] == [
+        "10",
+        11,  # an integer stays an integer
+        "1000",  # not a BCP id the correlations know (a primary id kept by script_ids: keep): as it is
+        "{SkillNo}",
+        "33",
+    ]
+    assert back["content"]["properties"]["99"]["0"]["value"] == "ASSIGN x = 20"  # free text: only with the setting
+    assert {r["bcp_id"] for r in unresolved} == {1000, 33}  # the caller asks which are BCP-only entities
+    assert data["content"]["properties"]["1"]["0"]["value"] == "20"  # the input is not changed
+    remapped, _ = script_to_primary(
+        data, to_primary_ids, correlated, remap_free_text=True, max_bytes=100_000, max_depth=64
+    )
+    assert remapped["content"]["properties"]["99"]["0"]["value"] == "ASSIGN x = 10"
+    assert content_ids(data, 100_000, 64) == {20, 21, 1000, 33}

@@ -27,6 +27,7 @@ NAVIGATION = (
     ("BCP access", "/bcp/access", "admin.view"),  # the list of users: GET /users needs admin.view
     ("Switchover", "/bcp/switchover", "bcp.enablement.view"),  # its readiness report needs it
     ("Drills", "/bcp/drills", "bcp.enablement.view"),  # GET .../bcp/drills needs it
+    ("Failback", "/bcp/failback", "bcp.sync.view"),  # GET .../bcp/failback needs it
     ("Configuration", "/config", "config"),  # any of CONFIG_PERMISSIONS
     ("Audit log", "/audit", "admin.view"),
     ("Alerts", "/alerts", "bcp.enablement.view"),

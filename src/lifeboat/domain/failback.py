@@ -27,6 +27,8 @@ from typing import Any
 from lifeboat.domain.entities import ENTITY_TYPES, Entity, Link
 from lifeboat.domain.graph import map_links, type_order
 from lifeboat.domain.records import Correlation
+from lifeboat.domain.script_references import references_in, slots
+from lifeboat.domain.scripts import parse_script, rewrite_script
 
 SECRET = "(secret)"  # what a report shows for a stored secret (a password hash) that changed
 
@@ -142,3 +144,41 @@ def to_primary(entity: Entity, to_primary_ids: Mapping[int, int]) -> tuple[dict[
 
     map_links(entity.kind, data, back)
     return data, missing
+
+
+def script_to_primary(
+    data: dict[str, Any],
+    to_primary_ids: Mapping[int, int],
+    bcp_types: Mapping[int, str],
+    *,
+    remap_free_text: bool,
+    max_bytes: int,
+    max_depth: int,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A BCP script's fields with every id in its content turned back into the primary's,
+    and the ids that stay as they are (each ``{field, target, bcp_id}``; the caller decides
+    which of those are BCP entities without a counterpart).
+
+    Ids are unique across regions, so a value is a BCP id only if the correlations know it:
+    whatever the sync's ``script_ids`` setting was, a correlated BCP id goes back to its
+    primary id and anything else (a primary id the sync kept, a name, a variable) is kept.
+    Free-text ids go back only where the sync remapped them (``remap_free_text``).
+    ``bcp_types`` is BCP id -> type of the correlated entities. Raises what ``parse_script``
+    raises for an unreadable script."""
+    document = parse_script(data["content"], max_bytes=max_bytes, max_depth=max_depth)
+    unresolved: list[dict[str, Any]] = []
+
+    def translate(target: str, bcp_id: int) -> int | None:
+        found = to_primary_ids.get(bcp_id) if bcp_types.get(bcp_id) == target else None
+        if found is None:
+            unresolved.append({"field": "content", "target": target, "bcp_id": bcp_id})
+        return found
+
+    content, _ = rewrite_script(document, translate, remap_free_text=remap_free_text, known_ids=bcp_types)
+    return {**data, "content": content}, unresolved
+
+
+def content_ids(data: dict[str, Any], max_bytes: int, max_depth: int) -> set[int]:
+    """Every numeric id a script's content names in a reference property (SPEC §3)."""
+    document = parse_script(data["content"], max_bytes=max_bytes, max_depth=max_depth)
+    return {int(ref.value) for slot in slots(document) for ref in references_in(slot, {}) if ref.kind == "id"}

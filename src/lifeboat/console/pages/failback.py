@@ -1,0 +1,128 @@
+"""/bcp/failback (SPEC §11, §14): what administrators changed in the BCP tenant since the
+last switch to it, field by field, and copying the ticked changes back into the primary.
+
+The same service and checks as GET/POST /api/v1/tenants/{t}/bcp/failback: reading needs
+``bcp.sync.view``, applying ``bcp.sync.edit`` and the edit permission of each item's area.
+The form is a plain POST of the ticked item ids; "Apply selected" opens a <details> that
+holds the real button, so the confirmation works without JavaScript. After applying, the
+page shows one result per ticked item above what is still reported."""
+
+from __future__ import annotations
+
+import json
+from itertools import groupby
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+
+from lifeboat.console.context import Console, ConsoleDep
+from lifeboat.console.pages.sync import type_label
+from lifeboat.console.web import ConsoleRoute, render, require_csrf
+from lifeboat.domain.failback import FailbackItem
+from lifeboat.errors import Forbidden, NotFound
+from lifeboat.services.bcp import failback
+
+router = APIRouter(route_class=ConsoleRoute)
+
+PATH = "/bcp/failback"
+ACTIONS = {"created": "Created", "updated": "Changed", "deactivated": "Deactivated", "deleted": "Deleted"}
+
+
+def _tenant(ctx: Console) -> int:
+    if ctx.tenant_id is None:  # an operator's session has no tenant
+        raise Forbidden("Operators read and apply failback with the API or the command line.", code="tenant_required")
+    if ctx.plan is None:
+        raise NotFound("This tenant has no BCP plan, so there is nothing to fail back.", code="bcp_plan_not_found")
+    return ctx.tenant_id
+
+
+def _page(
+    request: Request,
+    ctx: Console,
+    items: list[FailbackItem],
+    *,
+    results: list[dict[str, Any]] | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    return render(
+        request,
+        "failback.html",
+        status=status,
+        title="Failback",
+        ctx=ctx,
+        groups=_groups(items, ctx),
+        total=len(items),
+        results=results,
+        error=error,
+        may_apply=ctx.principal.can(failback.APPLY_PERMISSION),
+    )
+
+
+@router.get(PATH, include_in_schema=False)
+def failback_page(request: Request, ctx: ConsoleDep) -> Response:
+    return _page(request, ctx, failback.failback_report(ctx.platform, ctx.principal, _tenant(ctx)))
+
+
+@router.post(PATH, include_in_schema=False, dependencies=[Depends(require_csrf)])
+def apply_selected(request: Request, ctx: ConsoleDep, item: Annotated[list[str] | None, Form()] = None) -> Response:
+    tenant_id = _tenant(ctx)
+    before = {i.id: i for i in failback.failback_report(ctx.platform, ctx.principal, tenant_id)}
+    if not item:
+        return _page(request, ctx, list(before.values()), error="Tick at least one change to apply.", status=422)
+    outcome = failback.apply_failback(ctx.platform, ctx.principal, tenant_id, {"items": item})
+    results = [_result_row(r, before.get(r["id"])) for r in outcome]
+    return _page(request, ctx, failback.failback_report(ctx.platform, ctx.principal, tenant_id), results=results)
+
+
+def _groups(items: list[FailbackItem], ctx: Console) -> list[dict[str, Any]]:
+    """The report by entity type (already in type order), each item ready to show."""
+    return [
+        {"type": type_name, "label": type_label(type_name), "items": [_row(i, ctx) for i in group]}
+        for type_name, group in groupby(items, key=lambda i: i.type)
+    ]
+
+
+def _row(item: FailbackItem, ctx: Console) -> dict[str, Any]:
+    here = ctx.plan.bcp.id if ctx.plan else None
+    own_id = item.bcp_id if ctx.tenant_id == here else item.primary_id  # the one this session can open
+    return {
+        "id": item.id,
+        "type": item.type,
+        "action": item.action,
+        "action_label": ACTIONS[item.action],
+        "name": item.name,
+        "bcp_id": item.bcp_id,
+        "primary_id": item.primary_id,
+        "link": f"/config/{item.type}/{own_id}" if own_id is not None and item.action != "deleted" else None,
+        "changes": [
+            {"field": c["field"], "before": shown(c["before"]), "after": shown(c["after"])} for c in item.changes
+        ],
+    }
+
+
+def _result_row(result: dict[str, Any], item: FailbackItem | None) -> dict[str, Any]:
+    error = result["error"]
+    return {
+        "id": result["id"],
+        "name": f"{type_label(item.type)} {item.name}" if item else result["id"],
+        "applied": result["status"] == "applied",
+        "primary_id": result["primary_id"],
+        "message": error["message"] if error else None,
+        "code": error["code"] if error else None,
+        "references": [_reference(r) for r in (error or {}).get("details", {}).get("references", [])]
+        if error and isinstance(error.get("details"), dict)
+        else [],
+    }
+
+
+def _reference(reference: dict[str, Any]) -> str:
+    where = f"BCP id {reference['bcp_id']}" if "bcp_id" in reference else f"primary id {reference.get('primary_id')}"
+    return f"{reference['field']}: {type_label(reference['target'])} {where}"
+
+
+def shown(value: Any) -> str | None:
+    """A field's value as text: None stays None (shown as a dash), text as it is, the rest as JSON."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
