@@ -126,12 +126,19 @@ class EntityRepo:
         self, tenant_id: int, type_: str, names: Sequence[str], *, active_only: bool = False
     ) -> list[tuple[Any, ...]]:
         """(id, *the values of these data fields; None where absent) of each entity of a type.
-        The database picks the fields out, so a report decodes no entity whole."""
+        The database picks the fields out, so a report decodes no entity whole; remembered while
+        those entities are unchanged (the caller must not change the list)."""
         where = [entities.c.tenant_id == tenant_id, entities.c.type == type_]
         if active_only:
             where.append(entities.c.is_active.is_(True))
         stmt = select(entities.c.id, *(entities.c.data[name] for name in names)).where(*where)
-        return [tuple(r) for r in self.conn.execute(stmt.order_by(entities.c.id))]
+        return remembered(
+            self.conn,
+            tenant_id,
+            (type_,),
+            ("fields_of", tuple(names), active_only),
+            lambda: [tuple(r) for r in self.conn.execute(stmt.order_by(entities.c.id))],
+        )
 
     def agents_per_skill(self, tenant_id: int, user_field: FieldIs, values: Sequence[str]) -> dict[int, int]:
         """Skill id -> how many agent settings list it, of active users whose ``user_field`` is one
