@@ -27,16 +27,30 @@ from sqlalchemy import Connection, func, select
 from lifeboat.store.tables import correlations, entities
 
 T = TypeVar("T")
+Fingerprints = dict[tuple[int, str], tuple[int, ...]]
 MAX_REMEMBERED = 512
 _remembered: OrderedDict[Hashable, tuple[tuple[Any, ...], Any]] = OrderedDict()
 _lock = threading.Lock()
 
 
-def remembered(conn: Connection, tenant_id: int, types: Sequence[str], what: Hashable, count: Callable[[], T]) -> T:
+def remembered(
+    conn: Connection,
+    tenant_id: int,
+    types: Sequence[str],
+    what: Hashable,
+    count: Callable[[], T],
+    *,
+    seen: Fingerprints | None = None,
+) -> T:
     """``count()``, or what it answered before if the tenant's entities of ``types`` are unchanged
-    since. The caller must not change what it gets back (it may be handed out again)."""
+    since. The caller must not change what it gets back (it may be handed out again).
+
+    ``seen``: the fingerprints a read-only transaction has read already, by (tenant, type), so
+    that two counts over the same rows read them once (the Overview's readiness reads the users
+    for two counts). Never a writing transaction's: a count read after its own uncommitted write
+    would be remembered under the fingerprint read before it, and survive a rollback."""
     key = ("entities", str(conn.engine.url), tenant_id, tuple(types), what)
-    return _remember(key, _fingerprint(conn, tenant_id, types), count)
+    return _remember(key, _fingerprint(conn, tenant_id, types, {} if seen is None else seen), count)
 
 
 def remembered_notes(conn: Connection, bcp_tenant_id: int, type_: str, what: Hashable, count: Callable[[], T]) -> T:
@@ -60,13 +74,15 @@ def _remember(key: Hashable, fingerprint: tuple[Any, ...], count: Callable[[], T
     return value
 
 
-def _fingerprint(conn: Connection, tenant_id: int, types: Sequence[str]) -> tuple[Any, ...]:
+def _fingerprint(conn: Connection, tenant_id: int, types: Sequence[str], seen: Fingerprints) -> tuple[Any, ...]:
+    """(how many, the sum of their versions, the highest id) of each type's rows, in the order of the type names."""
     c = entities.c
-    stmt = select(func.count(), func.coalesce(func.sum(c.version), 0), func.coalesce(func.max(c.id), 0)).where(
-        c.tenant_id == tenant_id, c.type.in_(list(types))
-    )
-    row = conn.execute(stmt).one()
-    return tuple(int(v) for v in row)
+    for type_ in sorted(set(types)):
+        if (tenant_id, type_) not in seen:
+            stmt = select(func.count(), func.coalesce(func.sum(c.version), 0), func.coalesce(func.max(c.id), 0))
+            row = conn.execute(stmt.where(c.tenant_id == tenant_id, c.type == type_)).one()
+            seen[(tenant_id, type_)] = tuple(int(v) for v in row)
+    return tuple(seen[(tenant_id, type_)] for type_ in sorted(set(types)))
 
 
 def _notes_fingerprint(conn: Connection, bcp_tenant_id: int, type_: str) -> tuple[Any, ...]:
