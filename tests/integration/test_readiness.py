@@ -245,3 +245,38 @@ def test_a_run_that_found_the_bcp_tenant_active_does_not_count_as_the_last_run(p
 
     found = checks(readiness(plan))["last_run"]
     assert (found["status"], found["run_status"]) == ("pass", "succeeded")
+
+
+def test_remembered_figures_follow_a_sync_that_changes_them(plan):
+    """Readiness remembers the script checklist figures and the skills and points of contact it
+    read (store/tallies.py); a sync that changes them is seen on the next report."""
+    assert statuses(readiness(plan)) == ALL_PASS
+    assert statuses(readiness(plan)) == ALL_PASS  # the second report from what was remembered
+    broken = plan.make(
+        "scripts",
+        "broken",
+        {
+            "path": "Inbound/Overflow",
+            "media_type": "voice",
+            "content": {
+                "header": {"name": "Overflow"},
+                "actions": {"1": {"name": "BEGIN"}, "2": {"name": "REQAGENT"}},
+                "properties": {"2": {"0": {"name": "Skill", "value": "987654321"}}},
+                "branches": {"1": {"Default": "2"}},
+            },
+        },
+    )
+    plan.sync()
+    assert checks(readiness(plan))["script_references"]["unresolved"] == 1
+
+    plan.ops.call("DELETE", entity_url(plan.primary_id, "scripts", broken), expect=204)
+    plan.ops.call(
+        "PATCH",
+        entity_url(plan.primary_id, "points-of-contact", plan.of("points-of-contact", "voice")),
+        json={"is_active": False},
+    )
+    plan.sync()
+
+    report = readiness(plan)
+    assert statuses(report) == {**ALL_PASS, "voice_points_of_contact": "fail"}
+    assert checks(report)["script_references"]["unresolved"] == 0

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from lifeboat.domain.records import Correlation
 from lifeboat.store.tables import correlations, now
+from lifeboat.store.tallies import remembered_notes
+
+T = TypeVar("T")
 
 
 class CorrelationRepo:
@@ -43,6 +46,11 @@ class CorrelationRepo:
             .order_by(c.primary_id)
         )
         return [dict(r._mapping) for r in rows]
+
+    def tally_notes(self, type_name: str, what: Hashable, tally: Callable[[list[dict[str, Any]]], T]) -> T:
+        """``tally(self.notes_of(type_name))``, remembered while those correlations are unchanged
+        (``what`` names the tally; the caller must not change what it gets back)."""
+        return remembered_notes(self.conn, self.tenant_id, type_name, what, lambda: tally(self.notes_of(type_name)))
 
     def put_many(self, rows: Sequence[dict[str, Any]]) -> None:
         """Insert or replace correlations: {type, primary_id, bcp_id, primary_version, bcp_version, notes}.

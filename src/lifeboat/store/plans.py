@@ -204,6 +204,7 @@ class RunRepo:
             select(sync_runs)
             .where(sync_runs.c.plan_id == plan_id, sync_runs.c.status.in_(statuses))
             .order_by(sync_runs.c.id.desc())
+            .limit(1)
         ).first()
         return _run(row) if row else None
 

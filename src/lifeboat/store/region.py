@@ -26,7 +26,7 @@ from lifeboat.domain.records import Row
 from lifeboat.ids import is_id
 from lifeboat.store.counter import take_ids
 from lifeboat.store.tables import entities, region_id_counter
-from lifeboat.store.tallies import remembered
+from lifeboat.store.tallies import Fingerprints, remembered
 
 CHUNK = 5000  # ids per IN (...) list, well under SQLite's limit of bound variables
 
@@ -72,9 +72,11 @@ def _values(entity: Entity) -> dict[str, Any]:
 
 
 class EntityRepo:
-    def __init__(self, conn: Connection, id_block: int):
+    def __init__(self, conn: Connection, id_block: int, *, read_only: bool = False):
         self.conn = conn
         self.id_block = id_block
+        # The fingerprints of remembered counts, read once per read-only transaction (store/tallies.py).
+        self._seen: Fingerprints | None = {} if read_only else None
 
     def new_ids(self, count: int = 1) -> range:
         return take_ids(self.conn, region_id_counter, self.id_block, count)
@@ -126,12 +128,20 @@ class EntityRepo:
         self, tenant_id: int, type_: str, names: Sequence[str], *, active_only: bool = False
     ) -> list[tuple[Any, ...]]:
         """(id, *the values of these data fields; None where absent) of each entity of a type.
-        The database picks the fields out, so a report decodes no entity whole."""
+        The database picks the fields out, so a report decodes no entity whole; remembered while
+        those entities are unchanged (the caller must not change the list)."""
         where = [entities.c.tenant_id == tenant_id, entities.c.type == type_]
         if active_only:
             where.append(entities.c.is_active.is_(True))
         stmt = select(entities.c.id, *(entities.c.data[name] for name in names)).where(*where)
-        return [tuple(r) for r in self.conn.execute(stmt.order_by(entities.c.id))]
+        return remembered(
+            self.conn,
+            tenant_id,
+            (type_,),
+            ("fields_of", tuple(names), active_only),
+            lambda: [tuple(r) for r in self.conn.execute(stmt.order_by(entities.c.id))],
+            seen=self._seen,
+        )
 
     def agents_per_skill(self, tenant_id: int, user_field: FieldIs, values: Sequence[str]) -> dict[int, int]:
         """Skill id -> how many agent settings list it, of active users whose ``user_field`` is one
@@ -165,6 +175,7 @@ class EntityRepo:
             ("users", "agent-settings"),
             ("agents_per_skill", user_field.name, user_field.default, tuple(values)),
             lambda: {int(skill): int(n) for skill, n in self.conn.execute(stmt).all() if skill is not None},
+            seen=self._seen,
         )
 
     def rows(self, tenant_id: int) -> dict[int, Row]:
@@ -299,6 +310,7 @@ class EntityRepo:
             (type_,),
             ("count_values", field.name, field.default),
             lambda: {str(value): int(n) for value, n in self.conn.execute(stmt).all()},
+            seen=self._seen,
         )
 
     def count(self, tenant_id: int) -> int:

@@ -214,7 +214,7 @@ class RegionUnit(Unit):
 
     @cached_property
     def entities(self) -> EntityRepo:
-        return EntityRepo(self.conn, self.region.id_block)
+        return EntityRepo(self.conn, self.region.id_block, read_only=not self.write)
 
     def correlations(self, bcp_tenant_id: int) -> CorrelationRepo:
         return CorrelationRepo(self.conn, bcp_tenant_id)

@@ -126,20 +126,25 @@ def _bcp_checks(platform: Platform, tenants: PairedTenants) -> list[dict[str, An
         agents = uow.entities.agents_per_skill(bcp_id, BCP_TYPE, ACCESS)
         skills = uow.entities.fields_of(bcp_id, "skills", ("name", "media_type"), active_only=True)
         channels = uow.entities.fields_of(bcp_id, "points-of-contact", ("channel",), active_only=True)
-        notes = uow.correlations(tenants.bcp.id).notes_of("scripts")
-    return [_script_check(notes), _poc_check(channels), _user_check(access), _skill_check(agents, skills)]
+        scripts = uow.correlations(tenants.bcp.id).tally_notes("scripts", "script_references", _script_figures)
+    return [_script_check(scripts), _poc_check(channels), _user_check(access), _skill_check(agents, skills)]
 
 
-def _script_check(notes: list[dict[str, Any]]) -> dict[str, Any]:
-    """Warns on what surely points at nothing in BCP: ``unresolved`` rows, ids copied as they
-    were (``script_ids: keep``) and unreadable scripts. Possible ids are counted, not warned
-    on: they may be plain numbers, and the checklist lists them."""
+def _script_figures(notes: list[dict[str, Any]]) -> dict[str, int]:
+    """The script checklists' rows counted by status (remembered while the notes are unchanged)."""
     rows = [e for n in notes for e in (n["notes"] or {}).get("checklist", [])]
     unresolved = sum(1 for e in rows if e["status"] == "unresolved")
     kept = sum(1 for e in rows if e["status"] == "remapped" and not e.get("written", True))
     possible = sum(1 for e in rows if e["status"] == "possible_id" and not e.get("written", False))
     unreadable = sum(1 for n in notes if "unreadable" in (n["notes"] or {}))
-    figures = {"unresolved": unresolved, "kept_ids": kept, "possible_ids": possible, "unreadable_scripts": unreadable}
+    return {"unresolved": unresolved, "kept_ids": kept, "possible_ids": possible, "unreadable_scripts": unreadable}
+
+
+def _script_check(figures: dict[str, int]) -> dict[str, Any]:
+    """Warns on what surely points at nothing in BCP: ``unresolved`` rows, ids copied as they
+    were (``script_ids: keep``) and unreadable scripts. Possible ids are counted, not warned
+    on: they may be plain numbers, and the checklist lists them."""
+    unresolved, kept, unreadable = figures["unresolved"], figures["kept_ids"], figures["unreadable_scripts"]
     if unresolved + kept + unreadable == 0:
         return _check("script_references", "pass", "Every script reference resolves in BCP.", figures)
     return _check(
