@@ -30,12 +30,12 @@ Errors are `{"error": {"code", "message", "details"}}` with a stable `code`."""
 
 
 def create_app(platform: Platform, *, run_jobs: bool = False, access_log: bool = False) -> FastAPI:
-    """The API; with ``run_jobs`` the sync scheduler and a worker run inside the process;
+    """The API; with ``run_jobs`` the sync scheduler runs inside the process and a worker in a child;
     with ``access_log`` one log line per request (else only for answers of 500 and up)."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        stop = start_background(platform) if run_jobs else None
+        stop = start_background(platform, worker_process=True) if run_jobs else None
         yield
         if stop:
             stop()
