@@ -1,26 +1,28 @@
 """The first sync inside a real ``lifeboat serve`` against the same sync in one process (issue 13, item 4).
 
     .venv/bin/python bench/serve_sync_bench.py                 # profile L (10,000 users), twice each
-    .venv/bin/python bench/serve_sync_bench.py --users 1000 --repeat 1
+    .venv/bin/python bench/serve_sync_bench.py --users 1000 --repeat 1 --workers process
 
 What a user does: ``lifeboat demo --users N`` on a temporary data directory (SQLite), which
 pairs the tenant with a BCP tenant and turns sync on, so the first run is queued. That data
-directory is copied before anything runs it, and each round runs the same first sync twice,
-each time on a fresh copy:
+directory is copied before anything runs it, and each round runs the same first sync in each
+of these places, each time on a fresh copy:
 
 - in one process: ``jobs.work_once`` called in this benchmark's process, as
   ``bench/sync_bench.py`` measures it;
-- in ``lifeboat serve``: the real server on a free port; once ``/healthz`` answers, admin logs
+- in ``lifeboat serve --worker process`` (the default: the worker is a child process of the
+  server) and ``--worker thread`` (the worker is a thread of the server, as it was before
+  issue 13): the real server on a free port; once ``/healthz`` answers, admin logs
   in and asks for "sync now" (``POST .../bcp/sync-runs``, which answers with the run already
   queued), and the run is read back over the API until it has ended. Meanwhile one client
   asks ``GET /healthz`` every 20 ms and another reads the run every 500 ms, as the console's
-  progress panel does; their latencies during the run are reported (p50, p95, max), and
+  progress panel does; their latencies while the run is under way (between the
+  ``started_at`` and ``finished_at`` of its record) are reported (p50, p95, max), and
   ``/healthz`` again once the run has ended (idle).
 
-The durations are the ``duration_s`` of each run's record, so both sides are timed by the
-same code. CPU time is shown too (this process's; the server's from ``/proc``, the whole
-process including its worker if that is a child): other programs sharing the machine
-stretch the wall clock, hardly the CPU time. Figures are printed, never asserted.
+The durations are the ``duration_s`` of each run's record, so every place is timed by the
+same code. The CPU time of the run in one process is shown too: other programs sharing the
+machine stretch the wall clock, hardly the CPU time. Figures are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ import argparse
 import contextlib
 import http.client
 import json
-import os
 import shutil
 import socket
 import statistics
@@ -39,6 +40,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,18 +54,24 @@ from lifeboat.services.bcp.pairing import only_plan_tenant
 
 PASSWORD = "lifeboat-demo"  # the demo's accounts
 HEALTH_EVERY_S, RUN_EVERY_S = 0.02, 0.5
-TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Served:
+    """One first run inside ``lifeboat serve --worker <mode>``."""
+
+    mode: str
+    serve_s: float = 0.0
+    health_ms: list[float] = field(default_factory=list)
+    run_get_ms: list[float] = field(default_factory=list)
+    idle_health_ms: list[float] = field(default_factory=list)
 
 
 @dataclass
 class Round:
     inproc_s: float = 0.0
     inproc_cpu_s: float = 0.0
-    serve_s: float = 0.0
-    serve_cpu_s: float = 0.0
-    health_ms: list[float] = field(default_factory=list)
-    run_get_ms: list[float] = field(default_factory=list)
-    idle_health_ms: list[float] = field(default_factory=list)
+    served: list[Served] = field(default_factory=list)
 
 
 def lifeboat_program() -> str:
@@ -118,35 +126,23 @@ class Client:
         return answer.status, json.loads(data) if data else None, ms
 
 
-def cpu_of(pid: int) -> float:
-    """CPU seconds of a process and its children that have been waited for, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(v) for v in fields[11:15]) / TICKS  # utime, stime, cutime, cstime
-
-
-def children_cpu(pid: int) -> float:
-    """CPU seconds of the live child processes of ``pid`` (a worker process, if any)."""
-    total = 0.0
-    for path in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = path.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            total += cpu_of(int(path.parent.name))
-    return total
-
-
-def poll(client: Client, path: str, every_s: float, stop: threading.Event, into: list[float]) -> None:
+def poll(client: Client, path: str, every_s: float, stop: threading.Event, into: list[tuple[float, float]]) -> None:
+    """Ask ``path`` every ``every_s`` until ``stop``; (when asked, milliseconds) into ``into``."""
     while not stop.is_set():
+        asked = time.time()
         with contextlib.suppress(OSError, http.client.HTTPException):
-            into.append(client.call("GET", path)[2])
+            into.append((asked, client.call("GET", path)[2]))
         stop.wait(every_s)
 
 
-def run_in_serve(data_dir: Path, tenant_id: int, log: Path, result: Round) -> None:
+def epoch(iso: str) -> float:
+    moment = datetime.fromisoformat(iso)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def run_in_serve(data_dir: Path, tenant_id: int, log: Path, result: Served) -> None:
     port = free_port()
-    command = [lifeboat_program(), "serve", "--data-dir", str(data_dir), "--port", str(port)]
+    command = [lifeboat_program(), "serve", "--data-dir", str(data_dir), "--port", str(port), "--worker", result.mode]
     with log.open("w") as out:
         server = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     try:
@@ -161,9 +157,9 @@ def run_in_serve(data_dir: Path, tenant_id: int, log: Path, result: Round) -> No
             if time.monotonic() > deadline or server.poll() is not None:
                 raise RuntimeError(f"lifeboat serve did not answer; see {log}")
             time.sleep(0.05)
-        cpu_start = cpu_of(server.pid) + children_cpu(server.pid)
         stop = threading.Event()
-        pollers = [threading.Thread(target=poll, args=(health, "/healthz", HEALTH_EVERY_S, stop, result.health_ms))]
+        asked: list[tuple[float, float]] = []
+        pollers = [threading.Thread(target=poll, args=(health, "/healthz", HEALTH_EVERY_S, stop, asked))]
         pollers[0].start()
         admin = Client(port)
         status, body, _ = admin.call(
@@ -177,12 +173,14 @@ def run_in_serve(data_dir: Path, tenant_id: int, log: Path, result: Round) -> No
         while run["status"] in ("queued", "running"):
             time.sleep(RUN_EVERY_S)
             status, run, ms = admin.call("GET", run_path)
-            result.run_get_ms.append(ms)
+            if run["status"] == "running":
+                result.run_get_ms.append(ms)
         stop.set()
         pollers[0].join()
-        result.serve_cpu_s = cpu_of(server.pid) + children_cpu(server.pid) - cpu_start
         assert run["status"] == "succeeded", run
         result.serve_s = float(run["duration_s"])
+        started, ended = epoch(run["started_at"]), epoch(run["finished_at"])
+        result.health_ms = [ms for at, ms in asked if started <= at <= ended]  # the run under way only
         for _ in range(100):  # the same question, nothing running
             result.idle_health_ms.append(health.call("GET", "/healthz")[2])
             time.sleep(HEALTH_EVERY_S)
@@ -202,37 +200,36 @@ def quantile(values: list[float], q: float) -> float:
 
 
 def report(console: Console, rounds: list[Round]) -> None:
-    table = Table(title="first sync: in one process vs inside lifeboat serve (duration_s of the run record)")
-    for name in ("round", "in process s", "cpu s", "serve s", "cpu s", "serve / in process"):
+    table = Table(title="first sync on sqlite: in one process vs inside lifeboat serve (duration_s of the run record)")
+    for name in ("round", "where", "duration s", "cpu s", "/ in process"):
         table.add_column(name, justify="right")
     for i, r in enumerate(rounds, 1):
-        ratio = r.serve_s / r.inproc_s if r.inproc_s else float("nan")
-        table.add_row(
-            str(i),
-            f"{r.inproc_s:.2f}",
-            f"{r.inproc_cpu_s:.2f}",
-            f"{r.serve_s:.2f}",
-            f"{r.serve_cpu_s:.2f}",
-            f"{ratio:.2f}",
-        )
+        table.add_row(str(i), "one process", f"{r.inproc_s:.2f}", f"{r.inproc_cpu_s:.2f}", "1.00")
+        for served in r.served:
+            ratio = served.serve_s / r.inproc_s if r.inproc_s else float("nan")
+            where = f"serve --worker {served.mode}"
+            table.add_row(str(i), where, f"{served.serve_s:.2f}", "", f"{ratio:.2f}")
     console.print(table)
     latency = Table(title="latency in lifeboat serve, ms")
-    for name in ("request", "when", "n", "p50", "p95", "max"):
+    for name in ("--worker", "request", "when", "n", "p50", "p95", "max"):
         latency.add_column(name, justify="right")
-    series = (
-        ("GET /healthz", "during the sync", [ms for r in rounds for ms in r.health_ms]),
-        ("GET sync-runs/{id}", "during the sync", [ms for r in rounds for ms in r.run_get_ms]),
-        ("GET /healthz", "idle, after it", [ms for r in rounds for ms in r.idle_health_ms]),
-    )
-    for name, when, values in series:
-        latency.add_row(
-            name,
-            when,
-            str(len(values)),
-            f"{statistics.median(values):.1f}" if values else "-",
-            f"{quantile(values, 0.95):.1f}",
-            f"{max(values, default=float('nan')):.1f}",
+    for mode in dict.fromkeys(s.mode for r in rounds for s in r.served):
+        served = [s for r in rounds for s in r.served if s.mode == mode]
+        series = (
+            ("GET /healthz", "during the sync", [ms for s in served for ms in s.health_ms]),
+            ("GET sync-runs/{id}", "during the sync", [ms for s in served for ms in s.run_get_ms]),
+            ("GET /healthz", "idle, after it", [ms for s in served for ms in s.idle_health_ms]),
         )
+        for name, when, values in series:
+            latency.add_row(
+                mode,
+                name,
+                when,
+                str(len(values)),
+                f"{statistics.median(values):.1f}" if values else "-",
+                f"{quantile(values, 0.95):.1f}",
+                f"{max(values, default=float('nan')):.1f}",
+            )
     console.print(latency)
 
 
@@ -240,6 +237,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=10_000, help="demo size (10,000: profile L)")
     parser.add_argument("--repeat", type=int, default=2, help="rounds of both measurements")
+    parser.add_argument(
+        "--workers",
+        default="process,thread",
+        help="the serve --worker modes to measure, comma-separated (thread: the worker inside the server)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (its path is printed)")
     args = parser.parse_args()
     console = Console()
@@ -256,12 +258,16 @@ def main() -> None:
         rounds = []
         for i in range(args.repeat):
             result = Round()
-            inproc, served = work / f"inproc-{i}", work / f"serve-{i}"
+            inproc = work / f"inproc-{i}"
             shutil.copytree(pristine, inproc)
-            shutil.copytree(pristine, served)
             result.inproc_s, result.inproc_cpu_s = run_in_process(inproc)
-            run_in_serve(served, tenant_id, work / f"serve-{i}.log", result)
-            console.print(f"round {i + 1}: in process {result.inproc_s:.2f} s, in serve {result.serve_s:.2f} s")
+            console.print(f"round {i + 1}: in one process {result.inproc_s:.2f} s")
+            for mode in args.workers.split(","):
+                served = Served(mode)
+                shutil.copytree(pristine, work / f"{mode}-{i}")
+                run_in_serve(work / f"{mode}-{i}", tenant_id, work / f"{mode}-{i}.log", served)
+                console.print(f"round {i + 1}: in serve --worker {mode} {served.serve_s:.2f} s")
+                result.served.append(served)
             rounds.append(result)
         report(console, rounds)
     finally:

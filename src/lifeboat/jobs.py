@@ -26,6 +26,7 @@ import socket
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from enum import StrEnum
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -45,6 +46,14 @@ from lifeboat.store.tables import now
 log = logging.getLogger("lifeboat.jobs")
 MAX_ATTEMPTS = 3
 STOP_WAIT_S = 30.0  # how long stopping waits for a run under way to end
+
+
+class WorkerMode(StrEnum):
+    """Where ``lifeboat serve`` runs its sync worker (``--worker``)."""
+
+    PROCESS = "process"  # a child process: the default
+    THREAD = "thread"  # a thread of the server, sharing the interpreter lock with the event loop
+    OFF = "off"  # none: separate ``lifeboat worker`` processes carry out the runs
 
 
 def worker_name() -> str:
