@@ -352,6 +352,8 @@ def _worker_process_main(
     if log_format:
         logs.configure(log_format)
     platform = build_platform(settings)
+    if conn.poll():  # told to stop (or the parent went) while this process was starting: claim nothing
+        return
     platform.metrics = _RelayedMetrics(conn)
     stop = start_background(platform, workers=workers, scheduler=False, poll_s=poll_s)
     try:
