@@ -8,20 +8,34 @@ A lease is owned by ``<host>:<pid>:<thread>``. A worker that starts on a host wh
 owner of a running run was a process that no longer exists takes that run over at once
 rather than after its lease: a dead process holds nothing. The host part includes the
 PID namespace, so containers that share a host name never judge each other's processes.
+
+Inside ``lifeboat serve`` the workers run in a child process of their own
+(``WorkerProcess``): a sync is seconds of Python work, and as a thread of the server it
+would share the interpreter lock with the event loop, slowing both the run and every
+request answered meanwhile. The scheduler and the other light loops stay threads.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import multiprocessing
 import os
+import signal
 import socket
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from enum import StrEnum
+from multiprocessing.connection import Connection
+from typing import Any
 
-from lifeboat.bootstrap import Platform
+from lifeboat import logs
+from lifeboat.bootstrap import Platform, build_platform
+from lifeboat.config import Settings
 from lifeboat.domain.records import RunStatus, Side, SyncRun, Trigger
 from lifeboat.domain.sync_settings import next_run
+from lifeboat.metrics import Metrics
 from lifeboat.services.alerts import deliver_due
 from lifeboat.services.bcp.drills import end_overdue
 from lifeboat.services.bcp.freshness import check_freshness
@@ -31,6 +45,15 @@ from lifeboat.store.tables import now
 
 log = logging.getLogger("lifeboat.jobs")
 MAX_ATTEMPTS = 3
+STOP_WAIT_S = 30.0  # how long stopping waits for a run under way to end
+
+
+class WorkerMode(StrEnum):
+    """Where ``lifeboat serve`` runs its sync worker (``--worker``)."""
+
+    PROCESS = "process"  # a child process: the default
+    THREAD = "thread"  # a thread of the server, sharing the interpreter lock with the event loop
+    OFF = "off"  # none: separate ``lifeboat worker`` processes carry out the runs
 
 
 def worker_name() -> str:
@@ -177,12 +200,19 @@ def _end_overdue_drills(platform: Platform) -> None:
 
 
 def start_background(
-    platform: Platform, *, workers: int = 1, scheduler: bool = True, poll_s: float = 1.0, schedule_s: float = 15.0
+    platform: Platform,
+    *,
+    workers: int = 1,
+    scheduler: bool = True,
+    poll_s: float = 1.0,
+    schedule_s: float = 15.0,
+    worker_process: bool = False,
 ) -> Callable[[], None]:
     """Start scheduler, freshness (RPO alarm), monitor, alert sender and worker threads; returns a
-    function that stops them."""
+    function that stops them. With ``worker_process`` the workers run in a child process
+    (``WorkerProcess``) instead of threads of this one."""
     stop = threading.Event()
-    if workers:
+    if workers and not worker_process:
         try:
             take_over_orphans(platform)
         except Exception:  # the directory blinked: such runs wait for their lease, as before
@@ -200,7 +230,7 @@ def start_background(
             threading.Thread(target=loop, args=(step, stop, every, name), name=f"lifeboat-{name}", daemon=True)
             for name, step, every in steps
         ]
-    for i in range(workers):
+    for i in range(0 if worker_process else workers):
         threads.append(
             threading.Thread(
                 target=loop,
@@ -211,10 +241,123 @@ def start_background(
         )
     for thread in threads:
         thread.start()
+    child = WorkerProcess(platform, workers=workers, poll_s=poll_s) if worker_process and workers else None
+    if child:
+        child.start()
 
     def stop_all() -> None:
         stop.set()
+        if child:
+            child.stop()
         for thread in threads:
-            thread.join(timeout=30)
+            thread.join(timeout=STOP_WAIT_S)
 
     return stop_all
+
+
+class WorkerProcess:
+    """Sync workers in a child process (spawned: a fresh interpreter with its own engines),
+    kept alive by a thread of this one:
+
+    - a child that dies (killed, out of memory) is started again after ``restart_s``; the
+      new one takes the dead one's run over at once (``take_over_orphans``);
+    - ``stop()`` asks the child to stop as ``lifeboat worker`` stops on Ctrl-C (a run under
+      way gets ``STOP_WAIT_S`` to end), then kills it;
+    - a child whose parent has gone (killed) exits at once, as a thread of it would have:
+      it watches its pipe to the parent, which the kernel closes when the parent dies;
+    - the runs it ends are counted in this process's metrics (sent over that pipe), so the
+      server's ``/metrics`` still counts every sync run of its workers.
+    """
+
+    def __init__(self, platform: Platform, *, workers: int = 1, poll_s: float = 1.0, restart_s: float = 1.0) -> None:
+        self.platform, self.workers, self.poll_s, self.restart_s = platform, workers, poll_s, restart_s
+        self.context = multiprocessing.get_context("spawn")
+        self.stopping = threading.Event()
+        self.process: Any = None  # multiprocessing's SpawnProcess (its type is private)
+        self.conn: Connection | None = None
+        self.supervisor = threading.Thread(target=self._supervise, name="lifeboat-worker-process", daemon=True)
+
+    def start(self) -> None:
+        self._spawn()
+        self.supervisor.start()
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.supervisor.join(timeout=STOP_WAIT_S)
+        assert self.conn is not None
+        with contextlib.suppress(OSError):  # the child has gone already
+            self.conn.send("stop")
+        self.process.join(timeout=STOP_WAIT_S + 5)
+        if self.process.is_alive():
+            log.warning("the sync worker process did not stop in time; killing it")
+            self.process.kill()
+            self.process.join()
+        self.conn.close()
+
+    def _spawn(self) -> None:
+        ours, theirs = self.context.Pipe()
+        settings = self.platform.settings
+        args = (settings, self.workers, self.poll_s, theirs, logs.configured_format())
+        process = self.context.Process(target=_worker_process_main, args=args, name="lifeboat-worker", daemon=True)
+        process.start()
+        theirs.close()  # only the child holds its end now: its exit is our end's EOF
+        self.process, self.conn = process, ours
+
+    def _supervise(self) -> None:
+        while self._relay_until_exit():
+            log.warning("the sync worker process ended (exit code %s); starting another", self.process.exitcode)
+            if self.stopping.wait(self.restart_s):
+                return
+            assert self.conn is not None
+            self.conn.close()
+            self._spawn()
+
+    def _relay_until_exit(self) -> bool:
+        """Count the runs the child reports until it exits (True) or we are stopping (False)."""
+        assert self.conn is not None
+        while not self.stopping.is_set():
+            if not self.conn.poll(0.5):
+                continue
+            try:
+                status, duration_s, counts = self.conn.recv()
+            except (EOFError, OSError):
+                self.process.join(timeout=5)
+                return True
+            self.platform.metrics.sync_run_ended(status, duration_s, counts)
+        return False
+
+
+class _RelayedMetrics(Metrics):
+    """The child's metrics: a run that ends is sent to the parent, whose ``/metrics`` counts it."""
+
+    def __init__(self, conn: Connection) -> None:
+        super().__init__()
+        self.conn, self.lock = conn, threading.Lock()
+
+    def sync_run_ended(self, status: str, duration_s: float, counts: dict[str, dict[str, int]]) -> None:
+        super().sync_run_ended(status, duration_s, counts)
+        with self.lock:  # one message at a time from the worker threads
+            self.conn.send((str(status), duration_s, counts))
+
+
+def _worker_process_main(
+    settings: Settings, workers: int, poll_s: float, conn: Connection, log_format: str | None
+) -> None:
+    """The child of ``WorkerProcess``: worker threads until the parent says stop or goes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops us
+    if log_format:
+        logs.configure(log_format)
+    platform = build_platform(settings)
+    if conn.poll():  # told to stop (or the parent went) while this process was starting: claim nothing
+        return
+    platform.metrics = _RelayedMetrics(conn)
+    stop = start_background(platform, workers=workers, scheduler=False, poll_s=poll_s)
+    try:
+        conn.recv()  # "stop"
+    except (EOFError, OSError):
+        os._exit(1)  # the parent has gone (killed): its workers go with it, mid-run, as its threads would
+    stop()

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 FORMATS = ("text", "json")  # the choices of --log-format
+_configured: list[str] = []  # the format configure() last set, for a child process to set the same
 
 
 @dataclass
@@ -96,3 +97,9 @@ def configure(fmt: str = "text", level: int = logging.INFO) -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl SQLiteImpl" at every start
+    _configured[:] = [fmt]
+
+
+def configured_format() -> str | None:
+    """The format ``configure`` set in this process (None: never called, logging left as it is)."""
+    return _configured[0] if _configured else None

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SMALL = {  # each script's options for a toy run
     "run.py": "--users 40 --no-postgres",
     "sync_bench.py": "--users 40 --no-postgres --repeats 1 --no-trace",
+    "serve_sync_bench.py": "--users 40 --repeat 1",
     "continuity_bench.py": "--users 40 --sessions 20 --switches 2 --route-seconds 0.2 --http-seconds 0 --no-postgres",
     "login_bench.py": "--tries 2 --no-postgres",
     "console_bench.py": "--users 40 --requests 3 --runs 2",

@@ -17,7 +17,7 @@ from lifeboat.api.routes import auth, bcp, continuity, entities, failback, healt
 from lifeboat.api.routes import platform as platform_routes
 from lifeboat.bootstrap import Platform
 from lifeboat.console.app import mount_console
-from lifeboat.jobs import start_background
+from lifeboat.jobs import WorkerMode, start_background
 from lifeboat.services.gauges import shared_state
 
 API_PREFIX = "/api/v1"
@@ -29,13 +29,21 @@ Authenticate with `POST /api/v1/auth/login`, then send `Authorization: Bearer <t
 Errors are `{"error": {"code", "message", "details"}}` with a stable `code`."""
 
 
-def create_app(platform: Platform, *, run_jobs: bool = False, access_log: bool = False) -> FastAPI:
-    """The API; with ``run_jobs`` the sync scheduler and a worker run inside the process;
-    with ``access_log`` one log line per request (else only for answers of 500 and up)."""
+def create_app(
+    platform: Platform, *, run_jobs: bool = False, worker: WorkerMode = WorkerMode.PROCESS, access_log: bool = False
+) -> FastAPI:
+    """The API; with ``run_jobs`` the sync scheduler runs inside the process and a worker where
+    ``worker`` says (a child process by default); with ``access_log`` one log line per request
+    (else only for answers of 500 and up)."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        stop = start_background(platform) if run_jobs else None
+        workers = 0 if worker == WorkerMode.OFF else 1
+        stop = (
+            start_background(platform, workers=workers, worker_process=worker == WorkerMode.PROCESS)
+            if run_jobs
+            else None
+        )
         yield
         if stop:
             stop()

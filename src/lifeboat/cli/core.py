@@ -22,6 +22,12 @@ class Format(StrEnum):
     json = "json"
 
 
+class Worker(StrEnum):  # the values of jobs.WorkerMode (not imported here: every command would pay for it)
+    process = "process"
+    thread = "thread"
+    off = "off"
+
+
 LogFormat = Annotated[
     Format,
     typer.Option(
@@ -46,11 +52,20 @@ def serve(
         ),
     ] = False,
     log_format: LogFormat = Format.text,
+    worker: Annotated[
+        Worker,
+        typer.Option(
+            case_sensitive=False,
+            help="Where the sync worker runs: process (a child process, the default: a sync never slows the API), "
+            "thread (inside the server), off (none here: run `lifeboat worker`).",
+        ),
+    ] = Worker.process,
 ) -> None:
     """Run the API server with the sync scheduler and a worker (migrating first when auto_migrate is on)."""
     import uvicorn
 
     from lifeboat.api.app import create_app
+    from lifeboat.jobs import WorkerMode
 
     logs.configure(log_format)
     platform = open_platform(data_dir, config)
@@ -59,7 +74,7 @@ def serve(
         logging.getLogger("lifeboat").info(listening)
     else:
         console.print(listening)
-    app = create_app(platform, run_jobs=True, access_log=access_log)
+    app = create_app(platform, run_jobs=True, worker=WorkerMode(worker.value), access_log=access_log)
     # log_config=None: uvicorn keeps the handlers set above; its own access line is replaced
     # by the request middleware's, which carries the request id and the route template.
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
