@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,7 +36,7 @@ def test_a_drill_ends_on_time_and_once_across_restarted_replicas(installation, s
     bcp = int(re.search(r"BCP tenant: .* id (\d+)", demo.stdout).group(1))  # type: ignore[union-attr]
     passkey = re.search(r"BCP passkey:\s+(\S+)", demo.stdout).group(1)  # type: ignore[union-attr]
     assert run_lifeboat("sync", "run", *flags).returncode == 0
-    first, second = start_lifeboat(installation), start_lifeboat(installation)
+    first, second = _two_replicas(start_lifeboat, installation)
     operator = first.login("operator", PASSWORD)
     subscribed = operator.post(
         f"{API}/tenants/{primary}/alert-subscriptions",
@@ -60,11 +62,12 @@ def test_a_drill_ends_on_time_and_once_across_restarted_replicas(installation, s
 
     for server in (first, second):  # every scheduler gone, well before the time limit
         server.stop()
-    assert _seconds_until(ends_at) > 15, "the checks above took too long for this test to mean anything"
-    time.sleep(3)
-    third, fourth = start_lifeboat(installation), start_lifeboat(installation)
+    assert _seconds_until(ends_at) > 20, "the checks above took too long for this test to mean anything"
+    third, fourth = _two_replicas(start_lifeboat, installation)
     watcher = third.login("operator", PASSWORD)
-    assert _drill(watcher, primary, drill["id"])["status"] == "running"
+    left = _seconds_until(ends_at)
+    assert left > 2, f"the new replicas were ready only {-left:.1f} s after the time limit (a machine under load)"
+    assert _drill(watcher, primary, drill["id"])["status"] == "running"  # the stopped processes ended nothing
 
     ended = wait_until(
         lambda: (d := _drill(watcher, primary, drill["id"]))["status"] == "ended" and d,
@@ -86,6 +89,13 @@ def test_a_drill_ends_on_time_and_once_across_restarted_replicas(installation, s
     [subscription] = watcher.get(f"{API}/tenants/{primary}/alert-subscriptions").json()["items"]
     assert [d["event"] for d in subscription["recent"]] == ["drill_ended"]
     assert third.client(session).get(f"{API}/tenants/{primary}").status_code == 200  # and across the restart
+
+
+def _two_replicas(start_lifeboat: Callable[..., LifeboatServer], installation: Any) -> list[LifeboatServer]:
+    """Two ``lifeboat serve`` over one installation, started side by side (a loaded machine
+    takes many seconds to start one)."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(lambda _: start_lifeboat(installation), range(2)))
 
 
 def _route(client: httpx2.Client, number: str) -> dict[str, Any]:

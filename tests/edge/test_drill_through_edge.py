@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lifeboat.edge.rpc import rpc
+from lifeboat.errors import Unavailable
 from tests.e2e.lifeboat_process import API
 from tests.edge.conftest import Demo, Edge
 from tests.edge.sip import call, explain
@@ -21,6 +23,14 @@ CALLS = 3
 def expect_route(edge: Edge, folder: Path, number: str, region: str) -> None:
     result = call(folder, edge.port, number=number, expect=302, header="Contact", pattern=redirected_to(region, number))
     assert result.returncode == 0, explain(result, folder) + "\n--- edge\n" + edge.log_tail()
+
+
+def stored(edge: Edge, table: str, number: str) -> Any:
+    """What the edge keeps for a number in one of its tables (None: nothing)."""
+    try:
+        return rpc(f"http://127.0.0.1:{edge.rpc_port}/RPC", "htable.get", [table, number.lstrip("+")])
+    except Unavailable:  # htable.get answers an error for a key it does not hold
+        return None
 
 
 def drills_url(demo: Demo, tail: str = "") -> str:
@@ -54,6 +64,8 @@ def test_a_drill_reaches_the_edge_within_a_second_and_counts_its_calls(demo: Dem
         expect_route(edge, tmp_path, OTHER, "na1")
         for _ in range(CALLS - 1):  # answered by lifeboat each time, not from the edge's cache
             expect_route(edge, tmp_path, VOICE, "eu1")
+        assert stored(edge, "routes", VOICE) is None  # the drill's answer is cached nowhere
+        assert "na1.voice" in str(stored(edge, "known", VOICE))  # its last known route is the usual one
     finally:
         ended = end_drill(demo, drill["id"])
     stopped = time.monotonic()
