@@ -24,7 +24,7 @@ TEST_NUMBER = "+12025550100"  # the demo's two voice points of contact
 OTHER_NUMBER = "+12025550101"
 PASSWORD = "lifeboat-demo"
 AGENT, PILOT = "agent1", "agent2"  # agent1 has BCP access `single`; neither is a pilot but agent2
-MINUTES = 1  # the shortest time limit a drill takes
+MINUTES = 2  # time to restart two servers on a loaded machine (importing lifeboat alone can take a minute)
 ON_TIME_S = 5.0  # the scheduler looks every second; the rest is a loaded test machine
 
 
@@ -62,7 +62,7 @@ def test_a_drill_ends_on_time_and_once_across_restarted_replicas(installation, s
 
     for server in (first, second):  # every scheduler gone, well before the time limit
         server.stop()
-    assert _seconds_until(ends_at) > 20, "the checks above took too long for this test to mean anything"
+    assert _seconds_until(ends_at) > 45, "the checks above took too long for this test to mean anything"
     third, fourth = _two_replicas(start_lifeboat, installation)
     watcher = third.login("operator", PASSWORD)
     left = _seconds_until(ends_at)
