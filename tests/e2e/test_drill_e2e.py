@@ -66,7 +66,7 @@ def test_a_drill_ends_on_time_and_once_across_restarted_replicas(installation, s
     third, fourth = _two_replicas(start_lifeboat, installation)
     watcher = third.login("operator", PASSWORD)
     left = _seconds_until(ends_at)
-    assert left > 2, f"the new replicas were ready only {-left:.1f} s after the time limit (a machine under load)"
+    assert left > 2, f"the new replicas were ready {left:.1f} s before the time limit: too late to tell (load?)"
     assert _drill(watcher, primary, drill["id"])["status"] == "running"  # the stopped processes ended nothing
 
     ended = wait_until(
