@@ -113,9 +113,10 @@ def start_lifeboat(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[C
     """``start_lifeboat(install, env=None)``: start a server for this test only."""
     started: list[LifeboatServer] = []
     request.node.stash[SERVERS] = started
+    numbers = itertools.count()  # not len(started): servers may be started side by side
 
     def start(install: Installation, *, env: dict[str, str] | None = None) -> LifeboatServer:
-        server = LifeboatServer.start(install, log_path=tmp_path / f"server-{len(started)}.log", env=env)
+        server = LifeboatServer.start(install, log_path=tmp_path / f"server-{next(numbers)}.log", env=env)
         started.append(server)
         return server
 

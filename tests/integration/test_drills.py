@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from lifeboat.services.bcp import drills
+from lifeboat.services.bcp import drills, routing
 from lifeboat.store import drills as drill_store
 from lifeboat.store.tables import now
 from tests.bcp_fixture import SyncedPlan, build_plan
@@ -86,6 +86,25 @@ def test_only_test_numbers_route_to_bcp_and_only_pilots_log_in_there(plan):
     route(plan, plan.numbers["voice"])
     assert drill(plan, running["id"])["calls_routed"] == 2
     assert drill(plan, running["id"])["first_call_s"] == counted["first_call_s"]
+
+
+def test_a_lookup_that_is_not_over_the_api_is_no_call_for_a_drill_nor_a_switch(plan):
+    """``lifeboat route`` answers with ``routing.route``: it shows the drill's route and counts
+    nothing, as it stamps no switch's first call; the API's lookup (the edge's, per call) counts."""
+    running = started(plan)
+    shown = routing.route(plan.platform, plan.numbers["voice"])
+    assert (shown["tenant_kind"], shown["drill_id"]) == ("bcp", running["id"])
+    assert (drill(plan, running["id"])["calls_routed"], drill(plan, running["id"])["first_call_s"]) == (0, None)
+    route(plan, plan.numbers["voice"])
+    assert drill(plan, running["id"])["calls_routed"] == 1
+
+    plan.ops.call("POST", plan.url(f"/drills/{running['id']}/end"), expect=200)
+    assert plan.switch("bcp").status_code == 200
+    routing.route(plan.platform, plan.numbers["voice"])
+    switched = plan.ops.get(plan.url("/switches"))["items"][0]
+    assert (switched["to"], switched["first_call_s"]) == ("bcp", None)
+    assert route(plan, plan.numbers["voice"])["tenant_kind"] == "bcp"
+    assert plan.ops.get(plan.url("/switches"))["items"][0]["first_call_s"] is not None
 
 
 def test_ending_by_hand_puts_everything_back(plan):

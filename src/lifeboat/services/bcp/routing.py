@@ -180,12 +180,17 @@ def lookup(platform: Platform, principal: Principal, number: Any) -> dict[str, A
         platform.metrics.route_answered(exc.code)
         raise
     platform.metrics.route_answered("ok")
+    # Only lookups over the API are calls (the edge asks it for each call it cannot answer from
+    # its cache): `lifeboat route` answers with route() and stamps nothing, for a switch or a drill.
     note_first_call(platform, answer["tenant_id"], answer["epoch"])  # the switch's first call (once per process)
+    if "drill_id" in answer:
+        _count_call(platform, answer["drill_id"])
     return answer
 
 
 def route(platform: Platform, number: Any) -> dict[str, Any]:
-    """The route of a number, or NotFound ``unknown_number`` / Conflict ``not_routable``."""
+    """The route of a number, or NotFound ``unknown_number`` / Conflict ``not_routable``; a test
+    number of a running drill has the drill's id in ``drill_id``. Counts nothing (``lookup`` does)."""
     if not isinstance(number, str) or not E164.match(number.strip()):
         raise Invalid(
             "number must be E.164, e.g. +15551234567.", code="bad_number", details={"number": str(number)[:40]}
@@ -244,15 +249,14 @@ def _answer(platform: Platform, table: RouteTable, number: str, contact: Contact
 
 
 def _drill_answer(platform: Platform, table: RouteTable, number: str, drilled: DrillRoute) -> dict[str, Any] | None:
-    """The BCP copy's route of a test number, counted for its drill; None if the copy is gone
-    or inactive (the number then routes as usual: a drill never makes a number unroutable)."""
+    """The BCP copy's route of a test number; None if the copy is gone or inactive (the number
+    then routes as usual: a drill never makes a number unroutable)."""
     candidates = table.by_address.get(number, []) + [c for cs in table.contacts_by_region.values() for c in cs]
     copy = next((c for c in candidates if c.id == drilled.bcp_contact_id), None)
     if copy is None or not copy.is_active or copy.channel != "voice":
         return None
     plan = table.plan_of.get(copy.tenant_id)
     region = table.region_of[copy.tenant_id]
-    _count_call(platform, drilled.drill_id)
     return {
         "number": number,
         "tenant_id": copy.tenant_id,
