@@ -172,3 +172,21 @@ def test_reading_without_bcp_sync_edit_shows_the_report_without_a_form_and_the_p
     answer = api.client.post(PAGE, data={"csrf_token": csrf, "item": [ids["hours"]]})
     assert answer.status_code == 403 and "Not allowed" in answer.text
     assert ids["hours"] in report(plan)
+
+
+def test_references_in_the_diff_are_shown_by_name(api, plan):
+    _, _ = outage_in_console(api, plan)
+    callback = plan.make("dispositions", "callback", {"name": "Callback"}, tenant_id=plan.bcp_id)
+    plan.make(
+        "skills",
+        "callbacks",
+        {"name": "Callbacks", "media_type": "voice", "disposition_ids": [callback]},
+        tenant_id=plan.bcp_id,
+    )
+
+    page = api.client.get(PAGE)
+
+    diff = re.search(r'aria-label="Fields of Callbacks">(.*?)</ul>', page.text, re.S).group(1)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", diff))
+    assert "disposition_ids : after: Callback" in text
+    assert str(callback) not in text

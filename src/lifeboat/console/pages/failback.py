@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from lifeboat.console.context import Console, ConsoleDep
 from lifeboat.console.pages.sync import type_label
 from lifeboat.console.web import ConsoleRoute, render, require_csrf
+from lifeboat.domain.entities import ENTITY_TYPES, Link
 from lifeboat.domain.failback import FailbackItem
 from lifeboat.errors import Forbidden, NotFound
 from lifeboat.services.bcp import failback
@@ -51,7 +52,7 @@ def _page(
         status=status,
         title="Failback",
         ctx=ctx,
-        groups=_groups(items, ctx),
+        groups=_groups(items, ctx, failback.referenced_names(ctx.platform, ctx.principal, ctx.tenant_id or 0, items)),
         total=len(items),
         results=results,
         error=error,
@@ -75,17 +76,18 @@ def apply_selected(request: Request, ctx: ConsoleDep, item: Annotated[list[str] 
     return _page(request, ctx, failback.failback_report(ctx.platform, ctx.principal, tenant_id), results=results)
 
 
-def _groups(items: list[FailbackItem], ctx: Console) -> list[dict[str, Any]]:
+def _groups(items: list[FailbackItem], ctx: Console, names: dict[int, str]) -> list[dict[str, Any]]:
     """The report by entity type (already in type order), each item ready to show."""
     return [
-        {"type": type_name, "label": type_label(type_name), "items": [_row(i, ctx) for i in group]}
+        {"type": type_name, "label": type_label(type_name), "items": [_row(i, ctx, names) for i in group]}
         for type_name, group in groupby(items, key=lambda i: i.type)
     ]
 
 
-def _row(item: FailbackItem, ctx: Console) -> dict[str, Any]:
+def _row(item: FailbackItem, ctx: Console, names: dict[int, str]) -> dict[str, Any]:
     here = ctx.plan.bcp.id if ctx.plan else None
     own_id = item.bcp_id if ctx.tenant_id == here else item.primary_id  # the one this session can open
+    links = {link.field: link for link in ENTITY_TYPES[item.type].links}
     return {
         "id": item.id,
         "type": item.type,
@@ -95,10 +97,24 @@ def _row(item: FailbackItem, ctx: Console) -> dict[str, Any]:
         "bcp_id": item.bcp_id,
         "primary_id": item.primary_id,
         "link": f"/config/{item.type}/{own_id}" if own_id is not None and item.action != "deleted" else None,
-        "changes": [
-            {"field": c["field"], "before": shown(c["before"]), "after": shown(c["after"])} for c in item.changes
-        ],
+        "changes": [_change(c, links.get(c["field"]), names) for c in item.changes],
     }
+
+
+def _change(change: dict[str, Any], link: Link | None, names: dict[int, str]) -> dict[str, Any]:
+    """One changed field; a reference shows the names of what it points at (the id where
+    the entity is gone), a list of nested references (a user's skills) stays as it is."""
+    field, before, after = change["field"], change["before"], change["after"]
+    if link is None or link.shape == "nested":
+        return {"field": field, "before": shown(before), "after": shown(after)}
+    return {"field": field, "before": _names(link, before, names), "after": _names(link, after, names)}
+
+
+def _names(link: Link, value: Any, names: dict[int, str]) -> str | None:
+    if value is None:
+        return None
+    shown_ids = [names.get(i, f"id {i}") for i in link.ids({link.field: value})]
+    return ", ".join(shown_ids) if shown_ids else "(none)"
 
 
 def _result_row(result: dict[str, Any], item: FailbackItem | None) -> dict[str, Any]:

@@ -64,6 +64,29 @@ def _report(platform: Platform, tenants: PairedTenants) -> list[FailbackItem]:
     return failback.report(bcp, primary, correlations, switched_at)
 
 
+def referenced_names(
+    platform: Platform, principal: Principal, tenant_id: int, items: list[FailbackItem]
+) -> dict[int, str]:
+    """The names of the BCP entities that the items' reference fields point at, before and
+    after (both are in BCP ids), so that a person reads "Standard hours", not an id. An id
+    with no entity behind it (deleted since) is left out."""
+    tenants = open_bcp_plan(platform, principal, tenant_id, VIEW_PERMISSION)
+    wanted: set[int] = set()
+    for item in items:
+        links = {link.field: link for link in ENTITY_TYPES[item.type].links}
+        for change in item.changes:
+            link = links.get(change["field"])
+            if link is None:
+                continue
+            for value in (change["before"], change["after"]):
+                wanted.update(link.ids({link.field: value}) if value is not None else ())
+    if not wanted:
+        return {}
+    with platform.region_unit(tenants.bcp_region, write=False) as uow:
+        found = uow.entities.many(tenants.bcp.id, wanted)
+    return {entity_id: entity.natural_key for entity_id, entity in found.items()}
+
+
 def apply_failback(platform: Platform, principal: Principal, tenant_id: int, payload: object) -> list[dict[str, Any]]:
     """Copy the chosen items into the primary, each in its own transaction; one result per
     asked id, in the order asked. Referenced items go first, deletions last."""
