@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from lifeboat.domain.entities import Entity
 from lifeboat.store.audit import AuditRepo
@@ -103,3 +104,14 @@ def test_audit_records_written_in_bulk_read_back_with_their_defaults(platform):
     assert by_action["skills.sync_update"]["entity_id"] == 5
     assert by_action["skills.sync_update"]["before"] is None
     assert all(r["at"].tzinfo is not None for r in rows)
+
+
+def test_a_taken_natural_key_fails_as_sqlalchemy_integrity_error_on_both_backends(platform):
+    """Callers (the bulk loader's duplicate_natural_key) catch SQLAlchemy's exception, COPY or not."""
+    region = platform.region("na1")
+    with region.db.write() as conn:
+        EntityRepo(conn, region.id_block).insert_many([_entity(401, "taken")])
+    with pytest.raises(IntegrityError), region.db.write() as conn:
+        EntityRepo(conn, region.id_block).insert_many([_entity(402, "free"), _entity(403, "taken")])
+    with region.db.read() as conn:
+        assert set(EntityRepo(conn, region.id_block).many(TENANT, [401, 402, 403])) == {401}

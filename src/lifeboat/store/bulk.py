@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import JSON, Column, Connection, DateTime, Table
+from sqlalchemy.exc import DBAPIError
 
 Encode = Callable[[Any], Any]
 
@@ -117,9 +118,16 @@ class BulkWriter:
     def _copy(self, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         driver = self.conn.connection.driver_connection
         assert driver is not None
-        with driver.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+        driver_error = self.conn.dialect.loaded_dbapi.Error
+        try:
+            with driver.cursor() as cursor, cursor.copy(sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except driver_error as exc:
+            # The exception SQLAlchemy raises for a statement: callers catch IntegrityError (a
+            # natural key taken meanwhile), and store.database tells a lost or read-only server by it.
+            raise DBAPIError.instance(sql, None, exc, driver_error, dialect=self.conn.dialect) from exc
 
 
 def _is_json(column: Column[Any]) -> bool:
