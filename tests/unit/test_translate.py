@@ -8,7 +8,7 @@ import copy
 import pytest
 
 from lifeboat.sync.model import Pending
-from lifeboat.sync.translate import Translator, has_pending
+from lifeboat.sync.translate import Translator, has_pending, has_pending_link
 from tests.unit.sync_values import options, property_values, studio
 
 SYNCED = {11: 5011, 12: 5012, 13: 5013, 14: 5014, 16: 5016}  # primary id -> BCP id
@@ -129,6 +129,14 @@ def test_translating_leaves_the_primary_fields_untouched():
 )
 def test_has_pending_looks_inside_lists_and_objects(value, pending):
     assert has_pending(value) is pending
+
+
+def test_has_pending_link_finds_a_waiting_reference_in_any_link_field_and_only_there():
+    assert has_pending_link("agent-settings", {"skills": [{"skill_id": Pending("skills", 1)}]}) is True
+    assert has_pending_link("users", {"role_id": Pending("roles", 4)}) is True
+    assert has_pending_link("users", {"role_id": 4, "first_name": "A"}) is False
+    # only Translator.fields puts a Pending anywhere, and only in link fields: the rest is not walked
+    assert has_pending_link("users", {"role_id": 4, "note": [Pending("roles", 4)]}) is False
 
 
 # --- scripts ---------------------------------------------------------------------------------

@@ -55,7 +55,8 @@ def depth_of(value: Any, *, stop_above: int | None = None) -> int:
         deepest = max(deepest, depth)
         if stop_above is not None and deepest > stop_above:
             return deepest
-        stack.extend((child, depth) for child in children)
+        # Only objects and arrays go on the stack: a script's thousands of scalars add no depth.
+        stack.extend([(child, depth) for child in children if isinstance(child, (dict, list))])
     return deepest
 
 

@@ -9,7 +9,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Table, func, insert, or_, select
 
+from lifeboat.store.bulk import BulkWriter
 from lifeboat.store.tables import now
+
+RECORD_COLUMNS = ("at", "tenant_id", "actor", "action", "entity_type", "entity_id", "before", "after", "details")
 
 
 @dataclass(frozen=True)
@@ -76,19 +79,26 @@ class AuditRepo:
         )
 
     def record_many(self, records: Sequence[dict[str, Any]]) -> None:
-        """Many records in one statement; each is a dict of ``record``'s keyword arguments."""
-        if not records:
-            return
+        """Many records in one driver call (``store.bulk``); each is a dict of ``record``'s keyword arguments."""
         stamp = now()
-        blank = {
-            "tenant_id": None,
-            "entity_type": None,
-            "entity_id": None,
-            "before": None,
-            "after": None,
-            "details": None,
-        }
-        self.conn.execute(insert(self.table), [{"at": stamp, **blank, **r} for r in records])
+        BulkWriter(self.conn).insert(
+            self.table,
+            RECORD_COLUMNS,
+            [
+                (
+                    stamp,
+                    r.get("tenant_id"),
+                    r["actor"],
+                    r["action"],
+                    r.get("entity_type"),
+                    r.get("entity_id"),
+                    r.get("before"),
+                    r.get("after"),
+                    r.get("details"),
+                )
+                for r in records
+            ],
+        )
 
     def page(
         self, tenant_id: int, *, limit: int, offset: int, only: AuditFilter | None = None

@@ -6,13 +6,15 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, bindparam, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from lifeboat.domain.records import Correlation
+from lifeboat.store.bulk import BulkWriter
 from lifeboat.store.tables import correlations, now
 from lifeboat.store.tallies import remembered_notes
 
 T = TypeVar("T")
+
+PUT_COLUMNS = ("bcp_tenant_id", "type", "primary_id", "bcp_id", "primary_version", "bcp_version", "notes", "synced_at")
 
 
 class CorrelationRepo:
@@ -56,19 +58,26 @@ class CorrelationRepo:
         """Insert or replace correlations: {type, primary_id, bcp_id, primary_version, bcp_version, notes}.
 
         One upsert per row (``INSERT ... ON CONFLICT DO UPDATE``, which SQLite and PostgreSQL
-        both have) rather than a delete and an insert: half the statements of a first sync."""
-        if not rows:
-            return
-        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(correlations)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[correlations.c.bcp_tenant_id, correlations.c.type, correlations.c.primary_id],
-            set_={
-                name: stmt.excluded[name] for name in ("bcp_id", "primary_version", "bcp_version", "notes", "synced_at")
-            },
-        )
+        both have) rather than a delete and an insert, all in one driver call (``store.bulk``)."""
         stamp = now()
-        self.conn.execute(stmt, [{**r, "bcp_tenant_id": self.tenant_id, "synced_at": stamp} for r in rows])
+        BulkWriter(self.conn).upsert(
+            correlations,
+            PUT_COLUMNS,
+            ("bcp_tenant_id", "type", "primary_id"),
+            [
+                (
+                    self.tenant_id,
+                    r["type"],
+                    r["primary_id"],
+                    r["bcp_id"],
+                    r["primary_version"],
+                    r["bcp_version"],
+                    r["notes"],
+                    stamp,
+                )
+                for r in rows
+            ],
+        )
 
     def remove_many(self, keys: Sequence[tuple[str, int]]) -> None:
         if not keys:

@@ -28,6 +28,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from lifeboat.config import RegionSettings
 from lifeboat.errors import Unavailable
+from lifeboat.store.bulk import decode_json
 
 
 def build_engine(url: str, *, connect_timeout_s: int = 3) -> Engine:
@@ -46,7 +47,8 @@ def build_engine(url: str, *, connect_timeout_s: int = 3) -> Engine:
 def _sqlite_engine(url: str) -> Engine:
     # A missing folder makes connect() fail, so the region is reported down rather
     # than quietly recreated somewhere else.
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    # Reading a tenant decodes one JSON value per entity: orjson does it several times faster.
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, json_deserializer=decode_json)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy import Row as SqlRow
 from lifeboat.domain.entities import ENTITY_TYPES, Entity
 from lifeboat.domain.records import Row
 from lifeboat.ids import is_id
+from lifeboat.store.bulk import BulkWriter
 from lifeboat.store.counter import take_ids
 from lifeboat.store.tables import entities, region_id_counter
 from lifeboat.store.tallies import Fingerprints, remembered
@@ -69,6 +70,25 @@ def _values(entity: Entity) -> dict[str, Any]:
         "updated_at": entity.updated_at,
         "version": entity.version,
     }
+
+
+ENTITY_COLUMNS = tuple(c.name for c in entities.c)
+
+
+def _row(entity: Entity) -> tuple[Any, ...]:
+    """The entity as a row of ``ENTITY_COLUMNS``."""
+    return (
+        entity.id,
+        entity.tenant_id,
+        entity.type,
+        entity.natural_key,
+        entity.is_active,
+        entity.data,
+        entity.content,
+        entity.created_at,
+        entity.updated_at,
+        entity.version,
+    )
 
 
 class EntityRepo:
@@ -184,7 +204,13 @@ class EntityRepo:
         stmt = select(c.id, c.type, c.natural_key, c.version).where(c.tenant_id == tenant_id)
         return {r.id: Row(r.id, r.type, r.natural_key, r.version) for r in self.conn.execute(stmt)}
 
-    def many(self, tenant_id: int, ids: Iterable[int]) -> dict[int, Entity]:
+    def many(self, tenant_id: int, ids: Iterable[int], *, scan: bool = False) -> dict[int, Entity]:
+        """These entities of the tenant. ``scan`` reads the whole tenant in one query and keeps
+        them: cheaper than lists of ids when they are most of it (a first sync)."""
+        if scan:
+            wanted = set(ids)
+            rows = self.conn.execute(select(entities).where(entities.c.tenant_id == tenant_id))
+            return {r.id: _entity(r) for r in rows if r.id in wanted}
         ids = sorted(ids)
         out: dict[int, Entity] = {}
         for start in range(0, len(ids), CHUNK):
@@ -209,35 +235,11 @@ class EntityRepo:
 
     def update_many(self, batch: Sequence[Entity]) -> None:
         """Write many entities whose current versions the caller holds locked (each + 1)."""
-        if not batch:
-            return
-        c = entities.c
-        stmt = (
-            update(entities)
-            .where(c.id == bindparam("b_id"))
-            .values(
-                natural_key=bindparam("b_natural_key"),
-                is_active=bindparam("b_is_active"),
-                data=bindparam("b_data"),
-                content=bindparam("b_content"),
-                updated_at=bindparam("b_updated_at"),
-                version=bindparam("b_version"),
-            )
-        )
-        self.conn.execute(
-            stmt,
-            [
-                {
-                    "b_id": e.id,
-                    "b_natural_key": e.natural_key,
-                    "b_is_active": e.is_active,
-                    "b_data": e.data,
-                    "b_content": e.content,
-                    "b_updated_at": e.updated_at,
-                    "b_version": e.version,
-                }
-                for e in batch
-            ],
+        BulkWriter(self.conn).update(
+            entities,
+            "id",
+            ("natural_key", "is_active", "data", "content", "updated_at", "version"),
+            [(e.natural_key, e.is_active, e.data, e.content, e.updated_at, e.version, e.id) for e in batch],
         )
 
     def set_natural_keys(self, keys: Sequence[tuple[int, str]]) -> None:
@@ -322,8 +324,8 @@ class EntityRepo:
         self.conn.execute(insert(entities).values(**_values(entity)))
 
     def insert_many(self, batch: Sequence[Entity]) -> None:
-        if batch:
-            self.conn.execute(insert(entities), [_values(e) for e in batch])
+        """New entities, through the driver in one statement (``store.bulk``)."""
+        BulkWriter(self.conn).insert(entities, ENTITY_COLUMNS, [_row(e) for e in batch])
 
     def update(self, entity: Entity) -> int:
         """Write the entity's fields; returns its new version."""

@@ -17,7 +17,7 @@ from lifeboat.domain.graph import type_order
 from lifeboat.domain.records import ChangeAction
 from lifeboat.domain.scripts import DEFAULT_MAX_SCRIPT_BYTES
 from lifeboat.sync.model import Change, Correlation, Options, Plan, Refresh, Row
-from lifeboat.sync.translate import Translator, has_pending
+from lifeboat.sync.translate import Translator, has_pending_link
 
 
 @dataclass
@@ -128,7 +128,7 @@ class _Planner:
         changed = _changed_fields(desired, target.data)
         drift = tuple(changed) if bcp_row.version != c.bcp_version else ()
         complete = _complete(notes)
-        if not changed and not has_pending(desired):
+        if not changed and not has_pending_link(row.type, desired):
             self.plan.unchanged[row.type] += 1
             self.plan.refreshes.append(
                 Refresh(row.type, row.id, row.version, notes, complete, bcp_id=c.bcp_id, bcp_version=bcp_row.version)
@@ -178,7 +178,7 @@ class _Planner:
         desired, notes = self._desired(source)
         if desired is None:
             return
-        key = ENTITY_TYPES[row.type].key_of(desired) if not has_pending(desired) else source.natural_key
+        key = ENTITY_TYPES[row.type].key_of(desired) if not has_pending_link(row.type, desired) else source.natural_key
         found = self.free_bcp.get((row.type, key))
         complete = _complete(notes)
         drift = ("deleted_in_bcp",) if recreate else ()

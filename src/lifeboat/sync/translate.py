@@ -114,6 +114,13 @@ def _checklist_row(rewrite: Rewrite, names: Mapping[int, str]) -> dict[str, Any]
     return row
 
 
+def has_pending_link(type_name: str, data: dict[str, Any]) -> bool:
+    """Whether a reference in ``data`` still waits for its target. Only link fields can hold
+    one (``Translator.fields`` puts them there; ``script`` never does), so a script's content
+    or a file's bytes are not walked for nothing."""
+    return any(has_pending(data.get(link.field)) for link in ENTITY_TYPES[type_name].links)
+
+
 def has_pending(value: Any) -> bool:
     stack = [value]
     while stack:  # a loop, not recursion: fields may hold deeply nested free-form values
