@@ -205,7 +205,7 @@ def _entity(
     data = dict(change.data or {})  # resolve() replaces link fields, never changes them in place
     waiting = bool(run.book.resolve(ENTITY_TYPES[change.type], data, _pending_id))
     if ENTITY_TYPES[change.type].content_targets:  # its targets are all written by now: rewrite with the final ids
-        data, notes = run.translator.script(data, run.max_script_bytes)
+        data, notes = run.translator.script(data, run.max_script_bytes, change.script)
         run.result.checklist[bcp_id] = notes.get("checklist", [])
         change = replace(change, notes={**(change.notes or {}), **notes})
     entity = Entity(bcp_id, run.tenant_id, change.type, data, created, stamp, change.content, version)

@@ -16,7 +16,7 @@ from lifeboat.domain.entities import ENTITY_TYPES, Entity, free_form_problems
 from lifeboat.domain.graph import type_order
 from lifeboat.domain.records import ChangeAction
 from lifeboat.domain.scripts import DEFAULT_MAX_SCRIPT_BYTES
-from lifeboat.sync.model import Change, Correlation, Options, Plan, Refresh, Row
+from lifeboat.sync.model import Change, Correlation, Options, ParsedScript, Plan, Refresh, Row
 from lifeboat.sync.translate import Translator, has_pending_link
 
 
@@ -120,7 +120,7 @@ class _Planner:
             self.plan.unchanged[row.type] += 1
             return
         source, target = self.primary.full[row.id], self.bcp.full[c.bcp_id]
-        desired, notes = self._desired(source)
+        desired, notes, script = self._desired(source)
         if desired is None:
             return
         if self._key_taken(source, desired, target):
@@ -151,6 +151,7 @@ class _Planner:
                 notes,
                 complete,
                 bcp_row.version,
+                script=script,
             )
         )
 
@@ -175,7 +176,7 @@ class _Planner:
 
     def _new(self, row: Row, *, recreate: bool) -> None:
         source = self.primary.full[row.id]
-        desired, notes = self._desired(source)
+        desired, notes, script = self._desired(source)
         if desired is None:
             return
         key = ENTITY_TYPES[row.type].key_of(desired) if not has_pending_link(row.type, desired) else source.natural_key
@@ -220,6 +221,7 @@ class _Planner:
                     notes,
                     complete,
                     self.bcp.rows[found].version,
+                    script=script,
                 )
             )
             return
@@ -237,27 +239,32 @@ class _Planner:
                 drift,
                 notes,
                 complete,
+                script=script,
             )
         )
 
-    def _desired(self, source: Entity) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    def _desired(self, source: Entity) -> tuple[dict[str, Any] | None, dict[str, Any], ParsedScript | None]:
+        """The BCP fields with the ids known now, notes (unresolved references, a script's
+        checklist), and the script as read: apply rewrites it again with the final ids."""
         if self._over_limits(source):
-            return None, {}
+            return None, {}, None
         desired, unresolved = self.tr.fields(source.type, source.data)
         notes: dict[str, Any] = {"unresolved": unresolved} if unresolved else {}
+        script = None
         if source.kind.content_targets:  # content names other entities: rewritten through the translator
-            desired, script_notes = self.tr.script(desired, self.max_script_bytes)
+            # Measured by _over_limits already; read once here, and apply keeps what was read.
+            script = self.tr.parse(source.data["content"], self.max_script_bytes, checked=True)
+            desired, script_notes = self.tr.script(desired, self.max_script_bytes, script)
             notes.update(script_notes)
-            if "unreadable" in script_notes:
-                problem = script_notes["unreadable"]
+            if script.unreadable is not None:
                 self.plan.warnings.append(
                     {
                         "code": "script_unreadable",
                         "type": source.type,
                         "primary_id": source.id,
                         "name": source.natural_key,
-                        "reason": problem["code"],
-                        "message": problem["message"],
+                        "reason": script.unreadable["code"],
+                        "message": script.unreadable["message"],
                     }
                 )
         for item in unresolved:
@@ -265,9 +272,9 @@ class _Planner:
             entry = {**item, "type": source.type, "primary_id": source.id, "name": source.natural_key}
             if required:
                 self.plan.failed.append(entry)
-                return None, notes
+                return None, notes, None
             self.plan.warnings.append(entry)
-        return desired, notes
+        return desired, notes, script
 
     def _over_limits(self, source: Entity) -> bool:
         """A free-form value the API would refuse today (stored before the limits existed) is
