@@ -31,13 +31,17 @@ class Translator:
         self.known_ids = known_ids  # primary id -> type, for possible ids in scripts
         self.known_names = known_names or {}  # primary id -> name (natural key), to say what a possible id matched
         self.options = options
+        self._pending: dict[int, Pending] = {}  # one value per entity waited for, not one per reference
 
     def ref(self, target: str, primary_id: int) -> Ref:
         if primary_id in self.mapping:
             return self.mapping[primary_id]
-        if self.will_exist.get(primary_id) == target:
-            return Pending(target, primary_id)
-        return None
+        if self.will_exist.get(primary_id) != target:
+            return None
+        pending = self._pending.get(primary_id)
+        if pending is None:
+            pending = self._pending[primary_id] = Pending(target, primary_id)
+        return pending
 
     def fields(self, type_name: str, data: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """BCP fields and the references that could not be resolved.
