@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -135,11 +136,15 @@ def _is_json(column: Column[Any]) -> bool:
 
 
 def _memoized(bind: Encode) -> Encode:
+    """``bind`` once per distinct value. A datetime it hands back (SQLAlchemy leaves SQLite's
+    to the driver) becomes here the very text the driver's adapter makes of it,
+    ``isoformat(" ")``, rather than once per row inside ``executemany``."""
     seen: dict[Any, Any] = {}
 
     def encode(value: Any) -> Any:
         if value not in seen:
-            seen[value] = bind(value)
+            bound = bind(value)
+            seen[value] = bound.isoformat(" ") if isinstance(bound, datetime) else bound
         return seen[value]
 
     return encode
