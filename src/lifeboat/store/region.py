@@ -206,7 +206,7 @@ class EntityRepo:
         """Every entity of the tenant, narrowly: id, type, natural key, version."""
         c = entities.c
         stmt = select(c.id, c.type, c.natural_key, c.version).where(c.tenant_id == tenant_id)
-        return {r[0]: Row(*r) for r in self.conn.execute(stmt)}
+        return {r[0]: Row(*r) for r in self.conn.execute(stmt).all()}  # one fetchall, not a fetch per row
 
     def to_compare(self, tenant_id: int, ids: Iterable[int], *, scan: bool = False) -> dict[int, Entity]:
         """These entities with only what a comparison of fields needs (type, fields, bytes,
@@ -220,7 +220,7 @@ class EntityRepo:
 
         if scan:
             wanted = set(ids)
-            rows = self.conn.execute(select(*columns).where(c.tenant_id == tenant_id))
+            rows = self.conn.execute(select(*columns).where(c.tenant_id == tenant_id)).all()
             return {r[0]: entity(r) for r in rows if r[0] in wanted}
         ids = sorted(ids)
         out: dict[int, Entity] = {}

@@ -100,6 +100,7 @@ class _Planner:
             if in_scope(row, options):
                 self.rows_of_type.setdefault(row.type, []).append(row)
         keep = {r.id: r.type for rows in self.rows_of_type.values() for r in rows}
+        self.kept = keep.keys()  # the primary ids in scope: their correlations stay
         known = {r.id: r.type for r in primary.rows.values()}
         names = {r.id: r.natural_key for r in primary.rows.values()}
         self.tr = Translator(live, keep, known, options, names)
@@ -295,12 +296,10 @@ class _Planner:
         return bool(problems)
 
     def plan_removals(self) -> None:
-        for c in sorted(self.by_primary.values(), key=lambda c: (type_order().index(c.type), c.primary_id)):
-            if c.type not in self.options.types:
-                continue
-            row = self.primary.rows.get(c.primary_id)
-            if row is not None and in_scope(row, self.options):
-                continue
+        types, kept = self.options.types, self.kept
+        gone = [c for c in self.by_primary.values() if c.type in types and c.primary_id not in kept]
+        rank = {name: i for i, name in enumerate(type_order())}
+        for c in sorted(gone, key=lambda c: (rank[c.type], c.primary_id)):
             if c.bcp_id not in self.bcp.rows:
                 self.plan.forget.append(c)
                 continue
