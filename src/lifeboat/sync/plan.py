@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
-from lifeboat.domain.entities import ENTITY_TYPES, Entity, free_form_problems
+from lifeboat.domain.entities import ENTITY_TYPES, Entity, free_form_fields, free_form_problems
 from lifeboat.domain.graph import type_order
 from lifeboat.domain.records import ChangeAction
 from lifeboat.domain.scripts import DEFAULT_MAX_SCRIPT_BYTES
@@ -280,6 +281,8 @@ class _Planner:
     def _over_limits(self, source: Entity) -> bool:
         """A free-form value the API would refuse today (stored before the limits existed) is
         not copied: the entity fails on its own and the rest of the run goes on."""
+        if not _has_free_form(source.type):  # most types: nothing to measure
+            return False
         problems = free_form_problems(
             ENTITY_TYPES[source.type], source.data, self.options.json_limits, document_bytes=self.max_script_bytes
         )
@@ -320,6 +323,11 @@ class _Planner:
         action_rank = {action: i for i, action in enumerate(ChangeAction)}  # declared in the order to carry out
         self.plan.changes.sort(key=lambda c: (rank[c.type], action_rank[c.action], c.key, c.primary_id or 0))
         return self.plan
+
+
+@cache
+def _has_free_form(type_name: str) -> bool:
+    return bool(free_form_fields(ENTITY_TYPES[type_name]))
 
 
 def _to_write(source: Entity, desired: dict[str, Any]) -> dict[str, Any]:
