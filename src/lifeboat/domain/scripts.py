@@ -78,6 +78,7 @@ def parse_script(
         return _xml_document(content, max_depth)
     if isinstance(content, str):
         content = _load_json_text(content)
+        checked = False  # what was measured is the text, not the document it holds
     if not isinstance(content, dict):
         raise _invalid("script", "a script must be a JSON object (or Desktop Studio XML text)")
     if checked:
