@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -100,7 +99,11 @@ class BulkWriter:
             return encode_json
         if self.postgres:
             return None  # psycopg adapts datetimes, bytes and booleans itself
-        bind = column.type.bind_processor(self.conn.dialect)  # SQLite: the very text SQLAlchemy writes
+        # The dialect's own type, as Core binds it: for a timestamp on SQLite, the very text
+        # SQLAlchemy writes (the generic type would leave a datetime to the driver's adapter,
+        # which writes another text, "+00:00" and no zero microseconds).
+        dialect = self.conn.dialect
+        bind = column.type.dialect_impl(dialect).bind_processor(dialect)
         if bind is not None and column.type._type_affinity is DateTime:
             return _memoized(bind)  # a batch shares a handful of timestamps
         return bind
@@ -136,15 +139,11 @@ def _is_json(column: Column[Any]) -> bool:
 
 
 def _memoized(bind: Encode) -> Encode:
-    """``bind`` once per distinct value. A datetime it hands back (SQLAlchemy leaves SQLite's
-    to the driver) becomes here the very text the driver's adapter makes of it,
-    ``isoformat(" ")``, rather than once per row inside ``executemany``."""
     seen: dict[Any, Any] = {}
 
     def encode(value: Any) -> Any:
         if value not in seen:
-            bound = bind(value)
-            seen[value] = bound.isoformat(" ") if isinstance(bound, datetime) else bound
+            seen[value] = bind(value)
         return seen[value]
 
     return encode
