@@ -13,7 +13,7 @@ from lifeboat.domain.entities import Entity
 from lifeboat.store.audit import AuditRepo
 from lifeboat.store.correlations import CorrelationRepo
 from lifeboat.store.region import EntityRepo
-from lifeboat.store.tables import correlations, region_audit
+from lifeboat.store.tables import correlations, entities, region_audit
 
 TENANT = 7
 STAMP = datetime(2026, 5, 1, 12, 30, 15, 123456, tzinfo=UTC)
@@ -115,3 +115,34 @@ def test_a_taken_natural_key_fails_as_sqlalchemy_integrity_error_on_both_backend
         EntityRepo(conn, region.id_block).insert_many([_entity(402, "free"), _entity(403, "taken")])
     with region.db.read() as conn:
         assert set(EntityRepo(conn, region.id_block).many(TENANT, [401, 402, 403])) == {401}
+
+
+def test_timestamps_are_stored_as_the_same_text_as_sqlalchemy_core_writes(platform):
+    """Many rows share a stamp; the bulk path formats it once and stores what Core would (a
+    text on SQLite, a timestamptz on PostgreSQL), whole seconds included."""
+    region = platform.region("na1")
+    whole = STAMP.replace(microsecond=0)
+    rows = [Entity(300 + i, TENANT, "skills", {"name": f"s{i}"}, whole, STAMP, None, 1) for i in range(3)]
+    with region.db.write() as conn:
+        EntityRepo(conn, region.id_block).insert_many(rows[:2])
+        conn.execute(entities.insert().values(**_row_values(rows[2])))
+    with region.db.read() as conn:
+        stored = conn.exec_driver_sql(
+            "SELECT id, CAST(created_at AS TEXT), CAST(updated_at AS TEXT) FROM entities WHERE id >= 300 ORDER BY id"
+        ).all()
+    assert len({(created, updated) for _, created, updated in stored}) == 1, stored
+
+
+def _row_values(entity: Entity) -> dict:
+    return {
+        "id": entity.id,
+        "tenant_id": entity.tenant_id,
+        "type": entity.type,
+        "natural_key": entity.natural_key,
+        "is_active": entity.is_active,
+        "data": entity.data,
+        "content": entity.content,
+        "version": entity.version,
+        "created_at": entity.created_at,
+        "updated_at": entity.updated_at,
+    }

@@ -98,31 +98,35 @@ def map_links(kind: EntityType, data: dict[str, Any], map_id: MapId) -> set[str]
     leaves that item out). Lists come out sorted by id, as the store keeps them. A field whose
     value has not the link's shape is left as it is, for validation to name."""
     waiting: set[str] = set()
-    for link in kind.links:
+    for link in kind.links:  # a plain loop, no closure per field: it runs for every entity a sync copies
         value = data.get(link.field)
-        if value is None or (link.shape != "one" and not isinstance(value, list)):
+        if value is None:
             continue
-
-        def one(item: Any, link: Link = link) -> Any:
-            found = map_id(link, item)
+        if link.shape == "one":
+            found = map_id(link, value)
             if found is None:
                 waiting.add(link.field)
-            return found
-
-        data[link.field] = _mapped(link, value, one)
+            data[link.field] = found
+        elif isinstance(value, list):
+            mapped, complete = _mapped_list(link, value, map_id)
+            if not complete:
+                waiting.add(link.field)
+            data[link.field] = mapped
     return waiting
 
 
-def _mapped(link: Link, value: Any, one: Callable[[Any], Any]) -> Any:
-    if link.shape == "one":
-        return one(value)
+def _mapped_list(link: Link, value: list[Any], map_id: MapId) -> tuple[list[Any], bool]:
+    """A ``many`` or ``nested`` list mapped, and whether every item found its id."""
     if link.shape == "many":
-        return _by_id([found for found in map(one, value) if found is not None], lambda found: found)
+        found = [map_id(link, item) for item in value]
+        kept = [item for item in found if item is not None]
+        return _by_id(kept, lambda item: item), len(kept) == len(found)
     key = link.key or ""
     if not all(isinstance(item, dict) and key in item for item in value):
-        return value
-    items = [{**item, key: one(item[key])} for item in value]
-    return _by_id([item for item in items if item[key] is not None], lambda item: item[key])
+        return value, True
+    items = [{**item, key: map_id(link, item[key])} for item in value]
+    kept = [item for item in items if item[key] is not None]
+    return _by_id(kept, lambda item: item[key]), len(kept) == len(items)
 
 
 def _by_id(items: list[Any], id_of: Callable[[Any], Any]) -> list[Any]:

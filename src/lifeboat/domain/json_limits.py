@@ -40,24 +40,20 @@ def depth_of(value: Any, *, stop_above: int | None = None) -> int:
     """Levels of objects and arrays in ``value`` (a scalar is 0, ``{}`` and ``[1]`` are 1).
     With ``stop_above`` the walk ends as soon as that depth is passed (the answer is then
     ``stop_above + 1``): refusing a value needs no more than that."""
-    deepest = 0
-    stack = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        children: Iterable[Any]
-        if isinstance(item, dict):
-            children = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
+    # Level by level: each level is the objects and arrays found in the one above, so a
+    # node costs one isinstance and no (node, depth) pair (a script has thousands of them).
+    level = [value] if isinstance(value, (dict, list)) else []
+    depth = 0
+    while level:
         depth += 1
-        deepest = max(deepest, depth)
-        if stop_above is not None and deepest > stop_above:
-            return deepest
-        # Only objects and arrays go on the stack: a script's thousands of scalars add no depth.
-        stack.extend([(child, depth) for child in children if isinstance(child, (dict, list))])
-    return deepest
+        if stop_above is not None and depth > stop_above:
+            return depth
+        below: list[Any] = []
+        for item in level:
+            children: Iterable[Any] = item.values() if isinstance(item, dict) else item
+            below.extend([child for child in children if isinstance(child, (dict, list))])
+        level = below
+    return depth
 
 
 def size_of(value: Any) -> int:

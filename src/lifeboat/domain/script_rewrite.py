@@ -8,19 +8,20 @@ the document (header, branches, other properties, unknown fields) is copied as i
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from lifeboat.domain import script_xml
-from lifeboat.domain.script_references import INTEGER_LITERAL, Reference, is_integer, references_in, slots
+from lifeboat.domain.script_references import INTEGER_LITERAL, Reference, Slot, is_integer, references_in, slots
 
 if TYPE_CHECKING:  # the reader imports this module; only its type is needed here
     from lifeboat.domain.scripts import ScriptDocument
 
 Status = Literal["remapped", "unchanged", "unresolved", "possible_id"]
 Translate = Callable[[str, int], "int | None"]
+# The slots of a document that hold references, each with them: found once, rewritten as often as needed.
+SlotReferences = list[tuple[Slot, list[Reference]]]
 
 
 @dataclass(frozen=True)
@@ -38,23 +39,31 @@ def rewrite_script(
     remap_structured: bool = True,
     remap_free_text: bool = False,
     known_ids: Mapping[int, str] | None = None,
+    references: SlotReferences | None = None,
 ) -> tuple[dict[str, Any] | str, list[Rewrite]]:
     """The document with references translated by ``translate(type, primary_id)`` (None
     when there is no BCP counterpart), in the input's format, and one ``Rewrite`` per
     reference. ``remap_structured=False`` is the "keep" setting: nothing structured is
     written, but "remapped" rewrites still carry the BCP id with ``written=False``. Possible
-    ids (found with ``known_ids``) are written only with ``remap_free_text``."""
+    ids (found with ``known_ids``) are written only with ``remap_free_text``. ``references``:
+    what ``referenced_slots(doc, known_ids)`` found before, not looked for again."""
     rewrites: list[Rewrite] = []
     changes: dict[tuple[str, int], Any] = {}
-    for slot in slots(doc):
-        decided = [
-            _decide(ref, translate, remap_structured, remap_free_text) for ref in references_in(slot, known_ids or {})
-        ]
+    if references is None:
+        references = referenced_slots(doc, known_ids or {})
+    for slot, found in references:
+        decided = [_decide(ref, translate, remap_structured, remap_free_text) for ref in found]
         rewrites.extend(decided)
         new_value = _new_value(slot.value, [r for r in decided if r.written])
         if new_value != slot.value:
             changes[(slot.action_id, slot.ordinal)] = new_value
     return _with_changes(doc, changes), rewrites
+
+
+def referenced_slots(doc: ScriptDocument, known_ids: Mapping[int, str]) -> SlotReferences:
+    """The slots of ``doc`` that hold a reference, in document order, each with its references."""
+    found = ((slot, references_in(slot, known_ids)) for slot in slots(doc))
+    return [(slot, refs) for slot, refs in found if refs]
 
 
 def _decide(ref: Reference, translate: Translate, remap_structured: bool, remap_free_text: bool) -> Rewrite:
@@ -101,12 +110,18 @@ def _new_element(element: Any, written: list[Rewrite]) -> Any:
 def _with_changes(doc: ScriptDocument, changes: dict[tuple[str, int], Any]) -> dict[str, Any] | str:
     if isinstance(doc.raw, str):  # Desktop Studio XML text
         return script_xml.write_values(doc.raw, changes) if changes else doc.raw
-    # A JSON round trip copies without Python recursion, whatever the nesting.
-    content: dict[str, Any] = json.loads(json.dumps(doc.raw, ensure_ascii=False))
+    # Copy on write: the objects on the way to a changed value are new, the rest is shared with
+    # the document, which is never changed (a whole copy was most of the cost of a rewrite).
+    content = dict(doc.raw)
+    if not changes:
+        return content
+    properties = content["properties"] = dict(content["properties"])
     keys: dict[str, list[str]] = {}
     for (action_id, ordinal), value in changes.items():
-        numbered = content["properties"][action_id]
         if action_id not in keys:
-            keys[action_id] = sorted(numbered, key=int)  # index order, as the reader numbered them
-        numbered[keys[action_id][ordinal]]["value"] = value
+            properties[action_id] = dict(properties[action_id])
+            keys[action_id] = sorted(properties[action_id], key=int)  # index order, as the reader numbered them
+        numbered = properties[action_id]
+        key = keys[action_id][ordinal]
+        numbered[key] = {**numbered[key], "value": value}
     return content

@@ -23,7 +23,7 @@ from typing import Any
 
 from lifeboat.domain import json_limits, script_xml
 from lifeboat.domain.script_references import Kind, Reference, find_references
-from lifeboat.domain.script_rewrite import Rewrite, Status, Translate, rewrite_script
+from lifeboat.domain.script_rewrite import Rewrite, SlotReferences, Status, Translate, referenced_slots, rewrite_script
 from lifeboat.errors import BadInput, Invalid, TooLarge
 
 __all__ = [
@@ -32,10 +32,12 @@ __all__ = [
     "Reference",
     "Rewrite",
     "ScriptDocument",
+    "SlotReferences",
     "Status",
     "Translate",
     "find_references",
     "parse_script",
+    "referenced_slots",
     "rewrite_script",
 ]
 
@@ -60,21 +62,30 @@ def parse_script(
     *,
     max_bytes: int = DEFAULT_MAX_SCRIPT_BYTES,
     max_depth: int = json_limits.DEFAULT_MAX_DEPTH,
+    checked: bool = False,
 ) -> ScriptDocument:
     """Read a script given as a Studio JSON object, JSON text, or Desktop Studio XML text.
 
     Raises ``BadInput`` (malformed_script, hostile_xml), ``Invalid`` (invalid_script, or
     too_deep past ``max_depth`` levels of JSON or XML elements) or ``TooLarge``
-    (script_too_large, details ``{limit, size}``)."""
+    (script_too_large, details ``{limit, size}``).
+
+    ``checked``: a JSON object ``content`` was decoded from storage (so it is JSON already)
+    and found within both limits by the caller; it is neither measured again nor copied, and
+    the document reads it as it is (whoever rewrites it gets a new one, see ``rewrite_script``)."""
     if isinstance(content, str) and content.lstrip("\ufeff \t\r\n").startswith("<"):
         _check_size(len(content.encode("utf-8", "surrogatepass")), max_bytes)
         return _xml_document(content, max_depth)
     if isinstance(content, str):
         content = _load_json_text(content)
+        checked = False  # what was measured is the text, not the document it holds
     if not isinstance(content, dict):
         raise _invalid("script", "a script must be a JSON object (or Desktop Studio XML text)")
-    json_limits.check("content", content, json_limits.JsonLimits(max_depth, max_bytes), measure_size=False)
-    raw = _normalised(content, max_bytes)
+    if checked:
+        raw = content
+    else:
+        json_limits.check("content", content, json_limits.JsonLimits(max_depth, max_bytes), measure_size=False)
+        raw = _normalised(content, max_bytes)
     actions, properties = _read_json_shape(raw)
     return ScriptDocument("json", actions, properties, raw)
 

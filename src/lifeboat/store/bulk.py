@@ -99,7 +99,11 @@ class BulkWriter:
             return encode_json
         if self.postgres:
             return None  # psycopg adapts datetimes, bytes and booleans itself
-        bind = column.type.bind_processor(self.conn.dialect)  # SQLite: the very text SQLAlchemy writes
+        # The dialect's own type, as Core binds it: for a timestamp on SQLite, the very text
+        # SQLAlchemy writes (the generic type would leave a datetime to the driver's adapter,
+        # which writes another text, "+00:00" and no zero microseconds).
+        dialect = self.conn.dialect
+        bind = column.type.dialect_impl(dialect).bind_processor(dialect)
         if bind is not None and column.type._type_affinity is DateTime:
             return _memoized(bind)  # a batch shares a handful of timestamps
         return bind

@@ -29,7 +29,7 @@ class CorrelationRepo:
         )
         if types is not None:
             stmt = stmt.where(c.type.in_(list(types)))
-        return [Correlation(*row) for row in self.conn.execute(stmt)]
+        return [Correlation(*row) for row in self.conn.execute(stmt).all()]  # one fetchall, not a fetch per row
 
     def page(self, type_name: str | None, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
         c = correlations.c

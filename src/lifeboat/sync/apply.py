@@ -14,6 +14,7 @@ entity without its correlation and the next run picks up where this one stopped:
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -79,14 +80,19 @@ def apply_plan(
         progress,
         max_script_bytes,
     )
-    deletes = [c for c in plan.changes if c.action == ChangeAction.DELETE]
+    deletes: dict[str, list[Change]] = defaultdict(list)
+    writes: dict[str, list[Change]] = defaultdict(list)
+    for change in plan.changes:  # sorted by type, then action: each type's batch keeps that order
+        (deletes if change.action == ChangeAction.DELETE else writes)[change.type].append(change)
+    refreshes_of: dict[str, list[Refresh]] = defaultdict(list)
+    for refresh in plan.refreshes:
+        refreshes_of[refresh.type].append(refresh)
     for type_name in reversed(type_order()):
-        batch = [c for c in deletes if c.type == type_name]
-        if batch:
-            _delete(run, batch)
+        if deletes[type_name]:
+            _delete(run, deletes[type_name])
     for group in write_groups():
-        batches = {t: [c for c in plan.changes if c.type == t and c.action != ChangeAction.DELETE] for t in group}
-        refreshes = {t: [r for r in plan.refreshes if r.type == t] for t in group}
+        batches = {t: writes[t] for t in group}
+        refreshes = {t: refreshes_of[t] for t in group}
         if any(batches.values()) or any(refreshes.values()):
             _upsert(run, group, batches, refreshes)
     if book.waiting():
@@ -205,7 +211,7 @@ def _entity(
     data = dict(change.data or {})  # resolve() replaces link fields, never changes them in place
     waiting = bool(run.book.resolve(ENTITY_TYPES[change.type], data, _pending_id))
     if ENTITY_TYPES[change.type].content_targets:  # its targets are all written by now: rewrite with the final ids
-        data, notes = run.translator.script(data, run.max_script_bytes)
+        data, notes = run.translator.script(data, run.max_script_bytes, change.script)
         run.result.checklist[bcp_id] = notes.get("checklist", [])
         change = replace(change, notes={**(change.notes or {}), **notes})
     entity = Entity(bcp_id, run.tenant_id, change.type, data, created, stamp, change.content, version)

@@ -14,9 +14,21 @@ from typing import Any
 
 from lifeboat.domain.json_limits import JsonLimits
 from lifeboat.domain.records import ChangeAction, Correlation, Row
+from lifeboat.domain.scripts import ScriptDocument, SlotReferences
 from lifeboat.errors import Conflict
 
-__all__ = ["Change", "ChangeAction", "Correlation", "Options", "Pending", "Plan", "Progress", "Refresh", "Row"]
+__all__ = [
+    "Change",
+    "ChangeAction",
+    "Correlation",
+    "Options",
+    "ParsedScript",
+    "Pending",
+    "Plan",
+    "Progress",
+    "Refresh",
+    "Row",
+]
 
 # The keys of a type's counts, in the order the JSON report has always listed them: each
 # ``ChangeAction.past``, then what was left alone and what failed.
@@ -56,6 +68,17 @@ class Options:
 
 
 @dataclass(frozen=True)
+class ParsedScript:
+    """A primary script read once by the planner, its references found: apply rewrites it with
+    the final ids without reading it again. ``unreadable``: why it could not be read (then it
+    is copied as it is)."""
+
+    document: ScriptDocument | None
+    references: SlotReferences = field(default_factory=list)
+    unreadable: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class Change:
     action: ChangeAction  # a plain string is taken too (see __post_init__)
     type: str
@@ -70,6 +93,7 @@ class Change:
     notes: dict[str, Any] | None = None  # unresolved references, script checklist
     complete: bool = True  # False: a reference stays unresolved; look again next run
     expected_version: int = 0  # the BCP entity's version when planned (0 for a create)
+    script: ParsedScript | None = field(default=None, compare=False, repr=False)  # a script's content, read
 
     def __post_init__(self) -> None:
         if not isinstance(self.action, ChangeAction):  # e.g. Change("create", ...) in a test

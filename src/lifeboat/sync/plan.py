@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
-from lifeboat.domain.entities import ENTITY_TYPES, Entity, free_form_problems
+from lifeboat.domain.entities import ENTITY_TYPES, Entity, free_form_fields, free_form_problems
 from lifeboat.domain.graph import type_order
 from lifeboat.domain.records import ChangeAction
 from lifeboat.domain.scripts import DEFAULT_MAX_SCRIPT_BYTES
-from lifeboat.sync.model import Change, Correlation, Options, Plan, Refresh, Row
+from lifeboat.sync.model import Change, Correlation, Options, ParsedScript, Plan, Refresh, Row
 from lifeboat.sync.translate import Translator, has_pending_link
 
 
@@ -100,6 +101,7 @@ class _Planner:
             if in_scope(row, options):
                 self.rows_of_type.setdefault(row.type, []).append(row)
         keep = {r.id: r.type for rows in self.rows_of_type.values() for r in rows}
+        self.kept = keep.keys()  # the primary ids in scope: their correlations stay
         known = {r.id: r.type for r in primary.rows.values()}
         names = {r.id: r.natural_key for r in primary.rows.values()}
         self.tr = Translator(live, keep, known, options, names)
@@ -120,7 +122,7 @@ class _Planner:
             self.plan.unchanged[row.type] += 1
             return
         source, target = self.primary.full[row.id], self.bcp.full[c.bcp_id]
-        desired, notes = self._desired(source)
+        desired, notes, script = self._desired(source)
         if desired is None:
             return
         if self._key_taken(source, desired, target):
@@ -151,6 +153,7 @@ class _Planner:
                 notes,
                 complete,
                 bcp_row.version,
+                script=script,
             )
         )
 
@@ -175,7 +178,7 @@ class _Planner:
 
     def _new(self, row: Row, *, recreate: bool) -> None:
         source = self.primary.full[row.id]
-        desired, notes = self._desired(source)
+        desired, notes, script = self._desired(source)
         if desired is None:
             return
         key = ENTITY_TYPES[row.type].key_of(desired) if not has_pending_link(row.type, desired) else source.natural_key
@@ -220,6 +223,7 @@ class _Planner:
                     notes,
                     complete,
                     self.bcp.rows[found].version,
+                    script=script,
                 )
             )
             return
@@ -237,27 +241,32 @@ class _Planner:
                 drift,
                 notes,
                 complete,
+                script=script,
             )
         )
 
-    def _desired(self, source: Entity) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    def _desired(self, source: Entity) -> tuple[dict[str, Any] | None, dict[str, Any], ParsedScript | None]:
+        """The BCP fields with the ids known now, notes (unresolved references, a script's
+        checklist), and the script as read: apply rewrites it again with the final ids."""
         if self._over_limits(source):
-            return None, {}
+            return None, {}, None
         desired, unresolved = self.tr.fields(source.type, source.data)
         notes: dict[str, Any] = {"unresolved": unresolved} if unresolved else {}
+        script = None
         if source.kind.content_targets:  # content names other entities: rewritten through the translator
-            desired, script_notes = self.tr.script(desired, self.max_script_bytes)
+            # Measured by _over_limits already; read once here, and apply keeps what was read.
+            script = self.tr.parse(source.data["content"], self.max_script_bytes, checked=True)
+            desired, script_notes = self.tr.script(desired, self.max_script_bytes, script)
             notes.update(script_notes)
-            if "unreadable" in script_notes:
-                problem = script_notes["unreadable"]
+            if script.unreadable is not None:
                 self.plan.warnings.append(
                     {
                         "code": "script_unreadable",
                         "type": source.type,
                         "primary_id": source.id,
                         "name": source.natural_key,
-                        "reason": problem["code"],
-                        "message": problem["message"],
+                        "reason": script.unreadable["code"],
+                        "message": script.unreadable["message"],
                     }
                 )
         for item in unresolved:
@@ -265,13 +274,15 @@ class _Planner:
             entry = {**item, "type": source.type, "primary_id": source.id, "name": source.natural_key}
             if required:
                 self.plan.failed.append(entry)
-                return None, notes
+                return None, notes, None
             self.plan.warnings.append(entry)
-        return desired, notes
+        return desired, notes, script
 
     def _over_limits(self, source: Entity) -> bool:
         """A free-form value the API would refuse today (stored before the limits existed) is
         not copied: the entity fails on its own and the rest of the run goes on."""
+        if not _has_free_form(source.type):  # most types: nothing to measure
+            return False
         problems = free_form_problems(
             ENTITY_TYPES[source.type], source.data, self.options.json_limits, document_bytes=self.max_script_bytes
         )
@@ -288,12 +299,10 @@ class _Planner:
         return bool(problems)
 
     def plan_removals(self) -> None:
-        for c in sorted(self.by_primary.values(), key=lambda c: (type_order().index(c.type), c.primary_id)):
-            if c.type not in self.options.types:
-                continue
-            row = self.primary.rows.get(c.primary_id)
-            if row is not None and in_scope(row, self.options):
-                continue
+        types, kept = self.options.types, self.kept
+        gone = [c for c in self.by_primary.values() if c.type in types and c.primary_id not in kept]
+        rank = {name: i for i, name in enumerate(type_order())}
+        for c in sorted(gone, key=lambda c: (rank[c.type], c.primary_id)):
             if c.bcp_id not in self.bcp.rows:
                 self.plan.forget.append(c)
                 continue
@@ -314,6 +323,11 @@ class _Planner:
         action_rank = {action: i for i, action in enumerate(ChangeAction)}  # declared in the order to carry out
         self.plan.changes.sort(key=lambda c: (rank[c.type], action_rank[c.action], c.key, c.primary_id or 0))
         return self.plan
+
+
+@cache
+def _has_free_form(type_name: str) -> bool:
+    return bool(free_form_fields(ENTITY_TYPES[type_name]))
 
 
 def _to_write(source: Entity, desired: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Reading one tenant's configuration into values for the planner.
 
 Reads happen in two steps inside one snapshot transaction: every entity narrowly (id,
-type, natural key, version), then the full fields of only those the planner asks for --
+type, natural key, version), then the fields (not the timestamps, which the planner never
+looks at) of only those the planner asks for --
 by lists of ids when they are few (a run with few changes stays fast however large the
 tenant is), in one query over the tenant when they are most of it (a first sync).
 """
@@ -29,9 +30,11 @@ def read_sides(
             primary_repo = EntityRepo(primary_conn, primary_region.id_block)
             primary_rows = primary_repo.rows(primary_tenant_id)
             want_primary, want_bcp = needed(primary_rows, bcp_rows, correlations, options)
-            full = primary_repo.many(primary_tenant_id, want_primary, scan=_most_of(want_primary, primary_rows))
+            full = primary_repo.to_compare(primary_tenant_id, want_primary, scan=_most_of(want_primary, primary_rows))
             primary = Side(primary_tenant_id, primary_rows, full)
-        bcp = Side(bcp_tenant_id, bcp_rows, bcp_repo.many(bcp_tenant_id, want_bcp, scan=_most_of(want_bcp, bcp_rows)))
+        bcp = Side(
+            bcp_tenant_id, bcp_rows, bcp_repo.to_compare(bcp_tenant_id, want_bcp, scan=_most_of(want_bcp, bcp_rows))
+        )
     return primary, bcp, correlations
 
 

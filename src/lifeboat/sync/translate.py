@@ -8,9 +8,9 @@ from typing import Any
 
 from lifeboat.domain.entities import ENTITY_TYPES, Link
 from lifeboat.domain.graph import map_links
-from lifeboat.domain.scripts import Rewrite, parse_script, rewrite_script
+from lifeboat.domain.scripts import Rewrite, parse_script, referenced_slots, rewrite_script
 from lifeboat.errors import LifeboatError
-from lifeboat.sync.model import Options, Pending
+from lifeboat.sync.model import Options, ParsedScript, Pending
 
 Ref = int | Pending | None
 
@@ -31,13 +31,17 @@ class Translator:
         self.known_ids = known_ids  # primary id -> type, for possible ids in scripts
         self.known_names = known_names or {}  # primary id -> name (natural key), to say what a possible id matched
         self.options = options
+        self._pending: dict[int, Pending] = {}  # one value per entity waited for, not one per reference
 
     def ref(self, target: str, primary_id: int) -> Ref:
         if primary_id in self.mapping:
             return self.mapping[primary_id]
-        if self.will_exist.get(primary_id) == target:
-            return Pending(target, primary_id)
-        return None
+        if self.will_exist.get(primary_id) != target:
+            return None
+        pending = self._pending.get(primary_id)
+        if pending is None:
+            pending = self._pending[primary_id] = Pending(target, primary_id)
+        return pending
 
     def fields(self, type_name: str, data: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """BCP fields and the references that could not be resolved.
@@ -65,13 +69,27 @@ class Translator:
         map_links(ENTITY_TYPES[type_name], out, bcp_id)
         return out, unresolved
 
-    def script(self, data: dict[str, Any], max_bytes: int) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The BCP script and its checklist. An unreadable script is copied as it is."""
-        out = dict(data)  # only "content" is replaced (see ``fields``)
+    def parse(self, content: Any, max_bytes: int, *, checked: bool = False) -> ParsedScript:
+        """A script's content read, and its references found, once for plan and apply alike.
+        ``checked``: see ``parse_script`` (the planner has measured the stored content)."""
         try:
-            document = parse_script(data["content"], max_bytes=max_bytes, max_depth=self.options.json_limits.max_depth)
+            document = parse_script(
+                content, max_bytes=max_bytes, max_depth=self.options.json_limits.max_depth, checked=checked
+            )
         except LifeboatError as exc:
-            return out, {"checklist": [], "unreadable": {"code": exc.code, "message": exc.message}}
+            return ParsedScript(None, unreadable={"code": exc.code, "message": exc.message})
+        return ParsedScript(document, referenced_slots(document, self.known_ids))
+
+    def script(
+        self, data: dict[str, Any], max_bytes: int, parsed: ParsedScript | None = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The BCP script and its checklist. An unreadable script is copied as it is.
+        ``parsed``: ``data["content"]`` as ``parse`` read it (else it is read here)."""
+        out = dict(data)  # only "content" is replaced (see ``fields``)
+        if parsed is None:
+            parsed = self.parse(data["content"], max_bytes)
+        if parsed.document is None:
+            return out, {"checklist": [], "unreadable": parsed.unreadable}
         pending: list[int] = []
 
         def translate(target: str, primary_id: int) -> int | None:
@@ -82,11 +100,12 @@ class Translator:
             return found
 
         content, rewrites = rewrite_script(
-            document,
+            parsed.document,
             translate,
             remap_structured=self.options.script_ids == "remap",
             remap_free_text=self.options.remap_free_text,
             known_ids=self.known_ids,
+            references=parsed.references,
         )
         out["content"] = content
         checklist = [_checklist_row(r, self.known_names) for r in rewrites]
