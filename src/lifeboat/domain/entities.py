@@ -114,6 +114,8 @@ class EntityType:
 
     def key_of(self, data: dict[str, Any]) -> str:
         """The natural key as one string (what a human recognises in another tenant)."""
+        if len(self.natural_key) == 1:  # most types; a sync asks for every entity's key
+            return str(data.get(self.natural_key[0], ""))
         return "|".join(str(data.get(name, "")) for name in self.natural_key)
 
     def public(self, data: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from lifeboat.errors import Invalid, TooLarge
 
 DEFAULT_MAX_DEPTH = 64
@@ -59,8 +61,11 @@ def depth_of(value: Any, *, stop_above: int | None = None) -> int:
 def size_of(value: Any) -> int:
     """Bytes of ``value`` as compact UTF-8 JSON. Call it only on a value whose depth is
     known to be bounded (the encoder recurses)."""
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
-    return len(text.encode("utf-8", "surrogatepass"))
+    try:  # orjson writes the same compact UTF-8 several times faster (a sync measures every script)
+        return len(orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS))
+    except (TypeError, orjson.JSONEncodeError):  # an integer beyond 64 bits, a lone surrogate: as before
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+        return len(text.encode("utf-8", "surrogatepass"))
 
 
 def problem(value: Any, limits: JsonLimits, *, measure_size: bool = True) -> dict[str, Any] | None:

@@ -41,6 +41,7 @@ def build_engine(url: str, *, connect_timeout_s: int = 3) -> Engine:
         pool_size=5,
         max_overflow=10,
         connect_args={"connect_timeout": connect_timeout_s},
+        json_deserializer=decode_json,  # psycopg hands jsonb to it: orjson, as on SQLite
     )
 
 

@@ -102,8 +102,9 @@ entities = Table(
     # with no reliance on clocks.
     Column("version", BigInteger, nullable=False, server_default="1"),
     UniqueConstraint("tenant_id", "type", "natural_key", name="uq_entities_natural_key"),
-    # The version rides along so that store/tallies.py's fingerprints read the index alone.
-    Index("ix_entities_tenant_type_version", "tenant_id", "type", "id", "version"),
+    # The version and the natural key ride along so that store/tallies.py's fingerprints and
+    # the sync's narrow read of every entity (EntityRepo.rows) read the index alone.
+    Index("ix_entities_tenant_type_version_key", "tenant_id", "type", "id", "version", "natural_key"),
 )
 # Which primary entity each BCP entity copies. Kept in the BCP tenant's region database,
 # so that an entity and its correlation are committed together.

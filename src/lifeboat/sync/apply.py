@@ -15,6 +15,7 @@ entity without its correlation and the next run picks up where this one stopped:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -63,11 +64,11 @@ def apply_plan(
     bcp: Side,
     correlations: list[Correlation],
     options: Options,
-    known_ids: dict[int, str],
+    known_ids: Mapping[int, str],
     actor: str,
     max_script_bytes: int,
     progress: Progress = lambda step, n: None,
-    known_names: dict[int, str] | None = None,
+    known_names: Mapping[int, str] | None = None,
 ) -> Applied:
     book: IdBook[int, Written] = IdBook({c.primary_id: c.bcp_id for c in correlations if c.bcp_id in bcp.rows})
     run = _Run(

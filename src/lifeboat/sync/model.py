@@ -78,8 +78,13 @@ class ParsedScript:
     unreadable: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Change:
+    """What apply does to one BCP entity. A value like the others here, but not frozen: a
+    first sync makes one per entity, and a frozen dataclass's ``__init__`` of this many
+    fields costs five times a plain one. Nothing changes a change once planned (apply makes
+    a new one with ``dataclasses.replace``)."""
+
     action: ChangeAction  # a plain string is taken too (see __post_init__)
     type: str
     key: str  # natural key, for people
@@ -97,7 +102,7 @@ class Change:
 
     def __post_init__(self) -> None:
         if not isinstance(self.action, ChangeAction):  # e.g. Change("create", ...) in a test
-            object.__setattr__(self, "action", ChangeAction(self.action))
+            self.action = ChangeAction(self.action)
 
     @property
     def existing_id(self) -> int:
@@ -190,8 +195,11 @@ class Plan:
         return not (self.changes or self.refreshes or self.forget)
 
     def to_dict(self) -> dict[str, Any]:
+        return {"changes": [c.to_dict() for c in self.changes], **self.summary()}
+
+    def summary(self) -> dict[str, Any]:
+        """``to_dict`` without the list of changes (a run's report: a first sync has one per entity)."""
         return {
-            "changes": [c.to_dict() for c in self.changes],
             "counts": self.counts(),
             "drift": self.drift,
             "warnings": self.warnings,

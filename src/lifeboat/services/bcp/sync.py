@@ -168,30 +168,27 @@ def _carry_out(
         platform, tenants, full=full, revisit=resume.revisit(earlier)
     )
     report = {
-        **plan.to_dict(),
+        **plan.summary(),
         "full_compare": options.full,
         "settings_fingerprint": fingerprint(tenants.plan.sync_settings),
     }
-    del report["changes"]
     progress("planned", len(plan.changes))
     try:
         plan.raise_if_unsafe(force=run.force)
     except Conflict as exc:
         report["errors"] = report["errors"] + [{"code": exc.code, "message": exc.message}]
         return RunStatus.HELD, report
-    known = {row.id: row.type for row in primary.rows.values()}
-    names = {row.id: row.natural_key for row in primary.rows.values()}
     applied = apply_plan(
         plan,
         region=tenants.bcp_region,
         bcp=bcp,
         correlations=correlations,
         options=options,
-        known_ids=known,
+        known_ids=primary.types,
         actor=resume.actor_of(run.id),
         max_script_bytes=platform.settings.max_script_bytes,
         progress=progress,
-        known_names=names,
+        known_names=primary.names,
     )
     for failure in applied.failed:  # planned, then refused at write time
         counts = report["counts"][failure["type"]]
