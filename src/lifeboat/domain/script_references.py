@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # the reader imports this module; only its type is needed here
@@ -135,6 +136,7 @@ def _is_free_text(action: str, prop: str) -> bool:
     return names is None or prop in names
 
 
+@lru_cache(maxsize=512)  # a few action names, asked for by every property of every script a sync reads
 def canonical_action(name: str) -> str:
     """The name the reference table knows an action by ("REQAGENT (digital)" -> "REQAGENT")."""
     upper = name.strip().upper()

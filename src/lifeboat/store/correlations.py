@@ -59,25 +59,30 @@ class CorrelationRepo:
 
         One upsert per row (``INSERT ... ON CONFLICT DO UPDATE``, which SQLite and PostgreSQL
         both have) rather than a delete and an insert, all in one driver call (``store.bulk``)."""
-        stamp = now()
         BulkWriter(self.conn).upsert(
-            correlations,
-            PUT_COLUMNS,
-            ("bcp_tenant_id", "type", "primary_id"),
-            [
-                (
-                    self.tenant_id,
-                    r["type"],
-                    r["primary_id"],
-                    r["bcp_id"],
-                    r["primary_version"],
-                    r["bcp_version"],
-                    r["notes"],
-                    stamp,
-                )
-                for r in rows
-            ],
+            correlations, PUT_COLUMNS, ("bcp_tenant_id", "type", "primary_id"), self._rows(rows)
         )
+
+    def insert_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        """New correlations (as ``put_many``), known to have no row yet: a plain insert, which
+        PostgreSQL takes by ``COPY``. One that exists after all fails the transaction."""
+        BulkWriter(self.conn).insert(correlations, PUT_COLUMNS, self._rows(rows))
+
+    def _rows(self, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        stamp = now()
+        return [
+            (
+                self.tenant_id,
+                r["type"],
+                r["primary_id"],
+                r["bcp_id"],
+                r["primary_version"],
+                r["bcp_version"],
+                r["notes"],
+                stamp,
+            )
+            for r in rows
+        ]
 
     def remove_many(self, keys: Sequence[tuple[str, int]]) -> None:
         if not keys:

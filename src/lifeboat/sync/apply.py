@@ -50,6 +50,7 @@ class _Run:
     tenant_id: int
     actor: str
     book: IdBook[int, Written]  # primary id -> BCP id: correlated, adopted, or created by this run
+    correlated: set[int]  # primary ids with a correlation row when the run was planned
     translator: Translator  # reads the book's ids: a script is rewritten with the ids given so far
     bcp: Side
     progress: Progress
@@ -76,6 +77,7 @@ def apply_plan(
         bcp.tenant_id,
         actor,
         book,
+        {c.primary_id for c in correlations},
         Translator(book.ids, {}, known_ids, options, known_names),
         bcp,
         progress,
@@ -155,17 +157,19 @@ def _upsert(
 
 def _give_ids(run: _Run, repo: EntityRepo, batch: list[Change]) -> range:
     """Ids for the creates, from this step's counter; the others keep the BCP entity they write."""
+    create = ChangeAction.CREATE  # looked up once: a first sync asks for every entity
     for change in batch:
-        if change.action != ChangeAction.CREATE:
+        if change.action is not create:
             run.book.know(change.primary_id, change.existing_id)
-    return run.book.give([c.primary_id for c in batch if c.action == ChangeAction.CREATE], repo.new_ids)
+    return run.book.give([c.primary_id for c in batch if c.action is create], repo.new_ids)
 
 
 def _write_type(
     run: _Run, conn: Connection, repo: EntityRepo, batch: list[Change], new_ids: range, refreshes: list[Refresh]
 ) -> int:
-    creates = [c for c in batch if c.action == ChangeAction.CREATE]
-    existing = [c for c in batch if c.action != ChangeAction.CREATE]
+    create = ChangeAction.CREATE
+    creates = [c for c in batch if c.action is create]
+    existing = [c for c in batch if c.action is not create]
     versions = repo.lock_versions(run.tenant_id, [c.existing_id for c in existing])
     stale = {c.existing_id for c in existing if versions.get(c.existing_id) != c.expected_version}
     for change in existing:
@@ -187,8 +191,11 @@ def _write_type(
     repo.insert_many([e for _, e, _ in inserted])
     repo.update_many([e for _, e, _ in updated])
     written = inserted + updated
-    CorrelationRepo(conn, run.tenant_id).put_many([_correlation(c, e, waiting) for c, e, waiting in written])
-    CorrelationRepo(conn, run.tenant_id).put_many(
+    rows = [_correlation(c, e, waiting) for c, e, waiting in written]
+    correlations = CorrelationRepo(conn, run.tenant_id)
+    correlations.insert_many([r for r in rows if r["primary_id"] not in run.correlated])  # most of a first sync
+    correlations.put_many([r for r in rows if r["primary_id"] in run.correlated])
+    correlations.put_many(
         [
             {
                 "type": r.type,

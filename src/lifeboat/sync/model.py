@@ -35,6 +35,7 @@ __all__ = [
 COUNT_KEYS = ("created", "updated", "adopted", "deactivated", "deleted", "unchanged", "failed")
 SAFETY_MIN_SYNCED = 10
 SAFETY_MAX_SHARE = 0.30
+REMOVALS = (ChangeAction.DELETE, ChangeAction.DEACTIVATE)
 
 # What a run reports as it goes: a step name and how many entities it covers.
 Progress = Callable[[str, int], None]
@@ -154,8 +155,8 @@ class Plan:
 
     def counts(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
-        for change in self.changes:
-            out.setdefault(change.type, dict.fromkeys(COUNT_KEYS, 0))[change.action.past] += 1
+        for (type_name, action), n in Counter((c.type, c.action) for c in self.changes).items():
+            out.setdefault(type_name, dict.fromkeys(COUNT_KEYS, 0))[action.past] = n
         for type_name, n in self.unchanged.items():
             out.setdefault(type_name, dict.fromkeys(COUNT_KEYS, 0))["unchanged"] += n
         for failure in self.failed:
@@ -172,7 +173,7 @@ class Plan:
 
     def unsafe(self) -> list[dict[str, Any]]:
         """Types where the run would delete or deactivate over 30% of what is synced."""
-        removals = Counter(c.type for c in self.changes if c.action in (ChangeAction.DELETE, ChangeAction.DEACTIVATE))
+        removals = Counter(c.type for c in self.changes if c.action in REMOVALS)
         return [
             {"type": t, "removals": n, "synced": self.synced_before[t], "share": round(n / self.synced_before[t], 3)}
             for t, n in sorted(removals.items())

@@ -210,7 +210,7 @@ class _Planner:
 
     def _new(self, row: Row, *, recreate: bool) -> None:
         source = self.primary.full[row.id]
-        desired, notes, script = self._desired(source)
+        desired, notes, script = self._desired(source, compared=False)
         if desired is None:
             return
         key = ENTITY_TYPES[row.type].key_of(desired) if not has_pending_link(row.type, desired) else source.natural_key
@@ -239,6 +239,7 @@ class _Planner:
             del self.free_bcp[(row.type, key)]
             self.tr.mapping[row.id] = found
             target = self.bcp.full[found]
+            desired = self._rewritten(desired, notes, script)  # compared with what is there
             changed = tuple(_changed_fields(desired, target.data))
             self.plan.changes.append(
                 Change(
@@ -277,9 +278,12 @@ class _Planner:
             )
         )
 
-    def _desired(self, source: Entity) -> tuple[dict[str, Any] | None, dict[str, Any], ParsedScript | None]:
+    def _desired(
+        self, source: Entity, *, compared: bool = True
+    ) -> tuple[dict[str, Any] | None, dict[str, Any], ParsedScript | None]:
         """The BCP fields with the ids known now, notes (unresolved references, a script's
-        checklist), and the script as read: apply rewrites it again with the final ids."""
+        checklist), and the script as read: apply rewrites it again with the final ids.
+        ``compared=False``: a script is read but not rewritten here (see ``_rewritten``)."""
         if self._over_limits(source):
             return None, {}, None
         desired, unresolved = self.tr.fields(source.type, source.data)
@@ -288,8 +292,8 @@ class _Planner:
         if source.kind.content_targets:  # content names other entities: rewritten through the translator
             # Measured by _over_limits already; read once here, and apply keeps what was read.
             script = self.tr.parse(source.data["content"], self.max_script_bytes, checked=True)
-            desired, script_notes = self.tr.script(desired, self.max_script_bytes, script)
-            notes.update(script_notes)
+            if compared:
+                desired = self._rewritten(desired, notes, script)
             if script.unreadable is not None:
                 self.plan.warnings.append(
                     {
@@ -309,6 +313,16 @@ class _Planner:
                 return None, notes, None
             self.plan.warnings.append(entry)
         return desired, notes, script
+
+    def _rewritten(self, desired: dict[str, Any], notes: dict[str, Any], script: ParsedScript | None) -> dict[str, Any]:
+        """``desired`` with its script rewritten by the ids known now, and the checklist in
+        ``notes``: what a comparison with a BCP script needs. A create is compared with
+        nothing, and apply rewrites its script once every target has its id."""
+        if script is None:
+            return desired
+        desired, script_notes = self.tr.script(desired, self.max_script_bytes, script)
+        notes.update(script_notes)
+        return desired
 
     def _over_limits(self, source: Entity) -> bool:
         """A free-form value the API would refuse today (stored before the limits existed) is
