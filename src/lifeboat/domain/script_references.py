@@ -35,7 +35,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 if TYPE_CHECKING:  # the reader imports this module; only its type is needed here
     from lifeboat.domain.scripts import ScriptDocument
@@ -80,9 +80,9 @@ class Reference:
     target: str  # API type name; for a possible_id the type of the entity with that id
 
 
-@dataclass(frozen=True)
-class Slot:
-    """One property of one action, where references are looked for and written."""
+class Slot(NamedTuple):
+    """One property of one action, where references are looked for and written (a named
+    tuple: a sync makes one per property of every script it reads)."""
 
     action_id: str
     action: str
@@ -105,28 +105,44 @@ def slots(doc: ScriptDocument) -> Iterator[Slot]:
 
 def references_in(slot: Slot, known_ids: Mapping[int, str]) -> list[Reference]:
     elements = list(enumerate(slot.value)) if isinstance(slot.value, list) else [(None, slot.value)]
-    return [ref for position, element in elements for ref in _element_references(slot, position, element, known_ids)]
+    rule = _rule(slot.action, slot.property)
+    return [
+        Reference(slot.action_id, slot.action, slot.property, value, position, kind, target)
+        for position, element in elements
+        for value, kind, target in _element_references(rule, element, known_ids)
+    ]
 
 
-def _element_references(
-    slot: Slot, position: int | None, element: Any, known_ids: Mapping[int, str]
-) -> Iterator[Reference]:
-    def ref(value: Any, kind: Kind, target: str) -> Reference:
-        return Reference(slot.action_id, slot.action, slot.property, value, position, kind, target)
+# What a property may hold, by action and property name: ("path" or "id", the API type it
+# refers to), ("file", "files") or ("text", "free" or "whole": where possible ids are looked for).
+Rule = tuple[str, str]
 
-    action, prop = canonical_action(slot.action), slot.property.casefold()
+
+@lru_cache(maxsize=4096)  # a few hundred (action, property) pairs, asked for by every property of every script
+def _rule(action_name: str, property_name: str) -> Rule:
+    action, prop = canonical_action(action_name), property_name.casefold()
     target = STRUCTURED_REFERENCES.get(action, {}).get(prop)
-    if target in PATH_TARGETS:
-        yield ref(element, path_kind(element), target)
-    elif target is not None:
-        yield ref(element, id_kind(element), target)
-    elif action in FILE_ACTIONS and (prop in FILE_PROPERTIES or prop.endswith("file")):
-        for path in sequence_paths(element) if isinstance(element, str) else [element]:
-            yield ref(path, path_kind(path), "files")
-    else:
-        free_text = _is_free_text(action, prop)
-        for found in possible_ids(element, known_ids, free_text=free_text):
-            yield ref(found, "possible_id", known_ids[int(found)])
+    if target is not None:
+        return ("path" if target in PATH_TARGETS else "id", target)
+    if action in FILE_ACTIONS and (prop in FILE_PROPERTIES or prop.endswith("file")):
+        return ("file", "files")
+    return ("text", "free" if _is_free_text(action, prop) else "whole")
+
+
+def _element_references(rule: Rule, element: Any, known_ids: Mapping[int, str]) -> list[tuple[Any, Kind, str]]:
+    """(value, kind, target) of each reference in one element of a property's value."""
+    what, target = rule
+    if what == "path":
+        return [(element, path_kind(element), target)]
+    if what == "id":
+        return [(element, id_kind(element), target)]
+    if what == "file":
+        return [
+            (path, path_kind(path), target)
+            for path in (sequence_paths(element) if isinstance(element, str) else [element])
+        ]
+    found = possible_ids(element, known_ids, free_text=target == "free")
+    return [(value, "possible_id", known_ids[int(value)]) for value in found]
 
 
 def _is_free_text(action: str, prop: str) -> bool:

@@ -26,6 +26,8 @@ Encode = Callable[[Any], Any]
 def encode_json(value: Any) -> str:
     """JSON text of a value. None is the JSON ``null``, as SQLAlchemy's JSON type writes it, so a
     row reads back the same whichever path wrote it."""
+    if value is None:  # most audit rows' before and after
+        return "null"
     try:
         return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
     except (TypeError, orjson.JSONEncodeError):  # e.g. an integer beyond 64 bits: the standard library copes
