@@ -6,6 +6,7 @@ refusals and tenant users change nothing; unknown tenants are 404 pages."""
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -217,3 +218,26 @@ def test_the_list_pages_and_the_pager_keeps_the_page_size(api, ops):
     assert len(re.findall(r'<th scope="row"><a href="/tenants/\d+">', first)) == 10
     second = api.client.get("/tenants?per=10&page=2").text
     assert f"Showing 11–{min(20, total)} of {total:,}" in second and 'href="/tenants?per=10"' in second
+
+
+@pytest.mark.parametrize(
+    ("path", "says"),
+    [
+        ("/bcp/sync", "Operators: sync belongs to a tenant's plan; use the API for it."),
+        ("/bcp/failback", "Operators read and apply failback with the API or the command line."),
+        ("/bcp/access", "This page belongs to a tenant: operators use the API or the command line for it."),
+        ("/bcp/checklist", "Operators: the checklist belongs to a tenant's plan; use the API for it."),
+    ],
+)
+def test_a_page_of_a_tenant_tells_an_operator_what_to_use_instead(api, path, says):
+    operator_login(api)
+    answer = api.client.get(path)
+    assert answer.status_code == 403
+    assert says in html.unescape(answer.text)
+
+
+def test_an_operator_cannot_switch_from_the_console_and_is_told_what_to_use(api, platform):
+    token = operator_login(api)
+    answer = api.client.post("/bcp/switchover", data={"csrf_token": token, "to": "bcp", "passkey": "anything"})
+    assert answer.status_code == 403
+    assert "Operators switch with the API or the command line." in html.unescape(answer.text)

@@ -13,7 +13,7 @@ from lifeboat.bootstrap import Platform
 from lifeboat.console.web import SESSION_COOKIE
 from lifeboat.domain.access import Principal
 from lifeboat.domain.records import Drill, Side
-from lifeboat.errors import NotAuthenticated, NotFound
+from lifeboat.errors import Forbidden, NotAuthenticated, NotFound
 from lifeboat.logs import note_actor
 from lifeboat.services.bcp.drill_choices import running_or_none
 from lifeboat.services.bcp.pairing import PairedTenants, open_bcp_plan
@@ -70,6 +70,13 @@ class Console:
     @property
     def is_active(self) -> bool:
         return self.plan is None or self.plan.plan.active_side == self.side
+
+    def own_tenant(self, operators_use: str) -> int:
+        """The session's tenant, for a page that belongs to one. An operator's session has
+        none: 403 ``tenant_required``, and ``operators_use`` tells them what to use instead."""
+        if self.tenant_id is None:
+            raise Forbidden(operators_use, code="tenant_required")
+        return self.tenant_id
 
 
 def principal_of(platform: Platform, request: Request) -> Principal:

@@ -32,11 +32,7 @@ FRAGMENT_HEADER = "X-Lifeboat-Fragment"  # console.js swaps such an answer in ev
 
 
 def tenant_of(ctx: Console) -> int:
-    if ctx.tenant_id is None:
-        raise Forbidden(
-            "This page belongs to a tenant: operators use the API or the command line for it.", code="tenant_required"
-        )
-    return ctx.tenant_id
+    return ctx.own_tenant("This page belongs to a tenant: operators use the API or the command line for it.")
 
 
 def _filters(q: str | None, bcp_type: str | None, per: str | None) -> dict[str, str]:

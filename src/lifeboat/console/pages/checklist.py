@@ -11,7 +11,6 @@ from fastapi import APIRouter, Query, Request, Response
 from lifeboat.console.context import ConsoleDep
 from lifeboat.console.pages.sync import paging
 from lifeboat.console.web import ConsoleRoute, render
-from lifeboat.errors import Forbidden
 from lifeboat.services.bcp import sync
 
 router = APIRouter(route_class=ConsoleRoute)
@@ -46,14 +45,9 @@ def checklist_page(
     script: str = "",
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> Response:
-    if ctx.tenant_id is None:
-        raise Forbidden(
-            "Operators: the checklist belongs to a tenant's plan; use the API for it.", code="tenant_required"
-        )
+    tenant_id = ctx.own_tenant("Operators: the checklist belongs to a tenant's plan; use the API for it.")
     show = show if show in SHOW else "all"
-    rows = [
-        {**row, "why": needs_look(row)} for row in sync.script_checklist(ctx.platform, ctx.principal, ctx.tenant_id)
-    ]
+    rows = [{**row, "why": needs_look(row)} for row in sync.script_checklist(ctx.platform, ctx.principal, tenant_id)]
     looks = sum(1 for row in rows if row["why"])
     wanted = script.strip().lower()
     shown = [row for row in rows if (show == "all" or row["why"]) and wanted in (row["script"] or "").lower()]

@@ -20,7 +20,7 @@ from lifeboat.console.pages.sync import type_label
 from lifeboat.console.web import ConsoleRoute, render, require_csrf
 from lifeboat.domain.entities import ENTITY_TYPES, Link
 from lifeboat.domain.failback import FailbackItem
-from lifeboat.errors import Forbidden, NotFound
+from lifeboat.errors import NotFound
 from lifeboat.services.bcp import failback
 
 router = APIRouter(route_class=ConsoleRoute)
@@ -30,11 +30,10 @@ ACTIONS = {"created": "Created", "updated": "Changed", "deactivated": "Deactivat
 
 
 def _tenant(ctx: Console) -> int:
-    if ctx.tenant_id is None:  # an operator's session has no tenant
-        raise Forbidden("Operators read and apply failback with the API or the command line.", code="tenant_required")
+    tenant_id = ctx.own_tenant("Operators read and apply failback with the API or the command line.")
     if ctx.plan is None:
         raise NotFound("This tenant has no BCP plan, so there is nothing to fail back.", code="bcp_plan_not_found")
-    return ctx.tenant_id
+    return tenant_id
 
 
 def _page(

@@ -61,10 +61,9 @@ def switch(
     request: Request, ctx: ConsoleDep, to: Annotated[str, Form()] = "", passkey: Annotated[str, Form()] = ""
 ) -> Response:
     payload: dict[str, Any] = {"to": to, "passkey": passkey}
-    if ctx.tenant_id is None:  # an operator's session has no tenant to switch
-        raise Forbidden("Operators switch with the API or the command line.", code="tenant_required")
+    tenant_id = ctx.own_tenant("Operators switch with the API or the command line.")
     try:
-        switchover.switch_to(ctx.platform, ctx.principal, ctx.tenant_id, payload)
+        switchover.switch_to(ctx.platform, ctx.principal, tenant_id, payload)
     except (Locked, Invalid) as exc:
         return _page(request, ctx, status=exc.status, error=_message(exc))
     except Forbidden as exc:

@@ -17,7 +17,7 @@ from lifeboat.console.context import Console, ConsoleDep
 from lifeboat.console.web import ConsoleRoute, redirect, render, require_csrf
 from lifeboat.domain.entities import ENTITY_TYPES
 from lifeboat.domain.sync_settings import MAX_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES
-from lifeboat.errors import Conflict, Forbidden, Invalid
+from lifeboat.errors import Conflict, Invalid
 from lifeboat.services.bcp import pairing, sync
 from lifeboat.views.bcp import run_view, settings_view
 
@@ -122,9 +122,7 @@ def _number(text: str) -> Any:
 
 
 def _tenant(ctx: Console) -> int:
-    if ctx.tenant_id is None:
-        raise Forbidden("Operators: sync belongs to a tenant's plan; use the API for it.", code="tenant_required")
-    return ctx.tenant_id
+    return ctx.own_tenant("Operators: sync belongs to a tenant's plan; use the API for it.")
 
 
 def _page(
