@@ -120,7 +120,9 @@ def _mapped_list(link: Link, value: list[Any], map_id: MapId) -> tuple[list[Any]
     if link.shape == "many":
         found = [map_id(link, item) for item in value]
         kept = [item for item in found if item is not None]
-        return _by_id(kept, lambda item: item), len(kept) == len(found)
+        if all(isinstance(item, int) for item in kept):  # ids: sorted as they are, no key to call
+            kept.sort()
+        return kept, len(kept) == len(found)
     key = link.key or ""
     if not all(isinstance(item, dict) and key in item for item in value):
         return value, True

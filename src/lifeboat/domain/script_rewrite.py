@@ -9,8 +9,7 @@ the document (header, branches, other properties, unknown fields) is copied as i
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from lifeboat.domain import script_xml
 from lifeboat.domain.script_references import INTEGER_LITERAL, Reference, Slot, is_integer, references_in, slots
@@ -24,8 +23,9 @@ Translate = Callable[[str, int], "int | None"]
 SlotReferences = list[tuple[Slot, list[Reference]]]
 
 
-@dataclass(frozen=True)
-class Rewrite:
+class Rewrite(NamedTuple):
+    """What became of one reference (a named tuple: one per reference of every script a sync writes)."""
+
     reference: Reference
     new_value: Any  # the BCP value, in the type of the primary's (for "unchanged", the value itself)
     status: Status

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from lifeboat.bootstrap import Platform
@@ -24,7 +23,7 @@ def script_references(platform: Platform, principal: Principal, tenant_id: int, 
     document = parse_script(script.data["content"], max_bytes=platform.settings.max_script_bytes)
     out = []
     for ref in find_references(document, known_ids=known):
-        row = asdict(ref)
+        row = ref._asdict()
         row["exists"] = _exists(ref.kind, ref.target, ref.value, known, paths)
         if ref.kind == "possible_id":
             row["matched"] = {"type": ref.target, "id": int(ref.value), "name": names.get(int(ref.value))}
