@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -28,6 +29,16 @@ pytest_plugins = ["tests.postgres_server"]
 FAST_HASHING = {"password_time_cost": 1, "password_memory_kib": 64}
 OPERATOR = ("ops", "operator-password")
 _counter = itertools.count()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A pytest-xdist worker starts with COLUMNS=80 and LINES in its environment, which a
+    serial run does not have: the CLI's rich console, made when ``lifeboat.cli`` is first
+    imported, would keep that width and ignore the COLUMNS a test gives CliRunner. Workers
+    drop both before any test module imports the CLI, so they draw tables as a serial run."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ.pop("COLUMNS", None)
+        os.environ.pop("LINES", None)
 
 
 def sqlite_settings(data_dir: Path, **overrides) -> Settings:

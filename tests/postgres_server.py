@@ -14,9 +14,15 @@ The server lives in a temporary directory, listens only on a Unix socket there, 
 with durability switched off (fsync, synchronous_commit, full_page_writes) because its
 data is thrown away, and is removed at the end of the session, Ctrl-C included.
 
+Under pytest-xdist (``make test`` runs tests/unit and tests/integration on worker
+processes) every worker starts a server of its own: its own temporary directory, socket
+and port, so workers share no database, template or file.
+
 ``LIFEBOAT_TEST_POSTGRES_URL`` (a SQLAlchemy URL of a superuser, e.g.
 ``postgresql+psycopg://postgres:secret@db:5432/postgres``) makes the fixture use that
-server instead of starting one; ``stop()``/``start()`` then skip the test.
+server instead of starting one; ``stop()``/``start()`` then skip the test. There, under
+pytest-xdist, each worker's databases carry its name as a prefix (``gw0_``) so that two
+workers never create or drop the same database.
 
 Without PostgreSQL binaries the tests that need the server are skipped, except when
 ``CI=true``: CI installs PostgreSQL, so a missing server there is a failure.
@@ -64,12 +70,13 @@ SERVER_SETTINGS = {
 class PostgresServer:
     """One PostgreSQL server: databases on it, and a switch to take it down and up."""
 
-    def __init__(self, conninfo: dict[str, str], cluster: LocalCluster | None = None):
+    def __init__(self, conninfo: dict[str, str], cluster: LocalCluster | None = None, name_prefix: str = ""):
         self._conninfo = conninfo
         self._cluster = cluster
+        self._name_prefix = name_prefix  # on a server shared with other processes (see the module docstring)
 
     @classmethod
-    def from_url(cls, url: str) -> PostgresServer:
+    def from_url(cls, url: str, name_prefix: str = "") -> PostgresServer:
         parsed = make_url(url)
         conninfo = {key: str(value) for key, value in parsed.query.items()}
         for key, value in (
@@ -80,12 +87,17 @@ class PostgresServer:
         ):
             if value is not None:
                 conninfo[key] = str(value)
-        return cls(conninfo)
+        return cls(conninfo, name_prefix=name_prefix)
 
     @property
     def external(self) -> bool:
         """True when the server was given by LIFEBOAT_TEST_POSTGRES_URL (cannot be stopped)."""
         return self._cluster is None
+
+    @property
+    def name_prefix(self) -> str:
+        """What create_database puts before a name: "" but on a shared external server."""
+        return self._name_prefix
 
     @property
     def host(self) -> str:
@@ -112,8 +124,10 @@ class PostgresServer:
     def create_database(self, name: str, template: str | None = None) -> str:
         """Create database ``name`` (dropping any existing one first); returns its URL."""
         self.drop_database(name)
+        name = self._name_prefix + name
         statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
         if template is not None:
+            template = self._name_prefix + template
             statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
         with self.connect() as conn:
             try:
@@ -127,6 +141,7 @@ class PostgresServer:
 
     def drop_database(self, name: str) -> None:
         """Drop database ``name`` if it exists, ending the connections to it."""
+        name = self._name_prefix + name
         with self.connect() as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
@@ -359,7 +374,8 @@ def postgres_server() -> Iterator[PostgresServer]:
     global _session_server
     external_url = os.environ.get(EXTERNAL_URL_ENV)
     if external_url:
-        _session_server = PostgresServer.from_url(external_url)
+        worker = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ... under pytest-xdist
+        _session_server = PostgresServer.from_url(external_url, name_prefix=f"{worker}_" if worker else "")
         yield _session_server
         _session_server = None
         return

@@ -32,7 +32,7 @@ def test_created_database_is_reachable_with_its_sqlalchemy_url(postgres_server):
     url = postgres_server.create_database("fixture_reachable")
 
     assert url.startswith("postgresql+psycopg://")
-    assert _scalar(url, "SELECT current_database()") == "fixture_reachable"
+    assert _scalar(url, "SELECT current_database()") == postgres_server.name_prefix + "fixture_reachable"
     assert _scalar(url, "SHOW server_encoding") == "UTF8"
 
 
