@@ -70,7 +70,7 @@ from lifeboat.services.bcp.pairing import create_plan, update_settings
 from lifeboat.services.bcp.sync import dry_run, request_run
 from lifeboat.services.entities.crud import update_entity
 from lifeboat.services.tenancy.tenants import create_tenant
-from lifeboat.store.database import Database, Region, build_engine
+from lifeboat.store.database import SQLITE_PRAGMAS, Database, Region, build_engine
 from lifeboat.store.plans import SyncRun
 from lifeboat.store.region import EntityRepo
 from lifeboat.store.tables import entities, now
@@ -283,8 +283,8 @@ RAW_TABLES = {"entities": "tenant_id", "correlations": "bcp_tenant_id"}
 def _raw_copy_sqlite(source_url: str, target_url: str, tenant_id: int) -> int:
     src = sqlite3.connect(source_url.removeprefix("sqlite:///"))
     dst = sqlite3.connect(target_url.removeprefix("sqlite:///"))
-    dst.execute("PRAGMA journal_mode=WAL")  # the settings of a region database (store.database)
-    dst.execute("PRAGMA synchronous=NORMAL")
+    for pragma in SQLITE_PRAGMAS:  # the settings of a region database
+        dst.execute(pragma)
     copied = 0
     try:
         with dst:  # one transaction
