@@ -120,9 +120,7 @@ def _mapped_list(link: Link, value: list[Any], map_id: MapId) -> tuple[list[Any]
     if link.shape == "many":
         found = [map_id(link, item) for item in value]
         kept = [item for item in found if item is not None]
-        if all(isinstance(item, int) for item in kept):  # ids: sorted as they are, no key to call
-            kept.sort()
-        return kept, len(kept) == len(found)
+        return _by_id(kept), len(kept) == len(found)
     key = link.key or ""
     if not all(isinstance(item, dict) and key in item for item in value):
         return value, True
@@ -131,8 +129,9 @@ def _mapped_list(link: Link, value: list[Any], map_id: MapId) -> tuple[list[Any]
     return _by_id(kept, lambda item: item[key]), len(kept) == len(items)
 
 
-def _by_id(items: list[Any], id_of: Callable[[Any], Any]) -> list[Any]:
-    if all(isinstance(id_of(item), int) for item in items):
+def _by_id(items: list[Any], id_of: Callable[[Any], Any] | None = None) -> list[Any]:
+    """``items`` sorted by id; ``id_of`` None: the items are the ids (sorted with no key to call)."""
+    if all(isinstance(item if id_of is None else id_of(item), int) for item in items):
         return sorted(items, key=id_of)
     return items  # something else than an id: validation names it
 
