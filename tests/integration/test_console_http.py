@@ -19,6 +19,11 @@ def csrf_of(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
+def forged(token: str) -> str:
+    """The token with its last character changed: never the token itself."""
+    return token[:-1] + ("1" if token[-1] == "0" else "0")
+
+
 def console_login(api, username: str, tenant_id: int | None = None) -> str:
     """Log in through the form; returns the CSRF token of the first page after it."""
     token = csrf_of(api.client.get("/login").text)
@@ -59,7 +64,7 @@ def test_a_login_form_without_its_token_is_refused(api, plan):
 def test_a_switch_without_the_csrf_token_is_refused_and_changes_nothing(api, plan):
     token = console_login(api, plan.usernames["admin"], plan.primary_id)
     before = plan.describe()
-    for form in ({}, {"csrf_token": "forged"}, {"csrf_token": token[:-1] + "0"}):
+    for form in ({}, {"csrf_token": "forged"}, {"csrf_token": forged(token)}):
         answer = api.client.post("/bcp/switchover", data={**form, "to": "bcp", "passkey": plan.passkey})
         assert answer.status_code == 403
     assert plan.describe()["epoch"] == before["epoch"] and plan.describe()["active_side"] == "primary"
