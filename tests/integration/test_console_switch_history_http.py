@@ -1,5 +1,6 @@
 """The console's Switchover page shows the switch history (SPEC §11, §14), over HTTP without
-a browser: who, when, to, switch time, first call, first login, RPO, newest first."""
+a browser: who, when, to, switch time, first call, first login, RPO, newest first; and, before
+the first sync, a warning that the BCP tenant is empty."""
 
 from __future__ import annotations
 
@@ -57,3 +58,14 @@ def test_the_switchover_page_says_when_there_is_no_switch_yet(api, plan):
     page = api.client.get("/bcp/switchover")
 
     assert page.status_code == 200 and "No switch yet." in page.text
+
+
+def test_before_the_first_sync_the_switch_warns_that_the_bcp_tenant_is_empty(api, platform, plan):
+    never = build_plan(api, platform, bcp_only=False, synced=False)
+    console_login(api, never.usernames["admin"], never.primary_id)
+    warned = api.client.get("/bcp/switchover").text
+    assert 'id="never-synced"' in warned and "The BCP tenant has never been synced." in warned
+    assert 'aria-describedby="never-synced"' in warned  # the switch button is described by it
+
+    console_login(api, plan.usernames["admin"], plan.primary_id)  # synced: no warning
+    assert "never-synced" not in api.client.get("/bcp/switchover").text

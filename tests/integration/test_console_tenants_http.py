@@ -236,6 +236,12 @@ def test_a_page_of_a_tenant_tells_an_operator_what_to_use_instead(api, path, say
     assert says in html.unescape(answer.text)
 
 
+def test_an_operator_is_shown_only_the_pages_an_operator_can_open(api):
+    operator_login(api)
+    nav = re.search(r'<nav class="container main-nav" aria-label="Main">(.*?)</nav>', api.client.get("/").text, re.S)
+    assert re.findall(r'<a href="([^"]+)"', nav.group(1)) == ["/", "/tenants", "/regions"]
+
+
 def test_an_operator_cannot_switch_from_the_console_and_is_told_what_to_use(api, platform):
     token = operator_login(api)
     answer = api.client.post("/bcp/switchover", data={"csrf_token": token, "to": "bcp", "passkey": "anything"})

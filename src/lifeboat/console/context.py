@@ -103,9 +103,11 @@ def load(platform: Platform, request: Request) -> Console:
         )
         if console.plan is not None:
             console.drill = running_or_none(platform, principal, console.tenant_id)
+    # every page but the overview belongs to a tenant: an operator's session, which has none, is not shown them
+    pages = NAVIGATION if console.tenant_id is not None else NAVIGATION[:1]
     console.nav = [
         {"label": label, "path": path, "current": _current(request, path)}
-        for label, path, permission in NAVIGATION
+        for label, path, permission in pages
         if may_see(principal, permission)
     ]
     if principal.is_operator:

@@ -60,6 +60,7 @@ def readiness_report(ctx: Console) -> dict[str, Any] | None:
 def _shaped(check: dict[str, Any]) -> dict[str, Any]:
     figures = {k: v for k, v in check.items() if k not in SAID_IN_THE_MESSAGE}
     return {
+        "name": check["name"],
         "title": CHECK_TITLES.get(check["name"], check["name"].replace("_", " ").capitalize()),
         "status": check["status"],
         "message": check["message"],

@@ -44,6 +44,7 @@ def _page(request: Request, ctx: Console, *, status: int = 200, error: str | Non
         ctx=ctx,
         readiness=report,
         to=to,
+        never_synced=to == Side.BCP and _never_synced(report),
         error=error,
         may_switch=ctx.principal.can(switchover.PERMISSION),
         switches=[switch_view(r) for r in records],
@@ -73,6 +74,11 @@ def switch(
     response = redirect(f"/login?reason=switched&to={to}")
     forget_session(request, response)  # the switch ended it already
     return response
+
+
+def _never_synced(report: dict[str, Any]) -> bool:
+    """No sync has ever succeeded: the BCP tenant holds none of the primary's configuration."""
+    return any(c["name"] == "last_successful_sync" and c["at"] is None for c in report["checks"])
 
 
 def _message(exc: Locked | Invalid) -> str:
