@@ -54,13 +54,14 @@ run: venv
 	$(BIN)/lifeboat demo --data-dir "$(DATA_DIR)" --url "http://$(HOST):$(PORT)"
 	$(BIN)/lifeboat serve --data-dir "$(DATA_DIR)" --host $(HOST) --port $(PORT)
 
+# Each run ends with its slowest tests (--durations), so CI shows where the time goes.
 # Any pytest failure (including exit 5, "no tests collected") fails make: both runs always
 # run (CI reports every failure at once) and make exits with the first non-zero status.
 test: venv
 ifeq ($(strip $(PYTEST_ARGS)),)
 	status=0; \
-	$(BIN)/pytest -n $(TEST_WORKERS) $(PARALLEL_TESTS) || status=$$?; \
-	$(BIN)/pytest tests $(addprefix --ignore=,$(PARALLEL_TESTS)) || { s=$$?; [[ $$status -ne 0 ]] || status=$$s; }; \
+	$(BIN)/pytest -n $(TEST_WORKERS) --durations=15 $(PARALLEL_TESTS) || status=$$?; \
+	$(BIN)/pytest --durations=25 tests $(addprefix --ignore=,$(PARALLEL_TESTS)) || { s=$$?; [[ $$status -ne 0 ]] || status=$$s; }; \
 	exit $$status
 else
 	$(BIN)/pytest $(PYTEST_ARGS)
